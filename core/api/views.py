@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from rest_framework import viewsets
+
+from core.api.serializers import JobSerializer
+from core.models import Job
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background jobs with their progress, token usage and cost (newest first)."""
+
+    queryset = Job.objects.select_related("started_by")
+    serializer_class = JobSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        queryset = super().get_queryset()
+        for field in ("kind", "status"):
+            value = self.request.query_params.get(field)
+            if value:
+                queryset = queryset.filter(**{field: value})
+        return queryset

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+RERUNNABLE_JOB_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def active(self) -> JobQuerySet:
+        return self.filter(status__in=ACTIVE_JOB_STATUSES)
+
+
+class Job(models.Model):
+    """One run of long work (an import, a generation, a judge run) with its progress, usage and outcome.
+
+    A job is claimed by a worker with a conditional UPDATE (queued → running); work items are upserts with
+    deterministic keys, so a re-run of a failed or cancelled job does only what is left.
+    """
+
+    kind = models.CharField(max_length=64, db_index=True)
+    params = models.JSONField(default=dict, blank=True)
+    # Hash of kind + params: at most one active job per key, so a double click starts one job.
+    dedupe_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=Q(status__in=["queued", "running"]),
+                name="core_job_one_active_per_dedupe_key",
+            ),
+            models.CheckConstraint(condition=Q(done__gte=0) & Q(failed__gte=0), name="core_job_counters_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} #{self.pk} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        from core.jobs import job_kind_label
+
+        return job_kind_label(self.kind)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def can_rerun(self) -> bool:
+        return self.status in RERUNNABLE_JOB_STATUSES
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def percent(self) -> int:
+        if self.total <= 0:
+            return 100 if self.status == JobStatus.SUCCEEDED else 0
+        return min(100, round(100 * self.processed / self.total))
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class Statistic(models.Model):
+    """A named count the home page shows, recomputed by the "recompute statistics" job."""
+
+    key = models.CharField(max_length=128, unique=True)
+    label = models.CharField(max_length=200)
+    value = models.BigIntegerField()
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="statistics")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.jobs import JobError, job_cancel, job_kinds, job_rerun, job_start
+from core.models import Job, Statistic
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "core/home.html",
+        {
+            "statistics": Statistic.objects.all() if request.user.has_perm("core.view_statistic") else None,
+            "recent_jobs": Job.objects.select_related("started_by")[:5]
+            if request.user.has_perm("core.view_job")
+            else None,
+        },
+    )
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def _startable_kinds(request: HttpRequest) -> list:
+    return [
+        kind for kind in job_kinds().values() if kind.start_permission and request.user.has_perm(kind.start_permission)
+    ]
+
+
+@permission_required("core.view_job", raise_exception=True)
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = Job.objects.select_related("started_by")[:200]
+    return render(request, "core/job_list.html", {"jobs": jobs, "startable_kinds": _startable_kinds(request)})
+
+
+@permission_required("core.view_job", raise_exception=True)
+@require_GET
+def job_row(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
+    return render(request, "core/job_list.html#job-row", {"job": job})
+
+
+@permission_required("core.view_job", raise_exception=True)
+@require_GET
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress bar alone, polling itself while the job runs (used by the Django admin)."""
+    job = get_object_or_404(Job, pk=job_id)
+    return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
+
+
+@permission_required("core.add_job", raise_exception=True)
+@require_POST
+def job_start_view(request: HttpRequest) -> HttpResponse:
+    kind_name = request.POST.get("kind", "")
+    kind = job_kinds().get(kind_name)
+    if kind is None or kind.start_permission is None:
+        messages.error(request, "That job kind does not exist or cannot be started here.")
+        return redirect("job-list")
+    if not request.user.has_perm(kind.start_permission):
+        raise PermissionDenied
+    job = job_start(kind=kind.name, started_by=request.user)
+    messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
+    return redirect("job-list")
+
+
+def _job_action_response(request: HttpRequest, job: Job) -> HttpResponse:
+    if request.htmx:
+        return render(request, "core/job_list.html#job-row", {"job": job})
+    return redirect("job-list")
+
+
+@permission_required("core.change_job", raise_exception=True)
+@require_POST
+def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id)
+    if not job_cancel(job=job):
+        messages.info(request, f"Job #{job.pk} had already ended.")
+    job.refresh_from_db()
+    return _job_action_response(request, job)
+
+
+@permission_required("core.change_job", raise_exception=True)
+@require_POST
+def job_rerun_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        job = job_rerun(job=job)
+    except JobError as exc:
+        messages.error(request, str(exc))
+        job.refresh_from_db()
+    return _job_action_response(request, job)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.factories import TEST_PASSWORD, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each test session gets its own queue, so a demo worker or an earlier run never takes our tasks.
+    from config.celery import app
+
+    app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from django.db import connection
+
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (CI does)")
+    if item.get_closest_marker("redis") and not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs Redis: set CELERY_BROKER_URL=redis://… (CI does)")
+    if item.get_closest_marker("browser") and not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (bin/test installs it)")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_blocker: object) -> Iterator[object]:
+    """A real Celery worker (threads pool) consuming from the configured broker: filesystem or Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session: object, transactional_db: None) -> object:
+    """Use with tests that start jobs: the worker's threads see only committed rows, hence transactional_db."""
+    return celery_worker_session
+
+
+@pytest.fixture
+def coordinator(db: None) -> object:
+    return UserFactory(groups=["Coordinator"])
+
+
+@pytest.fixture
+def analyst(db: None) -> object:
+    return UserFactory(groups=["Analyst"])
+
+
+@pytest.fixture
+def password() -> str:
+    return TEST_PASSWORD
