@@ -68,6 +68,6 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     if parts.scheme not in schemes:
         raise EnvironmentVariableError(
             name,
-            f"must be a URL starting with one of {', '.join(s + '://' for s in schemes)}, got {parts.scheme or value!r}",
+            f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {parts.scheme or value!r}",
         )
     return value

@@ -1,0 +1,76 @@
+"""The provider-neutral request/completion types every caller of ``core.llm`` uses (the contract).
+
+Callers build an ``LLMRequest`` and get a ``Completion`` back from ``core.llm.llm_complete`` (one call) or
+``core.llm.llm_complete_many`` (many, concurrent or through a provider's batch API). Failures raise ``LLMError``
+with a ``transient`` flag; an answer that cannot be parsed is a Completion with ``valid=False``, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class ChoiceSchema:
+    """Ask for a structured pick among ``options`` (e.g. ("A", "B")), optionally with reasons and confidence."""
+
+    options: tuple[str, ...]
+    name: str = "answer"
+    description: str = "Pick one option."
+    with_reasoning: bool = True
+    with_confidence: bool = False
+    allow_abstain: bool = False  # adds "abstain" as a legal option
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    system: str
+    messages: tuple[Message, ...]
+    choice: ChoiceSchema | None = None
+    max_tokens: int | None = None  # None = the endpoint's default
+    # A long prefix shared by many requests (the persona): providers that support prompt caching mark it.
+    cache_prefix: str | None = None
+    # Caller's stable id for this request (used as the batch custom_id and in logs).
+    key: str | None = None
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass
+class Completion:
+    text: str
+    valid: bool = True
+    choice: str | None = None  # one of ChoiceSchema.options / "abstain"; None when no choice was asked or invalid
+    reasoning: str = ""
+    confidence: int | None = None  # 0-100 when asked for
+    raw: str = ""  # the provider's reply as received (stored for audit; never rendered as HTML)
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: Decimal = Decimal(0)
+    latency_s: float = 0.0
+    model: str = ""
+    stop_reason: str = ""
+    from_cache: bool = False
+    error: str = ""  # why the answer is invalid
+
+
+class LLMError(Exception):
+    """A provider call that failed. ``transient`` errors (429, 529, 5xx, timeouts) are worth retrying later."""
+
+    def __init__(self, message: str, *, transient: bool, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status_code = status_code
