@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from personas.attributes import attributes_by_section
 
@@ -24,6 +27,53 @@ class PersonaSplit(models.TextChoices):
     TEST = "test", "Test"
 
 
+class CensusDataset(models.Model):
+    """One imported PUMS extract: its files, size, weight total and the weighted marginals of every census key.
+
+    The person records themselves (only the columns personas need, as raw codes) live in a Parquet file under
+    ``DATA_DIR/pums``; the decoding dictionary is stored with the dataset so sampling needs no other file.
+    """
+
+    name = models.CharField(max_length=200)
+    year = models.PositiveIntegerField()
+    state = models.CharField(max_length=64, blank=True)
+    person_file = models.CharField(max_length=255)
+    housing_file = models.CharField(max_length=255, blank=True)
+    dictionary_file = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField(default=0)
+    weight_total = models.BigIntegerField(default=0)
+    # {attribute key: {category label: weighted count}}; census keys only.
+    marginals = models.JSONField(default=dict)
+    # {PUMS variable: {code: label}} for the variables the records file holds.
+    codebook = models.JSONField(default=dict)
+    # PUMS column used for each attribute in this extract (year drift: HHT vs HHT2, …).
+    columns = models.JSONField(default=dict)
+    records_path = models.CharField(max_length=255, help_text="Parquet file, relative to DATA_DIR")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(weight_total__gte=0), name="personas_dataset_weight_pos")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.year}, {self.rows} persons)"
+
+    @property
+    def records_file(self) -> Path:
+        return Path(settings.DATA_DIR) / self.records_path
+
+
+class PersonaQuerySet(models.QuerySet["Persona"]):
+    def consistent(self) -> PersonaQuerySet:
+        return self.filter(status=PersonaStatus.CONSISTENT)
+
+    def with_attribute(self, key: str, value: str) -> PersonaQuerySet:
+        """Personas whose attribute ``key`` contains ``value`` (case-insensitive); "-" = the key is absent."""
+        if value == "-":
+            return self.exclude(**{f"attributes__{key}__isnull": False})
+        return self.filter(**{f"attributes__{key}__icontains": value})
+
+
 class Persona(models.Model):
     """A synthetic person: the 33 PERSONA attributes (absent key = not applicable) and where they came from."""
 
@@ -36,6 +86,15 @@ class Persona(models.Model):
     prune_reason = models.TextField(blank=True)
     split = models.CharField(max_length=8, choices=PersonaSplit.choices, default=PersonaSplit.TRAIN)
     created_at = models.DateTimeField(auto_now_add=True)
+    dataset = models.ForeignKey(
+        CensusDataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="personas"
+    )
+    # Deterministic upsert key of a generated persona ("<dataset>:<seed>:<index>"); a re-run never duplicates.
+    generation_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Which checks ran: {"rules": [...reasons], "llm": {"verdict": ..., "reason": ...}}.
+    checks = models.JSONField(default=dict, blank=True)
+
+    objects = PersonaQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
