@@ -1,0 +1,100 @@
+"""The PERSONA dataset's formats: the ``key: value`` line string, the 33-key dict, and JSON Lines of either."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
+
+_ORDERED_KEYS = tuple(a.key for a in sorted(ATTRIBUTES, key=lambda a: a.order))
+
+
+class PersonaFormatError(ValueError):
+    """Text that is not a PERSONA persona; the message says where and why."""
+
+
+def _clean(attributes: dict[str, object]) -> dict[str, str]:
+    unknown = sorted(set(attributes) - set(ATTRIBUTE_BY_KEY))
+    if unknown:
+        raise PersonaFormatError(f"unknown attribute key(s): {', '.join(unknown)}")
+    return {key: str(value).strip() for key, value in attributes.items() if value not in (None, "")}
+
+
+def persona_to_text(attributes: dict[str, str]) -> str:
+    """PERSONA's string form: one ``key: value`` line per present attribute, in registry order."""
+    return "\n".join(f"{key}: {attributes[key]}" for key in _ORDERED_KEYS if attributes.get(key) not in (None, ""))
+
+
+def persona_from_text(text: str) -> dict[str, str]:
+    """Parse the ``key: value`` line string (values may contain colons, as the Big Five line does)."""
+    attributes: dict[str, object] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, separator, value = line.partition(":")
+        if not separator:
+            raise PersonaFormatError(f"line {number} has no 'key: value' form: {line[:60]!r}")
+        attributes[key.strip()] = value.strip()
+    if not attributes:
+        raise PersonaFormatError("the persona text is empty")
+    return _clean(attributes)
+
+
+def persona_to_dict(attributes: dict[str, str]) -> dict[str, str | None]:
+    """The 33-key dict (registry order); a key that does not apply is None."""
+    return {key: attributes.get(key) or None for key in _ORDERED_KEYS}
+
+
+def persona_from_dict(data: dict[str, object]) -> dict[str, str]:
+    return _clean(data)
+
+
+def persona_from_json_value(value: object) -> dict[str, str]:
+    """One persona from a JSON value: the line string, a 33-key dict, or {"persona": …} / {"attributes": …}."""
+    if isinstance(value, str):
+        return persona_from_text(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("persona"), str):
+            return persona_from_text(value["persona"])
+        if isinstance(value.get("attributes"), dict):
+            return persona_from_dict(value["attributes"])
+        return persona_from_dict(value)
+    raise PersonaFormatError(f"expected a string or an object, got {type(value).__name__}")
+
+
+def personas_read_json(text: str) -> Iterator[dict[str, str]]:
+    """Personas from a JSON list (PERSONA's file of strings) or JSON Lines; errors name the line or item."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PersonaFormatError(f"not valid JSON: {exc}") from None
+        for position, item in enumerate(items, start=1):
+            try:
+                yield persona_from_json_value(item)
+            except PersonaFormatError as exc:
+                raise PersonaFormatError(f"item {position}: {exc}") from None
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield persona_from_json_value(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise PersonaFormatError(f"line {number}: not valid JSON ({exc.msg})") from None
+        except PersonaFormatError as exc:
+            raise PersonaFormatError(f"line {number}: {exc}") from None
+
+
+def personas_write_jsonl(rows: Iterable[tuple[str, str, dict[str, str]]]) -> Iterator[str]:
+    """JSON Lines, one persona a line: {"id", "status", "persona" (line string), "attributes" (33-key dict)}."""
+    for public_id, status, attributes in rows:
+        record = {
+            "id": public_id,
+            "status": status,
+            "persona": persona_to_text(attributes),
+            "attributes": persona_to_dict(attributes),
+        }
+        yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -1,0 +1,74 @@
+"""Weighted, seeded sampling of PUMS person records: probability proportional to the person weight PWGTP.
+
+Same seed + same dataset → the same records in the same order. Without replacement (Efraimidis-Spirakis keys)
+while the dataset has enough weighted records; with replacement beyond that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from personas.models import CensusDataset
+from personas.pums.importer import INCOME, RECORD_ID
+
+
+@dataclass(frozen=True)
+class SampledRecord:
+    index: int  # position in the sample (0-based)
+    record_id: str  # SERIALNO:SPORDER
+    attributes: dict[str, str]  # the census keys, decoded; not-applicable keys absent
+
+
+def sample_indices(weights: np.ndarray, *, n: int, seed: int) -> np.ndarray:
+    """Row indices of a weighted sample of size ``n`` (pure: no I/O)."""
+    weights = np.asarray(weights, dtype="float64")
+    rng = np.random.default_rng(seed)
+    positive = int((weights > 0).sum())
+    if n <= 0 or positive == 0:
+        return np.empty(0, dtype="int64")
+    if n > positive:
+        return rng.choice(len(weights), size=n, replace=True, p=weights / weights.sum())
+    with np.errstate(divide="ignore"):
+        keys = np.log(rng.random(len(weights))) / weights  # larger key = drawn earlier; weight 0 → -inf
+    top = np.argpartition(-keys, n - 1)[:n]
+    return top[np.argsort(-keys[top], kind="stable")]
+
+
+def record_attributes(record: dict[str, object], dataset: CensusDataset) -> dict[str, str]:
+    """Decode one stored record into PERSONA census attributes (labels; age and income as numbers)."""
+    attributes: dict[str, str] = {}
+    for key, column in dataset.columns.items():
+        if key == "income":
+            value = record.get(INCOME)
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                attributes[key] = f"{float(value):.1f}"  # type: ignore[arg-type]
+            continue
+        code = str(record.get(column) or "")
+        if not code:
+            continue
+        if key == "age":
+            attributes[key] = str(int(float(code)))
+            continue
+        attributes[key] = dataset.codebook.get(column, {}).get(code, code)
+    return attributes
+
+
+def records_load(dataset: CensusDataset) -> pd.DataFrame:
+    return pq.read_table(dataset.records_file).to_pandas()
+
+
+def personas_sample(*, dataset: CensusDataset, n: int, seed: int) -> list[SampledRecord]:
+    """Draw ``n`` census records from ``dataset`` (probability ∝ PWGTP) and decode them."""
+    weights = pq.read_table(dataset.records_file, columns=["PWGTP"]).column("PWGTP").to_numpy()
+    chosen = sample_indices(weights, n=n, seed=seed)
+    table = pq.read_table(dataset.records_file).take(chosen)
+    rows = table.to_pylist()
+    return [
+        SampledRecord(index=position, record_id=str(row[RECORD_ID]), attributes=record_attributes(row, dataset))
+        for position, row in enumerate(rows)
+    ]
