@@ -1,0 +1,333 @@
+"""Annotation studies: a study shows each persona to k raters (pre-created slots) who answer its questions.
+
+Study → StudyPersona (k ``Slot`` rows each) → Question (a preference pair, or an attention check with a known
+answer) → Participant (one Prolific PID, holding at most one slot) → Answer (one per participant and question).
+Exact-k is structural: slots exist up front, a slot has at most one holder and a participant holds at most one slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from benchmarks.models import PreferencePair
+from personas.models import Persona
+
+REASONING_HARD_CAP = 5000  # characters; a study may set a lower maximum but never a higher one
+
+
+class StudyStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    LIVE = "live", "Live"
+    PAUSED = "paused", "Paused"
+    CLOSED = "closed", "Closed"
+
+
+class Study(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=StudyStatus.choices, default=StudyStatus.DRAFT)
+    instructions = models.TextField()
+    raters_per_persona = models.PositiveSmallIntegerField(default=4)
+    majority_threshold = models.PositiveSmallIntegerField(default=3)
+    pairs_per_persona = models.PositiveSmallIntegerField(default=10)
+    attention_checks = models.PositiveSmallIntegerField(default=1)
+    reasoning_min_chars = models.PositiveIntegerField(default=30)
+    reasoning_max_chars = models.PositiveIntegerField(default=1500)
+    block_paste = models.BooleanField(default=False)
+    estimated_minutes = models.PositiveSmallIntegerField(default=20)
+    # None = Prolific's default maximum time, 2 + X + 2√X minutes for an estimate of X.
+    max_minutes_override = models.PositiveSmallIntegerField(null=True, blank=True)
+    completion_code = models.CharField(max_length=32)
+    failed_check_code = models.CharField(max_length=32)
+    no_place_code = models.CharField(max_length=32)
+    seed = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "studies"
+        permissions = [
+            ("export_study", "Can export study answers and majorities"),
+            ("pay_bonus", "Can set and pay participant bonuses"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=StudyStatus.values), name="study_status_valid"),
+            models.CheckConstraint(condition=Q(raters_per_persona__gte=1), name="study_k_positive"),
+            models.CheckConstraint(
+                condition=Q(majority_threshold__gte=1, majority_threshold__lte=F("raters_per_persona")),
+                name="study_majority_within_k",
+            ),
+            models.CheckConstraint(condition=Q(pairs_per_persona__gte=1), name="study_pairs_positive"),
+            models.CheckConstraint(
+                condition=Q(
+                    reasoning_min_chars__lte=F("reasoning_max_chars"), reasoning_max_chars__lte=REASONING_HARD_CAP
+                ),
+                name="study_reasoning_bounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def max_minutes(self) -> int:
+        if self.max_minutes_override:
+            return self.max_minutes_override
+        x = self.estimated_minutes
+        return math.ceil(2 + x + 2 * math.sqrt(x))
+
+    @property
+    def reservation_timeout(self) -> timedelta:
+        return timedelta(minutes=self.max_minutes)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == StudyStatus.LIVE
+
+
+class StudyPersona(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_personas")
+    persona = models.ForeignKey(Persona, on_delete=models.PROTECT, related_name="study_entries")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "persona"], name="study_persona_unique"),
+            models.UniqueConstraint(fields=["study", "position"], name="study_persona_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} · persona {self.persona_id}"
+
+
+class SlotStatus(models.TextChoices):
+    FREE = "free", "Free"
+    RESERVED = "reserved", "Reserved"
+    COMPLETE = "complete", "Complete"
+
+
+class Participant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Answering"
+        SUBMITTED = "submitted", "Submitted"
+        RETURNED = "returned", "Returned"
+        TIMED_OUT = "timed_out", "Timed out"
+
+    class Review(models.TextChoices):
+        PENDING = "pending", "Not reviewed"
+        APPROVED = "approved", "Approved"
+        EXCLUDED = "excluded", "Excluded"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
+    prolific_pid = models.CharField(max_length=64)
+    prolific_study_id = models.CharField(max_length=64, blank=True)
+    prolific_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The persona this participant role-plays (kept after a release, so their answers stay interpretable).
+    study_persona = models.ForeignKey(
+        StudyPersona, null=True, blank=True, on_delete=models.PROTECT, related_name="participants"
+    )
+    is_preview = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    review = models.CharField(max_length=16, choices=Review.choices, default=Review.PENDING)
+    review_note = models.TextField(blank=True)
+    failed_attention_check = models.BooleanField(default=False)
+    entered_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # first question shown
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    bonus = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "prolific_pid"], name="participant_unique_pid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "submitted", "returned", "timed_out"]),
+                name="participant_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(review__in=["pending", "approved", "excluded"]), name="participant_review_valid"
+            ),
+            models.CheckConstraint(condition=Q(bonus__isnull=True) | Q(bonus__gte=0), name="participant_bonus_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Participant {self.pk} ({self.get_status_display()})"
+
+    @property
+    def counts_for_majority(self) -> bool:
+        return self.status == self.Status.SUBMITTED and self.review != self.Review.EXCLUDED and not self.is_preview
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.submitted_at and self.entered_at:
+            return self.submitted_at - self.entered_at
+        return None
+
+
+class Slot(models.Model):
+    """One of the k places for a persona. ``holder`` is the participant holding it (reserved or complete)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="slots")  # denormalised: fast claim
+    study_persona = models.ForeignKey(StudyPersona, on_delete=models.CASCADE, related_name="slots")
+    index = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, choices=SlotStatus.choices, default=SlotStatus.FREE)
+    holder = models.OneToOneField(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="slot")
+    reserved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study_persona", "index"]
+        indexes = [models.Index(fields=["study", "status", "index"], name="slot_claim_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["study_persona", "index"], name="slot_unique_index"),
+            models.CheckConstraint(condition=Q(status__in=SlotStatus.values), name="slot_status_valid"),
+            # A free slot has no holder; a taken one always has one.
+            models.CheckConstraint(
+                condition=(Q(status="free") & Q(holder__isnull=True)) | (~Q(status="free") & Q(holder__isnull=False)),
+                name="slot_holder_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Slot {self.index} of {self.study_persona}"
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        PAIR = "pair", "Preference pair"
+        ATTENTION = "attention", "Attention check"
+
+    study_persona = models.ForeignKey(StudyPersona, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()  # 1-based
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PAIR)
+    pair = models.ForeignKey(PreferencePair, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Attention checks: an instructed-response item; "correct" plays the role of the chosen answer.
+    check_prompt = models.TextField(blank=True)
+    check_correct = models.TextField(blank=True)
+    check_wrong = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["study_persona", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study_persona", "position"], name="question_unique_position"),
+            models.UniqueConstraint(
+                fields=["study_persona", "pair"], condition=Q(pair__isnull=False), name="question_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="pair") & Q(pair__isnull=False))
+                | (Q(kind="attention") & Q(pair__isnull=True) & ~Q(check_correct="")),
+                name="question_kind_matches_content",
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="question_position_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.position} of {self.study_persona}"
+
+    @property
+    def is_attention(self) -> bool:
+        return self.kind == self.Kind.ATTENTION
+
+    @property
+    def prompt_text(self) -> str:
+        return self.check_prompt if self.is_attention else self.pair.prompt.text
+
+    @property
+    def chosen_text(self) -> str:
+        return self.check_correct if self.is_attention else self.pair.chosen
+
+    @property
+    def rejected_text(self) -> str:
+        return self.check_wrong if self.is_attention else self.pair.rejected
+
+
+class Order(models.TextChoices):
+    CHOSEN_FIRST = "AB", "Chosen shown as A"
+    REJECTED_FIRST = "BA", "Rejected shown as A"
+
+
+class Choice(models.TextChoices):
+    CHOSEN = "chosen", "Chosen (y_w)"
+    REJECTED = "rejected", "Rejected (y_l)"
+
+
+def order_for(*, participant_id: int, question_id: int) -> str:
+    """The A/B order a participant sees for a question: deterministic, so concurrent first views agree."""
+    digest = hashlib.sha256(f"{participant_id}:{question_id}".encode()).digest()
+    return Order.CHOSEN_FIRST if digest[0] % 2 == 0 else Order.REJECTED_FIRST
+
+
+class Answer(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    order_shown = models.CharField(max_length=2, choices=Order.choices)
+    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
+    reasoning = models.TextField(blank=True)
+    pasted = models.BooleanField(default=False)
+    revisions = models.PositiveIntegerField(default=0)
+    time_ms = models.PositiveBigIntegerField(default=0)  # time the page was visible, reported by the browser
+    first_shown_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "question__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "question"], name="answer_unique"),
+            models.CheckConstraint(condition=Q(order_shown__in=Order.values), name="answer_order_valid"),
+            models.CheckConstraint(condition=Q(choice__in=[*Choice.values, ""]), name="answer_choice_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk}: {self.choice or '—'}"
+
+    @property
+    def letter(self) -> str:
+        """The letter (A/B) the participant picked, in the order they saw."""
+        if not self.choice:
+            return ""
+        chosen_is_a = self.order_shown == Order.CHOSEN_FIRST
+        return "A" if (self.choice == Choice.CHOSEN) == chosen_is_a else "B"
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.choice) and bool(self.reasoning.strip())
+
+
+class BonusPayment(models.Model):
+    """One bulk bonus through Prolific's API, in two recorded steps: set up, then pay (never retried by itself)."""
+
+    class Status(models.TextChoices):
+        SETTING_UP = "setting_up", "Setting up"
+        SET_UP = "set_up", "Set up, not paid"
+        PAYING = "paying", "Pay requested"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Pay outcome unknown (check Prolific)"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="bonus_payments")
+    csv = models.TextField()
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SETTING_UP)
+    prolific_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    pay_requested_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Bonus payment {self.pk} ({self.get_status_display()})"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from benchmarks.models import PreferencePair, Prompt
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["id", "source_id", "topic", "split", "controversy"]
+    list_filter = ["split", "controversy"]
+    search_fields = ["text", "source_id", "topic"]
+
+
+@admin.register(PreferencePair)
+class PreferencePairAdmin(admin.ModelAdmin):
+    list_display = ["id", "persona", "prompt", "split", "verification"]
+    list_filter = ["split", "verification"]
+    raw_id_fields = ["persona", "prompt"]

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.models import PairSplit, PreferencePair, Prompt
+from benchmarks.pair_import import PairImportError, pairs_import
+from personas.models import Persona
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pairs"
+pytestmark = pytest.mark.django_db
+
+
+def test_jsonl_import_creates_persona_independent_pairs() -> None:
+    result = pairs_import(data=(FIXTURES / "independent.jsonl").read_bytes(), file_format="jsonl")
+    assert (result.created, result.updated, result.prompts_created) == (2, 0, 2)
+    pair = PreferencePair.objects.get(prompt__source_id="fx-1")
+    assert pair.persona is None
+    assert pair.chosen.startswith("Baking")
+    assert PreferencePair.objects.get(split=PairSplit.TEST_SEEN).chosen.startswith("Alternate")
+
+
+def test_reimport_updates_instead_of_duplicating() -> None:
+    data = (FIXTURES / "independent.csv").read_bytes()
+    pairs_import(data=data, file_format="csv")
+    again = pairs_import(data=data, file_format="csv")
+    assert (again.created, again.updated) == (0, 2)
+    assert PreferencePair.objects.count() == 2
+    assert PreferencePair.objects.get(prompt__text__startswith="Should").critique == "too dismissive"
+
+
+def test_per_persona_pairs_are_keyed_by_public_id() -> None:
+    persona = Persona.objects.create(attributes={"age": 40})
+    line = {"prompt": "Tea or coffee?", "chosen": "Tea", "rejected": "Coffee", "persona": str(persona.public_id)}
+    pairs_import(data=json.dumps(line).encode(), file_format="jsonl")
+    pairs_import(data=json.dumps({**line, "persona": ""}).encode(), file_format="jsonl")
+    assert PreferencePair.objects.filter(persona=persona).count() == 1
+    assert PreferencePair.objects.filter(persona__isnull=True).count() == 1
+    assert Prompt.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "file_format", "message"),
+    [
+        (b'{"prompt": "x", "chosen": "a"}\n', "jsonl", "line 2: rejected is missing"),
+        (b'{"prompt": "x", "chosen": "a", "rejected": "b"}\nnot json\n', "jsonl", "line 3: not valid JSON"),
+        (b'{"prompt": "x", "chosen": "a", "rejected": "a"}\n', "jsonl", "identical"),
+        (b'{"prompt": "x", "chosen": "a", "rejected": "b", "persona": "nope"}\n', "jsonl", "not a persona public_id"),
+        (
+            b'{"prompt": "x", "chosen": "a", "rejected": "b", "persona": "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}\n',
+            "jsonl",
+            "no persona has public_id",
+        ),
+        (b'{"prompt": "x", "chosen": "a", "rejected": "b", "colour": "red"}\n', "jsonl", "unknown field"),
+        (b"question,answer\nx,y\n", "csv", "header"),
+        (b"\xff\xfe", "jsonl", "UTF-8"),
+        (b"", "jsonl", "no pairs"),
+        (b"[1, 2]\n", "jsonl", "expected an object"),
+        (b"x", "xml", "unknown format"),
+    ],
+)
+def test_malformed_files_store_nothing(content: bytes, file_format: str, message: str) -> None:
+    good = b'{"prompt": "fine", "chosen": "a", "rejected": "b"}\n'
+    with pytest.raises(PairImportError, match=message):
+        pairs_import(data=good + content if file_format == "jsonl" and content else content, file_format=file_format)
+    assert not Prompt.objects.exists()
+    assert not PreferencePair.objects.exists()
