@@ -55,3 +55,6 @@ class JobAdmin(admin.ModelAdmin):
 class StatisticAdmin(admin.ModelAdmin):
     list_display = ("key", "label", "value", "computed_at")
     readonly_fields = ("key", "label", "value", "job", "computed_at")
+
+
+import core.llm.admin  # noqa: E402,F401  (registers the LLM endpoint admin)

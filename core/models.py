@@ -111,3 +111,6 @@ class Statistic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label}: {self.value}"
+
+
+from core.llm.models import LLMCall, LLMResponse, ModelEndpoint  # noqa: E402,F401

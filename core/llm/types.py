@@ -28,6 +28,14 @@ class ChoiceSchema:
     with_reasoning: bool = True
     with_confidence: bool = False
     allow_abstain: bool = False  # adds "abstain" as a legal option
+    # The text each option stands for, in the order of ``options`` (e.g. the two answers a judge compares). Models
+    # see only the prompt; offline judges (shorter_answer, persona_overlap) read these. Not sent to any provider.
+    options_text: tuple[str, ...] = ()
+
+    @property
+    def legal(self) -> tuple[str, ...]:
+        """The options a reply may pick, "abstain" included when allowed."""
+        return (*self.options, "abstain") if self.allow_abstain else self.options
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,10 @@ class LLMRequest:
     max_tokens: int | None = None  # None = the endpoint's default
     # A long prefix shared by many requests (the persona): providers that support prompt caching mark it.
     cache_prefix: str | None = None
-    # Caller's stable id for this request (used as the batch custom_id and in logs).
+    # Caller's stable id for this request (logged with the call; seeds the offline `random` judge).
     key: str | None = None
+    # Tells repeated samples of one request apart: part of the response-cache key, so sample 1 is not sample 0.
+    sample: int = 0
 
 
 @dataclass
@@ -65,12 +75,19 @@ class Completion:
     stop_reason: str = ""
     from_cache: bool = False
     error: str = ""  # why the answer is invalid
+    # Set by llm_complete_many on an item whose call still failed transiently after every retry (an outage):
+    # worth trying again later, unlike an invalid answer.
+    transient: bool = False
 
 
 class LLMError(Exception):
     """A provider call that failed. ``transient`` errors (429, 529, 5xx, timeouts) are worth retrying later."""
 
-    def __init__(self, message: str, *, transient: bool, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.status_code = status_code
+        # Seconds the provider asked us to wait (Retry-After), when it said so.
+        self.retry_after = retry_after

@@ -1,0 +1,56 @@
+"""Admin for LLM endpoints (editable) and the usage log and response cache (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
+
+
+@admin.register(ModelEndpoint)
+class ModelEndpointAdmin(admin.ModelAdmin):
+    list_display = ("name", "provider", "model", "base_url", "concurrency", "requests_per_minute", "cache_responses")
+    list_filter = ("provider", "cache_responses")
+    search_fields = ("name", "model", "base_url")
+    fieldsets = (
+        (None, {"fields": ("name", "provider", "model", "base_url", "api_key_env")}),
+        ("Calls", {"fields": ("params", "max_tokens", "timeout_seconds", "max_attempts", "cache_responses")}),
+        ("Limits (across all workers)", {"fields": ("concurrency", "requests_per_minute")}),
+        (
+            "Prices (USD per million tokens)",
+            {
+                "fields": (
+                    "price_input_per_mtok",
+                    "price_output_per_mtok",
+                    "price_cache_read_per_mtok",
+                    "price_cache_write_per_mtok",
+                    "batch_price_factor",
+                )
+            },
+        ),
+    )
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(_ReadOnlyAdmin):
+    list_display = ("created_at", "endpoint", "job", "request_key", "valid", "from_cache", "batch", "cost_usd")
+    list_filter = ("endpoint", "valid", "from_cache", "batch")
+    search_fields = ("request_key", "error")
+    list_select_related = ("endpoint", "job")
+    raw_id_fields = ("job",)
+
+
+@admin.register(LLMResponse)
+class LLMResponseAdmin(_ReadOnlyAdmin):
+    list_display = ("key", "endpoint", "created_at")
+    list_filter = ("endpoint",)
+    search_fields = ("key",)

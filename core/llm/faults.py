@@ -1,0 +1,95 @@
+"""Fault classification and the retry loop.
+
+Transient: 408/409/429 (Retry-After honoured), 5xx including Anthropic's 529 "overloaded", timeouts and connection
+errors; these retry with capped, jittered exponential back-off. Everything else (400, 401, 403, 404, 413, 422, a
+missing key) is permanent and fails at once. A reply that arrives but cannot be understood is not an error here:
+providers turn it into ``Completion(valid=False)``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from core.llm.types import LLMError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_BASE_SECONDS = 0.5
+RETRY_CAP_SECONDS = 30.0
+RETRY_AFTER_CAP_SECONDS = 120.0
+_TRANSIENT_STATUS = frozenset({408, 409, 429})
+
+
+def is_transient_status(status: int) -> bool:
+    return status in _TRANSIENT_STATUS or status >= 500
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date); None when absent or garbled."""
+    if not headers:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def sdk_error(exc: Exception) -> LLMError:
+    """Translate an ``anthropic`` or ``openai`` SDK exception (both share the same shape) into an ``LLMError``."""
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    if isinstance(status, int):
+        response: Any = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+        return LLMError(
+            f"HTTP {status} ({name}): {_short(exc)}",
+            transient=is_transient_status(status),
+            status_code=status,
+            retry_after=retry_after_seconds(headers),
+        )
+    if "Timeout" in name or "Connection" in name:
+        return LLMError(f"{name}: {_short(exc)}", transient=True)
+    return LLMError(f"{name}: {_short(exc)}", transient=False)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc)[:500]
+
+
+def backoff_delay(attempt: int, error: LLMError) -> float:
+    """How long to wait before try ``attempt + 1``: the server's Retry-After if given, else capped jittered back-off."""
+    if error.retry_after is not None:
+        return min(error.retry_after, RETRY_AFTER_CAP_SECONDS)
+    return min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def with_retries(call: Callable[[], T], *, attempts: int, label: str) -> T:
+    """Run ``call``; on a transient ``LLMError`` wait and try again, up to ``attempts`` tries in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except LLMError as error:
+            if not error.transient or attempt >= attempts:
+                raise
+            delay = backoff_delay(attempt, error)
+            logger.info("%s: transient failure (%s); try %d/%d in %.2fs", label, error, attempt, attempts, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")

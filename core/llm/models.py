@@ -1,0 +1,164 @@
+"""LLM endpoints (configured rows), the per-call usage log and the response cache."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from core.llm.params import sampling_params_problems
+from core.llm.types import Usage
+
+_MTOK = Decimal(1_000_000)
+OFFLINE_MODELS = ("always_a", "random", "shorter_answer", "persona_overlap", "text")
+
+
+class Provider(models.TextChoices):
+    ANTHROPIC = "anthropic", "Anthropic (Claude)"
+    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible (OpenAI, vLLM, Ollama)"
+    OFFLINE = "offline", "Offline baseline (no model)"
+
+
+def _price_field(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        label, max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(Decimal(0))]
+    )
+
+
+class ModelEndpoint(models.Model):
+    """One model behind one API: where it lives, how to call it, how fast we may call it and what it costs.
+
+    The key is never stored: ``api_key_env`` names the environment variable that holds it.
+    """
+
+    name = models.SlugField(max_length=64, unique=True, help_text="Short id used in commands and job parameters.")
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    model = models.CharField(
+        max_length=200, help_text=f"Provider model id; for offline endpoints one of: {', '.join(OFFLINE_MODELS)}."
+    )
+    base_url = models.URLField(
+        max_length=500, blank=True, help_text="Blank = the provider's default (api.anthropic.com / api.openai.com)."
+    )
+    api_key_env = models.CharField(
+        "API key environment variable",
+        max_length=100,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*$", "An environment variable name, e.g. ANTHROPIC_API_KEY.")],
+        help_text="Name of the environment variable holding the key (never the key). Blank for keyless servers.",
+    )
+    params = models.JSONField(
+        "sampling parameters", default=dict, blank=True, help_text="Extra keywords for the SDK's create() call."
+    )
+    max_tokens = models.PositiveIntegerField(default=1024, validators=[MinValueValidator(1)])
+    concurrency = models.PositiveIntegerField(
+        default=4, validators=[MinValueValidator(1)], help_text="Calls in flight at once, across all workers."
+    )
+    requests_per_minute = models.PositiveIntegerField(default=0, help_text="0 = no limit.")
+    timeout_seconds = models.FloatField(default=120.0, validators=[MinValueValidator(0.1)])
+    max_attempts = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1)], help_text="Tries per call when errors are transient."
+    )
+    price_input_per_mtok = _price_field("USD per million input tokens")
+    price_output_per_mtok = _price_field("USD per million output tokens")
+    price_cache_read_per_mtok = _price_field("USD per million cache-read tokens")
+    price_cache_write_per_mtok = _price_field("USD per million cache-write tokens")
+    batch_price_factor = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Share of the price paid for calls sent through a batch API (Anthropic: 0.5).",
+    )
+    cache_responses = models.BooleanField(
+        default=False, help_text="Store answers and serve identical requests from the store (free, reproducible)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(provider__in=[p.value for p in Provider]), name="core_modelendpoint_provider_valid"
+            ),
+            models.CheckConstraint(condition=Q(concurrency__gte=1), name="core_modelendpoint_concurrency_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider}: {self.model})"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.provider and (problems := sampling_params_problems(provider=self.provider, params=self.params)):
+            errors["params"] = problems
+        if self.provider == Provider.OFFLINE and self.model not in OFFLINE_MODELS:
+            errors["model"] = [f"Offline endpoints take one of: {', '.join(OFFLINE_MODELS)}."]
+        if errors:
+            raise ValidationError(errors)
+
+    def api_key(self) -> str | None:
+        """The key from the environment; None when no variable is named. Raises KeyError when it is unset."""
+        if not self.api_key_env:
+            return None
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise KeyError(self.api_key_env)
+        return value
+
+    def cost(self, usage: Usage, *, batch: bool = False) -> Decimal:
+        """USD for one call's usage; cache reads and writes priced on their own, batch calls at the batch share."""
+        total = (
+            usage.input_tokens * self.price_input_per_mtok
+            + usage.output_tokens * self.price_output_per_mtok
+            + usage.cache_read_tokens * self.price_cache_read_per_mtok
+            + usage.cache_write_tokens * self.price_cache_write_per_mtok
+        ) / _MTOK
+        if batch:
+            total *= self.batch_price_factor
+        return total.quantize(Decimal("0.000001"))
+
+
+class LLMCall(models.Model):
+    """One answered request: who caused it, what it used and cost. Cached answers are logged at zero cost."""
+
+    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.CASCADE, related_name="calls")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    request_key = models.CharField(max_length=255, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    latency_s = models.FloatField(default=0.0)
+    valid = models.BooleanField(default=True)
+    from_cache = models.BooleanField(default=False)
+    batch = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["endpoint", "created_at"], name="core_llmcall_endpoint_time")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id}:{self.request_key or self.pk}"
+
+
+class LLMResponse(models.Model):
+    """A stored answer, keyed by a hash of the endpoint's model + parameters + the request."""
+
+    key = models.CharField(max_length=64, unique=True)
+    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.CASCADE, related_name="cached_responses")
+    completion = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,95 @@
+"""Turning a model's reply into a choice: from a structured object (tool input, JSON) or from plain text.
+
+Everything here treats the reply as untrusted text: it is matched against the legal options and stored verbatim as
+``raw``; nothing is ever marked safe for HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from core.llm.types import ChoiceSchema, Completion
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def choice_json_schema(schema: ChoiceSchema) -> dict[str, Any]:
+    """The JSON schema of a structured answer: reasoning first (so the model thinks before it picks), then choice."""
+    properties: dict[str, Any] = {}
+    if schema.with_reasoning:
+        properties["reasoning"] = {"type": "string", "description": "Brief reasons for the choice."}
+    properties["choice"] = {"type": "string", "enum": list(schema.legal), "description": schema.description}
+    if schema.with_confidence:
+        properties["confidence"] = {"type": "integer", "minimum": 0, "maximum": 100}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def plain_text_instruction(schema: ChoiceSchema) -> str:
+    """What to append to the prompt when the server cannot constrain the output to the schema."""
+    legal = ", ".join(schema.legal)
+    lines = [f"{schema.description} Reply with exactly one of: {legal}."]
+    if schema.with_reasoning:
+        lines.append("First give your reasons on one line starting 'Reasoning:'.")
+    if schema.with_confidence:
+        lines.append("Then a line 'Confidence: N' with N from 0 to 100.")
+    lines.append("End with a line 'Answer: <option>'.")
+    return "\n".join(lines)
+
+
+def apply_choice(completion: Completion, schema: ChoiceSchema, answer: Any) -> Completion:
+    """Fill ``completion`` from a structured ``answer`` (a dict), or mark it invalid when it does not fit."""
+    if not isinstance(answer, dict):
+        return _invalid(completion, "the structured answer is not an object")
+    choice = answer.get("choice")
+    if not isinstance(choice, str) or choice.strip() not in schema.legal:
+        return _invalid(completion, f"choice {choice!r} is not one of {', '.join(schema.legal)}")
+    completion.choice = choice.strip()
+    reasoning = answer.get("reasoning")
+    completion.reasoning = reasoning if isinstance(reasoning, str) else ""
+    completion.confidence = _confidence(answer.get("confidence")) if schema.with_confidence else None
+    return completion
+
+
+def parse_choice_text(completion: Completion, schema: ChoiceSchema) -> Completion:
+    """Find the choice in free text: a JSON object if there is one, else an 'Answer: X' line, else a lone option."""
+    text = completion.text.strip()
+    if match := _JSON_OBJECT.search(text):
+        try:
+            answer = json.loads(match.group(0))
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and "choice" in answer:
+            return apply_choice(completion, schema, answer)
+    legal = sorted(schema.legal, key=len, reverse=True)
+    alternatives = "|".join(re.escape(option) for option in legal)
+    answer_line = re.findall(rf"(?im)^\W*(?:final\s+)?answer\W*[:\-]\s*\W*({alternatives})\b", text)
+    lone = re.fullmatch(rf"\W*({alternatives})\W*", text, flags=re.IGNORECASE)
+    found = answer_line[-1] if answer_line else (lone.group(1) if lone else None)
+    if found is None:
+        return _invalid(completion, "no option found in the reply")
+    completion.choice = next(option for option in schema.legal if option.lower() == found.lower())
+    if reason := re.search(r"(?im)^\W*reasoning\W*[:\-]\s*(.+)$", text):
+        completion.reasoning = reason.group(1).strip()
+    if schema.with_confidence and (conf := re.search(r"(?im)^\W*confidence\W*[:\-]\s*(\d{1,3})", text)):
+        completion.confidence = _confidence(int(conf.group(1)))
+    return completion
+
+
+def _confidence(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return max(0, min(100, round(value)))
+
+
+def _invalid(completion: Completion, why: str) -> Completion:
+    completion.valid = False
+    completion.choice = None
+    completion.error = f"unparseable answer: {why}"
+    return completion

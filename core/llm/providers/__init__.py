@@ -1,0 +1,57 @@
+"""Provider registry: one client per endpoint configuration, shared by every thread of the process."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Protocol
+
+from core.llm.types import Completion, LLMError, LLMRequest
+
+if TYPE_CHECKING:
+    from core.llm.models import ModelEndpoint
+
+
+class LLMProvider(Protocol):
+    supports_batch: bool
+
+    def complete(self, request: LLMRequest) -> Completion:
+        """One call; raises LLMError on failure, returns Completion(valid=False) for an unusable reply."""
+        ...
+
+
+_lock = threading.Lock()
+_providers: dict[tuple[object, ...], LLMProvider] = {}
+
+
+def provider_for(endpoint: ModelEndpoint) -> LLMProvider:
+    """The provider client for ``endpoint``, built once per configuration (an edit to the row builds a new one)."""
+    try:
+        api_key = endpoint.api_key()
+    except KeyError as exc:
+        raise LLMError(
+            f"Endpoint {endpoint.name!r}: the environment variable {exc.args[0]} holding its API key is not set.",
+            transient=False,
+        ) from None
+    cache_key = (endpoint.pk, endpoint.name, endpoint.updated_at, api_key)
+    with _lock:
+        provider = _providers.get(cache_key)
+        if provider is None:
+            provider = _build(endpoint, api_key)
+            _providers[cache_key] = provider
+        return provider
+
+
+def _build(endpoint: ModelEndpoint, api_key: str | None) -> LLMProvider:
+    if endpoint.provider == "anthropic":
+        from core.llm.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(endpoint, api_key=api_key)
+    if endpoint.provider == "openai_compatible":
+        from core.llm.providers.openai_compatible import OpenAICompatibleProvider
+
+        return OpenAICompatibleProvider(endpoint, api_key=api_key)
+    if endpoint.provider == "offline":
+        from core.llm.providers.offline import OfflineProvider
+
+        return OfflineProvider(endpoint)
+    raise LLMError(f"Endpoint {endpoint.name!r}: unknown provider {endpoint.provider!r}.", transient=False)

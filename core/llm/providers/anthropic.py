@@ -1,0 +1,174 @@
+"""Claude through the official ``anthropic`` SDK: forced-tool choices, prompt caching and the Message Batches API."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import anthropic
+
+from core.llm.faults import sdk_error, with_retries
+from core.llm.parsing import apply_choice, choice_json_schema, parse_choice_text
+from core.llm.types import Completion, LLMError, LLMRequest, Usage
+
+if TYPE_CHECKING:
+    from anthropic.types import Message as AnthropicMessage
+
+    from core.llm.models import ModelEndpoint
+
+# Anthropic accepts up to 100,000 requests / 256 MB per batch; we stay well inside both.
+BATCH_MAX_REQUESTS = 10_000
+BATCH_MAX_BYTES = 128 * 1024 * 1024
+BATCH_POLL_SECONDS = 5.0
+BATCH_POLL_CAP_SECONDS = 60.0
+
+
+class AnthropicProvider:
+    supports_batch = True
+
+    def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
+        self.endpoint = endpoint
+        self.client = anthropic.Anthropic(
+            api_key=api_key or "not-needed",
+            base_url=endpoint.base_url or None,
+            max_retries=0,  # core.llm retries, so every attempt passes the rate limiter
+            timeout=endpoint.timeout_seconds,
+        )
+
+    def params(self, request: LLMRequest) -> dict[str, Any]:
+        """The Messages API body: the shared prefix first in the system prompt, marked for caching."""
+        system: list[dict[str, Any]] = []
+        if request.cache_prefix:
+            system.append({"type": "text", "text": request.cache_prefix, "cache_control": {"type": "ephemeral"}})
+        if request.system:
+            system.append({"type": "text", "text": request.system})
+        params: dict[str, Any] = {
+            **self.endpoint.params,
+            "model": self.endpoint.model,
+            "max_tokens": request.max_tokens or self.endpoint.max_tokens,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        if system:
+            params["system"] = system
+        if request.choice is not None:
+            schema = request.choice
+            params["tools"] = [
+                {"name": schema.name, "description": schema.description, "input_schema": choice_json_schema(schema)}
+            ]
+            params["tool_choice"] = {"type": "tool", "name": schema.name}
+        return params
+
+    def complete(self, request: LLMRequest) -> Completion:
+        started = time.monotonic()
+        try:
+            response = self.client.messages.with_raw_response.create(**self.params(request))
+            body = response.http_response.text
+            try:
+                message = response.parse()
+            except (ValueError, TypeError, anthropic.APIResponseValidationError) as exc:
+                return Completion(
+                    text="", valid=False, raw=body, error=f"malformed response: {exc}"[:500], model=self.endpoint.model
+                )
+        except anthropic.APIError as exc:
+            raise sdk_error(exc) from exc
+        return self.completion(message, request, raw=body, latency=time.monotonic() - started, batch=False)
+
+    def completion(
+        self, message: AnthropicMessage, request: LLMRequest, *, raw: str, latency: float, batch: bool
+    ) -> Completion:
+        usage = Usage(
+            input_tokens=message.usage.input_tokens,
+            output_tokens=message.usage.output_tokens,
+            cache_read_tokens=message.usage.cache_read_input_tokens or 0,
+            cache_write_tokens=message.usage.cache_creation_input_tokens or 0,
+        )
+        text = "".join(block.text for block in message.content if block.type == "text")
+        completion = Completion(
+            text=text,
+            raw=raw,
+            usage=usage,
+            cost_usd=self.endpoint.cost(usage, batch=batch),
+            latency_s=latency,
+            model=message.model,
+            stop_reason=message.stop_reason or "",
+        )
+        if message.stop_reason == "refusal":
+            completion.valid = False
+            completion.error = "the model refused to answer"
+            return completion
+        if request.choice is None:
+            return completion
+        tool_input = next((b.input for b in message.content if b.type == "tool_use"), None)
+        if tool_input is not None:
+            completion.text = completion.text or json.dumps(tool_input)
+            return apply_choice(completion, request.choice, tool_input)
+        return parse_choice_text(completion, request.choice)
+
+    def complete_batch(self, requests: list[LLMRequest]) -> list[Completion | LLMError]:
+        """Send ``requests`` through Message Batches: submit every chunk, poll until all end, match by custom_id.
+
+        An item comes back as a Completion (priced at the batch share) or an ``LLMError`` saying whether it is worth
+        sending again (errored on the server's side, expired, cancelled) or not (an invalid request).
+        """
+        results: list[Completion | LLMError | None] = [None] * len(requests)
+        started = time.monotonic()
+        batch_ids = [self._submit(chunk) for chunk in self._chunks(requests)]
+        for batch_id in batch_ids:
+            self._wait(batch_id)
+            for item in self._results(batch_id):
+                index = int(item.custom_id.removeprefix("r"))
+                outcome = item.result
+                if outcome.type == "succeeded":
+                    raw = outcome.message.model_dump_json()
+                    latency = time.monotonic() - started
+                    results[index] = self.completion(
+                        outcome.message, requests[index], raw=raw, latency=latency, batch=True
+                    )
+                elif outcome.type == "errored":
+                    kind = outcome.error.error.type
+                    results[index] = LLMError(
+                        f"batch item errored: {kind}",
+                        transient=kind not in ("invalid_request_error", "not_found_error"),
+                    )
+                else:  # canceled or expired: never processed, so worth sending again
+                    results[index] = LLMError(f"batch item {outcome.type}", transient=True)
+        missing = LLMError("batch returned no result for this item", transient=True)
+        return [result if result is not None else missing for result in results]
+
+    def _chunks(self, requests: list[LLMRequest]) -> list[list[dict[str, Any]]]:
+        chunks: list[list[dict[str, Any]]] = [[]]
+        size = 0
+        for index, request in enumerate(requests):
+            item = {"custom_id": f"r{index}", "params": self.params(request)}
+            item_size = len(json.dumps(item))
+            if chunks[-1] and (len(chunks[-1]) >= BATCH_MAX_REQUESTS or size + item_size > BATCH_MAX_BYTES):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(item)
+            size += item_size
+        return [chunk for chunk in chunks if chunk]
+
+    def _call(self, label: str, call: Any) -> Any:
+        def attempt() -> Any:
+            try:
+                return call()
+            except anthropic.APIError as exc:
+                raise sdk_error(exc) from exc
+
+        return with_retries(attempt, attempts=self.endpoint.max_attempts, label=f"{self.endpoint.name} {label}")
+
+    def _submit(self, chunk: list[dict[str, Any]]) -> str:
+        batch = self._call("batch submit", lambda: self.client.messages.batches.create(requests=chunk))
+        return batch.id
+
+    def _wait(self, batch_id: str) -> None:
+        delay = BATCH_POLL_SECONDS
+        while self._call("batch poll", lambda: self.client.messages.batches.retrieve(batch_id)).processing_status != (
+            "ended"
+        ):
+            time.sleep(delay)
+            delay = min(BATCH_POLL_CAP_SECONDS, delay * 1.5)
+
+    def _results(self, batch_id: str) -> list[Any]:
+        return self._call("batch results", lambda: list(self.client.messages.batches.results(batch_id)))

@@ -1,0 +1,144 @@
+"""Baselines that need no model: deterministic judges and a demo text generator. Free and instant.
+
+The endpoint's ``model`` picks the baseline. Judges read the answer texts from ``ChoiceSchema.options_text``:
+- ``always_a``: the first option;
+- ``random``: an option drawn with a seed derived from the request key (+ sample, + the endpoint's ``seed`` param),
+  so the same request always gets the same draw;
+- ``shorter_answer``: the option whose text is shortest (ties: the first);
+- ``persona_overlap``: the option whose text is most similar to the persona (``cache_prefix``, else ``system``) by
+  TF-IDF cosine (scikit-learn), abstaining on a tie when abstaining is allowed;
+- ``text``: no judgment of its own (``random`` when a choice is asked).
+Requests without a choice get deterministic demo text that says it is offline text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from core.llm.types import ChoiceSchema, Completion, LLMRequest
+
+if TYPE_CHECKING:
+    from core.llm.models import ModelEndpoint
+
+OFFLINE_MARK = "[offline text]"
+_WORDS = [
+    "perspective",
+    "community",
+    "values",
+    "practical",
+    "everyday",
+    "experience",
+    "family",
+    "work",
+    "balance",
+    "fairness",
+    "tradition",
+    "change",
+    "careful",
+    "honest",
+    "direct",
+    "respectful",
+    "evidence",
+    "local",
+    "priorities",
+    "trade-offs",
+    "clarity",
+    "detail",
+    "context",
+]
+
+
+def _request_digest(request: LLMRequest) -> str:
+    payload = json.dumps(asdict(request), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class OfflineProvider:
+    supports_batch = False
+
+    def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None = None) -> None:
+        self.endpoint = endpoint
+        self.baseline = endpoint.model
+
+    def complete(self, request: LLMRequest) -> Completion:
+        if request.choice is None:
+            text = self.generate(request)
+            return Completion(text=text, raw=text, model=f"offline:{self.baseline}", stop_reason="end_turn")
+        judge = {
+            "always_a": self.always_a,
+            "shorter_answer": self.shorter_answer,
+            "persona_overlap": self.persona_overlap,
+        }.get(self.baseline, self.random_choice)
+        completion = Completion(text="", model=f"offline:{self.baseline}", stop_reason="end_turn")
+        try:
+            choice, reasoning, confidence = judge(request, request.choice)
+        except ValueError as exc:
+            completion.valid = False
+            completion.error = str(exc)
+            return completion
+        completion.choice = choice
+        completion.text = completion.raw = choice
+        completion.reasoning = reasoning if request.choice.with_reasoning else ""
+        completion.confidence = confidence if request.choice.with_confidence else None
+        return completion
+
+    def always_a(self, request: LLMRequest, schema: ChoiceSchema) -> tuple[str, str, int]:
+        return schema.options[0], "Offline baseline: always the first option.", 50
+
+    def random_choice(self, request: LLMRequest, schema: ChoiceSchema) -> tuple[str, str, int]:
+        seed_source = (
+            f"{self.endpoint.params.get('seed', 0)}:{request.key or _request_digest(request)}:{request.sample}"
+        )
+        rng = random.Random(hashlib.sha256(seed_source.encode()).hexdigest())
+        return rng.choice(schema.options), "Offline baseline: a seeded random pick.", 50
+
+    def shorter_answer(self, request: LLMRequest, schema: ChoiceSchema) -> tuple[str, str, int]:
+        texts = _option_texts(schema)
+        lengths = [len(text) for text in texts]
+        best = lengths.index(min(lengths))
+        longest = max(lengths) or 1
+        confidence = round(50 + 50 * (longest - lengths[best]) / longest)
+        return schema.options[best], f"Offline baseline: the shorter answer ({lengths[best]} characters).", confidence
+
+    def persona_overlap(self, request: LLMRequest, schema: ChoiceSchema) -> tuple[str, str, int]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        texts = _option_texts(schema)
+        persona = request.cache_prefix or request.system
+        if not persona.strip():
+            raise ValueError("persona_overlap needs the persona text in cache_prefix or system")
+        try:
+            matrix = TfidfVectorizer().fit_transform([persona, *texts])
+        except ValueError:  # no usable words at all
+            scores = [0.0] * len(texts)
+        else:
+            scores = [float(s) for s in cosine_similarity(matrix[0], matrix[1:])[0]]
+        best = scores.index(max(scores))
+        if schema.allow_abstain and all(abs(s - scores[best]) < 1e-12 for s in scores):
+            return "abstain", "Offline baseline: no answer overlaps the persona more than another.", 50
+        runner_up = max((s for i, s in enumerate(scores) if i != best), default=0.0)
+        confidence = round(50 + 50 * min(1.0, (scores[best] - runner_up) / (scores[best] or 1)))
+        summary = ", ".join(f"{o}={s:.3f}" for o, s in zip(schema.options, scores, strict=True))
+        return schema.options[best], f"Offline baseline: TF-IDF cosine with the persona ({summary}).", confidence
+
+    def generate(self, request: LLMRequest) -> str:
+        """Deterministic filler for demos, marked so nobody mistakes it for a model's words."""
+        rng = random.Random(_request_digest(request))
+        prompt = request.messages[-1].content if request.messages else request.system
+        topic = " ".join(prompt.split()[:8])
+        sentences = [
+            " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 11))).capitalize() + "."
+            for _ in range(rng.randint(2, 4))
+        ]
+        return f"{OFFLINE_MARK} On “{topic}”: {' '.join(sentences)}"
+
+
+def _option_texts(schema: ChoiceSchema) -> tuple[str, ...]:
+    if len(schema.options_text) != len(schema.options):
+        raise ValueError("this offline judge needs ChoiceSchema.options_text: one answer text per option")
+    return schema.options_text

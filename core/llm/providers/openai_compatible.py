@@ -1,0 +1,122 @@
+"""OpenAI, vLLM, Ollama and any other chat-completions server, through the official ``openai`` SDK and ``base_url``.
+
+Choices ask for ``response_format: json_schema`` (OpenAI structured outputs, vLLM guided decoding, Ollama formats);
+a server that rejects it is remembered and asked in plain text instead, with the answer parsed from the reply.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import openai
+
+from core.llm.faults import sdk_error
+from core.llm.parsing import choice_json_schema, parse_choice_text, plain_text_instruction
+from core.llm.types import Completion, LLMRequest, Usage
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion
+
+    from core.llm.models import ModelEndpoint
+
+
+class OpenAICompatibleProvider:
+    supports_batch = False
+
+    def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
+        self.endpoint = endpoint
+        self.client = openai.OpenAI(
+            api_key=api_key or "not-needed",  # local servers ignore it, the SDK insists on one
+            base_url=endpoint.base_url or None,
+            max_retries=0,
+            timeout=endpoint.timeout_seconds,
+        )
+        # None until the server has answered a json_schema request one way or the other.
+        self.json_schema_supported: bool | None = None
+
+    def params(self, request: LLMRequest, *, structured: bool) -> dict[str, Any]:
+        messages: list[dict[str, str]] = []
+        # The shared prefix goes first, so servers with automatic prefix caching (OpenAI, vLLM) can reuse it.
+        system = "\n\n".join(part for part in (request.cache_prefix, request.system) if part)
+        if system:
+            messages.append({"role": "system", "content": system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        params: dict[str, Any] = {
+            **self.endpoint.params,
+            "model": self.endpoint.model,
+            "max_tokens": request.max_tokens or self.endpoint.max_tokens,
+            "messages": messages,
+        }
+        schema = request.choice
+        if schema is not None and structured:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "strict": True, "schema": choice_json_schema(schema)},
+            }
+        elif schema is not None:
+            messages.append({"role": "user", "content": plain_text_instruction(schema)})
+        return params
+
+    def complete(self, request: LLMRequest) -> Completion:
+        structured = request.choice is not None and self.json_schema_supported is not False
+        started = time.monotonic()
+        try:
+            response = self.client.chat.completions.with_raw_response.create(
+                **self.params(request, structured=structured)
+            )
+        except openai.BadRequestError as exc:
+            if not structured or self.json_schema_supported:
+                raise sdk_error(exc) from exc
+            # Perhaps the server cannot do json_schema: ask once in plain text; if that works, remember it.
+            self.json_schema_supported = False
+            try:
+                return self.complete(request)
+            except Exception:
+                self.json_schema_supported = None
+                raise
+        except openai.APIError as exc:
+            raise sdk_error(exc) from exc
+        body = response.http_response.text
+        try:
+            reply = response.parse()
+        except (ValueError, TypeError, openai.APIResponseValidationError) as exc:
+            return Completion(
+                text="", valid=False, raw=body, error=f"malformed response: {exc}"[:500], model=self.endpoint.model
+            )
+        if structured:
+            self.json_schema_supported = True
+        return self.completion(reply, request, raw=body, latency=time.monotonic() - started, structured=structured)
+
+    def completion(
+        self, reply: ChatCompletion, request: LLMRequest, *, raw: str, latency: float, structured: bool
+    ) -> Completion:
+        usage = Usage()
+        if reply.usage is not None:
+            details = reply.usage.prompt_tokens_details
+            cached = (details.cached_tokens or 0) if details is not None else 0
+            # OpenAI counts cached tokens inside prompt_tokens; we keep them apart to price them apart.
+            usage = Usage(
+                input_tokens=reply.usage.prompt_tokens - cached,
+                output_tokens=reply.usage.completion_tokens,
+                cache_read_tokens=cached,
+            )
+        if not reply.choices:
+            return Completion(text="", valid=False, raw=raw, usage=usage, error="the reply has no choices")
+        choice = reply.choices[0]
+        completion = Completion(
+            text=choice.message.content or "",
+            raw=raw,
+            usage=usage,
+            cost_usd=self.endpoint.cost(usage),
+            latency_s=latency,
+            model=reply.model or self.endpoint.model,
+            stop_reason=choice.finish_reason or "",
+        )
+        if getattr(choice.message, "refusal", None) or choice.finish_reason == "content_filter":
+            completion.valid = False
+            completion.error = "the model refused to answer"
+            return completion
+        if request.choice is not None:
+            return parse_choice_text(completion, request.choice)
+        return completion

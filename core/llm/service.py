@@ -1,0 +1,155 @@
+"""``llm_complete`` and ``llm_complete_many``: cache, limits, retries, batches and accounting around a provider."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+from core.jobs import JobRun
+from core.llm.accounting import UsageRecorder
+from core.llm.cache import cache_key, cache_lookup, cache_store
+from core.llm.faults import with_retries
+from core.llm.limiter import limiter
+from core.llm.models import ModelEndpoint, Provider
+from core.llm.providers import LLMProvider, provider_for
+from core.llm.types import Completion, LLMError, LLMRequest
+
+logger = logging.getLogger(__name__)
+
+
+def _call(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -> Completion:
+    """One request with retries; each attempt holds a concurrency slot and a rate-limit turn (released in back-off)."""
+    if endpoint.provider == Provider.OFFLINE:
+        return provider.complete(request)
+    limits = limiter()
+
+    def attempt() -> Completion:
+        with limits.slot(endpoint):
+            try:
+                return provider.complete(request)
+            except LLMError:
+                raise
+            except Exception as exc:  # an SDK or parsing surprise must not take a whole run down
+                logger.exception("%s: unexpected error from the provider", endpoint.name)
+                raise LLMError(f"{type(exc).__name__}: {exc}"[:500], transient=False) from exc
+
+    return with_retries(attempt, attempts=endpoint.max_attempts, label=f"{endpoint.name} {request.key or ''}")
+
+
+def _failed(error: LLMError, endpoint: ModelEndpoint) -> Completion:
+    return Completion(text="", valid=False, error=str(error), transient=error.transient, model=endpoint.model)
+
+
+def llm_complete(*, endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | None = None) -> Completion:
+    """Answer one request (from the response cache when enabled); its usage and cost are logged and added to ``run``.
+
+    Raises ``LLMError`` when the call fails (``transient`` after the retries ran out); an answer that cannot be
+    parsed or a refusal comes back as ``Completion(valid=False)`` with the raw reply.
+    """
+    key = cache_key(endpoint=endpoint, request=request) if endpoint.cache_responses else None
+    if key is not None and (hit := cache_lookup(endpoint=endpoint, keys=[key]).get(key)):
+        completion = hit
+    else:
+        try:
+            completion = _call(endpoint, provider_for(endpoint), request)
+        except LLMError as error:
+            recorder = UsageRecorder(endpoint=endpoint, run=run)
+            recorder.add(_failed(error, endpoint), request_key=request.key)
+            recorder.flush()
+            raise
+        if key is not None:
+            cache_store(endpoint=endpoint, entries={key: completion})
+    recorder = UsageRecorder(endpoint=endpoint, run=run)
+    recorder.add(completion, request_key=request.key)
+    recorder.flush()
+    return completion
+
+
+def llm_complete_many(
+    *,
+    endpoint: ModelEndpoint,
+    requests: list[LLMRequest],
+    run: JobRun | None = None,
+    use_batch: bool = False,
+    on_result: Callable[[int, Completion], None] | None = None,
+) -> list[Completion]:
+    """Answer many requests; the results come back in the order of ``requests``.
+
+    Calls run ``endpoint.concurrency`` at a time in threads (the endpoint's limits hold across all workers), or,
+    with ``use_batch`` on a provider that has a batch API (Anthropic), as Message Batches at the batch price, with
+    items the batch could not do sent again one by one. A call that fails comes back as
+    ``Completion(valid=False, error=…)`` (``transient=True`` when retries ran out on a transient fault) instead of
+    stopping the others. ``on_result(index, completion)`` is called in the caller's thread as each answer lands,
+    so a job can store results as they come. Usage and cost are added to ``run`` as they accrue; if the job is
+    cancelled meanwhile, ``JobCancelled`` propagates and the calls not yet started are dropped.
+    """
+    results: list[Completion | None] = [None] * len(requests)
+    recorder = UsageRecorder(endpoint=endpoint, run=run)
+    keys = [cache_key(endpoint=endpoint, request=r) for r in requests] if endpoint.cache_responses else []
+    fresh: dict[str, Completion] = {}
+
+    def finish(index: int, completion: Completion, *, batch: bool = False) -> None:
+        results[index] = completion
+        recorder.add(completion, request_key=requests[index].key, batch=batch)
+        if keys and completion.valid and not completion.from_cache:
+            fresh[keys[index]] = completion
+            if len(fresh) >= 100:
+                cache_store(endpoint=endpoint, entries=fresh)
+                fresh.clear()
+        if on_result is not None:
+            on_result(index, completion)
+
+    if keys:
+        hits = cache_lookup(endpoint=endpoint, keys=list(set(keys)))
+        for index, key in enumerate(keys):
+            if key in hits:
+                finish(index, hits[key])
+    pending = [index for index, result in enumerate(results) if result is None]
+    provider = provider_for(endpoint) if pending else None
+    if provider is not None and use_batch and getattr(provider, "supports_batch", False):
+        outcomes = provider.complete_batch([requests[i] for i in pending])  # type: ignore[attr-defined]
+        retry = []
+        for index, outcome in zip(pending, outcomes, strict=True):
+            if isinstance(outcome, Completion):
+                finish(index, outcome, batch=True)
+            elif outcome.transient:
+                retry.append(index)
+            else:
+                finish(index, _failed(outcome, endpoint))
+        pending = retry
+    if provider is not None and pending:
+        _run_concurrently(endpoint, provider, requests, pending, finish)
+    recorder.flush()
+    if fresh:
+        cache_store(endpoint=endpoint, entries=fresh)
+    return [result for result in results if result is not None]
+
+
+def _run_concurrently(
+    endpoint: ModelEndpoint,
+    provider: LLMProvider,
+    requests: list[LLMRequest],
+    pending: list[int],
+    finish: Callable[[int, Completion], None],
+) -> None:
+    if endpoint.provider == Provider.OFFLINE:  # instant and CPU-bound: threads would only add overhead
+        for index in pending:
+            finish(index, _call_or_failed(endpoint, provider, requests[index]))
+        return
+    pool = ThreadPoolExecutor(max_workers=min(endpoint.concurrency, len(pending)), thread_name_prefix="llm")
+    futures: dict[Future[Completion], int] = {}
+    try:
+        futures = {pool.submit(_call_or_failed, endpoint, provider, requests[i]): i for i in pending}
+        for future in as_completed(futures):
+            finish(futures[future], future.result())
+    finally:
+        # On an error (e.g. the job was cancelled) drop the calls that have not started.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _call_or_failed(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -> Completion:
+    try:
+        return _call(endpoint, provider, request)
+    except LLMError as error:
+        return _failed(error, endpoint)

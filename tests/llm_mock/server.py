@@ -1,0 +1,367 @@
+"""A local HTTP server speaking the Anthropic Messages + Message Batches and OpenAI chat-completions wire formats.
+
+Tests and benchmarks point the real SDKs at it (``base_url``); nothing leaves 127.0.0.1. Answers are deterministic
+(a hash of the request picks the option), token usage is counted as ~4 characters per token, and Anthropic prompt
+caching is simulated (a ``cache_control`` prefix of at least ``min_cache_tokens`` is written once, then read).
+
+Faults are injected two ways:
+- ``server.enqueue("429", "500")``: the next requests, in arrival order, get these faults;
+- a marker in any prompt text, ``[[mock:FAULT]]`` (always) or ``[[mock:FAULT*2]]`` (the first two times that exact
+  request arrives), so concurrent tests can say per request what should go wrong.
+Faults: 429 (with Retry-After), 529 (overloaded), 500, 400, 401, 404, hang (sleep ``hang_seconds``), malformed
+(HTTP 200 with a broken JSON body), offformat (a well-formed reply whose answer is not one of the options),
+refusal (Anthropic ``stop_reason: refusal``), reject_schema (OpenAI: 400 on ``response_format``), errored
+(batch item: an ``api_error`` result), invalid_item (batch item: ``invalid_request_error``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_MARKER = re.compile(r"\[\[mock:([a-z_0-9]+)(?:\*(\d+))?\]\]")
+_BATCH_PATH = re.compile(r"^/v1/messages/batches/([\w-]+)(/results)?$")
+
+
+def count_tokens(text: str) -> int:
+    return max(1, len(text) // 4) if text else 0
+
+
+@dataclass
+class _Batch:
+    id: str
+    requests: list[dict[str, Any]]
+    created: float
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class MockConfig:
+    latency: float = 0.0
+    retry_after: str = "0.05"  # the Retry-After header sent with 429s (seconds, as text)
+    hang_seconds: float = 5.0
+    min_cache_tokens: int = 1024
+    batch_seconds: float = 0.2  # how long a batch stays in_progress
+    reject_json_schema: bool = False  # act like a server without response_format support
+
+
+class MockState:
+    """Everything the handler threads share; tests read ``requests`` and ``stats`` to check what was sent."""
+
+    def __init__(self, config: MockConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.queue: deque[str] = deque()
+        self.seen: Counter[str] = Counter()
+        self.cache: set[str] = set()
+        self.batches: dict[str, _Batch] = {}
+        self.requests: list[dict[str, Any]] = []  # (path, body) of every request, in arrival order
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.stats: Counter[str] = Counter()
+
+    def fault_for(self, body: dict[str, Any]) -> str | None:
+        with self.lock:
+            if self.queue:
+                return self.queue.popleft()
+            text = json.dumps(body, sort_keys=True)
+            match = _MARKER.search(text)
+            if not match:
+                return None
+            fault, times = match.group(1), match.group(2)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            self.seen[digest] += 1
+            if times is None or self.seen[digest] <= int(times):
+                return fault
+            return None
+
+
+def _texts(content: Any) -> list[str]:
+    if isinstance(content, str):
+        return [content]
+    return [part.get("text", "") for part in content or [] if isinstance(part, dict)]
+
+
+def _pick(options: list[str], seed_text: str) -> str:
+    return options[int(hashlib.sha256(seed_text.encode()).hexdigest(), 16) % len(options)]
+
+
+def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None) -> dict[str, Any]:
+    """Build a Messages API reply: usage with simulated caching, a tool_use answer when a tool is forced."""
+    system = body.get("system") or []
+    blocks = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
+    tools = body.get("tools") or []
+    prefix_tokens = count_tokens(json.dumps(tools)) if tools else 0
+    cache_read = cache_write = 0
+    total = prefix_tokens
+    for index, block in enumerate(blocks):
+        total += count_tokens(block.get("text", ""))
+        if block.get("cache_control") and total >= state.config.min_cache_tokens:
+            key = hashlib.sha256(json.dumps([body.get("model"), tools, blocks[: index + 1]]).encode()).hexdigest()
+            with state.lock:
+                hit = key in state.cache
+                state.cache.add(key)
+            cache_read, cache_write = (total, 0) if hit else (0, total)
+    for message in body.get("messages", []):
+        total += sum(count_tokens(t) for t in _texts(message.get("content")))
+    seed = json.dumps(body.get("messages"), sort_keys=True)
+    choice = body.get("tool_choice") or {}
+    stop_reason = "end_turn"
+    if fault == "refusal":
+        content: list[dict[str, Any]] = [{"type": "text", "text": "I can't help with that."}]
+        stop_reason = "refusal"
+    elif choice.get("type") == "tool":
+        tool = next(t for t in tools if t["name"] == choice["name"])
+        options = tool["input_schema"]["properties"]["choice"]["enum"]
+        picked = "maybe" if fault == "offformat" else _pick(options, seed)
+        answer = {"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70}
+        content = [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": tool["name"], "input": answer}]
+        stop_reason = "tool_use"
+    else:
+        content = [{"type": "text", "text": "Mock reply." if fault != "offformat" else "Hmm, hard to say."}]
+    output = json.dumps(content)
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:16]}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "mock"),
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": total - cache_read - cache_write,
+            "output_tokens": count_tokens(output),
+            "cache_read_input_tokens": cache_read,
+            "cache_creation_input_tokens": cache_write,
+        },
+    }
+
+
+def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None) -> dict[str, Any]:
+    messages = body.get("messages", [])
+    prompt = "\n".join(t for m in messages for t in _texts(m.get("content")))
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    options = re.findall(r"exactly one of: ([^\n.]+)", prompt)
+    if schema:
+        picked = "maybe" if fault == "offformat" else _pick(schema["properties"]["choice"]["enum"], prompt)
+        text = json.dumps({"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70})
+    elif options and fault != "offformat":
+        legal = [o.strip().strip('"') for o in options[-1].split(",")]
+        picked = _pick(legal, prompt)
+        text = f"Reasoning: mock reasoning.\nAnswer: {picked}"
+    else:
+        text = "Mock reply." if fault != "offformat" else "Hmm, hard to say."
+    prompt_tokens = count_tokens(prompt)
+    cached = 0
+    if prompt_tokens >= state.config.min_cache_tokens and messages and messages[0].get("role") == "system":
+        key = hashlib.sha256(json.dumps([body.get("model"), messages[0]]).encode()).hexdigest()
+        with state.lock:
+            cached = count_tokens("".join(_texts(messages[0].get("content")))) if key in state.cache else 0
+            state.cache.add(key)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "mock"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": count_tokens(text),
+            "total_tokens": prompt_tokens + count_tokens(text),
+            "prompt_tokens_details": {"cached_tokens": cached},
+        },
+    }
+
+
+def _batch_json(state: MockState, batch: _Batch, base_url: str) -> dict[str, Any]:
+    ended = time.monotonic() - batch.created >= state.config.batch_seconds
+    if ended and not batch.results:
+        batch.results = [_batch_result(state, item) for item in batch.requests]
+        random.Random(batch.id).shuffle(batch.results)  # real results arrive in any order
+    counts = Counter(r["result"]["type"] for r in batch.results)
+    stamp = "2026-01-01T00:00:00Z"
+    return {
+        "id": batch.id,
+        "type": "message_batch",
+        "processing_status": "ended" if ended else "in_progress",
+        "request_counts": {
+            "processing": 0 if ended else len(batch.requests),
+            "succeeded": counts["succeeded"],
+            "errored": counts["errored"],
+            "canceled": 0,
+            "expired": 0,
+        },
+        "created_at": stamp,
+        "expires_at": "2026-01-02T00:00:00Z",
+        "ended_at": stamp if ended else None,
+        "archived_at": None,
+        "cancel_initiated_at": None,
+        "results_url": f"{base_url}/v1/messages/batches/{batch.id}/results" if ended else None,
+    }
+
+
+def _batch_result(state: MockState, item: dict[str, Any]) -> dict[str, Any]:
+    fault = state.fault_for(item["params"])
+    if fault in ("errored", "invalid_item"):
+        kind = "api_error" if fault == "errored" else "invalid_request_error"
+        error = {"type": "error", "error": {"type": kind, "message": f"mock {kind}"}}
+        return {"custom_id": item["custom_id"], "result": {"type": "errored", "error": error}}
+    message = _anthropic_message(state, item["params"], fault)
+    return {"custom_id": item["custom_id"], "result": {"type": "succeeded", "message": message}}
+
+
+_ERRORS = {
+    "400": (400, "invalid_request_error"),
+    "401": (401, "authentication_error"),
+    "404": (404, "not_found_error"),
+    "429": (429, "rate_limit_error"),
+    "500": (500, "api_error"),
+    "529": (529, "overloaded_error"),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+        data = raw if raw is not None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("request-id", f"req_{uuid.uuid4().hex[:12]}")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, fault: str, openai: bool) -> None:
+        status, kind = _ERRORS[fault]
+        headers = {"Retry-After": self.server.state.config.retry_after} if status == 429 else {}
+        if openai:
+            payload: dict[str, Any] = {"error": {"message": f"mock {kind}", "type": kind, "code": None}}
+        else:
+            payload = {"type": "error", "error": {"type": kind, "message": f"mock {kind}"}}
+        self._send(status, payload, headers)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        match = _BATCH_PATH.match(self.path.split("?")[0])
+        batch = state.batches.get(match.group(1)) if match else None
+        if batch is None:
+            self._error("404", openai=False)
+            return
+        info = _batch_json(state, batch, self.server.base_url)
+        if match and match.group(2):
+            lines = "\n".join(json.dumps(r) for r in batch.results) + "\n"
+            self._send(200, None, raw=lines.encode())
+        else:
+            self._send(200, info)
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        path = self.path.split("?")[0]
+        openai = path.endswith("/chat/completions")
+        with state.lock:
+            state.requests.append({"path": path, "body": body})
+            state.stats[path] += 1
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            if path == "/v1/messages/batches":
+                batch = _Batch(
+                    id=f"msgbatch_{uuid.uuid4().hex[:16]}", requests=body["requests"], created=time.monotonic()
+                )
+                with state.lock:
+                    state.batches[batch.id] = batch
+                self._send(200, _batch_json(state, batch, self.server.base_url))
+                return
+            fault = state.fault_for(body)
+            if state.config.latency:
+                time.sleep(state.config.latency)
+            if fault == "hang":
+                time.sleep(state.config.hang_seconds)
+            if fault in _ERRORS:
+                self._error(fault, openai)
+            elif fault == "malformed":
+                self._send(200, None, raw=b'{"id": "broken", "content": [')
+            elif (
+                openai and body.get("response_format") and (state.config.reject_json_schema or fault == "reject_schema")
+            ):
+                self._send(
+                    400,
+                    {
+                        "error": {
+                            "message": "response_format json_schema is not supported",
+                            "type": "invalid_request_error",
+                        }
+                    },
+                )
+            elif openai:
+                self._send(200, _openai_completion(state, body, fault))
+            elif path == "/v1/messages":
+                self._send(200, _anthropic_message(state, body, fault))
+            else:
+                self._error("404", openai)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    state: MockState
+    base_url: str
+
+
+class MockLLMServer:
+    """``with MockLLMServer(latency=0.2) as mock:`` → ``mock.url`` (Anthropic base URL) and ``mock.openai_url``."""
+
+    def __init__(self, **config: Any) -> None:
+        self.state = MockState(MockConfig(**config))
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.state = self.state
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server.base_url = self.url
+        self.openai_url = f"{self.url}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def config(self) -> MockConfig:
+        return self.state.config
+
+    def enqueue(self, *faults: str) -> None:
+        with self.state.lock:
+            self.state.queue.extend(faults)
+
+    def start(self) -> MockLLMServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> MockLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
