@@ -106,3 +106,11 @@ class Persona(models.Model):
 
     def sections(self) -> list:
         return attributes_by_section(self.attributes)
+
+    @property
+    def occupation(self) -> str:
+        return self.attributes.get("occupation category", "")
+
+    @property
+    def is_pruned(self) -> bool:
+        return self.status == PersonaStatus.PRUNED

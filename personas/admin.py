@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from personas.forms import GenerateForm, PumsImportForm
+from personas.models import CensusDataset, Persona
+from personas.pums.errors import PumsInputError
+from personas.services import persona_generation_start
+from personas.uploads import census_dataset_import_uploads
+
+
+class GenerateActionForm(GenerateForm):
+    """The admin action's form: the dataset comes from the selected row."""
+
+    dataset = forms.ModelChoiceField(queryset=CensusDataset.objects.all(), widget=forms.HiddenInput)
+
+
+@admin.register(CensusDataset)
+class CensusDatasetAdmin(admin.ModelAdmin):
+    list_display = ("name", "year", "state", "rows", "weight_total", "person_file", "housing_file", "created_at")
+    readonly_fields = [f.name for f in CensusDataset._meta.fields]
+    exclude = ("marginals", "codebook")
+    actions = ("generate_personas",)
+    change_list_template = "admin/personas/censusdataset/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # datasets come from the import form below, never typed in by hand
+
+    def get_urls(self) -> list:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="personas_censusdataset_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("personas.add_censusdataset"):
+            raise PermissionDenied
+        form = PumsImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                dataset = census_dataset_import_uploads(
+                    person=data["person_file"],
+                    housing=data["housing_file"],
+                    dictionary=data["dictionary_file"],
+                    name=data["name"],
+                )
+            except PumsInputError as exc:
+                form.add_error(None, f"{exc}. Nothing was imported.")
+            else:
+                self.message_user(request, f"Imported {dataset}.", messages.SUCCESS)
+                return redirect("admin:personas_censusdataset_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": "Import a PUMS extract",
+        }
+        return render(request, "admin/personas/censusdataset/import.html", context)
+
+    @admin.action(description="Generate N personas from the selected dataset", permissions=["generate"])
+    def generate_personas(self, request: HttpRequest, queryset: QuerySet[CensusDataset]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one dataset.", messages.WARNING)
+            return None
+        dataset = queryset.get()
+        form = GenerateActionForm(request.POST if "n" in request.POST else None, initial={"dataset": dataset})
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            job = persona_generation_start(
+                dataset=dataset,
+                n=data["n"],
+                seed=data["seed"],
+                llm_check_endpoint_id=data["llm_check_endpoint"],
+                enrichment_endpoint_id=data["enrichment_endpoint"],
+                started_by=request.user,
+            )
+            link = reverse("admin:core_job_changelist")
+            self.message_user(
+                request,
+                format_html('Started {} #{} — <a href="{}">follow its progress</a>.', job.label, job.pk, link),
+                messages.SUCCESS,
+            )
+            return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "dataset": dataset,
+            "opts": self.model._meta,
+            "title": f"Generate personas from {dataset}",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return render(request, "admin/personas/censusdataset/generate.html", context)
+
+    def has_generate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("personas.add_persona")
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ("id", "__str__", "status", "source", "split", "dataset", "generation_seed", "created_at")
+    list_filter = ("status", "source", "split", "dataset")
+    search_fields = ("census_record_id", "prune_reason", "public_id")
+    readonly_fields = (
+        "public_id",
+        "census_record_id",
+        "generation_seed",
+        "generation_key",
+        "dataset",
+        "checks",
+        "created_at",
+    )

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from personas.attributes import ATTRIBUTES
+from personas.models import CensusDataset, PersonaSource, PersonaSplit, PersonaStatus
+
+PERSONA_COUNT_DEFAULT = 1586  # the PERSONA dataset's size before pruning
+
+
+def llm_endpoint_choices() -> list[tuple[str, str]]:
+    """The configured LLM endpoints, or none while the LLM layer is not installed."""
+    try:
+        from core.llm.models import ModelEndpoint
+    except ImportError:
+        return []
+    return [(str(e.pk), str(e)) for e in ModelEndpoint.objects.all()]
+
+
+class PumsImportForm(forms.Form):
+    person_file = forms.FileField(help_text="psam_pXX.csv or the Census zip (csv_pXX.zip)")
+    housing_file = forms.FileField(required=False, help_text="Optional: psam_hXX.csv or its zip, joined on SERIALNO")
+    dictionary_file = forms.FileField(help_text="PUMS_Data_Dictionary_YYYY.csv of the same survey year")
+    name = forms.CharField(max_length=200, required=False, help_text="Defaults to 'ACS <year> PUMS <state>'")
+
+
+class GenerateForm(forms.Form):
+    dataset = forms.ModelChoiceField(queryset=CensusDataset.objects.all())
+    n = forms.IntegerField(label="Number of personas", min_value=1, max_value=100_000, initial=PERSONA_COUNT_DEFAULT)
+    seed = forms.IntegerField(min_value=0, max_value=2**62, initial=0)
+    llm_check_endpoint = forms.TypedChoiceField(
+        label="LLM consistency check", required=False, coerce=int, empty_value=None, choices=()
+    )
+    enrichment_endpoint = forms.TypedChoiceField(
+        label="LLM enrichment endpoint", required=False, coerce=int, empty_value=None, choices=()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = llm_endpoint_choices()
+        self.fields["llm_check_endpoint"].choices = [("", "Off (rules only)"), *choices]
+        self.fields["enrichment_endpoint"].choices = [("", "Off (no LLM enrichment)"), *choices]
+
+
+class PersonaImportForm(forms.Form):
+    file = forms.FileField(help_text="PERSONA JSON list of persona strings, or JSON Lines (strings or 33-key dicts)")
+
+
+class PersonaFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *PersonaStatus.choices])
+    source = forms.ChoiceField(required=False, choices=[("", "Any source"), *PersonaSource.choices])
+    split = forms.ChoiceField(required=False, choices=[("", "Any split"), *PersonaSplit.choices])
+    dataset = forms.ModelChoiceField(required=False, queryset=CensusDataset.objects.all(), empty_label="Any dataset")
+    key = forms.ChoiceField(
+        label="Attribute", required=False, choices=[("", "Any attribute"), *((a.key, a.label) for a in ATTRIBUTES)]
+    )
+    value = forms.CharField(label="contains", required=False, max_length=200, help_text="'-' = not applicable")

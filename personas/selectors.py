@@ -1,0 +1,56 @@
+"""Read-side helpers for persona pages: filtered querysets and the census comparison of a dataset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from personas.attributes import ATTRIBUTE_BY_KEY
+from personas.census_comparison import AttributeComparison, dataset_compare
+from personas.models import CensusDataset, Persona, PersonaQuerySet, PersonaStatus
+
+
+def personas_filter(*, filters: dict[str, Any]) -> PersonaQuerySet:
+    queryset = Persona.objects.select_related("dataset")
+    for field in ("status", "source", "split", "dataset"):
+        if filters.get(field):
+            queryset = queryset.filter(**{field: filters[field]})
+    key, value = filters.get("key"), (filters.get("value") or "").strip()
+    if key in ATTRIBUTE_BY_KEY:
+        queryset = queryset.with_attribute(key, value) if value else queryset.filter(**{"attributes__has_key": key})
+    return queryset
+
+
+def dataset_comparison(
+    *, dataset: CensusDataset, include_pruned: bool = False, keys: list[str] | None = None
+) -> list[AttributeComparison]:
+    """Compare the dataset's personas (consistent ones unless ``include_pruned``) with its weighted marginals."""
+    personas = Persona.objects.filter(dataset=dataset)
+    if not include_pruned:
+        personas = personas.filter(status=PersonaStatus.CONSISTENT)
+    attributes = list(personas.values_list("attributes", flat=True))
+    wanted = keys if keys is not None else list(ATTRIBUTE_BY_KEY)
+    ordered = {key: dataset.marginals[key] for key in wanted if key in dataset.marginals}
+    return dataset_compare(ordered, attributes)
+
+
+def comparison_csv_rows(comparisons: list[AttributeComparison]) -> list[list[object]]:
+    rows: list[list[object]] = [
+        ["attribute", "category", "persona_count", "persona_share", "census_share", "tvd", "chi2", "dof", "p_value"]
+    ]
+    for comparison in comparisons:
+        chi = comparison.chi_square
+        for category, count, persona_share, census_share in comparison.rows():
+            rows.append(
+                [
+                    comparison.key,
+                    category,
+                    count,
+                    f"{persona_share:.6f}",
+                    f"{census_share:.6f}",
+                    f"{comparison.tvd:.6f}",
+                    f"{chi.statistic:.4f}" if chi else "",
+                    chi.dof if chi else "",
+                    f"{chi.p_value:.6g}" if chi else "",
+                ]
+            )
+    return rows

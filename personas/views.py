@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.models import Job
+from personas.attributes import ATTRIBUTE_BY_KEY
+from personas.formats import PersonaFormatError, personas_read_json, personas_write_jsonl
+from personas.forms import GenerateForm, PersonaFilterForm, PersonaImportForm
+from personas.models import CensusDataset, Persona
+from personas.plots import comparison_svg
+from personas.selectors import comparison_csv_rows, dataset_comparison, personas_filter
+from personas.services import persona_generation_start, personas_import
+
+PAGE_SIZE = 50
+
+
+def _filtered(request: HttpRequest) -> tuple[PersonaFilterForm, object]:
+    form = PersonaFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return form, personas_filter(filters=filters)
+
+
+@permission_required("personas.view_persona", raise_exception=True)
+@require_GET
+def persona_list(request: HttpRequest) -> HttpResponse:
+    form, personas = _filtered(request)
+    page = Paginator(personas, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "personas/persona_list.html#results" if request.htmx else "personas/persona_list.html"
+    return render(request, template, context)
+
+
+@permission_required("personas.view_persona", raise_exception=True)
+@require_GET
+def persona_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    persona = get_object_or_404(Persona.objects.select_related("dataset"), public_id=public_id)
+    return render(request, "personas/persona_detail.html", {"persona": persona})
+
+
+@permission_required("personas.view_persona", raise_exception=True)
+@require_GET
+def persona_export(request: HttpRequest) -> StreamingHttpResponse:
+    _form, personas = _filtered(request)
+    rows = ((str(p.public_id), p.status, p.attributes) for p in personas.iterator(chunk_size=500))
+    response = StreamingHttpResponse(personas_write_jsonl(rows), content_type="application/x-ndjson")
+    response["Content-Disposition"] = 'attachment; filename="personas.jsonl"'
+    return response
+
+
+@permission_required("personas.add_persona", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def persona_import(request: HttpRequest) -> HttpResponse:
+    form = PersonaImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+            created = personas_import(personas=list(personas_read_json(text)))
+        except UnicodeDecodeError:
+            form.add_error("file", f"{upload.name}: is not UTF-8 text; nothing was imported.")
+        except PersonaFormatError as exc:
+            form.add_error("file", f"{upload.name}: {exc}; nothing was imported.")
+        else:
+            messages.success(request, f"Imported {len(created)} personas from {upload.name}.")
+            return redirect(f"{reverse('persona-list')}?source=imported")
+    return render(request, "personas/persona_import.html", {"form": form})
+
+
+@permission_required("personas.add_persona", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def persona_generate(request: HttpRequest) -> HttpResponse:
+    form = GenerateForm(request.POST or None, initial={"dataset": CensusDataset.objects.first()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        job = persona_generation_start(
+            dataset=data["dataset"],
+            n=data["n"],
+            seed=data["seed"],
+            llm_check_endpoint_id=data["llm_check_endpoint"],
+            enrichment_endpoint_id=data["enrichment_endpoint"],
+            started_by=request.user,
+        )
+        messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
+        return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+    job_id = request.GET.get("job", "")
+    job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
+    return render(request, "personas/persona_generate.html", {"form": form, "job": job})
+
+
+def _dataset(request: HttpRequest) -> CensusDataset | None:
+    dataset_id = request.GET.get("dataset", "")
+    if dataset_id.isdigit():
+        return get_object_or_404(CensusDataset, pk=dataset_id)
+    return CensusDataset.objects.first()
+
+
+@permission_required("personas.view_censusdataset", raise_exception=True)
+@require_GET
+def census_comparison(request: HttpRequest) -> HttpResponse:
+    dataset = _dataset(request)
+    include_pruned = request.GET.get("include_pruned") == "1"
+    comparisons = dataset_comparison(dataset=dataset, include_pruned=include_pruned) if dataset else []
+    context = {
+        "dataset": dataset,
+        "datasets": CensusDataset.objects.all(),
+        "include_pruned": include_pruned,
+        "comparisons": [(ATTRIBUTE_BY_KEY[c.key], c) for c in comparisons],
+        "persona_count": comparisons[0].n if comparisons else 0,
+    }
+    return render(request, "personas/census_comparison.html", context)
+
+
+@permission_required("personas.view_censusdataset", raise_exception=True)
+@require_GET
+def census_comparison_csv(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = get_object_or_404(CensusDataset, pk=dataset_id)
+    comparisons = dataset_comparison(dataset=dataset, include_pruned=request.GET.get("include_pruned") == "1")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="census-comparison-{dataset.pk}.csv"'
+    csv.writer(response).writerows(comparison_csv_rows(comparisons))
+    return response
+
+
+@permission_required("personas.view_censusdataset", raise_exception=True)
+@require_GET
+def census_plot(request: HttpRequest, dataset_id: int, key: str) -> HttpResponse:
+    dataset = get_object_or_404(CensusDataset, pk=dataset_id)
+    if key not in dataset.marginals or key not in ATTRIBUTE_BY_KEY:
+        raise Http404("No such census attribute in this dataset.")
+    include_pruned = request.GET.get("include_pruned") == "1"
+    (comparison,) = dataset_comparison(dataset=dataset, include_pruned=include_pruned, keys=[key])
+    svg = comparison_svg(comparison, title=ATTRIBUTE_BY_KEY[key].label)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=60"
+    return response
