@@ -1,0 +1,136 @@
+"""Cluster bootstrap confidence intervals: resample personas (groups of items), not single items.
+
+Items that share a persona are correlated (one persona's questions are answered by the same raters with the same
+profile), so resampling items one by one would give intervals that are too narrow. Each resample draws as many groups
+as there are, with replacement, and keeps every item of each drawn group (a group drawn twice counts twice). The
+interval is the percentile interval of the resampled statistic, from a seeded ``numpy.random.Generator``, so the
+same call gives the same interval.
+
+Undefined cases: resamples where the statistic is NaN (e.g. a pair with no overlap in that resample) are left out and
+counted in ``n_valid``; when no resample is defined, or the estimate itself is undefined, the bounds are NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from benchmarks.agreement.cohen import kappa_from_counts, pairwise_counts
+from benchmarks.agreement.labels import LabelMatrix, encode_labels
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    """A point estimate with its bootstrap percentile interval; array fields when the statistic is an array."""
+
+    estimate: Any
+    low: Any
+    high: Any
+    confidence: float
+    n_resamples: int
+    n_valid: Any  # resamples in which the statistic was defined (per element for array statistics)
+
+
+def group_draws(groups: ArrayLike, *, n_resamples: int, seed: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Group code of every item (0..G-1, sorted group ids) and a (n_resamples, G) array of drawn group codes."""
+    codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+    if (codes < 0).any():
+        raise ValueError("every item needs a group id (no None/NaN in groups)")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(uniques), size=(n_resamples, len(uniques)))
+    return codes.astype(np.intp), draws
+
+
+def bootstrap_ci(
+    statistic: Callable[[LabelMatrix], Any],
+    ratings: ArrayLike | LabelMatrix,
+    groups: ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    categories: Sequence[Hashable] | None = None,
+    missing: Hashable | None = None,
+) -> ConfidenceInterval:
+    """Cluster-bootstrap percentile interval of ``statistic`` (a function of a ``LabelMatrix``: float or array).
+
+    ``groups`` gives each item's persona id (one entry per column of ``ratings``). Labels are encoded once, so every
+    resample has the same categories even when a label drops out of it.
+    """
+    labels = encode_labels(ratings, categories=categories, missing=missing)
+    item_groups, draws = group_draws(groups, n_resamples=n_resamples, seed=seed)
+    if item_groups.size != labels.n_items:
+        raise ValueError(f"{item_groups.size} group ids for {labels.n_items} items")
+    order = np.argsort(item_groups, kind="stable")
+    sizes = np.bincount(item_groups, minlength=draws.shape[1] if draws.size else 0)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    estimate = np.asarray(statistic(labels), dtype=np.float64)
+    samples = np.empty((n_resamples, *estimate.shape), dtype=np.float64)
+    for b in range(n_resamples):
+        picked_sizes = sizes[draws[b]]
+        offsets = np.arange(picked_sizes.sum()) - np.repeat(np.cumsum(picked_sizes) - picked_sizes, picked_sizes)
+        items = order[np.repeat(starts[draws[b]], picked_sizes) + offsets]
+        samples[b] = statistic(labels.take(items))
+    return _percentile_interval(estimate, samples, confidence)
+
+
+def bootstrap_pairwise_kappa(
+    ratings: ArrayLike | LabelMatrix,
+    groups: ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    categories: Sequence[Hashable] | None = None,
+    missing: Hashable | None = None,
+) -> ConfidenceInterval:
+    """Cluster-bootstrap intervals for the whole pairwise Cohen's kappa matrix at once (fields are raters x raters).
+
+    Same resamples and result as ``bootstrap_ci(lambda m: pairwise_kappa(m).kappa, ...)`` with the same seed, but each
+    group's contingency tables are computed once and a resample's tables are a weighted sum of them, so a thousand
+    resamples cost one matrix product.
+    """
+    labels = encode_labels(ratings, categories=categories, missing=missing)
+    item_groups, draws = group_draws(groups, n_resamples=n_resamples, seed=seed)
+    if item_groups.size != labels.n_items:
+        raise ValueError(f"{item_groups.size} group ids for {labels.n_items} items")
+    n_groups = draws.shape[1]
+    order = np.argsort(item_groups, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(item_groups, minlength=n_groups))])
+    per_group = np.stack(
+        [pairwise_counts(labels.take(order[bounds[g] : bounds[g + 1]])) for g in range(n_groups)]
+    ).reshape(n_groups, -1)
+    weights = np.stack([np.bincount(row, minlength=n_groups) for row in draws]).astype(np.float64)
+    resampled = np.rint(weights @ per_group.astype(np.float64)).astype(np.int64)
+    shape = (labels.n_raters, labels.n_raters, labels.n_categories, labels.n_categories)
+    samples, _ = kappa_from_counts(resampled.reshape(n_resamples, *shape))
+    estimate, _ = kappa_from_counts(per_group.sum(axis=0).reshape(shape))
+    return _percentile_interval(estimate, samples, confidence)
+
+
+def _percentile_interval(
+    estimate: NDArray[np.float64], samples: NDArray[np.float64], confidence: float
+) -> ConfidenceInterval:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    tail = (1 - confidence) / 2 * 100
+    n_valid = (~np.isnan(samples)).sum(axis=0)
+    if samples.shape[0] == 0:
+        low = high = np.full(estimate.shape, np.nan)
+    else:
+        with warnings.catch_warnings():
+            # All-NaN elements (never defined in any resample) come out NaN, which is what we report.
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
+    undefined = np.isnan(estimate) | (n_valid == 0)
+    low = np.where(undefined, np.nan, low)
+    high = np.where(undefined, np.nan, high)
+    if estimate.ndim == 0:
+        return ConfidenceInterval(float(estimate), float(low), float(high), confidence, len(samples), int(n_valid))
+    return ConfidenceInterval(estimate, low, high, confidence, len(samples), n_valid)

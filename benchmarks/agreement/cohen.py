@@ -1,0 +1,145 @@
+"""Cohen's kappa for every pair of raters, vectorised, over the items each pair both rated.
+
+Cohen's kappa is chance-corrected agreement between two raters: κ = (p_o - p_e) / (1 - p_e), where p_o is the
+share of items on which they agree and p_e the agreement expected if each rater labelled independently with their
+own label shares. It is computed exactly as ``sklearn.metrics.cohen_kappa_score`` does (1 - observed disagreement /
+expected disagreement), so the two agree to floating-point rounding.
+
+Undefined cases are NaN, never 0:
+
+- no overlap (the pair rated no item in common): n = 0, kappa, agreement and shares are NaN;
+- expected disagreement is 0, which happens exactly when both raters used one and the same label on every shared
+  item (p_e = 1): kappa is NaN (sklearn warns and returns its ``replace_undefined_by``, NaN by default), while raw
+  agreement is 1.
+
+A rater who used one label while the other used several is *defined*: κ = 0 (p_o = p_e), as in sklearn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from benchmarks.agreement.labels import LabelMatrix, encode_labels, one_hot
+
+CHUNK_ITEMS = 1 << 16
+"""Items per matrix product: bounds peak memory and keeps float32 sums exact (every partial count < 2**24)."""
+
+
+@dataclass(frozen=True)
+class PairwiseKappa:
+    """Cohen's kappa for every ordered pair of raters (matrices are symmetric except ``shares``).
+
+    - ``kappa[a, b]``: Cohen's kappa over the items both a and b rated (NaN when undefined);
+    - ``n[a, b]``: number of those items (the diagonal is how many items each rater rated);
+    - ``agreement[a, b]``: raw share of those items with the same label (NaN when n = 0);
+    - ``shares[a, b, c]``: share of those items to which rater **a** gave ``categories[c]``; rater b's shares on the
+      same items are ``shares[b, a]``;
+    - ``counts[a, b]``: the contingency table (rows a's labels, columns b's labels).
+    """
+
+    raters: tuple[str, ...]
+    categories: tuple[Any, ...]
+    kappa: NDArray[np.float64]
+    n: NDArray[np.int64]
+    agreement: NDArray[np.float64]
+    shares: NDArray[np.float64]
+    counts: NDArray[np.int64]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One row per unordered pair (a before b, in rater order), ready for a table, CSV or JSON."""
+        rows: list[dict[str, Any]] = []
+        for a in range(len(self.raters)):
+            for b in range(a + 1, len(self.raters)):
+                row: dict[str, Any] = {
+                    "rater_a": self.raters[a],
+                    "rater_b": self.raters[b],
+                    "n": int(self.n[a, b]),
+                    "kappa": _none_if_nan(self.kappa[a, b]),
+                    "agreement": _none_if_nan(self.agreement[a, b]),
+                }
+                for c, label in enumerate(self.categories):
+                    row[f"share_a_{label}"] = _none_if_nan(self.shares[a, b, c])
+                    row[f"share_b_{label}"] = _none_if_nan(self.shares[b, a, c])
+                rows.append(row)
+        return rows
+
+
+def pairwise_counts(labels: LabelMatrix, *, chunk_items: int = CHUNK_ITEMS) -> NDArray[np.int64]:
+    """Contingency tables for all rater pairs at once: ``counts[a, b, i, j]`` = items a labelled i and b labelled j.
+
+    One-hot encodes each chunk of items into a (raters·labels, items) indicator matrix and multiplies it by its
+    transpose, so every pair's table comes from one BLAS call per chunk. Missing ratings are zero columns, which
+    restricts every pair to the items both rated.
+    """
+    n_raters, n_items = labels.codes.shape
+    n_cat = labels.n_categories
+    total = np.zeros((n_raters * n_cat, n_raters * n_cat), dtype=np.int64)
+    for start in range(0, n_items, chunk_items):
+        block = one_hot(labels.codes[:, start : start + chunk_items], n_cat)
+        total += np.rint(block @ block.T).astype(np.int64)
+    return total.reshape(n_raters, n_cat, n_raters, n_cat).transpose(0, 2, 1, 3)
+
+
+def kappa_from_counts(counts: NDArray[np.integer[Any]]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Cohen's kappa and raw agreement from contingency tables of shape (..., L, L); NaN where undefined."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = counts.sum(axis=(-2, -1))
+    agreed = np.trace(counts, axis1=-2, axis2=-1)
+    rows = counts.sum(axis=-1)
+    cols = counts.sum(axis=-2)
+    # Integer arithmetic up to the last step: disagreement = n - agreed, expected = (n² - Σ r_k c_k) / n.
+    chance = (rows * cols).sum(axis=-1)
+    expected_scaled = n * n - chance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = 1.0 - ((n - agreed) * n).astype(np.float64) / expected_scaled.astype(np.float64)
+        agreement = agreed / n.astype(np.float64)
+    kappa = np.where((n > 0) & (expected_scaled > 0), kappa, np.nan)
+    agreement = np.where(n > 0, agreement, np.nan)
+    return kappa, agreement
+
+
+def pairwise_kappa(
+    ratings: ArrayLike | LabelMatrix,
+    *,
+    raters: Sequence[str] | None = None,
+    categories: Sequence[Hashable] | None = None,
+    missing: Hashable | None = None,
+) -> PairwiseKappa:
+    """Cohen's kappa, overlap n, raw agreement and label shares for every pair of raters (rows of ``ratings``).
+
+    ``ratings`` is raters x items (see ``encode_labels`` for labels and missing values). Each pair is compared on
+    the items both rated. Undefined kappas (no overlap, or both raters used one identical label) are NaN.
+    """
+    labels = encode_labels(ratings, categories=categories, missing=missing)
+    names = tuple(raters) if raters is not None else tuple(f"rater_{i}" for i in range(labels.n_raters))
+    if len(names) != labels.n_raters:
+        raise ValueError(f"{len(names)} rater names for {labels.n_raters} raters")
+    counts = pairwise_counts(labels)
+    kappa, agreement = kappa_from_counts(counts)
+    n = counts.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = counts.sum(axis=-1) / n[..., np.newaxis].astype(np.float64)
+    shares[n == 0] = np.nan
+    return PairwiseKappa(names, labels.categories, kappa, n, agreement, shares, counts)
+
+
+def cohen_kappa(
+    rater_a: ArrayLike, rater_b: ArrayLike, *, categories: Sequence[Hashable] | None = None
+) -> tuple[float, int]:
+    """Cohen's kappa between two raters over the items both rated, and that overlap n. NaN when undefined."""
+    result = pairwise_kappa(np.vstack([_as_row(rater_a), _as_row(rater_b)]), categories=categories)
+    return float(result.kappa[0, 1]), int(result.n[0, 1])
+
+
+def _as_row(values: ArrayLike) -> NDArray[Any]:
+    row = np.asarray(values)
+    return row if row.dtype.kind in "fiub" else row.astype(object)
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)

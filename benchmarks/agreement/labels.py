@@ -1,0 +1,224 @@
+"""The label matrix every statistic in this package reads: raters x items, integer codes, -1 for missing.
+
+Input conventions (``encode_labels``):
+
+- rows are raters, columns are items; a single rater is a 1-D array;
+- float arrays: ``NaN`` is a missing rating; whole numbers become int labels (1.0 → 1), others stay floats;
+- object arrays and lists: ``None``, ``NaN``, ``pd.NA`` are missing; labels may be strings or ints;
+- integer and string arrays have no missing value unless you name one with ``missing=`` (e.g. ``missing=-1``
+  or ``missing=""``);
+- an already encoded ``LabelMatrix`` passes through unchanged.
+
+Categories are the sorted distinct labels (order of first appearance when labels of different types cannot be
+sorted), or exactly the ``categories=`` you pass, so shares and tables have stable columns across reports even
+when a label never occurs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+MISSING = -1
+"""Code of a missing rating in ``LabelMatrix.codes``."""
+
+_SMALL_INT_RANGE = 1 << 16  # integer labels spanning fewer values than this are encoded without sorting
+_COMPARE_WIDTH = 16  # up to this many distinct integer values, one comparison pass per value beats counting
+
+
+@dataclass(frozen=True)
+class LabelMatrix:
+    """Ratings encoded as integer codes.
+
+    ``codes[r, i]`` is the index into ``categories`` of rater r's label for item i, or ``MISSING`` (-1); the dtype
+    is the smallest signed integer that holds them (``code_dtype``), so cast before arithmetic that could overflow.
+    """
+
+    codes: NDArray[np.signedinteger[Any]]
+    categories: tuple[Any, ...]
+
+    @property
+    def n_raters(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(self.codes.shape[1])
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+    @property
+    def rated(self) -> NDArray[np.bool_]:
+        """Boolean raters x items mask of present ratings."""
+        return self.codes != MISSING
+
+    def take(self, items: ArrayLike) -> LabelMatrix:
+        """The same raters and categories over a subset (or resample) of the items."""
+        return LabelMatrix(self.codes[:, np.asarray(items)], self.categories)
+
+    def decode(self) -> NDArray[np.object_]:
+        """Labels as an object array, ``None`` where missing."""
+        lut = np.array([*self.categories, None], dtype=object)
+        return lut[np.where(self.codes == MISSING, len(self.categories), self.codes)]
+
+
+def encode_labels(
+    ratings: ArrayLike | LabelMatrix,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    missing: Hashable | None = None,
+) -> LabelMatrix:
+    """Encode a raters x items array of labels (see the module docstring for missing-value conventions).
+
+    Raises ``ValueError`` for arrays of more than two dimensions or a label outside ``categories`` when categories
+    are given.
+    """
+    if isinstance(ratings, LabelMatrix):
+        if categories is not None and tuple(categories) != ratings.categories:
+            return encode_labels(ratings.decode(), categories=categories)
+        return ratings
+    values = np.asarray(ratings)
+    if values.ndim == 1:
+        values = values[np.newaxis, :]
+    if values.ndim != 2:
+        raise ValueError(f"ratings must be raters x items (2-D), got shape {values.shape}")
+
+    if values.dtype.kind in "iub" or (values.dtype.kind == "f" and categories is None):
+        fast = _encode_numeric(values, missing=missing, categories=categories)
+        if fast is not None:
+            return fast
+
+    if values.dtype.kind == "f":
+        present = ~np.isnan(values)
+    elif values.dtype.kind == "O":
+        present = ~pd.isna(values)
+    else:
+        present = np.ones(values.shape, dtype=bool)
+    if missing is not None:
+        present &= values != missing
+
+    observed = values[present]
+    if categories is None:
+        uniques = pd.unique(observed.ravel())
+        try:
+            categories = tuple(sorted(uniques.tolist()))
+        except TypeError:  # labels of mixed types: keep their order of first appearance
+            categories = tuple(uniques.tolist())
+    else:
+        categories = tuple(categories)
+    codes = np.full(values.shape, MISSING, dtype=code_dtype(len(categories)))
+    if observed.size:
+        found = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(observed.tolist(), dtype=object))
+        if (found < 0).any():
+            unknown = sorted({repr(v) for v in observed[found < 0].tolist()})[:5]
+            raise ValueError(f"labels not in categories {categories!r}: {', '.join(unknown)}")
+        codes[present] = found
+    return LabelMatrix(codes, categories)
+
+
+def code_dtype(n_categories: int) -> type[np.signedinteger[Any]]:
+    """Smallest signed integer type holding codes 0..n_categories-1 and MISSING: less memory traffic per pass."""
+    if n_categories < np.iinfo(np.int8).max:
+        return np.int8
+    if n_categories < np.iinfo(np.int16).max:
+        return np.int16
+    return np.int32
+
+
+def _encode_numeric(
+    values: NDArray[Any], *, missing: Hashable | None, categories: Sequence[Hashable] | None
+) -> LabelMatrix | None:
+    """Linear-time path for small integer labels (and whole-number floats with NaN); None when it does not apply.
+
+    A few whole-array passes instead of a sort: one equality pass per value in the (small) range, accumulated into
+    int8 codes; whole-number floats are recognised by every present value having matched.
+    """
+    is_bool = values.dtype.kind == "b"
+    if is_bool:
+        values = values.astype(np.int8)
+    is_float = values.dtype.kind == "f"
+    present = ~np.isnan(values) if is_float else None
+    if missing is not None:
+        not_sentinel = values != missing
+        present = not_sentinel if present is None else present & not_sentinel
+    if values.size == 0 or (present is not None and not present.any()):
+        return LabelMatrix(np.full(values.shape, MISSING, dtype=np.int8), tuple(categories or ()))
+    if categories is not None:
+        return None
+    if is_float:
+        low, high = np.nanmin(values), np.nanmax(values)
+        if not (np.isfinite(low) and np.isfinite(high)) or high - low >= _SMALL_INT_RANGE:
+            return None
+    elif present is None:
+        low, high = values.min(), values.max()
+    else:
+        observed = values[present]
+        low, high = observed.min(), observed.max()
+    low, high = int(np.ceil(low)), int(np.floor(high))
+    width = high - low + 1
+    if width <= 0:
+        return None  # only fractional values: the general path keeps them as float labels
+    if width > _COMPARE_WIDTH:
+        return _encode_wide(values, present, low, high, is_float=is_float, is_bool=is_bool)
+    # One equality pass per possible value, accumulated into compact codes (MISSING where nothing matched).
+    codes = np.full(values.shape, MISSING, dtype=np.int8)
+    counts = np.zeros(width, dtype=np.int64)
+    for offset in range(width):
+        equal = values == low + offset
+        if missing is not None:  # a sentinel may lie inside the label range
+            equal &= present
+        counts[offset] = np.count_nonzero(equal)
+        if counts[offset]:
+            codes += equal.view(np.int8) * np.int8(offset + 1)
+    n_present = values.size if present is None else np.count_nonzero(present)
+    if counts.sum() != n_present:
+        return None  # fractional values (e.g. interval data): the general path keeps them as float labels
+    used = np.flatnonzero(counts)
+    if used.size != width:  # gaps in the range: renumber the codes consecutively
+        lut = np.full(width + 1, MISSING, dtype=np.int8)
+        lut[used + 1] = np.arange(used.size)
+        codes = lut[codes.astype(np.intp) + 1]
+    if is_bool:
+        return LabelMatrix(codes, tuple(bool(v + low) for v in used))
+    return LabelMatrix(codes, tuple(int(v + low) for v in used))
+
+
+def _encode_wide(
+    values: NDArray[Any], present: NDArray[np.bool_] | None, low: int, high: int, *, is_float: bool, is_bool: bool
+) -> LabelMatrix | None:
+    """Integer labels spanning up to ``_SMALL_INT_RANGE`` values: shift, count with bincount, renumber."""
+    if present is None:
+        shifted = (values - (low - 1)).astype(np.intp)
+    else:
+        shifted = np.where(present, values - (low - 1), 0)
+        if is_float and np.any(shifted != np.rint(shifted)):
+            return None
+        shifted = shifted.astype(np.intp)  # 1..width, 0 = missing
+    used = np.flatnonzero(np.bincount(shifted.ravel(), minlength=high - low + 2)[1:])
+    dtype = code_dtype(used.size)
+    lut = np.full(high - low + 2, MISSING, dtype=dtype)
+    lut[used + 1] = np.arange(used.size)
+    codes = lut[shifted]
+    if is_bool:
+        return LabelMatrix(codes, tuple(bool(v + low) for v in used))
+    return LabelMatrix(codes, tuple(int(v + low) for v in used))
+
+
+def one_hot(codes: NDArray[np.signedinteger[Any]], n_categories: int, dtype: type = np.float32) -> NDArray[Any]:
+    """(raters · categories, items) indicator matrix; row r·L + c is 1 where rater r gave category c.
+
+    Missing ratings are all-zero columns for that rater, so a product of two raters' rows counts only the items
+    both rated.
+    """
+    n_raters, n_items = codes.shape
+    out = np.empty((n_raters, n_categories, n_items), dtype=dtype)
+    for category in range(n_categories):
+        np.equal(codes, category, out=out[:, category, :], casting="unsafe")
+    return out.reshape(n_raters * n_categories, n_items)
