@@ -3,6 +3,8 @@ importer (weighted census marginals) and the census comparison (persona counts),
 
 from __future__ import annotations
 
+import math
+
 NOT_APPLICABLE = "(not applicable)"
 
 AGE_BINS: tuple[tuple[int, str], ...] = (
@@ -36,7 +38,7 @@ def category_order(key: str) -> list[str] | None:
 
 def attribute_category(key: str, value: object) -> str:
     """The comparison category of one persona value (absent or empty = not applicable)."""
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return NOT_APPLICABLE
     bins = BINNED_KEYS.get(key)
     if bins is None:

@@ -112,7 +112,7 @@ def _accumulate(
     weights = frame["PWGTP"]
     for key, column in plan.all.items():
         source = frame[INCOME] if key == "income" else frame[column]
-        sums = weights.groupby(source.fillna(""), sort=False).sum()
+        sums = weights.groupby(source, sort=False, dropna=False).sum()
         target = marginals[key]
         for value, weight in sums.items():
             if key in NUMERIC_KEYS:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from personas.models import CensusDataset
+from personas.pums.importer import census_dataset_import
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pums"
+PERSON_CSV = FIXTURES / "psam_p56_fixture.csv"
+HOUSING_CSV = FIXTURES / "psam_h56_fixture.csv"
+DICTIONARY_CSV = FIXTURES / "PUMS_Data_Dictionary_2018.csv"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def make_zip(path: Path, member: str, data: bytes) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member, data)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings: object, tmp_path: Path) -> Path:
+    """Each test imports into its own data folder, so stored record files never leak between tests."""
+    settings.DATA_DIR = tmp_path / "data"  # type: ignore[attr-defined]
+    settings.DATA_DIR.mkdir()  # type: ignore[attr-defined]
+    return settings.DATA_DIR  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def dataset(db: None) -> CensusDataset:
+    return census_dataset_import(person_path=PERSON_CSV, housing_path=HOUSING_CSV, dictionary_path=DICTIONARY_CSV)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "pums_2018_1yr_psam_p56_WY_sample.csv").exists():
+        pytest.skip(f"real validation data not present at {SHARED_DATA}")
+    return SHARED_DATA
