@@ -1,0 +1,28 @@
+"""A fixed-window rate limit on the cache: enough to stop one client hammering the entry and save endpoints."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+ENTRY_PER_MINUTE_PER_IP = 60
+SAVES_PER_MINUTE_PER_PARTICIPANT = 240
+
+
+def rate_limited(*, scope: str, key: str, limit: int, window_seconds: int = 60) -> bool:
+    """Count one hit for (scope, key) in the current window; True once the limit is exceeded."""
+    bucket = f"ratelimit:{scope}:{key}:{int(time.time() // window_seconds)}"
+    if cache.add(bucket, 1, timeout=window_seconds + 5):
+        return False
+    try:
+        hits = cache.incr(bucket)
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, timeout=window_seconds + 5)
+        return False
+    return hits > limit
+
+
+def client_ip(request: object) -> str:
+    meta = getattr(request, "META", {})
+    return str(meta.get("REMOTE_ADDR", "unknown"))

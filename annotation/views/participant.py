@@ -1,0 +1,302 @@
+"""The anonymous participant flow: entry (claims a slot), instructions, persona, questions, final submit.
+
+The PROLIFIC_PID arrives once, on the entry URL; from then on the participant is found through the session (its key
+rotated at entry), so later URLs carry only the study's public id and a question position. A participant can reach
+nothing but their own assignment.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotation.models import Answer, Participant, Question, Study
+from annotation.ratelimit import (
+    ENTRY_PER_MINUTE_PER_IP,
+    SAVES_PER_MINUTE_PER_PARTICIPANT,
+    client_ip,
+    rate_limited,
+)
+from annotation.services.answers import (
+    AnswerChange,
+    AnswerError,
+    answer_open,
+    answer_save,
+    participant_readiness,
+    participant_submit,
+    questions_for,
+)
+from annotation.services.slots import (
+    EntryOutcome,
+    param_is_valid,
+    participant_enter,
+    participant_holds_slot,
+    pid_is_valid,
+)
+
+SESSION_KEY = "annotation_participants"  # {study public_id: participant pk}
+PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
+
+
+def completion_url(code: str) -> str:
+    return f"{PROLIFIC_COMPLETE_URL}?{urlencode({'cc': code})}"
+
+
+def session_bind(request: HttpRequest, *, study: Study, participant: Participant) -> None:
+    """Bind the participant to a fresh session key (no fixation: a planted cookie is replaced)."""
+    bound = dict(request.session.get(SESSION_KEY, {}))
+    request.session.cycle_key()
+    bound[str(study.public_id)] = participant.pk
+    request.session[SESSION_KEY] = bound
+
+
+def _problem(request: HttpRequest, study: Study | None, problem: str, *, status: int = 200) -> HttpResponse:
+    return render(request, "annotation/participant/problem.html", {"study": study, "problem": problem}, status=status)
+
+
+def _current(request: HttpRequest, study_id: UUID) -> tuple[Study, Participant] | HttpResponse:
+    """The study and the session's participant in it, or the page explaining why there is none."""
+    study = get_object_or_404(Study, public_id=study_id)
+    participant_id = request.session.get(SESSION_KEY, {}).get(str(study.public_id))
+    if participant_id is None:
+        return _problem(request, study, "no_session", status=403)
+    participant = Participant.objects.filter(pk=participant_id, study=study).select_related("study").first()
+    if participant is None:
+        return _problem(request, study, "no_session", status=403)
+    if participant.status != Participant.Status.SUBMITTED and not participant_holds_slot(participant=participant):
+        return _problem(request, study, "released", status=410)
+    return study, participant
+
+
+@login_not_required
+@require_GET
+def entry(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    study = get_object_or_404(Study, public_id=study_id)
+    if rate_limited(scope="entry", key=client_ip(request), limit=ENTRY_PER_MINUTE_PER_IP):
+        return _problem(request, study, "rate_limited", status=429)
+    pid = request.GET.get("PROLIFIC_PID", "").strip()
+    study_param = request.GET.get("STUDY_ID", "").strip()
+    session_param = request.GET.get("SESSION_ID", "").strip()
+    if not pid and request.session.get(SESSION_KEY, {}).get(str(study.public_id)):
+        return redirect("participant-instructions", study_id=study.public_id)
+    if not pid_is_valid(pid) or not param_is_valid(study_param) or not param_is_valid(session_param):
+        return _problem(request, study, "bad_link", status=400)
+    outcome = participant_enter(study=study, pid=pid, study_param=study_param, session_param=session_param)
+    if outcome.outcome == EntryOutcome.FULL:
+        return _problem(request, study, "full")
+    if outcome.outcome == EntryOutcome.NOT_OPEN:
+        return _problem(request, study, "not_open")
+    if outcome.outcome == EntryOutcome.RELEASED:
+        return _problem(request, study, "released", status=410)
+    session_bind(request, study=study, participant=outcome.participant)
+    if outcome.outcome == EntryOutcome.SUBMITTED:
+        return redirect("participant-done", study_id=study.public_id)
+    return redirect("participant-instructions", study_id=study.public_id)
+
+
+def _next_position(participant: Participant) -> int:
+    readiness = participant_readiness(participant=participant)
+    pending = sorted(readiness.missing_choice + readiness.short_reasoning)
+    return pending[0] if pending else 1
+
+
+@login_not_required
+@require_GET
+def instructions(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    if participant.status == Participant.Status.SUBMITTED:
+        return redirect("participant-done", study_id=study.public_id)
+    return render(
+        request,
+        "annotation/participant/instructions.html",
+        {"study": study, "participant": participant, "resume_at": _next_position(participant)},
+    )
+
+
+@login_not_required
+@require_GET
+def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    back = request.GET.get("back", "")
+    return render(
+        request,
+        "annotation/participant/persona.html",
+        {
+            "study": study,
+            "participant": participant,
+            "persona": participant.study_persona.persona,
+            "back": int(back) if back.isdigit() else None,
+            "resume_at": _next_position(participant),
+        },
+    )
+
+
+def _progress(participant: Participant, questions: list[Question]) -> dict[str, int]:
+    done = sum(1 for a in Answer.objects.filter(participant=participant).only("choice", "reasoning") if a.is_complete)
+    return {"answered": done, "total": len(questions), "percent": round(100 * done / max(1, len(questions)))}
+
+
+def _question_context(participant: Participant, questions: list[Question], question: Question) -> dict[str, object]:
+    answer = answer_open(participant=participant, question=question)
+    chosen_first = answer.order_shown == "AB"
+    first, second = (
+        (question.chosen_text, question.rejected_text)
+        if chosen_first
+        else (question.rejected_text, question.chosen_text)
+    )
+    return {
+        "study": participant.study,
+        "participant": participant,
+        "persona": participant.study_persona.persona,
+        "question": question,
+        "answer": answer,
+        "options": [("A", first), ("B", second)],
+        "position": question.position,
+        "previous": question.position - 1 if question.position > 1 else None,
+        "next": question.position + 1 if question.position < len(questions) else None,
+        "progress": _progress(participant, questions),
+        "read_only": participant.status != Participant.Status.ACTIVE,
+    }
+
+
+def _change_from(request: HttpRequest) -> AnswerChange:
+    letter = request.POST.get("choice") or None
+    reasoning = request.POST.get("reasoning")
+    if reasoning is not None:
+        reasoning = reasoning.replace("\r\n", "\n")
+    elapsed = request.POST.get("elapsed_ms", "0")
+    return AnswerChange(
+        letter=letter,
+        reasoning=reasoning,
+        pasted=request.POST.get("pasted") == "1",
+        elapsed_ms=int(elapsed) if elapsed.isdigit() and len(elapsed) < 10 else 0,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    questions = questions_for(participant=participant)
+    if not 1 <= position <= len(questions):
+        raise Http404("No such question.")
+    item = questions[position - 1]
+    if request.method == "GET":
+        return render(request, "annotation/participant/question.html", _question_context(participant, questions, item))
+
+    if rate_limited(scope="save", key=str(participant.pk), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
+        return HttpResponse("Too many saves; please slow down.", status=429)
+    error = ""
+    try:
+        answer_save(participant=participant, question=item, change=_change_from(request))
+    except AnswerError as exc:
+        error = str(exc)
+    context = _question_context(participant, questions, item)
+    context["error"] = error
+    if request.htmx:
+        return render(request, "annotation/participant/question.html#save-status", context, status=200)
+    if request.POST.get("beacon"):
+        return HttpResponse(status=204)
+    if error:
+        return render(request, "annotation/participant/question.html", context, status=400)
+    go = request.POST.get("go", "next")
+    if go == "previous" and context["previous"]:
+        return redirect("participant-question", study_id=study.public_id, position=context["previous"])
+    if go == "next" and context["next"]:
+        return redirect("participant-question", study_id=study.public_id, position=context["next"])
+    return redirect("participant-finish", study_id=study.public_id)
+
+
+@login_not_required
+@require_GET
+def finish(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    if participant.status == Participant.Status.SUBMITTED:
+        return redirect("participant-done", study_id=study.public_id)
+    questions = questions_for(participant=participant)
+    return render(
+        request,
+        "annotation/participant/finish.html",
+        {
+            "study": study,
+            "participant": participant,
+            "readiness": participant_readiness(participant=participant),
+            "questions": questions,
+            "progress": _progress(participant, questions),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def submit(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    try:
+        code = participant_submit(participant=participant)
+    except AnswerError as exc:
+        questions = questions_for(participant=participant)
+        return render(
+            request,
+            "annotation/participant/finish.html",
+            {
+                "study": study,
+                "participant": participant,
+                "readiness": participant_readiness(participant=participant),
+                "questions": questions,
+                "progress": _progress(participant, questions),
+                "error": str(exc),
+            },
+            status=400,
+        )
+    if participant.is_preview:
+        return redirect("participant-done", study_id=study.public_id)
+    return HttpResponseRedirect(completion_url(code))
+
+
+@login_not_required
+@require_GET
+def done(request: HttpRequest, study_id: UUID) -> HttpResponse:
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    if participant.status != Participant.Status.SUBMITTED:
+        return redirect("participant-finish", study_id=study.public_id)
+    code = study.failed_check_code if participant.failed_attention_check else study.completion_code
+    answers = (
+        Answer.objects.filter(participant=participant)
+        .select_related("question__pair__prompt")
+        .order_by("question__position")
+    )
+    return render(
+        request,
+        "annotation/participant/done.html",
+        {
+            "study": study,
+            "participant": participant,
+            "answers": answers,
+            "completion_url": completion_url(code),
+            "coordinator_url": reverse("study-detail", args=[study.pk]) if participant.is_preview else "",
+        },
+    )
