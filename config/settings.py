@@ -145,6 +145,13 @@ REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss")) or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None
 )
 
+# --- Prolific (annotation studies) ---------------------------------------------------------------------
+# API token for paying bonuses through Prolific (optional: without it, export the bulk-bonus CSV instead).
+PROLIFIC_API_TOKEN = env_str("PROLIFIC_API_TOKEN")
+PROLIFIC_API_URL = env_str("PROLIFIC_API_URL", "https://api.prolific.com")
+# Secret Prolific signs its webhook calls with; the webhook endpoint refuses every call while it is unset.
+PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
+
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
