@@ -24,6 +24,20 @@ SERVED = ("Now on active duty", "On active duty in the past", "Only on active du
 EVER_MARRIED = ("Married", "Widowed", "Divorced", "Separated")
 
 
+NOT_APPLICABLE_TEXT = {"", "not applicable", "n/a", "na"}
+
+
+def _value(attributes: Attributes, key: str) -> str:
+    """The value, or "" when absent or written out as not applicable (the PERSONA dataset does that)."""
+    value = str(attributes.get(key) or "").strip()
+    return "" if value.lower() in NOT_APPLICABLE_TEXT else value
+
+
+def _is_employed(status: str) -> bool:
+    lowered = status.lower()
+    return ("employed" in lowered and "unemployed" not in lowered) or lowered.startswith("armed forces")
+
+
 def _number(attributes: Attributes, key: str) -> float | None:
     try:
         return float(attributes[key])
@@ -43,14 +57,14 @@ def income_vs_age(a: Attributes) -> str | None:
 
 
 def education_vs_age(a: Attributes) -> str | None:
-    age, minimum = _number(a, "age"), EDUCATION_MIN_AGE.get(a.get("education", ""))
+    age, minimum = _number(a, "age"), EDUCATION_MIN_AGE.get(_value(a, "education"))
     if age is not None and minimum is not None and age < minimum:
         return f"a {age:.0f}-year-old with a {a['education'].lower()}"
     return None
 
 
 def marital_status_vs_age(a: Attributes) -> str | None:
-    age, status = _number(a, "age"), a.get("marital status", "")
+    age, status = _number(a, "age"), _value(a, "marital status")
     if age is not None and age < 15 and status.startswith(EVER_MARRIED):
         return f"a {age:.0f}-year-old who is {status.lower()}"
     return None
@@ -58,14 +72,14 @@ def marital_status_vs_age(a: Attributes) -> str | None:
 
 def employment_vs_age(a: Attributes) -> str | None:
     age = _number(a, "age")
-    if age is not None and age < 16 and (a.get("employment status") or a.get("occupation category")):
-        return f"a {age:.0f}-year-old with an employment record"
+    if age is not None and age < 15 and (_is_employed(_value(a, "employment status")) or _value(a, "class of worker")):
+        return f"a {age:.0f}-year-old with a job"
     return None
 
 
 def employment_vs_class_of_worker(a: Attributes) -> str | None:
-    status, worker = a.get("employment status", ""), a.get("class of worker", "")
-    if "employed" in status.lower() and "unemployed" not in status.lower() and worker.startswith("Unemployed"):
+    status, worker = _value(a, "employment status"), _value(a, "class of worker")
+    if _is_employed(status) and worker.startswith("Unemployed"):
         return f"employed ({status.lower()}) yet last worked 5 or more years ago"
     return None
 
@@ -82,7 +96,7 @@ def fertility_vs_sex_and_age(a: Attributes) -> str | None:
 
 
 def veteran_status_vs_age(a: Attributes) -> str | None:
-    age, status = _number(a, "age"), a.get("veteran status", "")
+    age, status = _number(a, "age"), _value(a, "veteran status")
     if age is None or not status:
         return None
     if age < 17 and status.startswith(SERVED):

@@ -25,7 +25,7 @@ def test_a_plausible_adult_passes() -> None:
         ),
         ({"age": "17", "education": "Doctorate degree"}, "doctorate degree"),
         ({"age": "13", "marital status": "Divorced", "income": "0.0"}, "divorced"),
-        ({"age": "14", "income": "0.0", "marital status": "Never married or under 15 years old"}, "employment record"),
+        ({"age": "14", "income": "0.0", "marital status": "Never married or under 15 years old"}, "with a job"),
         ({"sex": "Male", "fertility": "Yes"}, "a man who gave birth"),
         ({"age": "63", "fertility": "Yes"}, "at age 63"),
         (
@@ -50,3 +50,15 @@ def test_a_plausible_adult_passes() -> None:
 def test_rules_flag_implausible_combinations(change: dict[str, str], fragment: str) -> None:
     reasons = persona_rules_check({**ADULT, **change})
     assert any(fragment in reason for reason in reasons), reasons
+
+
+def test_persona_style_not_applicable_values_are_not_objections() -> None:
+    child = {
+        "age": "9",
+        "employment status": "Unemployed",
+        "class of worker": "Not applicable",
+        "income": "Not applicable",
+        "marital status": "Never married or under 15 years old",
+        "education": "Grade 2",
+    }
+    assert persona_rules_check(child) == []
