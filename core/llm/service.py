@@ -116,7 +116,7 @@ def llm_complete_many(
             elif outcome.transient:
                 retry.append(index)
             else:
-                finish(index, _failed(outcome, endpoint))
+                finish(index, _failed(outcome, endpoint), batch=True)
         pending = retry
     if provider is not None and pending:
         _run_concurrently(endpoint, provider, requests, pending, finish)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from core.llm.models import ModelEndpoint
+from core.llm.parsing import parse_choice_text
+from core.llm.types import ChoiceSchema, Completion, Usage
+
+
+def test_sampling_params_are_checked_against_the_installed_sdk(make_endpoint):
+    with pytest.raises(ValidationError) as caught:
+        make_endpoint("anthropic", params={"temperature": 0.2})
+    assert "installed anthropic SDK" in str(caught.value)
+    assert make_endpoint("openai_compatible", params={"temperature": 0.2, "top_p": 0.9}).params["top_p"] == 0.9
+    with pytest.raises(ValidationError):
+        make_endpoint("openai_compatible", params={"messages": []})  # ours to set
+    with pytest.raises(ValidationError):
+        make_endpoint("offline", model="gpt-4")
+
+
+def test_cost_prices_cache_reads_and_writes_apart():
+    endpoint = ModelEndpoint(
+        price_input_per_mtok=Decimal(3),
+        price_output_per_mtok=Decimal(15),
+        price_cache_read_per_mtok=Decimal("0.3"),
+        price_cache_write_per_mtok=Decimal("3.75"),
+        batch_price_factor=Decimal("0.5"),
+    )
+    usage = Usage(input_tokens=1_000_000, output_tokens=100_000, cache_read_tokens=2_000_000, cache_write_tokens=0)
+    assert endpoint.cost(usage) == Decimal("5.100000")  # 3 + 1.5 + 0.6
+    assert endpoint.cost(usage, batch=True) == Decimal("2.550000")
+    assert endpoint.cost(Usage(cache_write_tokens=1_000_000)) == Decimal("3.750000")
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("Reasoning: fits.\nAnswer: B", "B"),
+        ('Sure: {"reasoning": "x", "choice": "A"}', "A"),
+        ("b", "B"),
+        ("**Final answer:** A", "A"),
+        ("I like both A and B", None),
+    ],
+)
+def test_plain_text_answers(text, choice):
+    completion = parse_choice_text(Completion(text=text), ChoiceSchema(options=("A", "B")))
+    assert completion.choice == choice
+    assert completion.valid is (choice is not None)
+
+
+def test_endpoint_command_creates_and_updates(db):
+    call_command(
+        "llm_endpoint",
+        "ollama-llama",
+        "--provider=openai_compatible",
+        "--model=llama3.1:8b",
+        "--base-url=http://localhost:11434/v1",
+        "--param=temperature=0",
+        "--concurrency=2",
+        "--price-input=0",
+    )
+    call_command("llm_endpoint", "ollama-llama", "--rpm=60", "--param=seed=3", "--cache-responses")
+    endpoint = ModelEndpoint.objects.get(name="ollama-llama")
+    assert endpoint.params == {"temperature": 0, "seed": 3}
+    assert (endpoint.concurrency, endpoint.requests_per_minute, endpoint.cache_responses) == (2, 60, True)
+    with pytest.raises(CommandError, match="temperature"):
+        call_command("llm_endpoint", "claude", "--provider=anthropic", "--model=claude-x", "--param=temperature=0")
+
+
+def test_llm_check_reports_structured_output_and_caching(anthropic_endpoint, capsys):
+    call_command("llm_check", anthropic_endpoint.name)
+    out = capsys.readouterr().out
+    assert "model:      mock-model" in out
+    assert "structured: yes (forced tool" in out
+    assert "caching:    yes" in out
+
+
+def test_llm_check_on_openai_compatible_without_json_schema(openai_endpoint, mock_llm, capsys):
+    mock_llm.config.reject_json_schema = True
+    call_command("llm_check", openai_endpoint.name, "--no-cache-check")
+    assert "plain-text parsing worked" in capsys.readouterr().out
+
+
+def test_llm_check_fails_loudly(anthropic_endpoint, mock_llm):
+    mock_llm.enqueue("401")
+    with pytest.raises(CommandError, match="permanent: HTTP 401"):
+        call_command("llm_check", anthropic_endpoint.name)
