@@ -28,7 +28,8 @@ def test_server_without_json_schema_falls_back_to_plain_text(make_endpoint, mock
     first = llm_complete(endpoint=endpoint, request=ab_request("Q1"))
     second = llm_complete(endpoint=endpoint, request=ab_request("Q2"))
 
-    assert first.valid and second.valid, (first.error, second.error)
+    assert first.valid, first.error
+    assert second.valid, second.error
     assert first.choice in ("A", "B")
     assert first.reasoning == "mock reasoning."
     bodies = [r["body"] for r in mock_llm.state.requests]
@@ -38,9 +39,7 @@ def test_server_without_json_schema_falls_back_to_plain_text(make_endpoint, mock
 
 
 def test_plain_text_request_and_sampling_params(make_endpoint, mock_llm):
-    endpoint = make_endpoint(
-        "openai_compatible", base_url=mock_llm.openai_url, params={"temperature": 0.0, "seed": 7}
-    )
+    endpoint = make_endpoint("openai_compatible", base_url=mock_llm.openai_url, params={"temperature": 0.0, "seed": 7})
     completion = llm_complete(endpoint=endpoint, request=text_request())
     assert completion.text == "Mock reply."
     body = mock_llm.state.requests[-1]["body"]
