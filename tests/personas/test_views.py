@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from core.models import Job
+from personas.formats import persona_to_text
+from personas.models import CensusDataset, Persona, PersonaStatus
+from personas.services import personas_generate
+from tests.personas.factories import ADULT, PersonaFactory
+
+
+@pytest.fixture(autouse=True)
+def _only_resolvable_nav(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about persona pages: a nav link another app registers before its URLs exist is not ours."""
+    from django.urls import NoReverseMatch
+
+    from core import navigation
+
+    def resolvable(name: str) -> bool:
+        try:
+            reverse(name)
+        except NoReverseMatch:
+            return False
+        return True
+
+    items = {name: item for name, item in navigation._ITEMS.items() if resolvable(name)}
+    monkeypatch.setattr(navigation, "_ITEMS", items)
+
+
+@pytest.fixture
+def coordinator_client(client: Client, coordinator: object) -> Client:
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def analyst_client(client: Client, analyst: object) -> Client:
+    client.force_login(analyst)
+    return client
+
+
+def test_card_groups_attributes_and_hides_absent_keys(analyst_client: Client) -> None:
+    persona = PersonaFactory(attributes={**ADULT, "fertility": ""})
+    response = analyst_client.get(reverse("persona-detail", args=[persona.public_id]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "About them" in html and "Work and money" in html and "Personality" in html  # noqa: PT018
+    assert "Gave birth in the last year" not in html  # absent → hidden
+    assert "Health" not in html  # no health attribute at all → no empty section
+    assert 'name="viewport"' in html  # phone-readable base
+
+
+def test_list_filters_by_status_and_attribute(analyst_client: Client) -> None:
+    PersonaFactory()
+    PersonaFactory(attributes={**ADULT, "sex": "Male", "age": "70"})
+    PersonaFactory(status=PersonaStatus.PRUNED, prune_reason="Rules: test")
+    url = reverse("persona-list")
+    assert analyst_client.get(url).context["page"].paginator.count == 3
+    assert analyst_client.get(url, {"status": "pruned"}).context["page"].paginator.count == 1
+    assert analyst_client.get(url, {"key": "sex", "value": "male"}).context["page"].paginator.count == 3  # "female"
+    assert analyst_client.get(url, {"key": "age", "value": "70"}).context["page"].paginator.count == 1
+    assert analyst_client.get(url, {"key": "fertility", "value": "-"}).context["page"].paginator.count == 3
+    partial = analyst_client.get(url, {"status": "pruned"}, headers={"HX-Request": "true"})
+    assert b"<h1>" not in partial.content
+    assert b"Rules: test" in partial.content
+
+
+def test_export_is_jsonl_in_persona_format(analyst_client: Client) -> None:
+    PersonaFactory()
+    response = analyst_client.get(reverse("persona-export"))
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    record = json.loads(lines[0])
+    assert record["persona"] == persona_to_text(ADULT)
+    assert len(record["attributes"]) == 33
+
+
+def test_analyst_may_not_import_or_generate(analyst_client: Client) -> None:
+    assert analyst_client.get(reverse("persona-import")).status_code == 403
+    assert analyst_client.get(reverse("persona-generate")).status_code == 403
+
+
+def test_coordinator_imports_personas_and_bad_files_store_nothing(coordinator_client: Client) -> None:
+    good = io.BytesIO(json.dumps([persona_to_text(ADULT)]).encode())
+    good.name = "personas.json"
+    response = coordinator_client.post(reverse("persona-import"), {"file": good})
+    assert response.status_code == 302
+    assert Persona.objects.get().attributes == ADULT
+    bad = io.BytesIO(b'"age: 4"\n"shoe size: 3"\n')
+    bad.name = "bad.jsonl"
+    response = coordinator_client.post(reverse("persona-import"), {"file": bad})
+    assert "bad.jsonl: line 2: unknown attribute key(s): shoe size" in response.content.decode()
+    latin = io.BytesIO('"age: 4, caf\xe9"'.encode("latin-1"))
+    latin.name = "latin.jsonl"
+    assert (
+        "latin.jsonl: is not UTF-8"
+        in coordinator_client.post(reverse("persona-import"), {"file": latin}).content.decode()
+    )
+    assert Persona.objects.count() == 1
+
+
+def test_census_comparison_page_plot_and_csv(analyst_client: Client, dataset: CensusDataset) -> None:
+    personas_generate(dataset=dataset, n=20, seed=1)
+    page = analyst_client.get(reverse("census-comparison"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Education" in html and "TVD" in html  # noqa: PT018
+    plot = analyst_client.get(reverse("census-plot", args=[dataset.pk, "household type"]))
+    assert plot["Content-Type"] == "image/svg+xml"
+    assert plot.content.startswith(b"<?xml")
+    assert analyst_client.get(reverse("census-plot", args=[dataset.pk, "big five scores"])).status_code == 404
+    rows = analyst_client.get(reverse("census-comparison-csv", args=[dataset.pk])).content.decode().splitlines()
+    assert rows[0].startswith("attribute,category,persona_count")
+    sex_rows = [row for row in rows if row.startswith("sex,")]
+    assert sum(int(row.split(",")[2]) for row in sex_rows) == Persona.objects.consistent().count()
+
+
+def test_generate_page_starts_one_job_and_shows_its_progress(
+    coordinator_client: Client, dataset: CensusDataset, django_capture_on_commit_callbacks: object
+) -> None:
+    data = {"dataset": dataset.pk, "n": 5, "seed": 3, "llm_check_endpoint": "", "enrichment_endpoint": ""}
+    with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
+        response = coordinator_client.post(reverse("persona-generate"), data)
+        coordinator_client.post(reverse("persona-generate"), data)  # a double submit starts no second job
+    job = Job.objects.get()
+    assert job.params == {
+        "dataset_id": dataset.pk,
+        "n": 5,
+        "seed": 3,
+        "llm_check_endpoint_id": None,
+        "enrichment_endpoint_id": None,
+    }
+    page = coordinator_client.get(response["Location"])
+    assert reverse("job-progress", args=[job.pk]) in page.content.decode()
+
+
+def test_nav_shows_persona_pages_by_permission(analyst_client: Client) -> None:
+    html = analyst_client.get(reverse("home")).content.decode()
+    assert reverse("persona-list") in html
+    assert reverse("census-comparison") in html
