@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotation.views import participant
+from annotation.views import bonuses, coordinator, exports, participant, review
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -13,4 +13,32 @@ urlpatterns = [
     path("s/<uuid:study_id>/finish/", participant.finish, name="participant-finish"),
     path("s/<uuid:study_id>/submit/", participant.submit, name="participant-submit"),
     path("s/<uuid:study_id>/done/", participant.done, name="participant-done"),
+    # Coordinator console.
+    path("studies/", coordinator.study_list, name="study-list"),
+    path("studies/new/", coordinator.study_create_view, name="study-create"),
+    path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
+    path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
+    path("studies/<int:study_id>/dashboard/", coordinator.study_dashboard_view, name="study-dashboard"),
+    path("studies/<int:study_id>/action/", coordinator.study_action, name="study-action"),
+    path("studies/<int:study_id>/preview/", coordinator.study_preview, name="study-preview"),
+    path("studies/<int:study_id>/personas/<int:entry_id>/slots/", coordinator.study_slot_add, name="study-slot-add"),
+    path("studies/<int:study_id>/participants/", review.participant_list, name="study-participants"),
+    path(
+        "studies/<int:study_id>/participants/<int:participant_id>/",
+        review.participant_detail,
+        name="study-participant",
+    ),
+    path(
+        "studies/<int:study_id>/participants/<int:participant_id>/release/",
+        review.participant_release_view,
+        name="study-participant-release",
+    ),
+    path("studies/<int:study_id>/returns/", review.returns_upload, name="study-returns"),
+    path("studies/<int:study_id>/export/<str:name>", exports.study_export, name="study-export"),
+    path("studies/<int:study_id>/bonuses/", bonuses.bonuses, name="study-bonuses"),
+    path("studies/<int:study_id>/bonuses/bulk.csv", bonuses.bonuses_csv, name="study-bonuses-csv"),
+    path("studies/<int:study_id>/bonuses/setup/", bonuses.bonus_payment_setup_view, name="study-bonus-setup"),
+    path(
+        "studies/<int:study_id>/bonuses/<int:payment_id>/pay/", bonuses.bonus_payment_pay_view, name="study-bonus-pay"
+    ),
 ]

@@ -1,0 +1,138 @@
+"""Study exports: every answer (CSV / JSONL) and the per-question majority (CSV). Preview runs are never exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from annotation.models import Answer, Study
+from annotation.services.review import answer_flags, participant_report, study_majorities
+
+ANSWER_FIELDS = [
+    "study_id",
+    "persona_public_id",
+    "persona_position",
+    "participant_id",
+    "prolific_pid",
+    "participant_status",
+    "review",
+    "question_position",
+    "question_kind",
+    "pair_id",
+    "prompt_id",
+    "order_shown",
+    "letter",
+    "choice",
+    "reasoning",
+    "time_ms",
+    "revisions",
+    "pasted",
+    "answer_flags",
+    "participant_flags",
+    "first_shown_at",
+    "updated_at",
+    "submitted_at",
+]
+MAJORITY_FIELDS = [
+    "study_id",
+    "persona_public_id",
+    "persona_position",
+    "question_position",
+    "pair_id",
+    "prompt_id",
+    "raters",
+    "chosen_votes",
+    "rejected_votes",
+    "threshold",
+    "majority",
+    "tie",
+]
+
+
+def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
+    answers = (
+        Answer.objects.filter(participant__study=study, participant__is_preview=False)
+        .select_related("participant__study", "question__study_persona__persona", "question__pair")
+        .order_by("question__study_persona__position", "participant_id", "question__position")
+    )
+    by_participant: dict[int, list[Answer]] = {}
+    for answer in answers:
+        by_participant.setdefault(answer.participant_id, []).append(answer)
+    for group in by_participant.values():
+        participant = group[0].participant
+        participant_flags = participant_report(participant=participant, answers=group).flags
+        for answer in group:
+            question = answer.question
+            yield {
+                "study_id": study.pk,
+                "persona_public_id": str(question.study_persona.persona.public_id),
+                "persona_position": question.study_persona.position,
+                "participant_id": participant.pk,
+                "prolific_pid": participant.prolific_pid if include_pid else "",
+                "participant_status": participant.status,
+                "review": participant.review,
+                "question_position": question.position,
+                "question_kind": question.kind,
+                "pair_id": question.pair_id,
+                "prompt_id": question.pair.prompt_id if question.pair_id else None,
+                "order_shown": answer.order_shown,
+                "letter": answer.letter,
+                "choice": answer.choice,
+                "reasoning": answer.reasoning,
+                "time_ms": answer.time_ms,
+                "revisions": answer.revisions,
+                "pasted": answer.pasted,
+                "answer_flags": answer_flags(answer=answer, study=study),
+                "participant_flags": participant_flags,
+                "first_shown_at": answer.first_shown_at.isoformat(),
+                "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
+                "submitted_at": participant.submitted_at.isoformat() if participant.submitted_at else None,
+            }
+
+
+def majority_rows(*, study: Study) -> Iterator[dict[str, Any]]:
+    for item in study_majorities(study=study):
+        question = item.question
+        yield {
+            "study_id": study.pk,
+            "persona_public_id": str(question.study_persona.persona.public_id),
+            "persona_position": question.study_persona.position,
+            "question_position": question.position,
+            "pair_id": question.pair_id,
+            "prompt_id": question.pair.prompt_id,
+            "raters": item.raters,
+            "chosen_votes": item.result.chosen_votes,
+            "rejected_votes": item.result.rejected_votes,
+            "threshold": item.result.threshold,
+            "majority": item.result.label,
+            "tie": item.result.tie,
+        }
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        value = ";".join(value)
+    # Spreadsheets run cells that start with these as formulas; a leading apostrophe keeps them text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows: Iterator[dict[str, Any]], fields: list[str]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+        yield buffer.getvalue()
+
+
+def jsonl_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False) + "\n"

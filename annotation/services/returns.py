@@ -1,0 +1,107 @@
+"""Returned and timed-out submissions reported by Prolific: from its submissions export or its webhook."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import hmac
+import io
+import time
+from dataclasses import dataclass, field
+
+from annotation.models import Participant, Study
+from annotation.services.slots import participant_release
+
+MAX_EXPORT_BYTES = 10 * 1024 * 1024
+WEBHOOK_MAX_AGE_SECONDS = 300
+# Prolific's submission statuses that end a place without a completion.
+RELEASE_STATUSES = {"RETURNED": Participant.Status.RETURNED, "TIMED-OUT": Participant.Status.TIMED_OUT}
+RELEASE_STATUSES["TIMED_OUT"] = Participant.Status.TIMED_OUT
+
+
+class ReturnsError(Exception):
+    """The export or webhook call cannot be used; the message says why."""
+
+
+@dataclass
+class ReturnsResult:
+    released: list[str] = field(default_factory=list)  # participant PIDs whose slot went back to the pool
+    already: int = 0  # listed as returned but already released or submitted here
+    unknown: int = 0  # PIDs not in this study
+
+
+def _column(header: list[str], *names: str) -> int:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    raise ReturnsError(f"the export has no {names[0]!r} column")
+
+
+def returns_import(*, study: Study, data: bytes) -> ReturnsResult:
+    """Release the places of participants the export lists as RETURNED or TIMED-OUT."""
+    if len(data) > MAX_EXPORT_BYTES:
+        raise ReturnsError("the file is larger than 10 MB")
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ReturnsError(f"the file is not a CSV export ({exc})") from None
+    if not rows:
+        raise ReturnsError("the file is empty")
+    pid_col = _column(rows[0], "participant id", "participant_id", "prolific_pid")
+    status_col = _column(rows[0], "status")
+    result = ReturnsResult()
+    for row in rows[1:]:
+        if len(row) <= max(pid_col, status_col):
+            continue
+        status = RELEASE_STATUSES.get(row[status_col].strip().upper())
+        if status is None:
+            continue
+        _release_one(study=study, pid=row[pid_col].strip(), status=status, result=result)
+    return result
+
+
+def _release_one(*, study: Study, pid: str, status: str, result: ReturnsResult) -> None:
+    participant = Participant.objects.filter(study=study, prolific_pid=pid, is_preview=False).first()
+    if participant is None:
+        result.unknown += 1
+    elif participant_release(participant=participant, status=status):
+        result.released.append(pid)
+    else:
+        result.already += 1
+
+
+def webhook_signature_valid(*, secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """Prolific's scheme: base64(HMAC-SHA256(secret, timestamp + body)); stale timestamps are refused."""
+    if not (secret and timestamp and signature) or not timestamp.isdigit():
+        return False
+    if abs(time.time() - int(timestamp)) > WEBHOOK_MAX_AGE_SECONDS:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected.decode(), signature.strip())
+
+
+def webhook_apply(*, payload: dict) -> ReturnsResult:
+    """A ``submission.status.change`` event: find the participant by submission (SESSION_ID) or PID."""
+    result = ReturnsResult()
+    status = RELEASE_STATUSES.get(str(payload.get("status", "")).upper())
+    if payload.get("event_type") != "submission.status.change" or status is None:
+        return result
+    submission_id = str(payload.get("resource_id", ""))[:64]
+    pid = str(payload.get("participant_id", ""))[:64]
+    participants = Participant.objects.filter(is_preview=False)
+    if submission_id:
+        participants = participants.filter(prolific_session_id=submission_id)
+    elif pid:
+        participants = participants.filter(prolific_pid=pid)
+    else:
+        return result
+    study_param = str(payload.get("study_id", ""))[:64]
+    if study_param:
+        participants = participants.filter(prolific_study_id=study_param)
+    for participant in participants.select_related("study")[:10]:
+        _release_one(study=participant.study, pid=participant.prolific_pid, status=status, result=result)
+    if not result.released and not result.already:
+        result.unknown += 1
+    return result

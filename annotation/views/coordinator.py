@@ -1,0 +1,117 @@
+"""Coordinator console: study list, create form, study page with live dashboard, lifecycle actions, preview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotation.forms import StudyForm
+from annotation.models import Study, StudyPersona
+from annotation.services.review import study_dashboard
+from annotation.services.slots import preview_participant_start
+from annotation.services.study import StudyError, personas_select, slot_add, study_create, study_transition
+from annotation.views.participant import session_bind
+
+PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+
+
+def prolific_url(request: HttpRequest, study: Study) -> str:
+    """The study URL to paste into Prolific; Prolific fills in the {{%…%}} placeholders per participant."""
+    return request.build_absolute_uri(reverse("participant-entry", args=[study.public_id])) + "?" + PROLIFIC_PARAMS
+
+
+@permission_required("annotation.view_study", raise_exception=True)
+@require_GET
+def study_list(request: HttpRequest) -> HttpResponse:
+    studies = Study.objects.select_related("created_by")[:200]
+    return render(request, "annotation/coordinator/study_list.html", {"studies": studies})
+
+
+@permission_required("annotation.add_study", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def study_create_view(request: HttpRequest) -> HttpResponse:
+    form = StudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        personas = personas_select(
+            ids=[p.pk for p in data["personas"]],
+            status=data["persona_status"],
+            split=data["persona_split"],
+            sample_size=data["sample_size"],
+            seed=data["seed"],
+        )
+        try:
+            study = study_create(config=form.settings(), personas=personas, created_by=request.user)
+        except StudyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Study “{study.name}” created as a draft. Preview it, then launch.")
+            return redirect("study-detail", study_id=study.pk)
+    return render(request, "annotation/coordinator/study_form.html", {"form": form})
+
+
+@permission_required("annotation.view_study", raise_exception=True)
+@require_GET
+def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    return render(
+        request,
+        "annotation/coordinator/study_detail.html",
+        {
+            "study": study,
+            "prolific_url": prolific_url(request, study),
+            "rows": study_dashboard(study=study),
+            "study_personas": study.study_personas.select_related("persona"),
+        },
+    )
+
+
+@permission_required("annotation.view_study", raise_exception=True)
+@require_GET
+def study_dashboard_view(request: HttpRequest, study_id: int) -> HttpResponse:
+    """The dashboard table alone; it polls itself every few seconds while the study is live."""
+    study = get_object_or_404(Study, pk=study_id)
+    return render(
+        request,
+        "annotation/coordinator/study_detail.html#dashboard",
+        {"study": study, "rows": study_dashboard(study=study)},
+    )
+
+
+@permission_required("annotation.change_study", raise_exception=True)
+@require_POST
+def study_action(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    action = request.POST.get("action", "")
+    try:
+        study = study_transition(study=study, action=action)
+    except StudyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The study is now {study.get_status_display().lower()}.")
+    return redirect("study-detail", study_id=study.pk)
+
+
+@permission_required("annotation.add_slot", raise_exception=True)
+@require_POST
+def study_slot_add(request: HttpRequest, study_id: int, entry_id: int) -> HttpResponse:
+    entry = get_object_or_404(StudyPersona, pk=entry_id, study_id=study_id)
+    slot = slot_add(study_persona=entry)
+    messages.success(request, f"Added place {slot.index + 1} for persona {entry.persona_id}.")
+    return redirect("study-detail", study_id=study_id)
+
+
+@permission_required("annotation.view_study", raise_exception=True)
+@require_POST
+def study_preview(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Walk through the participant flow as a preview participant: no slot is used, answers are discarded."""
+    study = get_object_or_404(Study, pk=study_id)
+    entry_id = request.POST.get("entry", "")
+    entry = get_object_or_404(StudyPersona, pk=int(entry_id) if entry_id.isdigit() else 0, study=study)
+    participant = preview_participant_start(study=study, user=request.user, study_persona=entry)
+    session_bind(request, study=study, participant=participant)
+    return redirect("participant-instructions", study_id=study.public_id)
