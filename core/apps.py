@@ -11,7 +11,17 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Each app declares its job kinds in a `job_kinds` module; importing them fills the registry.
         autodiscover_modules("job_kinds")
+        from django.db.models.signals import post_migrate
+
         from core.navigation import nav_register
+        from core.roles import ANALYST, COORDINATOR, role_permissions_register, roles_sync
+
+        role_permissions_register(
+            COORDINATOR, ["core.view_job", "core.add_job", "core.change_job", "core.view_statistic"]
+        )
+        role_permissions_register(ANALYST, ["core.view_job", "core.view_statistic"])
+        # Runs after auth's create_permissions (core comes after auth in INSTALLED_APPS).
+        post_migrate.connect(roles_sync, dispatch_uid="core.roles_sync")
 
         nav_register("Home", "home", permission=None, order=0)
         nav_register("Jobs", "job-list", permission="core.view_job", order=90)

@@ -1,4 +1,9 @@
-"""The staff roles and the permissions they hold. Migrations call ``role_grant`` with frozen lists."""
+"""The staff roles (groups) and the permissions they hold.
+
+Each app declares its roles' permissions in its AppConfig.ready with ``role_permissions_register``; after every
+``migrate`` (and every test-database flush) ``roles_sync`` brings the groups in line with those declarations.
+The core data migration creates the groups so a fresh database has them before any code runs.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,25 @@ from typing import Any
 COORDINATOR = "Coordinator"
 ANALYST = "Analyst"
 
+_ROLE_PERMISSIONS: dict[str, set[str]] = {COORDINATOR: set(), ANALYST: set()}
+
+
+def role_permissions_register(role: str, permissions: list[str]) -> None:
+    """Declare that ``role`` holds ``permissions`` ("app_label.codename")."""
+    _ROLE_PERMISSIONS.setdefault(role, set()).update(permissions)
+
+
+def role_permissions() -> dict[str, set[str]]:
+    return {role: set(perms) for role, perms in _ROLE_PERMISSIONS.items()}
+
 
 def role_grant(apps: Any, role: str, permissions: list[str]) -> None:
-    """Create the group if needed and give it ``permissions`` ("app_label.codename"), creating missing ones."""
+    """Create the group if needed and give it ``permissions``, creating missing permission rows first.
+
+    Takes an app registry, so data migrations can call it with their historical ``apps``.
+    """
     from django.contrib.auth.management import create_permissions
 
-    # Permissions are normally created after migrate; make sure the ones we grant exist now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
@@ -23,3 +41,18 @@ def role_grant(apps: Any, role: str, permissions: list[str]) -> None:
     for dotted in permissions:
         app_label, codename = dotted.split(".", 1)
         group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def roles_sync(**kwargs: Any) -> None:
+    """post_migrate receiver: every role group exists and holds at least its declared permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, permissions in _ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in sorted(permissions):
+            app_label, codename = dotted.split(".", 1)
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.add(*wanted)

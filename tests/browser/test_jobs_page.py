@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_coordinator_watches_a_job_finish_live(page, live_server, celery_worker, coordinator, password):
     log_in(page, live_server.url, coordinator.username, password)
-    page.get_by_role("link", name="Jobs").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs", exact=True).click()
     page.get_by_role("button", name="Recompute statistics").click()
     job = Job.objects.get()
     row = page.locator(f"#job-{job.pk}")

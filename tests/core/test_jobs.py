@@ -84,7 +84,12 @@ def test_failing_job_ends_failed_with_the_error(celery_worker):
 
 def test_cancelled_job_stops_and_rerun_resumes(celery_worker):
     job = wait_for(job_start(kind="tests.items", params={"count": 6, "cancel_at": 3}), {JobStatus.CANCELLED})
-    # The item in flight when the cancel landed is stored but not yet counted; the re-run recounts from storage.
+    # The item in flight when the cancel landed is stored but never counted; the re-run recounts from storage.
+    deadline = time.monotonic() + 10
+    while len(item_keys(job)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the handler's refused advance() comes right after the write
+    job.refresh_from_db()
     assert len(item_keys(job)) == 4
     assert job.done == 3
     job = wait_for(job_rerun(job=job), {JobStatus.SUCCEEDED})

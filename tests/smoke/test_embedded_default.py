@@ -24,12 +24,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def embedded_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a newcomer's shell: no database or broker servers configured."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
+    env["PERSONA_LAB_DATA_DIR"] = str(data_dir)
+    return env
+
+
 class DemoProcess:
     def __init__(self, tmp_path: Path) -> None:
         self.port = free_port()
         self.log = tmp_path / "demo.log"
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
-        env.update(PERSONA_LAB_DATA_DIR=str(tmp_path / "data"), PERSONA_LAB_PORT=str(self.port))
+        self.data_dir = tmp_path / "data"
+        env = {**embedded_env(self.data_dir), "PERSONA_LAB_PORT": str(self.port)}
         self.process = subprocess.Popen(
             [str(ROOT / "bin" / "demo")],
             cwd=ROOT,
@@ -116,7 +123,7 @@ def test_embedded_default_serves_logs_in_and_runs_a_job(demo):
     second = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "manage.py", "demo_setup"],
         cwd=ROOT,
-        env={**os.environ, "PERSONA_LAB_DATA_DIR": str(Path(demo.log).parent / "data")},
+        env=embedded_env(demo.data_dir),
         capture_output=True,
         text=True,
         timeout=60,
