@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from core.models import Job
+from personas.models import CensusDataset, Persona
+from tests.factories import UserFactory
+from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
+from tests.personas.factories import PersonaFactory
+
+
+@pytest.fixture
+def admin_client_(client: Client, db: None) -> Client:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _upload(path: object, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes())  # type: ignore[attr-defined]
+
+
+def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
+    response = admin_client_.post(
+        reverse("admin:personas_censusdataset_import"),
+        {
+            "person_file": _upload(PERSON_CSV),
+            "housing_file": _upload(HOUSING_CSV),
+            "dictionary_file": _upload(DICTIONARY_CSV),
+            "name": "Fixture",
+        },
+    )
+    assert response.status_code == 302
+    dataset = CensusDataset.objects.get()
+    assert (dataset.name, dataset.rows, dataset.person_file) == ("Fixture", 31, "psam_p56_fixture.csv")
+
+
+def test_admin_upload_error_names_the_file_and_stores_nothing(admin_client_: Client) -> None:
+    response = admin_client_.post(
+        reverse("admin:personas_censusdataset_import"),
+        {
+            "person_file": SimpleUploadedFile("psam_p99.csv", b"RT,SERIALNO\nP,2018HU1\n"),
+            "dictionary_file": _upload(DICTIONARY_CSV),
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "psam_p99.csv: is missing the column(s) SPORDER, PWGTP" in html
+    assert "Nothing was imported." in html
+    assert CensusDataset.objects.count() == 0
+
+
+def test_admin_generate_action_asks_then_starts_a_job(
+    admin_client_: Client, dataset: CensusDataset, django_capture_on_commit_callbacks: object
+) -> None:
+    url = reverse("admin:personas_censusdataset_changelist")
+    ask = admin_client_.post(url, {"action": "generate_personas", "_selected_action": [dataset.pk]})
+    assert b"Start generation" in ask.content
+    with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
+        started = admin_client_.post(
+            url,
+            {
+                "action": "generate_personas",
+                "_selected_action": [dataset.pk],
+                "dataset": dataset.pk,
+                "n": 7,
+                "seed": 1,
+                "llm_check_endpoint": "",
+                "enrichment_endpoint": "",
+            },
+        )
+    job = Job.objects.get()
+    assert started.status_code == 302
+    assert job.kind == "personas.generate"
+    assert job.params["n"] == 7
+
+
+def test_api_lists_personas_for_analysts_only(client: Client, analyst: object, dataset: CensusDataset) -> None:
+    persona = PersonaFactory(dataset=dataset)
+    assert client.get("/api/personas/").status_code in (401, 403)
+    client.force_login(analyst)
+    body = client.get("/api/personas/").json()
+    assert body["count"] == 1
+    assert body["results"][0]["attributes"]["age"] == "41"
+    assert body["results"][0]["persona"].startswith("age: 41\n")
+    detail = client.get(f"/api/personas/{persona.public_id}/").json()
+    assert detail["dataset"] == dataset.pk
+    datasets = client.get("/api/census-datasets/").json()
+    assert datasets["results"][0]["marginals"]["sex"]
+    assert client.post("/api/personas/", {}).status_code in (403, 405)  # read-only either way
+    client.force_login(UserFactory())
+    assert client.get("/api/personas/").status_code == 403
+    assert Persona.objects.count() == 1
