@@ -1,0 +1,71 @@
+"""The LLM consistency check and LLM enrichment, through core.llm's offline provider (no network, no key)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.llm.endpoints import endpoint_upsert
+from core.llm.models import ModelEndpoint
+from core.models import JobStatus
+from personas.llm_check import IMPLAUSIBLE, personas_llm_check
+from personas.llm_enrichment import JOB_KEY, personas_llm_enrich
+from personas.models import CensusDataset, Persona, PersonaStatus
+from personas.services import persona_generation_start, personas_generate, prune_rate
+from tests.personas.test_generation_job import wait_for
+
+
+def offline(name: str, model: str) -> ModelEndpoint:
+    endpoint, _created = endpoint_upsert(name=name, provider="offline", model=model)
+    return endpoint
+
+
+def test_llm_check_prunes_and_records_why(dataset: CensusDataset) -> None:
+    personas_generate(dataset=dataset, n=30, seed=2)
+    personas = list(Persona.objects.filter(dataset=dataset))
+    before = sum(p.status == PersonaStatus.PRUNED for p in personas)
+    pruned = personas_llm_check(personas=personas, endpoint=offline("check-random", "random"))
+    stored = list(Persona.objects.filter(dataset=dataset))
+    llm_pruned = [p for p in stored if p.checks.get("llm", {}).get("verdict") == IMPLAUSIBLE]
+    assert pruned == len(llm_pruned) > 0  # the seeded random baseline calls some implausible
+    assert all(p.status == PersonaStatus.PRUNED and p.prune_reason.startswith("LLM check:") for p in llm_pruned)
+    assert prune_rate(personas=stored) == pytest.approx((before + pruned) / 30)
+    # Checked personas are not sent again.
+    assert personas_llm_check(personas=stored, endpoint=offline("check-random", "random")) == 0
+
+
+def test_llm_check_with_a_lenient_judge_prunes_nothing(dataset: CensusDataset) -> None:
+    personas_generate(dataset=dataset, n=10, seed=2)
+    personas = list(Persona.objects.filter(dataset=dataset))
+    assert personas_llm_check(personas=personas, endpoint=offline("check-first", "always_a")) == 0
+    assert all(p.checks["llm"]["verdict"] == "plausible" for p in personas if p.status == PersonaStatus.CONSISTENT)
+
+
+def test_llm_enrichment_writes_one_job_description_per_category(dataset: CensusDataset) -> None:
+    personas_generate(dataset=dataset, n=25, seed=4)
+    personas = list(Persona.objects.filter(dataset=dataset))
+    filled = personas_llm_enrich(personas=personas, endpoint=offline("writer", "text"))
+    stored = list(Persona.objects.filter(dataset=dataset))
+    workers = [p for p in stored if p.occupation and p.status == PersonaStatus.CONSISTENT]
+    assert filled == len(workers) > 0
+    assert all("[offline text]" in p.attributes[JOB_KEY] for p in workers)
+    same_job = {}
+    for p in workers:
+        same_job.setdefault((p.occupation, p.attributes.get("industry category", "")), set()).add(p.attributes[JOB_KEY])
+    assert all(len(texts) == 1 for texts in same_job.values())  # written by category
+    assert all(JOB_KEY not in p.attributes for p in stored if not p.occupation)
+
+
+def test_generation_job_with_both_llm_stages(celery_worker: object, dataset: CensusDataset) -> None:
+    job = persona_generation_start(
+        dataset=dataset,
+        n=8,
+        seed=9,
+        llm_check_endpoint_id=offline("check-job", "random").pk,
+        enrichment_endpoint_id=offline("writer-job", "text").pk,
+    )
+    job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.total, job.done) == (24, 24)
+    personas = list(Persona.objects.filter(dataset=dataset))
+    assert len(personas) == 8
+    assert all("llm" in p.checks or p.prune_reason.startswith("Rules") for p in personas)
