@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from personas.forms import GenerateForm, PumsImportForm
 from personas.models import CensusDataset, Persona
 from personas.pums.errors import PumsInputError
-from personas.services import persona_generation_start
+from personas.services import census_dataset_delete, persona_generation_start
 from personas.uploads import census_dataset_import_uploads
 
 
@@ -32,6 +32,13 @@ class CensusDatasetAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # datasets come from the import form below, never typed in by hand
+
+    def delete_model(self, request: HttpRequest, obj: CensusDataset) -> None:
+        census_dataset_delete(dataset=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CensusDataset]) -> None:
+        for dataset in queryset:
+            census_dataset_delete(dataset=dataset)
 
     def get_urls(self) -> list:
         return [

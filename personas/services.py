@@ -115,6 +115,14 @@ def prune_rate(*, personas: Iterable[Persona]) -> float:
     return sum(s == PersonaStatus.PRUNED for s in statuses) / len(statuses) if statuses else 0.0
 
 
+def census_dataset_delete(*, dataset: CensusDataset) -> None:
+    """Delete the dataset row, then its records file once the deletion has committed (personas are kept)."""
+    path = dataset.records_file
+    with transaction.atomic():
+        dataset.delete()
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
 def persona_generation_start(
     *,
     dataset: CensusDataset,

@@ -105,3 +105,15 @@ def test_a_failure_after_reading_leaves_no_file(db: None, monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError):
         census_dataset_import(person_path=PERSON_CSV, dictionary_path=DICTIONARY_CSV)
     assert stored_files() == []
+
+
+def test_deleting_a_dataset_removes_its_records_file(
+    dataset: CensusDataset, django_capture_on_commit_callbacks: object
+) -> None:
+    from personas.services import census_dataset_delete
+
+    path = dataset.records_file
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        census_dataset_delete(dataset=dataset)
+    assert not path.exists()
+    assert CensusDataset.objects.count() == 0
