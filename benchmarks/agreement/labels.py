@@ -156,35 +156,27 @@ def _encode_numeric(
         low, high = np.nanmin(values), np.nanmax(values)
         if not (np.isfinite(low) and np.isfinite(high)) or high - low >= _SMALL_INT_RANGE:
             return None
-    elif present is None:
+    else:  # the range may include a sentinel; values that never occur get no code below
         low, high = values.min(), values.max()
-    else:
-        observed = values[present]
-        low, high = observed.min(), observed.max()
     low, high = int(np.ceil(low)), int(np.floor(high))
     width = high - low + 1
     if width <= 0:
         return None  # only fractional values: the general path keeps them as float labels
     if width > _COMPARE_WIDTH:
         return _encode_wide(values, present, low, high, is_float=is_float, is_bool=is_bool)
-    # One equality pass per possible value, accumulated into compact codes (MISSING where nothing matched).
+    # One equality pass per possible value; values that occur get consecutive codes (MISSING where none matched).
     codes = np.full(values.shape, MISSING, dtype=np.int8)
-    counts = np.zeros(width, dtype=np.int64)
+    used: list[int] = []
     for offset in range(width):
         equal = values == low + offset
-        if missing is not None:  # a sentinel may lie inside the label range
+        if missing is not None:  # the sentinel may lie inside the label range
             equal &= present
-        counts[offset] = np.count_nonzero(equal)
-        if counts[offset]:
-            codes += equal.view(np.int8) * np.int8(offset + 1)
+        if np.count_nonzero(equal):
+            codes += equal.view(np.int8) * np.int8(len(used) + 1)
+            used.append(offset)
     n_present = values.size if present is None else np.count_nonzero(present)
-    if counts.sum() != n_present:
+    if np.count_nonzero(codes != MISSING) != n_present:
         return None  # fractional values (e.g. interval data): the general path keeps them as float labels
-    used = np.flatnonzero(counts)
-    if used.size != width:  # gaps in the range: renumber the codes consecutively
-        lut = np.full(width + 1, MISSING, dtype=np.int8)
-        lut[used + 1] = np.arange(used.size)
-        codes = lut[codes.astype(np.intp) + 1]
     if is_bool:
         return LabelMatrix(codes, tuple(bool(v + low) for v in used))
     return LabelMatrix(codes, tuple(int(v + low) for v in used))

@@ -15,6 +15,7 @@ from statsmodels.stats import inter_rater
 
 from benchmarks.agreement import (
     MISSING,
+    cohen,
     encode_labels,
     fleiss_kappa,
     fleiss_kappa_from_table,
@@ -134,10 +135,21 @@ def test_pairwise_kappa_string_labels_equal_sklearn() -> None:
         assert abs(result.kappa[a, b] - expected) <= 1e-12
 
 
-def test_chunked_counts_equal_one_block() -> None:
-    rng = np.random.default_rng(3)
-    labels = encode_labels(rng.integers(0, 3, size=(5, 1000)))
-    assert np.array_equal(pairwise_counts(labels, chunk_items=7), pairwise_counts(labels, chunk_items=10_000))
+@pytest.mark.parametrize("n_items", [1, 63, 64, 65, 5000])
+def test_bitset_and_matmul_counts_agree(n_items: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(n_items)
+    ratings = rng.integers(0, 3, size=(5, n_items)).astype(float)
+    ratings[rng.random(ratings.shape) < 0.2] = np.nan
+    labels = encode_labels(ratings)
+    by_matmul = pairwise_counts(labels, method="matmul")  # 5000 items: two BLAS chunks
+    assert np.array_equal(pairwise_counts(labels, method="bitset"), by_matmul)
+    monkeypatch.setattr(cohen, "WORDS_PER_CHUNK", 2)  # many bitset chunks
+    assert np.array_equal(pairwise_counts(labels, method="bitset"), by_matmul)
+    direct = np.zeros_like(by_matmul)
+    for a, b in itertools.product(range(5), repeat=2):
+        both = (labels.codes[a] != MISSING) & (labels.codes[b] != MISSING)
+        np.add.at(direct[a, b], (labels.codes[a][both], labels.codes[b][both]), 1)
+    assert np.array_equal(by_matmul, direct)
 
 
 def test_kappa_edge_cases_are_undefined_not_zero() -> None:
