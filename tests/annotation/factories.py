@@ -39,3 +39,27 @@ def study_make(
     )
     study = study_create(config=config, personas=people)
     return study_transition(study=study, action="launch") if launch else study
+
+
+def participant_complete(
+    study: Study, pid: str, *, pick: str = "chosen", reasoning: str = "Because of who they are.", elapsed_ms: int = 9000
+) -> object:
+    """Enter, answer every question (``pick`` on pairs, the correct reply on checks) and submit."""
+    from annotation.models import Order
+    from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
+    from annotation.services.slots import participant_enter
+
+    participant = participant_enter(study=study, pid=pid, study_param="PS1", session_param=f"sub-{pid}").participant
+    for question in questions_for(participant=participant):
+        answer = answer_open(participant=participant, question=question)
+        wanted = "chosen" if question.is_attention else pick
+        chosen_is_a = answer.order_shown == Order.CHOSEN_FIRST
+        letter = "A" if (wanted == "chosen") == chosen_is_a else "B"
+        answer_save(
+            participant=participant,
+            question=question,
+            change=AnswerChange(letter=letter, reasoning=reasoning, elapsed_ms=elapsed_ms),
+        )
+    participant_submit(participant=participant)
+    participant.refresh_from_db()
+    return participant
