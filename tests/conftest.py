@@ -28,6 +28,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium (bin/test installs it)")
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name every test skipped for want of a real service, so a local run says what CI will add."""
+    missing = [
+        (report.nodeid, report.longrepr[2].removeprefix("Skipped: "))
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and "needs " in report.longrepr[2]
+    ]
+    if missing:
+        terminalreporter.section("skipped for want of a service")
+        for nodeid, reason in missing:
+            terminalreporter.write_line(f"{nodeid}  ({reason})")
+
+
 @pytest.fixture(scope="session")
 def celery_worker_session(django_db_blocker: object) -> Iterator[object]:
     """A real Celery worker (threads pool) consuming from the configured broker: filesystem or Redis."""
