@@ -168,14 +168,13 @@ def _encode_numeric(
     codes = np.full(values.shape, MISSING, dtype=np.int8)
     used: list[int] = []
     for offset in range(width):
+        if missing is not None and low + offset == missing:
+            continue  # the sentinel is no label; cells equal to any other value are never sentinel cells
         equal = values == low + offset
-        if missing is not None:  # the sentinel may lie inside the label range
-            equal &= present
         if np.count_nonzero(equal):
             codes += equal.view(np.int8) * np.int8(len(used) + 1)
             used.append(offset)
-    n_present = values.size if present is None else np.count_nonzero(present)
-    if np.count_nonzero(codes != MISSING) != n_present:
+    if is_float and np.count_nonzero(codes != MISSING) != np.count_nonzero(present):
         return None  # fractional values (e.g. interval data): the general path keeps them as float labels
     if is_bool:
         return LabelMatrix(codes, tuple(bool(v + low) for v in used))
