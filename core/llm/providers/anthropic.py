@@ -10,6 +10,7 @@ import anthropic
 
 from core.llm.faults import sdk_error, with_retries
 from core.llm.parsing import apply_choice, choice_json_schema, parse_choice_text
+from core.llm.providers.pool import ClientPool
 from core.llm.types import Completion, LLMError, LLMRequest, Usage
 
 if TYPE_CHECKING:
@@ -29,11 +30,15 @@ class AnthropicProvider:
 
     def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
         self.endpoint = endpoint
-        self.client = anthropic.Anthropic(
-            api_key=api_key or "not-needed",
-            base_url=endpoint.base_url or None,
-            max_retries=0,  # core.llm retries, so every attempt passes the rate limiter
-            timeout=endpoint.timeout_seconds,
+        self.clients = ClientPool(
+            lambda: anthropic.Anthropic(
+                api_key=api_key or "not-needed",
+                base_url=endpoint.base_url or None,
+                max_retries=0,  # core.llm retries, so every attempt passes the rate limiter
+                timeout=endpoint.timeout_seconds,
+                # The SDK's OpenTelemetry spans cost CPU on every call; LLMCall rows are our trace.
+                open_telemetry=False,
+            )
         )
 
     def params(self, request: LLMRequest) -> dict[str, Any]:
@@ -62,7 +67,8 @@ class AnthropicProvider:
     def complete(self, request: LLMRequest) -> Completion:
         started = time.monotonic()
         try:
-            response = self.client.messages.with_raw_response.create(**self.params(request))
+            with self.clients.client() as client:
+                response = client.messages.with_raw_response.create(**self.params(request))
             body = response.http_response.text
             try:
                 message = response.parse()
@@ -152,23 +158,24 @@ class AnthropicProvider:
     def _call(self, label: str, call: Any) -> Any:
         def attempt() -> Any:
             try:
-                return call()
+                with self.clients.client() as client:
+                    return call(client)
             except anthropic.APIError as exc:
                 raise sdk_error(exc) from exc
 
         return with_retries(attempt, attempts=self.endpoint.max_attempts, label=f"{self.endpoint.name} {label}")
 
     def _submit(self, chunk: list[dict[str, Any]]) -> str:
-        batch = self._call("batch submit", lambda: self.client.messages.batches.create(requests=chunk))
+        batch = self._call("batch submit", lambda client: client.messages.batches.create(requests=chunk))
         return batch.id
 
     def _wait(self, batch_id: str) -> None:
         delay = BATCH_POLL_SECONDS
-        while self._call("batch poll", lambda: self.client.messages.batches.retrieve(batch_id)).processing_status != (
+        while self._call("batch poll", lambda client: client.messages.batches.retrieve(batch_id)).processing_status != (
             "ended"
         ):
             time.sleep(delay)
             delay = min(BATCH_POLL_CAP_SECONDS, delay * 1.5)
 
     def _results(self, batch_id: str) -> list[Any]:
-        return self._call("batch results", lambda: list(self.client.messages.batches.results(batch_id)))
+        return self._call("batch results", lambda client: list(client.messages.batches.results(batch_id)))

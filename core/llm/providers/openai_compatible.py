@@ -13,6 +13,7 @@ import openai
 
 from core.llm.faults import sdk_error
 from core.llm.parsing import choice_json_schema, parse_choice_text, plain_text_instruction
+from core.llm.providers.pool import ClientPool
 from core.llm.types import Completion, LLMRequest, Usage
 
 if TYPE_CHECKING:
@@ -26,11 +27,13 @@ class OpenAICompatibleProvider:
 
     def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
         self.endpoint = endpoint
-        self.client = openai.OpenAI(
-            api_key=api_key or "not-needed",  # local servers ignore it, the SDK insists on one
-            base_url=endpoint.base_url or None,
-            max_retries=0,
-            timeout=endpoint.timeout_seconds,
+        self.clients = ClientPool(
+            lambda: openai.OpenAI(
+                api_key=api_key or "not-needed",  # local servers ignore it, the SDK insists on one
+                base_url=endpoint.base_url or None,
+                max_retries=0,
+                timeout=endpoint.timeout_seconds,
+            )
         )
         # None until the server has answered a json_schema request one way or the other.
         self.json_schema_supported: bool | None = None
@@ -62,9 +65,10 @@ class OpenAICompatibleProvider:
         structured = request.choice is not None and self.json_schema_supported is not False
         started = time.monotonic()
         try:
-            response = self.client.chat.completions.with_raw_response.create(
-                **self.params(request, structured=structured)
-            )
+            with self.clients.client() as client:
+                response = client.chat.completions.with_raw_response.create(
+                    **self.params(request, structured=structured)
+                )
         except openai.BadRequestError as exc:
             if not structured or self.json_schema_supported:
                 raise sdk_error(exc) from exc
