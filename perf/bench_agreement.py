@@ -12,6 +12,7 @@ per pair measured so far, and the note says so; the max difference then covers t
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import time
 import tracemalloc
@@ -122,7 +123,13 @@ def run() -> list[Result]:
     widest = float(np.nanmax(boot.high - boot.low))
 
     return [
-        Result(NAME, f"pairwise kappa {shape}, vectorised", vec_s, "s", note=f"median of {VECTORISED_REPEATS}"),
+        Result(
+            NAME,
+            f"pairwise kappa {shape}, vectorised",
+            vec_s,
+            "s",
+            note=f"median of {VECTORISED_REPEATS}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        ),
         Result(NAME, f"pairwise kappa {shape}, sklearn loop", sk_s, "s", note=sk_note),
         Result(
             NAME,

@@ -16,7 +16,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from statsmodels.stats import inter_rater
 
 from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
 
@@ -84,4 +83,6 @@ def fleiss_kappa_from_table(table: ArrayLike, *, method: Literal["fleiss", "rand
             return float("nan")
     elif counts.shape[1] < 2:
         return float("nan")
+    from statsmodels.stats import inter_rater  # imported here: statsmodels takes seconds to import
+
     return float(inter_rater.fleiss_kappa(counts, method=method))

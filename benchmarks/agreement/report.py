@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from benchmarks.agreement.cohen import kappa_from_counts
 from benchmarks.agreement.fleiss import item_counts
@@ -157,6 +156,8 @@ def position_bias(
     n_other = (labels.rated & ~decisive).sum(axis=1).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n_decisive > 0, n_first / np.maximum(n_decisive, 1), np.nan)
+    from scipy import stats  # imported here: scipy.stats is slow to import and only this helper needs it
+
     p_value = np.array(
         [stats.binomtest(int(k), int(n), 0.5).pvalue if n else np.nan for k, n in zip(n_first, n_decisive, strict=True)]
     )

@@ -158,7 +158,7 @@ def test_majority_vote_string_labels_feed_pairwise_kappa() -> None:
 
 
 @given(st.integers(0, 10_000))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 def test_per_group_kappa_equals_sklearn_per_group(seed: int) -> None:
     ratings, personas = noisy_raters(seed, n_raters=2, n_items=60, n_personas=6)
     result = per_group_kappa(ratings[0], ratings[1], personas)
