@@ -106,7 +106,9 @@ def pairwise_counts(labels: LabelMatrix, *, method: Literal["auto", "bitset", "m
     n_cat = labels.n_categories
     if method == "auto":
         method = "matmul" if n_items <= SMALL_ITEMS else "bitset"
-    if method == "matmul":
+    if n_cat == 0 or n_raters == 0:  # nothing rated: every table is empty
+        total = np.zeros((n_raters * n_cat, n_raters * n_cat), dtype=np.int64)
+    elif method == "matmul":
         total = _counts_matmul(labels.codes, n_cat)
     elif method == "bitset":
         total = _counts_bitset(labels.codes, n_cat)

@@ -184,9 +184,11 @@ def test_two_rater_convenience_and_all_missing() -> None:
     kappa, n = cohen_kappa([1, 0, 1, np.nan], [1, 0, 0, 1])
     assert n == 3
     assert kappa == pytest.approx(sklearn_kappa(np.array([1, 0, 1.0]), np.array([1, 0, 0.0])))
-    empty = pairwise_kappa(np.full((3, 4), np.nan))
-    assert np.isnan(empty.kappa).all()
-    assert (empty.n == 0).all()
+    for n_items in (4, 5000):  # both counting methods
+        empty = pairwise_kappa(np.full((3, n_items), np.nan))
+        assert np.isnan(empty.kappa).all()
+        assert (empty.n == 0).all()
+        assert empty.categories == ()
 
 
 # --- Fleiss' kappa --------------------------------------------------------------------------------------------------
