@@ -26,6 +26,7 @@ class Attribute:
     section: str
     order: int
     pums: tuple[str, ...] = ()  # PUMS variable(s), first match wins across survey years
+    household: bool = False  # a housing-record variable, joined to persons on SERIALNO
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -33,7 +34,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("sex", "Sex", "census", "about", 2, ("SEX",)),
     Attribute("race", "Race", "census", "about", 3, ("RAC1P",)),
     Attribute("ancestry", "Ancestry", "census", "about", 4, ("ANC1P",)),
-    Attribute("household language", "Household language", "census", "household", 5, ("HHL", "HHLANP")),
+    Attribute("household language", "Household language", "census", "household", 5, ("HHL", "HHLANP"), True),
     Attribute("education", "Education", "census", "about", 6, ("SCHL",)),
     Attribute("employment status", "Employment status", "census", "work", 7, ("ESR",)),
     Attribute("class of worker", "Class of worker", "census", "work", 8, ("COW",)),
@@ -42,8 +43,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("detailed job description", "What their job involves", "llm", "work", 11),
     Attribute("income", "Income (USD per year)", "census", "work", 12, ("PINCP",)),
     Attribute("marital status", "Marital status", "census", "household", 13, ("MAR",)),
-    Attribute("household type", "Household type", "census", "household", 14, ("HHT", "HHT2")),
-    Attribute("family presence and age", "Children in the family", "census", "household", 15, ("HUPAC",)),
+    Attribute("household type", "Household type", "census", "household", 14, ("HHT", "HHT2"), True),
+    Attribute("family presence and age", "Children in the family", "census", "household", 15, ("HUPAC",), True),
     Attribute("place of birth", "Place of birth", "census", "about", 16, ("POBP",)),
     Attribute("citizenship", "Citizenship", "census", "about", 17, ("CIT",)),
     Attribute("veteran status", "Veteran status", "census", "about", 18, ("MIL",)),

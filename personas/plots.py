@@ -38,7 +38,7 @@ def comparison_svg(comparison: AttributeComparison, *, title: str) -> str:
     axes.invert_yaxis()
     axes.set_xlabel("Share")
     axes.set_title(f"{title} — TVD {comparison.tvd:.3f}", fontsize=10)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     buffer = io.StringIO()

@@ -29,8 +29,6 @@ from personas.pums.reader import BLOCK_SIZE, csv_batches, csv_header
 
 logger = logging.getLogger(__name__)
 
-# Household-level variables: they come from the housing file (joined on SERIALNO) when the person file lacks them.
-HOUSING_VARIABLES = frozenset({"HHL", "HHLANP", "HHT", "HHT2", "HUPAC"})
 STATE_VARIABLES = ("ST", "STATE")
 RECORD_ID = "RECORD_ID"
 INCOME = "INCOME_ADJ"  # PINCP * ADJINC / 1e6, in dollars of the survey year
@@ -73,7 +71,7 @@ def _plan(person_path: Path, housing_path: Path | None, dictionary: PumsDictiona
         found = next((name for name in attribute.pums if name in housing_header), None)
         if found:
             housing[attribute.key] = found
-        elif not set(attribute.pums) & HOUSING_VARIABLES:
+        elif not attribute.household:  # household keys come from the housing file when the person file lacks them
             missing.append(" or ".join(attribute.pums))
         elif housing_path:
             raise PumsInputError(housing_path, f"is missing the column {' or '.join(attribute.pums)}")

@@ -117,3 +117,25 @@ def test_deleting_a_dataset_removes_its_records_file(
         census_dataset_delete(dataset=dataset)
     assert not path.exists()
     assert CensusDataset.objects.count() == 0
+
+
+def test_year_drift_state_and_hht2_columns(db: None, tmp_path: Path) -> None:
+    """Later surveys name the state STATE in some extracts and carry HHT2 instead of HHT: both are understood."""
+    person = tmp_path / "psam_p56.csv"
+    header, rest = PERSON_CSV.read_text().split("\n", 1)
+    person.write_text(header.replace(",ST,", ",STATE,") + "\n" + rest)
+    housing = tmp_path / "psam_h56.csv"
+    header, rest = HOUSING_CSV.read_text().split("\n", 1)
+    housing.write_text(header.replace(",HHT,", ",HHT2,") + "\n" + rest.replace(",1,2\n", ",01,2\n"))
+    dictionary = tmp_path / "PUMS_Data_Dictionary_2018.csv"
+    dictionary.write_text(
+        DICTIONARY_CSV.read_text().replace("NAME,ST,", "NAME,STATE,").replace("VAL,ST,", "VAL,STATE,")
+        + 'NAME,HHT2,C,2,"Household/family type (includes cohabiting)"\n'
+        + 'VAL,HHT2,C,2,"01","01","Married couple household with children of the householder less than 18"\n'
+    )
+    dataset = census_dataset_import(person_path=person, housing_path=housing, dictionary_path=dictionary)
+    assert dataset.columns["household type"] == "HHT2"
+    assert dataset.state == "Wyoming/WY"
+    assert (
+        "Married couple household with children of the householder less than 18" in dataset.marginals["household type"]
+    )
