@@ -25,14 +25,17 @@ def _call(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -
     limits = limiter()
 
     def attempt() -> Completion:
-        with limits.slot(endpoint):
-            try:
+        try:
+            with limits.slot(endpoint):
                 return provider.complete(request)
-            except LLMError:
-                raise
-            except Exception as exc:  # an SDK or parsing surprise must not take a whole run down
-                logger.exception("%s: unexpected error from the provider", endpoint.name)
-                raise LLMError(f"{type(exc).__name__}: {exc}"[:500], transient=False) from exc
+        except LLMError:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith("redis"):  # the shared limiter is unreachable: wait and retry
+                raise LLMError(f"rate limiter unavailable: {exc}"[:500], transient=True) from exc
+            # An SDK or parsing surprise must not take a whole run down; it is logged with its traceback.
+            logger.exception("%s: unexpected error from the provider", endpoint.name)
+            raise LLMError(f"{type(exc).__name__}: {exc}"[:500], transient=False) from exc
 
     return with_retries(attempt, attempts=endpoint.max_attempts, label=f"{endpoint.name} {request.key or ''}")
 
@@ -108,7 +111,10 @@ def llm_complete_many(
     pending = [index for index, result in enumerate(results) if result is None]
     provider = provider_for(endpoint) if pending else None
     if provider is not None and use_batch and getattr(provider, "supports_batch", False):
-        outcomes = provider.complete_batch([requests[i] for i in pending])  # type: ignore[attr-defined]
+        # Polling a batch can take hours: each poll is a heartbeat, so the job is neither swept as stalled nor
+        # kept alive after a cancel.
+        heartbeat = run.check_running if run is not None else None
+        outcomes = provider.complete_batch([requests[i] for i in pending], heartbeat=heartbeat)  # type: ignore[attr-defined]
         retry = []
         for index, outcome in zip(pending, outcomes, strict=True):
             if isinstance(outcome, Completion):

@@ -30,6 +30,7 @@ from typing import Any
 
 _MARKER = re.compile(r"\[\[mock:([a-z_0-9]+)(?:\*(\d+))?\]\]")
 _BATCH_PATH = re.compile(r"^/v1/messages/batches/([\w-]+)(/results)?$")
+_CANCEL_PATH = re.compile(r"^/v1/messages/batches/([\w-]+)/cancel$")
 
 
 def count_tokens(text: str) -> int:
@@ -42,6 +43,7 @@ class _Batch:
     requests: list[dict[str, Any]]
     created: float
     results: list[dict[str, Any]] = field(default_factory=list)
+    canceled: bool = False
 
 
 @dataclass
@@ -296,6 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
                 with state.lock:
                     state.batches[batch.id] = batch
                 self._send(200, _batch_json(state, batch, self.server.base_url))
+                return
+            if cancel := _CANCEL_PATH.match(path):
+                batch = state.batches[cancel.group(1)]
+                batch.canceled = True
+                self._send(200, {**_batch_json(state, batch, self.server.base_url), "processing_status": "canceling"})
                 return
             fault = state.fault_for(body, raw)
             if state.config.latency:

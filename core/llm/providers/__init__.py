@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,6 +19,11 @@ class LLMProvider(Protocol):
         """One call; raises LLMError on failure, returns Completion(valid=False) for an unusable reply."""
         ...
 
+
+# The SDKs' HTTP clients log every request at INFO: at 100,000 calls that floods worker logs and costs CPU.
+# LLMCall rows record each call instead; warnings and errors still get through.
+for _name in ("httpx", "httpx2"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 _lock = threading.Lock()
 _providers: dict[tuple[object, ...], LLMProvider] = {}

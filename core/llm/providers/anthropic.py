@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anthropic
@@ -111,17 +113,29 @@ class AnthropicProvider:
             return apply_choice(completion, request.choice, tool_input)
         return parse_choice_text(completion, request.choice)
 
-    def complete_batch(self, requests: list[LLMRequest]) -> list[Completion | LLMError]:
+    def complete_batch(
+        self, requests: list[LLMRequest], *, heartbeat: Callable[[], None] | None = None
+    ) -> list[Completion | LLMError]:
         """Send ``requests`` through Message Batches: submit every chunk, poll until all end, match by custom_id.
 
         An item comes back as a Completion (priced at the batch share) or an ``LLMError`` saying whether it is worth
-        sending again (errored on the server's side, expired, cancelled) or not (an invalid request).
+        sending again (errored on the server's side, expired, cancelled) or not (an invalid request). ``heartbeat``
+        is called at every poll; whatever it raises (e.g. ``JobCancelled``) cancels the batches and propagates.
         """
         results: list[Completion | LLMError | None] = [None] * len(requests)
         started = time.monotonic()
         batch_ids = [self._submit(chunk) for chunk in self._chunks(requests)]
+        try:
+            for batch_id in batch_ids:
+                self._wait(batch_id, heartbeat)
+        except BaseException:
+            for batch_id in batch_ids:  # stop paying for work nobody will read
+                with contextlib.suppress(LLMError):
+                    self._call(
+                        "batch cancel", lambda client, batch_id=batch_id: client.messages.batches.cancel(batch_id)
+                    )
+            raise
         for batch_id in batch_ids:
-            self._wait(batch_id)
             for item in self._results(batch_id):
                 index = int(item.custom_id.removeprefix("r"))
                 outcome = item.result
@@ -169,11 +183,13 @@ class AnthropicProvider:
         batch = self._call("batch submit", lambda client: client.messages.batches.create(requests=chunk))
         return batch.id
 
-    def _wait(self, batch_id: str) -> None:
+    def _wait(self, batch_id: str, heartbeat: Callable[[], None] | None) -> None:
         delay = BATCH_POLL_SECONDS
         while self._call("batch poll", lambda client: client.messages.batches.retrieve(batch_id)).processing_status != (
             "ended"
         ):
+            if heartbeat is not None:
+                heartbeat()
             time.sleep(delay)
             delay = min(BATCH_POLL_CAP_SECONDS, delay * 1.5)
 

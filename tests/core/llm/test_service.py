@@ -125,3 +125,21 @@ def test_batches_submit_in_chunks_and_match_results_by_custom_id(anthropic_endpo
 def test_batch_flag_on_a_provider_without_batches_runs_concurrently(openai_endpoint):
     completions = llm_complete_many(endpoint=openai_endpoint, requests=[ab_request("Q")] * 3, use_batch=True)
     assert all(c.valid for c in completions)
+
+
+def test_a_batch_polls_as_heartbeat_and_is_cancelled_with_its_job(anthropic_endpoint, mock_llm, job_run):
+    mock_llm.config.batch_seconds = 30
+    polls = []
+    check_running = job_run.check_running
+
+    def cancel_on_second_poll() -> None:
+        polls.append(1)
+        if len(polls) == 2:
+            job_cancel(job=job_run.job)
+        check_running()
+
+    job_run.check_running = cancel_on_second_poll
+    with pytest.raises(JobCancelled):
+        llm_complete_many(endpoint=anthropic_endpoint, requests=[ab_request()], run=job_run, use_batch=True)
+    assert any(r["path"].endswith("/cancel") for r in mock_llm.state.requests)
+    assert next(iter(mock_llm.state.batches.values())).canceled
