@@ -135,10 +135,16 @@ def _counts_bitset(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray
         packed[:, category, : -(-n_items // 8)] = np.packbits(codes == category, axis=1)
     words = packed.reshape(rows, -1).view(np.uint64)
     total = np.zeros((rows, rows), dtype=np.int64)
+    # Scratch buffers reused across rows: fresh temporaries per row cost more in page faults than the work itself.
+    both = np.empty((rows, min(WORDS_PER_CHUNK, words.shape[1])), dtype=np.uint64)
+    bits = np.empty(both.shape, dtype=np.uint8)
     for start in range(0, words.shape[1], WORDS_PER_CHUNK):
         chunk = words[:, start : start + WORDS_PER_CHUNK]
+        width = chunk.shape[1]
         for row in range(rows):  # upper triangle only; the table is symmetric
-            total[row, row:] += np.bitwise_count(chunk[row] & chunk[row:]).sum(axis=1, dtype=np.int64)
+            pair_words = np.bitwise_and(chunk[row], chunk[row:], out=both[: rows - row, :width])
+            pair_bits = np.bitwise_count(pair_words, out=bits[: rows - row, :width])
+            total[row, row:] += pair_bits.sum(axis=1, dtype=np.int64)
     return total + np.triu(total, 1).T
 
 

@@ -168,18 +168,33 @@ def _encode_numeric(
         return None  # only fractional values: the general path keeps them as float labels
     if width > _COMPARE_WIDTH:
         return _encode_wide(values, present, low, high, is_float=is_float, is_bool=is_bool)
+    candidates = [low + offset for offset in range(width) if missing is None or low + offset != missing]
+    if not is_float:
+        # Which values occur: one cheap equality pass each (the sentinel is no label; a cell equal to any other value
+        # is never a sentinel cell).
+        scratch = np.empty(values.shape, dtype=bool)  # reused: fresh pages per pass cost more than the compare
+        used = [value - low for value in candidates if np.count_nonzero(np.equal(values, value, out=scratch))]
+        first = low + used[0]
+        if used == list(range(used[0], used[0] + len(used))) and (missing is None or missing == first - 1):
+            # Already codes up to a shift (e.g. 0/1/2 with -1 missing): one subtraction, no lookup.
+            codes = (values - first).astype(np.int8, copy=False)
+            return _numeric_labels(codes, used, low, is_bool=is_bool)
     # One equality pass per possible value; values that occur get consecutive codes (MISSING where none matched).
     codes = np.full(values.shape, MISSING, dtype=np.int8)
-    used: list[int] = []
-    for offset in range(width):
-        if missing is not None and low + offset == missing:
-            continue  # the sentinel is no label; cells equal to any other value are never sentinel cells
-        equal = values == low + offset
+    equal = np.empty(values.shape, dtype=bool)
+    used = []
+    for value in candidates:
+        np.equal(values, value, out=equal)
         if np.count_nonzero(equal):
             codes += equal.view(np.int8) * np.int8(len(used) + 1)
-            used.append(offset)
+            used.append(value - low)
     if is_float and np.count_nonzero(codes != MISSING) != np.count_nonzero(present):
         return None  # fractional values (e.g. interval data): the general path keeps them as float labels
+    return _numeric_labels(codes, used, low, is_bool=is_bool)
+
+
+def _numeric_labels(codes: NDArray[np.int8], used: list[int], low: int, *, is_bool: bool) -> LabelMatrix:
+    """Codes with the label values they stand for (``low + offset`` per used offset; bools back to bools)."""
     if is_bool:
         return LabelMatrix(codes, tuple(bool(v + low) for v in used))
     return LabelMatrix(codes, tuple(int(v + low) for v in used))

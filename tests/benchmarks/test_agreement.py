@@ -78,6 +78,19 @@ def test_encode_labels_keeps_fractional_floats_and_sparse_ints() -> None:
     assert sparse.categories == (0, 10, 500)
     assert sparse.codes.tolist() == [[0, 2, 1, 2]]
     assert encode_labels([[3, 1, 3]], missing=1).codes.tolist() == [[0, MISSING, 0]]
+    assert encode_labels([[0.5, 1.5, np.nan]]).categories == (0.5, 1.5)
+    gaps = encode_labels([[2, 9, 4, 2]], missing=9)  # sentinel above the labels, gap between them
+    assert (gaps.categories, gaps.codes.tolist()) == ((2, 4), [[0, MISSING, 1, 0]])
+
+
+def test_encode_labels_already_coded_input_is_copied() -> None:
+    coded = np.array([[0, 1, -1, 2]], dtype=np.int8)
+    labels = encode_labels(coded, missing=-1)
+    assert (labels.categories, labels.codes.tolist()) == ((0, 1, 2), [[0, 1, MISSING, 2]])
+    coded[0, 0] = 2
+    assert labels.codes[0, 0] == 0
+    shifted = encode_labels(np.array([[5, 6, 4]]), missing=4)
+    assert (shifted.categories, shifted.codes.tolist()) == ((5, 6), [[0, 1, MISSING]])
 
 
 @given(rating_matrices(min_raters=1))
