@@ -18,7 +18,7 @@ from pyarrow import csv as pacsv
 
 from personas.pums.errors import PumsInputError
 
-BLOCK_SIZE = 16 * 1024 * 1024  # bytes of CSV text per batch: bounds memory whatever the file size
+BLOCK_SIZE = 4 * 1024 * 1024  # bytes of CSV text per batch; with the reader's read-ahead this bounds memory
 _SNIFF_BYTES = 256 * 1024
 
 
