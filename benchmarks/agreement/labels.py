@@ -156,6 +156,10 @@ def _encode_numeric(
         return LabelMatrix(np.full(values.shape, MISSING, dtype=np.int8), tuple(categories or ()))
     if categories is not None:
         return None
+    if is_float and missing is None:
+        small = _whole_floats_as_int8(values, present)
+        if small is not None:
+            return _encode_numeric(small[0], missing=small[1], categories=None)
     if is_float:
         low, high = np.nanmin(values), np.nanmax(values)
         if not (np.isfinite(low) and np.isfinite(high)) or high - low >= _SMALL_INT_RANGE:
@@ -191,6 +195,24 @@ def _encode_numeric(
     if is_float and np.count_nonzero(codes != MISSING) != np.count_nonzero(present):
         return None  # fractional values (e.g. interval data): the general path keeps them as float labels
     return _numeric_labels(codes, used, low, is_bool=is_bool)
+
+
+def _whole_floats_as_int8(values: NDArray[np.floating[Any]], present: NDArray[np.bool_]) -> tuple[Any, int] | None:
+    """Whole-number floats with NaN as int8 with a sentinel just below the smallest label, or None if they are not.
+
+    Three float passes (isnan before, cast, exactness check) instead of one per distinct value: the common report
+    input (0.0/1.0/NaN) then takes the integer path's single shift.
+    """
+    with np.errstate(invalid="ignore"):
+        small = values.astype(np.int8)  # NaN, fractions and out-of-range values come out wrong, caught below
+    exact = np.equal(small, values)
+    if np.count_nonzero(exact) != np.count_nonzero(present):
+        return None
+    # np.where rather than copyto(where=...): the masked copy is several times slower on this many cells.
+    low = int(np.where(exact, small, np.int8(127)).min())
+    if low == -128:
+        return None  # no room for a sentinel below the labels
+    return np.where(exact, small, np.int8(low - 1)), low - 1
 
 
 def _numeric_labels(codes: NDArray[np.int8], used: list[int], low: int, *, is_bool: bool) -> LabelMatrix:
