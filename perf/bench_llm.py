@@ -22,7 +22,7 @@ from tests.llm_mock import spawn_mock_server
 
 LATENCY = 0.2
 CONCURRENCY = 32
-THROUGHPUT_CALLS = 640
+THROUGHPUT_CALLS = 1280  # 40 rounds of 32, so ramp-up and tail weigh little
 PERSONAS = 50
 PAIRS_PER_PERSONA = 20  # 50 x 20 = 1,000 persona judgments
 

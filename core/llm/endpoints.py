@@ -29,6 +29,25 @@ def endpoint_upsert(*, name: str, **fields: Any) -> tuple[ModelEndpoint, bool]:
     return endpoint, created
 
 
+DEMO_ENDPOINTS = {
+    "offline-always-a": "always_a",
+    "offline-random": "random",
+    "offline-shorter-answer": "shorter_answer",
+    "offline-persona-overlap": "persona_overlap",
+    "offline-text": "text",
+}
+
+
+def llm_demo_endpoints_ensure() -> str:
+    """Create the offline baseline endpoints once (a demo step: they need no key and cost nothing)."""
+    created = 0
+    for name, model in DEMO_ENDPOINTS.items():
+        if not ModelEndpoint.objects.filter(name=name).exists():
+            endpoint_upsert(name=name, provider=Provider.OFFLINE, model=model, concurrency=1)
+            created += 1
+    return f"LLM endpoints: {created} offline baseline(s) created, {len(DEMO_ENDPOINTS) - created} already there."
+
+
 @dataclass(frozen=True)
 class EndpointCheck:
     ok: bool

@@ -89,3 +89,11 @@ def test_llm_check_fails_loudly(anthropic_endpoint, mock_llm):
     mock_llm.enqueue("401")
     with pytest.raises(CommandError, match="permanent: HTTP 401"):
         call_command("llm_check", anthropic_endpoint.name)
+
+
+def test_demo_endpoints_are_created_once(db):
+    from core.llm.endpoints import DEMO_ENDPOINTS, llm_demo_endpoints_ensure
+
+    assert "5 offline baseline(s) created" in llm_demo_endpoints_ensure()
+    assert "0 offline baseline(s) created" in llm_demo_endpoints_ensure()
+    assert set(ModelEndpoint.objects.values_list("name", flat=True)) == set(DEMO_ENDPOINTS)
