@@ -2,6 +2,36 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+COORDINATOR_PERMISSIONS = [
+    "annotation.view_study",
+    "annotation.add_study",
+    "annotation.change_study",
+    "annotation.export_study",
+    "annotation.pay_bonus",
+    "annotation.view_studypersona",
+    "annotation.view_slot",
+    "annotation.add_slot",
+    "annotation.view_question",
+    "annotation.view_participant",
+    "annotation.change_participant",
+    "annotation.view_answer",
+    "annotation.view_bonuspayment",
+    "annotation.add_bonuspayment",
+    "benchmarks.view_prompt",
+    "benchmarks.view_preferencepair",
+    "benchmarks.add_preferencepair",
+]
+ANALYST_PERMISSIONS = [
+    "annotation.view_study",
+    "annotation.export_study",
+    "annotation.view_studypersona",
+    "annotation.view_question",
+    "annotation.view_participant",
+    "annotation.view_answer",
+    "benchmarks.view_prompt",
+    "benchmarks.view_preferencepair",
+]
+
 
 class AnnotationConfig(AppConfig):
     name = "annotation"
@@ -11,7 +41,11 @@ class AnnotationConfig(AppConfig):
         from annotation.demo import annotation_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
+        from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
+        # Same lists as migration 0003_roles; core's post_migrate sync re-applies them (e.g. after a test flush).
+        role_permissions_register(COORDINATOR, COORDINATOR_PERMISSIONS)
+        role_permissions_register(ANALYST, ANALYST_PERMISSIONS)
         nav_register("Studies", "study-list", permission="annotation.view_study", order=30)
         if annotation_demo_ensure not in DEMO_STEPS:
             DEMO_STEPS.append(annotation_demo_ensure)

@@ -105,3 +105,38 @@ def test_the_same_pid_returns_to_its_slot_after_the_rush() -> None:
     _arrive_all(study, list(before))
     after = dict(Slot.objects.filter(study=study, holder__isnull=False).values_list("holder__prolific_pid", "pk"))
     assert before == after
+
+
+@pytest.mark.usefixtures("transactional_db", "_no_rate_limit")
+def test_replayed_saves_and_double_submits_create_no_duplicates() -> None:
+    from annotation.models import Answer
+
+    study = study_make(personas=1, k=1, n=1, checks=0)
+    client = Client()
+    client.get(reverse("participant-entry", args=[study.public_id]), {"PROLIFIC_PID": "dup", "SESSION_ID": "s"})
+    cookie = client.cookies["sessionid"].value
+    url = reverse("participant-question", args=[study.public_id, 1])
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def save() -> None:
+        try:
+            other = Client()
+            other.cookies["sessionid"] = cookie
+            barrier.wait(timeout=30)
+            response = other.post(url, {"choice": "A", "reasoning": "the same words"}, headers={"HX-Request": "true"})
+            statuses.append(response.status_code)
+            other.post(reverse("participant-submit", args=[study.public_id]))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=save) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert statuses == [200] * 8
+    assert Answer.objects.count() == 1
+    answer = Answer.objects.get()
+    assert answer.revisions == 1  # the first save changed it; the replays changed nothing
+    assert Participant.objects.get().status == Participant.Status.SUBMITTED
