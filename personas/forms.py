@@ -57,3 +57,14 @@ class PersonaFilterForm(forms.Form):
         label="Attribute", required=False, choices=[("", "Any attribute"), *((a.key, a.label) for a in ATTRIBUTES)]
     )
     value = forms.CharField(label="contains", required=False, max_length=200, help_text="'-' = not applicable")
+
+
+class EnrichForm(forms.Form):
+    dataset = forms.ModelChoiceField(
+        queryset=CensusDataset.objects.all(), required=False, empty_label="All datasets and imported personas"
+    )
+    endpoint = forms.TypedChoiceField(label="LLM endpoint", coerce=int, choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint"].choices = llm_endpoint_choices()

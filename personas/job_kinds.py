@@ -4,7 +4,7 @@ from typing import Any
 
 from core.jobs import JobRun, register_job_kind
 from personas.models import CensusDataset, Persona
-from personas.services import GENERATE_JOB, generation_keys, personas_generate
+from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, personas_generate
 
 
 def _endpoint(pk: int | None) -> Any:
@@ -39,3 +39,17 @@ def generate_personas(run: JobRun) -> None:
         from personas.llm_enrichment import personas_llm_enrich
 
         personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, run=run)
+
+
+@register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM")
+def enrich_personas(run: JobRun) -> None:
+    """LLM enrichment of existing consistent personas (one dataset, or all); already enriched ones are skipped."""
+    from personas.llm_enrichment import personas_llm_enrich
+
+    params = run.params
+    personas = Persona.objects.order_by("id")
+    if params.get("dataset_id"):
+        personas = personas.filter(dataset_id=params["dataset_id"])
+    items = list(personas)
+    run.set_total(len(items), already_done=0)
+    personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), run=run)

@@ -17,6 +17,7 @@ from personas.models import CensusDataset, Persona, PersonaSource, PersonaStatus
 from personas.sampling import personas_sample
 
 GENERATE_JOB = "personas.generate"
+ENRICH_JOB = "personas.enrich"
 BATCH = 100
 
 
@@ -143,3 +144,9 @@ def persona_generation_start(
         "enrichment_endpoint_id": enrichment_endpoint_id,
     }
     return job_start(kind=GENERATE_JOB, started_by=started_by, params=params)
+
+
+def persona_enrichment_start(*, endpoint_id: int, dataset: CensusDataset | None = None, started_by: Any = None) -> Job:
+    """Queue LLM enrichment of the open-ended keys for the consistent personas of ``dataset`` (None = all)."""
+    params = {"endpoint_id": endpoint_id, "dataset_id": dataset.pk if dataset else None}
+    return job_start(kind=ENRICH_JOB, started_by=started_by, params=params)

@@ -8,16 +8,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.models import Job
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.formats import PersonaFormatError, personas_read_json, personas_write_jsonl
-from personas.forms import GenerateForm, PersonaFilterForm, PersonaImportForm
+from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
 from personas.models import CensusDataset, Persona
 from personas.plots import comparison_svg
 from personas.selectors import comparison_csv_rows, dataset_comparison, personas_filter
-from personas.services import persona_generation_start, personas_import
+from personas.services import persona_enrichment_start, persona_generation_start, personas_import
 
 PAGE_SIZE = 50
 
@@ -94,7 +94,22 @@ def persona_generate(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('persona-generate')}?job={job.pk}")
     job_id = request.GET.get("job", "")
     job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
-    return render(request, "personas/persona_generate.html", {"form": form, "job": job})
+    context = {"form": form, "enrich_form": EnrichForm(), "job": job}
+    return render(request, "personas/persona_generate.html", context)
+
+
+@permission_required("personas.add_persona", raise_exception=True)
+@require_POST
+def persona_enrich(request: HttpRequest) -> HttpResponse:
+    form = EnrichForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick an LLM endpoint for the enrichment.")
+        return redirect("persona-generate")
+    job = persona_enrichment_start(
+        endpoint_id=form.cleaned_data["endpoint"], dataset=form.cleaned_data["dataset"], started_by=request.user
+    )
+    messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
+    return redirect(f"{reverse('persona-generate')}?job={job.pk}")
 
 
 def _dataset(request: HttpRequest) -> CensusDataset | None:

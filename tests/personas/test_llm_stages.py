@@ -10,7 +10,7 @@ from core.models import JobStatus
 from personas.llm_check import IMPLAUSIBLE, personas_llm_check
 from personas.llm_enrichment import JOB_KEY, personas_llm_enrich
 from personas.models import CensusDataset, Persona, PersonaStatus
-from personas.services import persona_generation_start, personas_generate, prune_rate
+from personas.services import persona_enrichment_start, persona_generation_start, personas_generate, prune_rate
 from tests.personas.test_generation_job import wait_for
 
 
@@ -69,3 +69,13 @@ def test_generation_job_with_both_llm_stages(celery_worker: object, dataset: Cen
     personas = list(Persona.objects.filter(dataset=dataset))
     assert len(personas) == 8
     assert all("llm" in p.checks or p.prune_reason.startswith("Rules") for p in personas)
+
+
+def test_enrichment_job_for_existing_personas(celery_worker: object, dataset: CensusDataset) -> None:
+    personas_generate(dataset=dataset, n=10, seed=6)
+    job = persona_enrichment_start(endpoint_id=offline("writer-enrich", "text").pk, dataset=dataset)
+    job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.total, job.done) == (10, 10)
+    workers = [p for p in Persona.objects.filter(dataset=dataset) if p.occupation and p.status == "consistent"]
+    assert all(JOB_KEY in p.attributes for p in workers)

@@ -142,3 +142,16 @@ def test_nav_shows_persona_pages_by_permission(analyst_client: Client) -> None:
     html = analyst_client.get(reverse("home")).content.decode()
     assert reverse("persona-list") in html
     assert reverse("census-comparison") in html
+
+
+def test_enrich_form_starts_an_enrichment_job(
+    coordinator_client: Client, dataset: CensusDataset, django_capture_on_commit_callbacks: object
+) -> None:
+    from core.llm.endpoints import endpoint_upsert
+
+    endpoint, _ = endpoint_upsert(name="writer-view", provider="offline", model="text")
+    assert b"Start enrichment" in coordinator_client.get(reverse("persona-generate")).content
+    with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
+        response = coordinator_client.post(reverse("persona-enrich"), {"endpoint": endpoint.pk, "dataset": ""})
+    assert response.status_code == 302
+    assert Job.objects.get().params == {"endpoint_id": endpoint.pk, "dataset_id": None}

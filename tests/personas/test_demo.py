@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from core.demo import DEMO_STEPS
+from personas.demo import DEMO_COUNT, demo_personas_ensure
+from personas.models import CensusDataset, Persona
+
+
+def test_demo_step_is_registered_idempotent_and_writes_eight_personas(db: None) -> None:
+    assert demo_personas_ensure in DEMO_STEPS
+    first = demo_personas_ensure()
+    second = demo_personas_ensure()
+    assert "(8 new)" in first
+    assert "(0 new)" in second
+    assert CensusDataset.objects.count() == 1
+    assert Persona.objects.count() == DEMO_COUNT
