@@ -85,7 +85,8 @@ def llm_complete_many(
     ``Completion(valid=False, error=…)`` (``transient=True`` when retries ran out on a transient fault) instead of
     stopping the others. ``on_result(index, completion)`` is called in the caller's thread as each answer lands,
     so a job can store results as they come. Usage and cost are added to ``run`` as they accrue; if the job is
-    cancelled meanwhile, ``JobCancelled`` propagates and the calls not yet started are dropped.
+    cancelled meanwhile, ``JobCancelled`` propagates and the calls not yet started are dropped. ``LLMError`` is
+    raised only when nothing can be sent: the endpoint's key is missing, or a batch cannot be submitted.
     """
     results: list[Completion | None] = [None] * len(requests)
     recorder = UsageRecorder(endpoint=endpoint, run=run)
@@ -110,11 +111,12 @@ def llm_complete_many(
                 finish(index, hits[key])
     pending = [index for index, result in enumerate(results) if result is None]
     provider = provider_for(endpoint) if pending else None
-    if provider is not None and use_batch and getattr(provider, "supports_batch", False):
+    complete_batch = getattr(provider, "complete_batch", None) if use_batch else None
+    if complete_batch is not None and pending:
         # Polling a batch can take hours: each poll is a heartbeat, so the job is neither swept as stalled nor
         # kept alive after a cancel.
         heartbeat = run.check_running if run is not None else None
-        outcomes = provider.complete_batch([requests[i] for i in pending], heartbeat=heartbeat)  # type: ignore[attr-defined]
+        outcomes = complete_batch([requests[i] for i in pending], heartbeat=heartbeat)
         retry = []
         for index, outcome in zip(pending, outcomes, strict=True):
             if isinstance(outcome, Completion):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class LLMProvider(Protocol):
-    supports_batch: bool
+    """What every provider does; one with a batch API also has ``complete_batch(requests, *, heartbeat)``."""
 
     def complete(self, request: LLMRequest) -> Completion:
         """One call; raises LLMError on failure, returns Completion(valid=False) for an unusable reply."""

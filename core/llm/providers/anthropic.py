@@ -28,8 +28,6 @@ BATCH_POLL_CAP_SECONDS = 60.0
 
 
 class AnthropicProvider:
-    supports_batch = True
-
     def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
         self.endpoint = endpoint
         self.clients = ClientPool(

@@ -58,8 +58,6 @@ def _request_digest(request: LLMRequest) -> str:
 
 
 class OfflineProvider:
-    supports_batch = False
-
     def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None = None) -> None:
         self.endpoint = endpoint
         self.baseline = endpoint.model

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 
 class OpenAICompatibleProvider:
-    supports_batch = False
-
     def __init__(self, endpoint: ModelEndpoint, *, api_key: str | None) -> None:
         self.endpoint = endpoint
         self.clients = ClientPool(
