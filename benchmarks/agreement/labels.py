@@ -226,6 +226,8 @@ def _encode_wide(
     values: NDArray[Any], present: NDArray[np.bool_] | None, low: int, high: int, *, is_float: bool, is_bool: bool
 ) -> LabelMatrix | None:
     """Integer labels spanning up to ``_SMALL_INT_RANGE`` values: shift, count with bincount, renumber."""
+    if values.dtype.kind in "iu":
+        values = values.astype(np.int64)  # the shift below must not wrap around in a narrow integer type
     if present is None:
         shifted = (values - (low - 1)).astype(np.intp)
     else:

@@ -83,6 +83,27 @@ def test_encode_labels_keeps_fractional_floats_and_sparse_ints() -> None:
     assert (gaps.categories, gaps.codes.tolist()) == ((2, 4), [[0, MISSING, 1, 0]])
 
 
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 3), st.integers(1, 12)),
+        elements=st.sampled_from([-200.0, -128.0, -127.0, -1.0, 0.0, 1.0, 2.0, 126.0, 127.0, 128.0, 0.5, np.nan]),
+    ),
+    st.sampled_from([None, -1.0, 127.0]),
+)
+@HYPOTHESIS
+def test_encode_labels_fast_paths_match_the_definition(ratings: np.ndarray, missing: float | None) -> None:
+    labels = encode_labels(ratings, missing=missing)
+    present = ~np.isnan(ratings) if missing is None else ~np.isnan(ratings) & (ratings != missing)
+    assert list(labels.categories) == sorted(set(ratings[present].tolist()))
+    assert np.array_equal(labels.codes == MISSING, ~present)
+    decoded = labels.decode()
+    assert [float(v) for v in decoded[present]] == ratings[present].tolist()
+    ints = encode_labels(np.where(np.isnan(ratings), -1, ratings).astype(np.int64), missing=-1)
+    if not (ratings == 0.5).any() and missing is None and not (ratings == -1).any():
+        assert np.array_equal(ints.codes, labels.codes)
+
+
 def test_encode_labels_already_coded_input_is_copied() -> None:
     coded = np.array([[0, 1, -1, 2]], dtype=np.int8)
     labels = encode_labels(coded, missing=-1)
