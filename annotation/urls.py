@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from annotation.views import bonuses, coordinator, exports, participant, review
 
@@ -42,4 +42,5 @@ urlpatterns = [
     path(
         "studies/<int:study_id>/bonuses/<int:payment_id>/pay/", bonuses.bonus_payment_pay_view, name="study-bonus-pay"
     ),
+    path("studies/<int:study_id>/report/", include("annotation.reports.urls")),
 ]

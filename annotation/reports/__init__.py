@@ -1,0 +1,1 @@
+"""Study reports: human raters and LLM judges compared in kappa matrices, histograms and tables (issue 6)."""
