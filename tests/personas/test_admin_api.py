@@ -23,6 +23,9 @@ def _upload(path: object, name: str | None = None) -> SimpleUploadedFile:
 
 
 def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
+    changelist = admin_client_.get(reverse("admin:personas_censusdataset_changelist"))
+    assert reverse("admin:personas_censusdataset_import").encode() in changelist.content
+    assert admin_client_.get(reverse("admin:personas_censusdataset_import")).status_code == 200
     response = admin_client_.post(
         reverse("admin:personas_censusdataset_import"),
         {
