@@ -65,10 +65,10 @@ def _current(request: HttpRequest, study_id: UUID) -> tuple[Study, Participant] 
     study = get_object_or_404(Study, public_id=study_id)
     participant_id = request.session.get(SESSION_KEY, {}).get(str(study.public_id))
     if participant_id is None:
-        return _problem(request, study, "no_session", status=403)
+        return _problem(request, study, "no_session", status=404)
     participant = Participant.objects.filter(pk=participant_id, study=study).select_related("study").first()
     if participant is None:
-        return _problem(request, study, "no_session", status=403)
+        return _problem(request, study, "no_session", status=404)
     if participant.status != Participant.Status.SUBMITTED and not participant_holds_slot(participant=participant):
         return _problem(request, study, "released", status=410)
     return study, participant

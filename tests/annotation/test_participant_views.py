@@ -77,12 +77,12 @@ def test_full_study_shows_no_place_left_code() -> None:
 def test_unknown_study_and_no_session_are_refused() -> None:
     study = study_make()
     assert Client().get("/s/00000000-0000-0000-0000-000000000000/?PROLIFIC_PID=abc").status_code == 404
-    assert Client().get(reverse("participant-question", args=[study.public_id, 1])).status_code == 403
+    assert Client().get(reverse("participant-question", args=[study.public_id, 1])).status_code == 404
     other = study_make()
     client = Client()
     enter(client, study)
     # A session bound to one study reaches nothing in another.
-    assert client.get(reverse("participant-question", args=[other.public_id, 1])).status_code == 403
+    assert client.get(reverse("participant-question", args=[other.public_id, 1])).status_code == 404
 
 
 def test_full_flow_saves_every_change_and_redirects_to_prolific() -> None:
