@@ -95,6 +95,10 @@ class ModelEndpoint(models.Model):
         errors: dict[str, list[str]] = {}
         if self.provider and (problems := sampling_params_problems(provider=self.provider, params=self.params)):
             errors["params"] = problems
+        if self.provider in (Provider.ANTHROPIC, Provider.OPENAI_COMPATIBLE) and not (
+            self.base_url or self.api_key_env
+        ):
+            errors["api_key_env"] = ["The provider's public API needs a key: name the variable that holds it."]
         if self.provider == Provider.OFFLINE and self.model not in OFFLINE_MODELS:
             errors["model"] = [f"Offline endpoints take one of: {', '.join(OFFLINE_MODELS)}."]
         if errors:

@@ -56,7 +56,14 @@ class OpenAICompatibleProvider:
                 "json_schema": {"name": schema.name, "strict": True, "schema": choice_json_schema(schema)},
             }
         elif schema is not None:
-            messages.append({"role": "user", "content": plain_text_instruction(schema)})
+            # Into the last user turn rather than a turn of its own: some chat templates insist on alternating roles.
+            if messages and messages[-1]["role"] == "user":
+                messages[-1] = {
+                    "role": "user",
+                    "content": f"{messages[-1]['content']}\n\n{plain_text_instruction(schema)}",
+                }
+            else:
+                messages.append({"role": "user", "content": plain_text_instruction(schema)})
         return params
 
     def complete(self, request: LLMRequest) -> Completion:

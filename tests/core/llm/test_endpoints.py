@@ -20,6 +20,8 @@ def test_sampling_params_are_checked_against_the_installed_sdk(make_endpoint):
         make_endpoint("openai_compatible", params={"messages": []})  # ours to set
     with pytest.raises(ValidationError):
         make_endpoint("offline", model="gpt-4")
+    with pytest.raises(ValidationError, match="needs a key"):
+        make_endpoint("anthropic", api_key_env="")
 
 
 def test_cost_prices_cache_reads_and_writes_apart():

@@ -36,6 +36,7 @@ def test_server_without_json_schema_falls_back_to_plain_text(make_endpoint, mock
     # One rejected json_schema try, then plain text, remembered for the next call.
     assert ["response_format" in b for b in bodies] == [True, False, False]
     assert "Answer: <option>" in bodies[-1]["messages"][-1]["content"]
+    assert bodies[-1]["messages"][-1]["content"].startswith("Q2")  # one user turn: question, then instructions
 
 
 def test_plain_text_request_and_sampling_params(make_endpoint, mock_llm):
