@@ -10,7 +10,13 @@ class PersonasConfig(AppConfig):
     def ready(self) -> None:
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
+        from core.roles import ANALYST, COORDINATOR, role_permissions_register
         from personas.demo import demo_personas_ensure
+
+        # Same lists as migration 0003_roles; core's post_migrate sync re-applies them (e.g. after a test flush).
+        view = ["personas.view_persona", "personas.view_censusdataset"]
+        role_permissions_register(COORDINATOR, [*view, "personas.add_persona"])
+        role_permissions_register(ANALYST, view)
 
         nav_register("Personas", "persona-list", permission="personas.view_persona", order=20)
         nav_register("Census comparison", "census-comparison", permission="personas.view_censusdataset", order=21)
