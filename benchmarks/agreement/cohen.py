@@ -131,8 +131,9 @@ def _counts_bitset(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray
     n_raters, n_items = codes.shape
     rows = n_raters * n_cat
     packed = np.zeros((n_raters, n_cat, -(-n_items // 64) * 8), dtype=np.uint8)  # whole 64-bit words, zero padded
+    mask = np.empty(codes.shape, dtype=bool)  # reused: fresh pages per category cost more than the compare
     for category in range(n_cat):
-        packed[:, category, : -(-n_items // 8)] = np.packbits(codes == category, axis=1)
+        packed[:, category, : -(-n_items // 8)] = np.packbits(np.equal(codes, category, out=mask), axis=1)
     words = packed.reshape(rows, -1).view(np.uint64)
     total = np.zeros((rows, rows), dtype=np.int64)
     # Scratch buffers reused across rows: fresh temporaries per row cost more in page faults than the work itself.

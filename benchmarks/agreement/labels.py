@@ -148,11 +148,16 @@ def _encode_numeric(
     if is_bool:
         values = values.astype(np.int8)
     is_float = values.dtype.kind == "f"
+    if values.size == 0:
+        return LabelMatrix(np.full(values.shape, MISSING, dtype=np.int8), tuple(categories or ()))
     present = ~np.isnan(values) if is_float else None
-    if missing is not None:
+    if missing is not None and (is_float or not isinstance(missing, int | np.integer)):
         not_sentinel = values != missing
         present = not_sentinel if present is None else present & not_sentinel
-    if values.size == 0 or (present is not None and not present.any()):
+    elif missing is not None and values.min() == values.max() == missing:
+        # An integer sentinel needs no mask up front (only the wide path builds one); here every cell is missing.
+        return LabelMatrix(np.full(values.shape, MISSING, dtype=np.int8), tuple(categories or ()))
+    if present is not None and not present.any():
         return LabelMatrix(np.full(values.shape, MISSING, dtype=np.int8), tuple(categories or ()))
     if categories is not None:
         return None
@@ -171,6 +176,8 @@ def _encode_numeric(
     if width <= 0:
         return None  # only fractional values: the general path keeps them as float labels
     if width > _COMPARE_WIDTH:
+        if present is None and missing is not None:
+            present = values != missing
         return _encode_wide(values, present, low, high, is_float=is_float, is_bool=is_bool)
     candidates = [low + offset for offset in range(width) if missing is None or low + offset != missing]
     if not is_float:
