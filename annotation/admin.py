@@ -44,6 +44,10 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ["prolific_pid", "prolific_session_id"]
     raw_id_fields = ["study", "study_persona"]
 
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        # A participant holding a slot is released from the study console; deleting would break exact-k.
+        return False
+
 
 @admin.register(Answer)
 class AnswerAdmin(admin.ModelAdmin):

@@ -135,7 +135,7 @@ class Participant(models.Model):
     prolific_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     # The persona this participant role-plays (kept after a release, so their answers stay interpretable).
     study_persona = models.ForeignKey(
-        StudyPersona, null=True, blank=True, on_delete=models.PROTECT, related_name="participants"
+        StudyPersona, null=True, blank=True, on_delete=models.CASCADE, related_name="participants"
     )
     is_preview = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)

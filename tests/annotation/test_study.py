@@ -111,3 +111,12 @@ def test_slot_add_makes_a_k_plus_one_place() -> None:
 def test_max_minutes_follows_prolific_default() -> None:
     study = study_make(estimated_minutes=16)
     assert study.max_minutes == 2 + 16 + 8
+
+
+def test_a_study_with_participants_can_be_deleted() -> None:
+    from annotation.services.slots import participant_enter
+
+    study = study_make(personas=1, k=2)
+    participant_enter(study=study, pid="someone")
+    study.delete()
+    assert not Slot.objects.exists()
