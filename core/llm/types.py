@@ -44,7 +44,9 @@ class LLMRequest:
     messages: tuple[Message, ...]
     choice: ChoiceSchema | None = None
     max_tokens: int | None = None  # None = the endpoint's default
-    # A long prefix shared by many requests (the persona): providers that support prompt caching mark it.
+    # A long text shared by many requests (the persona). It follows ``system`` in the system prompt and closes the
+    # cached prefix (Anthropic cache_control; automatic prefix caching elsewhere), so keep ``system`` constant
+    # across a run. Offline judges read the persona from here (else from ``system``).
     cache_prefix: str | None = None
     # Caller's stable id for this request (logged with the call; seeds the offline `random` judge).
     key: str | None = None

@@ -42,12 +42,16 @@ class AnthropicProvider:
         )
 
     def params(self, request: LLMRequest) -> dict[str, Any]:
-        """The Messages API body: the shared prefix first in the system prompt, marked for caching."""
+        """The Messages API body. The cache breakpoint closes the shared part: tools + system + cache_prefix.
+
+        A run keeps ``system`` (the instructions) the same and varies ``cache_prefix`` (the persona) slowly, so the
+        cached prefix is as long as it can be, which also helps it reach Claude's minimum cacheable length.
+        """
         system: list[dict[str, Any]] = []
-        if request.cache_prefix:
-            system.append({"type": "text", "text": request.cache_prefix, "cache_control": {"type": "ephemeral"}})
         if request.system:
             system.append({"type": "text", "text": request.system})
+        if request.cache_prefix:
+            system.append({"type": "text", "text": request.cache_prefix, "cache_control": {"type": "ephemeral"}})
         params: dict[str, Any] = {
             **self.endpoint.params,
             "model": self.endpoint.model,

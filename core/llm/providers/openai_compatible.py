@@ -38,8 +38,8 @@ class OpenAICompatibleProvider:
 
     def params(self, request: LLMRequest, *, structured: bool) -> dict[str, Any]:
         messages: list[dict[str, str]] = []
-        # The shared prefix goes first, so servers with automatic prefix caching (OpenAI, vLLM) can reuse it.
-        system = "\n\n".join(part for part in (request.cache_prefix, request.system) if part)
+        # Instructions, then the shared prefix: servers with automatic prefix caching (OpenAI, vLLM) reuse both.
+        system = "\n\n".join(part for part in (request.system, request.cache_prefix) if part)
         if system:
             messages.append({"role": "system", "content": system})
         messages.extend({"role": m.role, "content": m.content} for m in request.messages)

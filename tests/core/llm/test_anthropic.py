@@ -43,7 +43,8 @@ def test_persona_prefix_is_cached_and_priced_apart(anthropic_endpoint, mock_llm)
     second = llm_complete(endpoint=anthropic_endpoint, request=ab_request("Q2", cache_prefix=PERSONA))
 
     system = mock_llm.state.requests[-1]["body"]["system"]
-    assert system[0] == {"type": "text", "text": PERSONA, "cache_control": {"type": "ephemeral"}}
+    assert system[0] == {"type": "text", "text": "You judge answers as the persona would."}
+    assert system[1] == {"type": "text", "text": PERSONA, "cache_control": {"type": "ephemeral"}}
     assert first.usage.cache_write_tokens > 1000
     assert first.usage.cache_read_tokens == 0
     assert second.usage.cache_read_tokens == first.usage.cache_write_tokens
