@@ -106,6 +106,10 @@ def test_four_participants_complete_a_two_persona_study(browser, live_server, co
     _fake_prolific(page)
     _arrive(page, base, study, "refresh1")
     _answer_current(page, study, 1, "refresh1")
+    expect(page.get_by_text("1 of 3 questions answered")).to_be_visible()  # htmx updated the progress bar
+    # The persona stays reachable while answering.
+    page.get_by_text("Show the person you are role-playing").click()
+    expect(page.locator(".persona-details .persona-card")).to_be_visible()
     page.get_by_role("button", name="Save and next").click()
     expect(page.get_by_role("heading", name=re.compile("Question 2 of"))).to_be_visible()
     _answer_current(page, study, 2, "refresh1")
