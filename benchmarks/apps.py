@@ -2,6 +2,16 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+JUDGE_PERMISSIONS = ["benchmarks.view_judge", "benchmarks.view_judgment", "benchmarks.add_judgment"]
+
 
 class BenchmarksConfig(AppConfig):
     name = "benchmarks"
+
+    def ready(self) -> None:
+        import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
+        from core.roles import ANALYST, COORDINATOR, role_permissions_register
+
+        # Coordinators and analysts see judges and judgments and may run a judge on a study (add_judgment).
+        role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
+        role_permissions_register(ANALYST, JUDGE_PERMISSIONS)

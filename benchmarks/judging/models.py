@@ -1,0 +1,116 @@
+"""Judges, their judgments, and stored report snapshots (a computed report keyed by a fingerprint of its inputs)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from benchmarks.models import PreferencePair
+from personas.models import Persona
+
+
+class JudgeOrder(models.TextChoices):
+    """Which answer the judge saw first (same codes as ``annotation.Order``)."""
+
+    CHOSEN_FIRST = "AB", "Chosen shown as A"
+    REJECTED_FIRST = "BA", "Rejected shown as A"
+
+
+class JudgmentChoice(models.TextChoices):
+    CHOSEN = "chosen", "Chosen (y_w)"
+    REJECTED = "rejected", "Rejected (y_l)"
+    ABSTAIN = "abstain", "Can't tell"
+    INVALID = "invalid", "Invalid reply"
+
+
+class Judge(models.Model):
+    """An endpoint + the role-play prompt + how many samples per item (offline baselines are judges too)."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    endpoint = models.ForeignKey("core.ModelEndpoint", on_delete=models.PROTECT, related_name="judges")
+    samples = models.PositiveSmallIntegerField(default=1, help_text="Replies per item and order.")
+    with_confidence = models.BooleanField(default=True, help_text="Ask for a confidence from 0 to 100.")
+    allow_abstain = models.BooleanField(default=True, help_text='Allow an explicit "can\'t tell".')
+    instructions = models.TextField(blank=True, help_text="Extra instructions appended to the role-play prompt.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(samples__gte=1), name="judge_samples_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JudgmentQuerySet(models.QuerySet["Judgment"]):
+    def decisive(self) -> JudgmentQuerySet:
+        return self.filter(choice__in=[JudgmentChoice.CHOSEN, JudgmentChoice.REJECTED])
+
+
+class Judgment(models.Model):
+    """One reply of a judge, as the persona, to one pair shown in one order (sample s of ``judge.samples``)."""
+
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="judgments")
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="judgments")
+    pair = models.ForeignKey(PreferencePair, on_delete=models.CASCADE, related_name="judgments")
+    order = models.CharField(max_length=2, choices=JudgeOrder.choices)
+    sample = models.PositiveSmallIntegerField(default=0)
+    choice = models.CharField(max_length=8, choices=JudgmentChoice.choices)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    reasoning = models.TextField(blank=True)
+    raw = models.TextField(blank=True, help_text="The reply as received (never rendered as HTML).")
+    error = models.TextField(blank=True, help_text="Why the reply is invalid.")
+    model = models.CharField(max_length=200, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_s = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JudgmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["judge", "persona", "pair", "order", "sample"]
+        constraints = [
+            models.UniqueConstraint(fields=["judge", "persona", "pair", "order", "sample"], name="judgment_unique"),
+            models.CheckConstraint(condition=Q(order__in=JudgeOrder.values), name="judgment_order_valid"),
+            models.CheckConstraint(condition=Q(choice__in=JudgmentChoice.values), name="judgment_choice_valid"),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__lte=100), name="judgment_confidence_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.judge_id}:{self.persona_id}:{self.pair_id}:{self.order}:{self.sample} {self.choice}"
+
+    @property
+    def key(self) -> tuple[int, int, str, int]:
+        return (self.persona_id, self.pair_id, self.order, self.sample)
+
+    @property
+    def picked_first(self) -> bool | None:
+        """Whether the judge picked the answer shown first (None when it picked neither)."""
+        if self.choice not in (JudgmentChoice.CHOSEN, JudgmentChoice.REJECTED):
+            return None
+        return (self.choice == JudgmentChoice.CHOSEN) == (self.order == JudgeOrder.CHOSEN_FIRST)
+
+
+class ReportSnapshot(models.Model):
+    """A computed report (JSON) for one scope, e.g. ``"study:12"``, valid while its inputs' fingerprint holds.
+
+    The scope is a string rather than a foreign key so this app does not depend on the apps whose reports it stores
+    (imports run core ← personas ← benchmarks ← annotation).
+    """
+
+    scope = models.CharField(max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope"]
+
+    def __str__(self) -> str:
+        return f"{self.scope} @ {self.fingerprint[:8]}"

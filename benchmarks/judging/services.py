@@ -1,0 +1,148 @@
+"""Running a judge over a persona x pair set: both A/B orders, ``judge.samples`` replies each, stored as upserts.
+
+Every work item has a deterministic key (judge, persona, pair, order, sample); a run first reads the keys already
+stored and asks only for the rest, so a re-run (or a redelivered task) adds nothing that is already there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from benchmarks.judging.models import Judge, JudgeOrder, Judgment, JudgmentChoice
+from benchmarks.judging.prompts import choice_from_letter, judgment_request
+from benchmarks.models import PreferencePair
+from core.jobs import JobRun, job_start
+from core.llm.types import Completion
+from core.models import Job
+from personas.models import Persona
+
+JUDGE_RUN_JOB = "benchmarks.judge_run"
+ORDERS = (JudgeOrder.CHOSEN_FIRST.value, JudgeOrder.REJECTED_FIRST.value)
+_FLUSH_EVERY = 50
+
+Item = tuple[int, int]  # (persona id, pair id)
+Key = tuple[int, int, str, int]  # (persona id, pair id, order, sample)
+
+
+@dataclass(frozen=True)
+class JudgeRunResult:
+    requested: int  # replies asked for in this run (keys not stored before)
+    stored: int  # of those, stored (valid or invalid replies)
+    invalid: int  # stored replies that could not be read as a choice
+    failed: int  # calls that failed (e.g. an outage): nothing stored, a re-run asks again
+    skipped: int  # keys already stored before the run
+
+
+def judge_upsert(*, name: str, endpoint: Any, **fields: Any) -> Judge:
+    """Create the judge ``name`` on ``endpoint`` or update the given fields of the existing one."""
+    judge, _ = Judge.objects.update_or_create(name=name, defaults={"endpoint": endpoint, **fields})
+    return judge
+
+
+def judgment_keys(*, judge: Judge, items: Sequence[Item]) -> list[Key]:
+    """Every key a run over ``items`` stores: both orders, ``judge.samples`` samples each, in a stable order."""
+    return [
+        (persona_id, pair_id, order, sample)
+        for persona_id, pair_id in dict.fromkeys(tuple(item) for item in items)
+        for order in ORDERS
+        for sample in range(judge.samples)
+    ]
+
+
+def judgment_existing_keys(*, judge: Judge, items: Sequence[Item]) -> set[Key]:
+    personas = {persona_id for persona_id, _ in items}
+    pairs = {pair_id for _, pair_id in items}
+    wanted = {tuple(item) for item in items}
+    rows = Judgment.objects.filter(judge=judge, persona_id__in=personas, pair_id__in=pairs).values_list(
+        "persona_id", "pair_id", "order", "sample"
+    )
+    return {row for row in rows if (row[0], row[1]) in wanted}
+
+
+def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgment:
+    persona_id, pair_id, order, sample = key
+    choice = choice_from_letter(completion.choice, order) if completion.valid else JudgmentChoice.INVALID
+    confidence = completion.confidence if completion.valid and completion.confidence is not None else None
+    return Judgment(
+        judge=judge,
+        persona_id=persona_id,
+        pair_id=pair_id,
+        order=order,
+        sample=sample,
+        choice=choice,
+        confidence=max(0, min(100, confidence)) if confidence is not None else None,
+        reasoning=completion.reasoning[:20_000],
+        raw=(completion.raw or completion.text)[:50_000],
+        error=completion.error[:2000] if choice == JudgmentChoice.INVALID else "",
+        model=completion.model[:200],
+        input_tokens=completion.usage.input_tokens + completion.usage.cache_read_tokens,
+        output_tokens=completion.usage.output_tokens,
+        latency_s=completion.latency_s,
+    )
+
+
+def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = None) -> JudgeRunResult:
+    """Ask ``judge`` about every (persona, pair) item in both orders and store each reply.
+
+    Replies that cannot be read as a choice are stored as ``invalid`` (with the raw reply and the reason) and
+    counted as failed in the job; calls that fail transiently after every retry store nothing, so a re-run asks
+    again. Keys already stored are skipped.
+    """
+    from core.llm import llm_complete_many
+
+    keys = judgment_keys(judge=judge, items=items)
+    existing = judgment_existing_keys(judge=judge, items=items)
+    todo = [key for key in keys if key not in existing]
+    if run is not None:
+        run.set_total(len(keys), already_done=len(existing))
+    personas = Persona.objects.in_bulk({key[0] for key in todo})
+    pairs = PreferencePair.objects.select_related("prompt").in_bulk({key[1] for key in todo})
+    requests = [
+        judgment_request(judge=judge, persona=personas[p], pair=pairs[q], order=order, sample=sample)
+        for p, q, order, sample in todo
+    ]
+    buffer: list[Judgment] = []
+    counts = {"stored": 0, "invalid": 0, "failed": 0}
+    pending_progress = {"done": 0, "failed": 0}
+
+    def flush() -> None:
+        if buffer:
+            with transaction.atomic():
+                Judgment.objects.bulk_create(buffer, ignore_conflicts=True)
+            buffer.clear()
+        if run is not None and (pending_progress["done"] or pending_progress["failed"]):
+            run.advance(done=pending_progress["done"], failed=pending_progress["failed"])
+        pending_progress.update(done=0, failed=0)
+
+    def on_result(index: int, completion: Completion) -> None:
+        if not completion.valid and completion.transient:
+            counts["failed"] += 1
+            pending_progress["failed"] += 1
+        else:
+            judgment = _judgment_from(judge=judge, key=todo[index], completion=completion)
+            buffer.append(judgment)
+            counts["stored"] += 1
+            if judgment.choice == JudgmentChoice.INVALID:
+                counts["invalid"] += 1
+                pending_progress["failed"] += 1
+            else:
+                pending_progress["done"] += 1
+        if len(buffer) + pending_progress["failed"] >= _FLUSH_EVERY:
+            flush()
+
+    if requests:
+        llm_complete_many(endpoint=judge.endpoint, requests=requests, run=run, on_result=on_result)
+    flush()
+    return JudgeRunResult(len(todo), counts["stored"], counts["invalid"], counts["failed"], len(existing))
+
+
+def judge_run_start(*, judge: Judge, items: Sequence[Item], started_by: Any = None, label: str = "") -> Job:
+    """Queue a job running ``judge`` over ``items`` (deduplicated: the same run still queued is returned)."""
+    params = {"judge_id": judge.pk, "items": [list(item) for item in dict.fromkeys(tuple(i) for i in items)]}
+    if label:
+        params["label"] = label
+    return job_start(kind=JUDGE_RUN_JOB, started_by=started_by, params=params, total=2 * judge.samples * len(items))
