@@ -7,6 +7,7 @@ import time
 from django.core.cache import cache
 
 ENTRY_PER_MINUTE_PER_IP = 60
+ENTRY_PER_MINUTE_PER_PID = 20
 SAVES_PER_MINUTE_PER_PARTICIPANT = 240
 
 

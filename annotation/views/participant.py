@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotation.models import Answer, Participant, Question, Study
 from annotation.ratelimit import (
     ENTRY_PER_MINUTE_PER_IP,
+    ENTRY_PER_MINUTE_PER_PID,
     SAVES_PER_MINUTE_PER_PARTICIPANT,
     client_ip,
     rate_limited,
@@ -87,6 +88,8 @@ def entry(request: HttpRequest, study_id: UUID) -> HttpResponse:
         return redirect("participant-instructions", study_id=study.public_id)
     if not pid_is_valid(pid) or not param_is_valid(study_param) or not param_is_valid(session_param):
         return _problem(request, study, "bad_link", status=400)
+    if rate_limited(scope="entry-pid", key=f"{study.pk}:{pid}", limit=ENTRY_PER_MINUTE_PER_PID):
+        return _problem(request, study, "rate_limited", status=429)
     outcome = participant_enter(study=study, pid=pid, study_param=study_param, session_param=session_param)
     if outcome.outcome == EntryOutcome.FULL:
         return _problem(request, study, "full")

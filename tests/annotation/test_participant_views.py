@@ -205,3 +205,14 @@ def test_paused_study_turns_new_arrivals_away_but_not_holders() -> None:
     study_transition(study=study, action="pause")
     assert "not open" in enter(Client(), study, "late").content.decode()
     assert enter(holder, study, "holder").status_code == 302
+
+
+def test_entry_is_rate_limited_per_ip_and_pid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from annotation.views import participant as views
+
+    study = study_make()
+    monkeypatch.setattr(views, "ENTRY_PER_MINUTE_PER_PID", 2)
+    statuses = [enter(Client(), study, "same").status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    monkeypatch.setattr(views, "ENTRY_PER_MINUTE_PER_IP", 3)
+    assert enter(Client(), study, "other").status_code == 429

@@ -1,0 +1,144 @@
+"""From the database to label arrays: who said what on each item of a study (the report's only ORM reads).
+
+Labels are the pair's: "chosen" (y_w) or "rejected" (y_l); ``None`` where a rater has no decisive label. Why a label
+is missing is kept beside it (a human tie, a judge's abstain or invalid reply), so the report can count it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from annotation.models import Answer, Participant, Study
+from annotation.reports.items import StudyItem, study_items
+from annotation.services.majority import majority_compute
+from benchmarks.judging.aggregate import DECISIVE, aggregated_answer, order_answer
+from benchmarks.judging.models import Judge, Judgment
+
+ORDERS = ("AB", "BA")
+
+
+@dataclass(frozen=True)
+class HumanRater:
+    participant_id: int
+    study_persona_id: int
+    labels: list[str | None]  # per study item; None outside this rater's persona or where unanswered
+
+
+@dataclass
+class JudgeRatings:
+    judge_id: int
+    name: str
+    # Per order: the order's answer per item (chosen/rejected/abstain/invalid, None = not judged).
+    orders: dict[str, list[str | None]] = field(default_factory=dict)
+    aggregated: list[str | None] = field(default_factory=list)
+    confidence: list[float | None] = field(default_factory=list)  # mean over both orders' samples
+    # Every stored reply (each sample of each order): (item index, order, choice), for position bias.
+    replies: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def has_confidence(self) -> bool:
+        return any(value is not None for value in self.confidence)
+
+
+@dataclass
+class StudyRatings:
+    study_id: int
+    majority_threshold: int
+    items: list[StudyItem]
+    persona_labels: dict[int, str]  # study persona id → "1. Persona 4: 67, Female"
+    majority: list[str | None]
+    majority_status: list[str]  # majority | tie | no_majority | no_votes
+    votes: list[tuple[int, int]]  # (chosen, rejected) votes per item
+    humans: list[HumanRater]
+    judges: list[JudgeRatings]
+
+    @property
+    def completed_participants(self) -> int:
+        return len(self.humans)
+
+
+def decisive(label: str | None) -> str | None:
+    return label if label in DECISIVE else None
+
+
+def study_ratings(*, study: Study) -> StudyRatings:
+    """Human answers (submitted, not excluded, not previews) and every judge's judgments on the study's items."""
+    items = study_items(study=study)
+    index = {item.question_id: i for i, item in enumerate(items)}
+    entries = study.study_personas.select_related("persona").order_by("position")
+    persona_labels = {entry.pk: f"{entry.position}. {entry.persona}" for entry in entries}
+
+    counted = (
+        Answer.objects.filter(
+            question_id__in=index,
+            participant__status=Participant.Status.SUBMITTED,
+            participant__is_preview=False,
+        )
+        .exclude(participant__review=Participant.Review.EXCLUDED)
+        .exclude(choice="")
+        .values_list("participant_id", "participant__study_persona_id", "question_id", "choice")
+        .order_by("participant_id", "question_id")
+    )
+    by_rater: dict[int, HumanRater] = {}
+    votes: list[list[str]] = [[] for _ in items]
+    for participant_id, study_persona_id, question_id, choice in counted:
+        rater = by_rater.get(participant_id)
+        if rater is None:
+            rater = by_rater[participant_id] = HumanRater(participant_id, study_persona_id, [None] * len(items))
+        rater.labels[index[question_id]] = choice
+        votes[index[question_id]].append(choice)
+    results = [majority_compute(votes=v, threshold=study.majority_threshold) for v in votes]
+    status = [
+        "no_votes" if not r.votes else "majority" if r.label else "tie" if r.tie else "no_majority" for r in results
+    ]
+    return StudyRatings(
+        study_id=study.pk,
+        majority_threshold=study.majority_threshold,
+        items=items,
+        persona_labels=persona_labels,
+        majority=[r.label or None for r in results],
+        majority_status=status,
+        votes=[(r.chosen_votes, r.rejected_votes) for r in results],
+        humans=list(by_rater.values()),
+        judges=judges_ratings(items=items),
+    )
+
+
+def judges_ratings(*, items: list[StudyItem]) -> list[JudgeRatings]:
+    """Every judge with at least one judgment on these items: per-order answers, aggregated answers, confidence."""
+    position = {(item.persona_id, item.pair_id): i for i, item in enumerate(items)}
+    if not position:
+        return []
+    rows = (
+        Judgment.objects.filter(
+            persona_id__in={item.persona_id for item in items}, pair_id__in={item.pair_id for item in items}
+        )
+        .values_list("judge_id", "persona_id", "pair_id", "order", "choice", "confidence")
+        .order_by("judge_id", "persona_id", "pair_id", "order", "sample")
+    )
+    samples: dict[int, dict[tuple[int, str], list[str]]] = defaultdict(lambda: defaultdict(list))
+    confidences: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    replies: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for judge_id, persona_id, pair_id, order, choice, confidence in rows:
+        i = position.get((persona_id, pair_id))
+        if i is None:
+            continue
+        samples[judge_id][(i, order)].append(choice)
+        replies[judge_id].append((i, order, choice))
+        if confidence is not None:
+            confidences[judge_id][i].append(confidence)
+    names = dict(Judge.objects.filter(pk__in=samples).values_list("pk", "name"))
+    result = []
+    for judge_id in sorted(samples, key=lambda pk: names[pk]):
+        ratings = JudgeRatings(judge_id, names[judge_id], replies=replies[judge_id])
+        for order in ORDERS:
+            ratings.orders[order] = [order_answer(samples[judge_id].get((i, order), [])) for i in range(len(items))]
+        ratings.aggregated = [
+            aggregated_answer(ab, ba) for ab, ba in zip(ratings.orders["AB"], ratings.orders["BA"], strict=True)
+        ]
+        ratings.confidence = [
+            sum(values) / len(values) if (values := confidences[judge_id].get(i)) else None for i in range(len(items))
+        ]
+        result.append(ratings)
+    return result
