@@ -28,6 +28,10 @@ REPORT_VERSION = 1
 LABELS = ("chosen", "rejected")
 MAJORITY = "Human majority"
 BOOTSTRAP_RESAMPLES = 500
+PAIR_COLUMNS = [
+    "rater_a", "rater_b", "n", "ties", "kappa", "ci_low", "ci_high", "band", "agreement",
+    "share_a_chosen", "share_b_chosen", "share_a_rejected", "share_b_rejected",
+]  # fmt: skip
 
 
 def num(value: Any) -> float | None:
@@ -105,7 +109,9 @@ def _raters_table(rows: list[tuple[str, str, list[str | None]]]) -> dict[str, An
             }
         )
     columns = ["rater", "kind", "items", "n_decisive", "share_chosen", "ties", "invalid"]
-    return table("Raters: items rated, decisive labels, ties (human tie / judge abstain) and invalid replies", columns, out)
+    return table(
+        "Raters: items rated, decisive labels, ties (human tie / judge abstain) and invalid replies", columns, out
+    )
 
 
 def _persona_kappa(ratings: StudyRatings) -> dict[str, Any]:
@@ -137,7 +143,9 @@ def _persona_kappa(ratings: StudyRatings) -> dict[str, Any]:
                 }
             )
     columns = ["judge", "persona", "n", "ties", "kappa", "agreement"]
-    return table("Per-persona kappa: human majority vs each judge (both orders) over that persona's questions", columns, rows)
+    return table(
+        "Per-persona kappa: human majority vs each judge (both orders) over that persona's questions", columns, rows
+    )
 
 
 def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
@@ -183,7 +191,9 @@ def _confusion(ratings: StudyRatings) -> dict[str, Any]:
                 )
             rows.append(row)
     columns = ["judge", "human_majority", "judge_chosen", "judge_rejected", "judge_abstain", "judge_invalid"]
-    return table("Confusion: human majority (rows; tie = tie or no majority) vs each judge (both orders)", columns, rows)
+    return table(
+        "Confusion: human majority (rows; tie = tie or no majority) vs each judge (both orders)", columns, rows
+    )
 
 
 def _coverage(ratings: StudyRatings) -> dict[str, Any]:
@@ -233,7 +243,7 @@ def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str,
     matrix, records = _matrix([r[0] for r in rows], [r[2] for r in rows], groups)
     judge_rows = [r for r in rows if r[1] == "judge, both orders"]
     model_matrix, model_records = _matrix([r[0] for r in judge_rows], [r[2] for r in judge_rows], groups)
-    pair_columns = list(records[0]) if records else ["rater_a", "rater_b", "n", "ties", "kappa", "agreement"]
+    pair_columns = PAIR_COLUMNS
     tables = {
         "raters": _raters_table(rows),
         "pairwise": table(

@@ -1,0 +1,79 @@
+"""Demo step: a closed study with simulated raters, the four offline judges run on it, and its report computed.
+
+Registered from ``annotation/reports/job_kinds.py`` (discovered by ``benchmarks.job_kinds``), so it runs before
+annotation's own demo step; it calls that step first (idempotent) for the demo personas and pairs, and builds its
+own study so the participant demo study keeps all its places free. Everything runs in this process: no worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from annotation.models import Order, Study
+from annotation.reports.services import report_refresh, report_state
+from benchmarks.judging.services import judge_upsert, judgments_run
+
+DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"
+DEMO_JUDGES = {
+    "baseline-always-a": "always_a",
+    "baseline-random": "random",
+    "baseline-shorter-answer": "shorter_answer",
+    "baseline-persona-overlap": "persona_overlap",
+}
+_PREFERS_CHOSEN = 0.8  # a simulated rater picks the chosen answer this often
+
+
+def _simulated_pick(pid: str, question_id: int) -> str:
+    digest = hashlib.sha256(f"{pid}:{question_id}".encode()).digest()
+    return "chosen" if digest[0] / 256 < _PREFERS_CHOSEN else "rejected"
+
+
+def _study_ensure() -> Study:
+    from annotation.demo import annotation_demo_ensure
+    from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
+    from annotation.services.slots import participant_enter
+    from annotation.services.study import StudySettings, personas_select, study_create, study_transition
+
+    study = Study.objects.filter(name=DEMO_REPORT_STUDY).first()
+    if study is not None:
+        return study
+    annotation_demo_ensure()  # the demo personas and pairs
+    config = StudySettings(
+        name=DEMO_REPORT_STUDY, pairs_per_persona=6, raters_per_persona=3, majority_threshold=2,
+        attention_checks=1, reasoning_min_chars=10, estimated_minutes=8, seed=2,
+    )  # fmt: skip
+    study = study_transition(
+        study=study_create(config=config, personas=personas_select(sample_size=3, seed=1)), action="launch"
+    )
+    for n in range(study.study_personas.count() * config.raters_per_persona):
+        pid = f"demoreport{n:02d}"
+        participant = participant_enter(study=study, pid=pid, study_param="demo", session_param=pid).participant
+        for question in questions_for(participant=participant):
+            answer = answer_open(participant=participant, question=question)
+            wanted = "chosen" if question.is_attention else _simulated_pick(pid, question.pk)
+            letter = "A" if (wanted == "chosen") == (answer.order_shown == Order.CHOSEN_FIRST) else "B"
+            change = AnswerChange(letter=letter, reasoning="Simulated rater for the demo report.", elapsed_ms=9000)
+            answer_save(participant=participant, question=question, change=change)
+        participant_submit(participant=participant)
+    return study_transition(study=study, action="close")
+
+
+def report_demo_ensure() -> str:
+    """Idempotent: creates what is missing, judges only unjudged items, recomputes the report only when stale."""
+    from annotation.reports.items import study_items
+    from core.llm.endpoints import endpoint_upsert
+    from core.llm.models import ModelEndpoint
+
+    study = _study_ensure()
+    items = [(item.persona_id, item.pair_id) for item in study_items(study=study)]
+    for name, model in DEMO_JUDGES.items():
+        endpoint = ModelEndpoint.objects.filter(name=f"offline-{model.replace('_', '-')}").first()
+        if endpoint is None:
+            endpoint, _ = endpoint_upsert(name=f"offline-{model.replace('_', '-')}", provider="offline", model=model)
+        judge = judge_upsert(name=name, endpoint=endpoint)
+        judgments_run(judge=judge, items=items)
+    if not report_state(study=study).fresh:
+        report_refresh(study=study)
+    host, port = os.environ.get("PERSONA_LAB_HOST", "127.0.0.1"), os.environ.get("PERSONA_LAB_PORT", "8000")
+    return f"Study report: {len(DEMO_JUDGES)} offline judges on '{study.name}': http://{host}:{port}/studies/{study.pk}/report/"
