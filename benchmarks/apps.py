@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-JUDGE_PERMISSIONS = ["benchmarks.view_judge", "benchmarks.view_judgment", "benchmarks.add_judgment"]
+JUDGE_PERMISSIONS = [
+    "benchmarks.view_judge",
+    "benchmarks.view_judgment",
+    "benchmarks.add_judgment",
+    "benchmarks.view_reportsnapshot",
+]
 
 
 class BenchmarksConfig(AppConfig):
@@ -12,6 +17,6 @@ class BenchmarksConfig(AppConfig):
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
-        # Coordinators and analysts see judges and judgments and may run a judge on a study (add_judgment).
+        # Coordinators and analysts see judges, judgments and study reports, and may run a judge on a study.
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from annotation.reports import views
+
+urlpatterns = [
+    path("", views.study_report, name="study-report"),
+    path("status/", views.study_report_status, name="study-report-status"),
+    path("judge/", views.study_report_judge, name="study-report-judge"),
+    path("report.json", views.study_report_json, name="study-report-json"),
+    path("tables/<slug:name>.<str:fmt>", views.study_report_table, name="study-report-table"),
+    path("figures/<slug:name>.<str:fmt>", views.study_report_figure, name="study-report-figure"),
+]

@@ -14,8 +14,9 @@ from personas.attributes import ATTRIBUTES
 from personas.models import Persona
 
 ROLE_PLAY_SYSTEM = (
-    'Become the person described in the profile ("The person you will become"). Think, value and judge as they would: their age, background, work, '
-    "beliefs and habits, not your own preferences and not what a typical assistant would pick.\n"
+    'Become the person described in the profile ("The person you will become"). Think, value and judge as they '
+    "would: their age, background, work, beliefs and habits, not your own preferences and not what a typical "
+    "assistant would pick.\n"
     "You will read a question this person asked and two answers to it, A and B. Decide which answer this person "
     "would prefer to receive, and give the reasons they would give, in a few sentences."
 )

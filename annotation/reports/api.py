@@ -1,0 +1,112 @@
+"""Read-only REST API for study reports: the report JSON, each table (JSON or CSV) and each figure (PNG or SVG).
+
+Registered on the shared router by ``benchmarks.api``, which discovers every app's ``reports.api`` module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotation.models import Study
+from annotation.reports.downloads import table_csv
+from annotation.reports.figures import FIGURES, FORMATS, figure_render
+from annotation.reports.services import ReportState, report_ensure, study_has_completed_participants
+from core.api.router import router
+
+VIEW_REPORT = "benchmarks.view_reportsnapshot"
+
+
+class CanViewReports(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(VIEW_REPORT))
+
+
+def _status(state: ReportState | None) -> str:
+    if state is None:
+        return "empty"
+    if state.fresh:
+        return "fresh"
+    return "stale" if state.snapshot is not None else "computing"
+
+
+class StudyReportViewSet(viewsets.ViewSet):
+    """Study reports: human majority, individual humans and judges compared (kappa, n, ties, position bias, …).
+
+    ``status`` is ``fresh`` (computed from the current answers and judgments), ``stale`` (inputs changed; the
+    previous report is returned while a job recomputes it), ``computing`` (no report yet; try again shortly) or
+    ``empty`` (no completed participants). Undefined statistics are ``null``, never 0.
+    """
+
+    permission_classes = [CanViewReports]
+    lookup_value_regex = r"\d+"
+
+    def _state(self, request: Request, pk: str) -> tuple[Study, ReportState | None]:
+        study = get_object_or_404(Study, pk=pk)
+        if not study_has_completed_participants(study=study):
+            return study, None
+        return study, report_ensure(study=study, started_by=request.user)
+
+    def _data(self, request: Request, pk: str) -> dict[str, Any]:
+        _, state = self._state(request, pk)
+        if state is None or not state.data or state.data.get("empty"):
+            raise Http404("This study has no computed report yet.")
+        return state.data
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def list(self, request: Request) -> Response:
+        studies = Study.objects.order_by("-created_at", "-id")
+        return Response([{"study": s.pk, "name": s.name, "url": f"{request.path}{s.pk}/"} for s in studies])
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        study, state = self._state(request, pk)
+        body: dict[str, Any] = {"study": study.pk, "name": study.name, "status": _status(state)}
+        if state is not None:
+            body["job"] = state.job.pk if state.job else None
+            body["computed_at"] = state.snapshot.computed_at if state.snapshot else None
+            body["report"] = state.data
+        return Response(body)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, OpenApiParameter.PATH, description="table name, e.g. pairwise"),
+            OpenApiParameter("as", str, description="csv for a CSV file instead of JSON", enum=["json", "csv"]),
+        ],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], url_path=r"tables/(?P<name>[\w-]+)")
+    def table(self, request: Request, pk: str, name: str) -> Response | HttpResponse:
+        """One table of the report: ``title``, ``columns``, ``rows``, ``note``; ``?as=csv`` for CSV."""
+        tables = self._data(request, pk)["tables"]
+        if name not in tables:
+            raise Http404("No such table.")
+        if request.query_params.get("as") == "csv":
+            return HttpResponse(table_csv(tables[name]), content_type="text/csv; charset=utf-8")
+        return Response(tables[name])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(FIGURES)),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
+        ],
+        responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], url_path=r"figures/(?P<name>[\w-]+)\.(?P<fmt>png|svg)")
+    def figure(self, request: Request, pk: str, name: str, fmt: str) -> HttpResponse:
+        """One figure of the report as PNG or SVG (matplotlib, drawn on the server)."""
+        data = self._data(request, pk)
+        if name not in FIGURES:
+            raise Http404("No such figure.")
+        return HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FORMATS[fmt])
+
+
+router.register("study-reports", StudyReportViewSet, basename="api-study-report")

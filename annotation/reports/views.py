@@ -1,0 +1,153 @@
+"""The study report page (Analyst, Coordinator), its live status partial, downloads, and starting judges/recomputes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from annotation.models import Study
+from annotation.reports.downloads import table_csv, table_display, table_json
+from annotation.reports.figures import FIGURES, FORMATS, figure_render
+from annotation.reports.items import study_items
+from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
+from benchmarks.judging.models import Judge, Judgment
+from benchmarks.judging.services import judge_run_start
+
+VIEW_REPORT = "benchmarks.view_reportsnapshot"
+RUN_JUDGE = "benchmarks.add_judgment"
+TABLE_ORDER = (
+    "raters", "pairwise", "persona_kappa", "human_baseline", "human_pairs", "human_vs_judges",
+    "model_model", "position_bias", "confusion", "coverage",
+)  # fmt: skip
+
+
+def _judge_rows(study: Study) -> list[dict[str, object]]:
+    """Per judge: replies stored on this study's items, by order and outcome (invalid replies shown, not hidden)."""
+    items = study_items(study=study)
+    wanted = {(item.persona_id, item.pair_id) for item in items}
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    rows = Judgment.objects.filter(
+        persona_id__in={p for p, _ in wanted}, pair_id__in={q for _, q in wanted}
+    ).values_list("judge_id", "persona_id", "pair_id", "order", "choice")
+    for judge_id, persona_id, pair_id, order, choice in rows:
+        if (persona_id, pair_id) in wanted:
+            counts[judge_id][order] += 1
+            counts[judge_id][choice] += 1
+    result = []
+    for judge in Judge.objects.select_related("endpoint"):
+        tally = counts.get(judge.pk, Counter())
+        result.append(
+            {
+                "judge": judge,
+                "expected": 2 * judge.samples * len(items),
+                "ab": tally["AB"],
+                "ba": tally["BA"],
+                "abstain": tally["abstain"],
+                "invalid": tally["invalid"],
+            }
+        )
+    return result
+
+
+def _state_context(state: ReportState) -> dict[str, object]:
+    return {"state": state, "job": state.job, "computing": state.job is not None and state.job.is_active}
+
+
+@permission_required(VIEW_REPORT, raise_exception=True)
+@require_GET
+def study_report(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    context: dict[str, object] = {
+        "study": study,
+        "judges": _judge_rows(study),
+        "can_run_judges": request.user.has_perm(RUN_JUDGE),
+    }
+    if not study_has_completed_participants(study=study):
+        return render(request, "annotation/reports/report.html", {**context, "empty": True})
+    state = report_ensure(study=study, started_by=request.user)
+    data = state.data
+    if data and not data.get("empty"):
+        context["tables"] = [table_display(name, data["tables"][name]) for name in TABLE_ORDER]
+        context["figures"] = [(name, title) for name, (title, _) in FIGURES.items()]
+        context["summary"] = data["summary"]
+    return render(request, "annotation/reports/report.html", {**context, **_state_context(state), "empty": False})
+
+
+@permission_required(VIEW_REPORT, raise_exception=True)
+@require_GET
+def study_report_status(request: HttpRequest, study_id: int) -> HttpResponse:
+    """The freshness banner; polled while a recompute runs, then asks htmx to reload the page."""
+    study = get_object_or_404(Study, pk=study_id)
+    state = report_state(study=study)
+    response = render(
+        request, "annotation/reports/report.html#status", {"study": study, **_state_context(state), "poll": True}
+    )
+    if state.fresh and request.GET.get("was") != state.fingerprint:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@permission_required(VIEW_REPORT, raise_exception=True)
+@require_GET
+def study_report_table(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
+    data = _fresh_data(study_id)
+    if name not in data["tables"] or fmt not in ("csv", "json"):
+        raise Http404("No such table.")
+    table = data["tables"][name]
+    if fmt == "csv":
+        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(table_json(table), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
+    return response
+
+
+@permission_required(VIEW_REPORT, raise_exception=True)
+@require_GET
+def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
+    data = _fresh_data(study_id)
+    if name not in FIGURES or fmt not in FORMATS:
+        raise Http404("No such figure.")
+    response = HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FORMATS[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
+    return response
+
+
+@permission_required(VIEW_REPORT, raise_exception=True)
+@require_GET
+def study_report_json(request: HttpRequest, study_id: int) -> HttpResponse:
+    data = _fresh_data(study_id)
+    response = HttpResponse(json.dumps(data, indent=1, allow_nan=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-report.json"'
+    return response
+
+
+@permission_required(RUN_JUDGE, raise_exception=True)
+@require_POST
+def study_report_judge(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Run a judge on the study's questions, both orders, as a job; stored replies are skipped."""
+    study = get_object_or_404(Study, pk=study_id)
+    judge = Judge.objects.filter(pk=request.POST.get("judge") or 0).first()
+    items = [(item.persona_id, item.pair_id) for item in study_items(study=study)]
+    if judge is None or not items:
+        messages.error(request, "Pick a judge; the study needs pair questions.")
+        return redirect("study-report", study_id=study.pk)
+    job = judge_run_start(judge=judge, items=items, started_by=request.user, label=f"study {study.pk}")
+    messages.success(request, f"Judge {judge.name} on {len(items)} questions x 2 orders: job #{job.pk} started.")
+    return redirect("study-report", study_id=study.pk)
+
+
+def _fresh_data(study_id: int) -> dict[str, object]:
+    """The stored report (fresh or, while a recompute runs, the previous one); 404 when there is none yet."""
+    study = get_object_or_404(Study, pk=study_id)
+    data = report_state(study=study).data
+    if not data or data.get("empty"):
+        raise Http404("This study has no computed report yet.")
+    return data
