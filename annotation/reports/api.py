@@ -23,6 +23,9 @@ from annotation.reports.services import ReportState, report_ensure, study_has_co
 from core.api.router import router
 
 VIEW_REPORT = "benchmarks.view_reportsnapshot"
+# Computed here: inside the viewset body, ``list`` is the action method.
+FIGURE_NAMES = list(FIGURES)
+FIGURE_FORMATS = list(FORMATS)
 
 
 class CanViewReports(permissions.BasePermission):
@@ -61,7 +64,7 @@ class StudyReportViewSet(viewsets.ViewSet):
             raise Http404("This study has no computed report yet.")
         return state.data
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="study_reports_list")
     def list(self, request: Request) -> Response:
         studies = Study.objects.order_by("-created_at", "-id")
         return Response([{"study": s.pk, "name": s.name, "url": f"{request.path}{s.pk}/"} for s in studies])
@@ -95,8 +98,8 @@ class StudyReportViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(FIGURES)),
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=FIGURE_NAMES),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=FIGURE_FORMATS),
         ],
         responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.STR},
     )
