@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from annotation.models import Participant, Study
+from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_ensure
+from annotation.reports.services import report_state
+from benchmarks.judging.models import Judgment
+from core.demo import DEMO_STEPS
+
+
+@pytest.mark.django_db
+def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent():
+    assert report_demo_ensure in DEMO_STEPS
+    line = report_demo_ensure()
+    study = Study.objects.get(name=DEMO_REPORT_STUDY)
+    assert f"/studies/{study.pk}/report/" in line
+    assert report_state(study=study).fresh
+    assert Participant.objects.filter(study=study, status="submitted").count() == 9
+    judgments = Judgment.objects.count()
+    assert judgments == len(DEMO_JUDGES) * 2 * 18
+    assert report_demo_ensure() == line
+    assert Judgment.objects.count() == judgments
+    assert Study.objects.filter(name=DEMO_REPORT_STUDY).count() == 1
