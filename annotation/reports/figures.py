@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -151,10 +152,21 @@ FIGURES: dict[str, tuple[str, Callable[[Figure, dict[str, Any]], None]]] = {
 
 
 def figure_render(*, report: dict[str, Any], name: str, fmt: str) -> bytes:
-    """One figure of a computed (non-empty) report as PNG or SVG bytes. Raises KeyError for unknown names."""
+    """One figure of a computed (non-empty) report as PNG or SVG bytes, cached per report fingerprint (drawing
+    takes up to a second). Raises KeyError for unknown names or formats."""
+    if name not in FIGURES or fmt not in FORMATS:
+        raise KeyError(f"{name}.{fmt}")
+    key = f"report-figure:{report.get('study_id')}:{report.get('fingerprint')}:{name}:{fmt}"
+    if report.get("fingerprint") and (cached := cache.get(key)) is not None:
+        return cached
+    content = _draw(report, name, fmt)
+    if report.get("fingerprint"):
+        cache.set(key, content, timeout=24 * 3600)
+    return content
+
+
+def _draw(report: dict[str, Any], name: str, fmt: str) -> bytes:
     _, draw = FIGURES[name]
-    if fmt not in FORMATS:
-        raise KeyError(fmt)
     size = max(6.0, 0.55 * len(report["matrix"]["raters"]) + 3) if name == "kappa-heatmap" else 7.0
     fig = Figure(figsize=(size, size * 0.8), layout="constrained")
     draw(fig, report)
