@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
-ENTRY_PER_MINUTE_PER_IP = 60
+ENTRY_PER_MINUTE_PER_IP = settings.PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP
 ENTRY_PER_MINUTE_PER_PID = 20
 SAVES_PER_MINUTE_PER_PARTICIPANT = 240
 

@@ -147,10 +147,18 @@ REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss")) or (
 
 # --- Prolific (annotation studies) ---------------------------------------------------------------------
 # API token for paying bonuses through Prolific (optional: without it, export the bulk-bonus CSV instead).
+# Arrivals from one IP per minute: Prolific participants behind one university NAT share an address.
+PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP = env_int("PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP", 60, minimum=1)
 PROLIFIC_API_TOKEN = env_str("PROLIFIC_API_TOKEN")
 PROLIFIC_API_URL = env_str("PROLIFIC_API_URL", "https://api.prolific.com")
 # Secret Prolific signs its webhook calls with; the webhook endpoint refuses every call while it is unset.
 PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
+
+# The cache holds rate-limit counters: shared through Redis when there is one, so limits hold across workers.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

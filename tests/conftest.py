@@ -14,7 +14,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Each test session gets its own queue, so a demo worker or an earlier run never takes our tasks.
     from config.celery import app
 
-    app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:12]}"
+    session_tag = uuid.uuid4().hex[:12]
+    app.conf.task_default_queue = f"test-{session_tag}"
+    # Rate-limit counters in a shared Redis cache must not leak between test runs.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{session_tag}"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

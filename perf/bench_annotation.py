@@ -1,0 +1,242 @@
+"""Participant answer saves under load: gunicorn + PostgreSQL, 200 concurrent simulated participants.
+
+Targets (issue 5): p99 of the answer save < 200 ms with participants answering at a human pace, and save throughput
+at least 0.5 times a trivial Django view (`/healthz`, one SELECT) on the same stack when both are driven flat out.
+The database is `PERF_DATABASE_URL` (default: a scratch `persona_lab_perf` on the local PostgreSQL), recreated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from perf.result import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTICIPANTS = 200
+PERSONAS = 50  # x 4 raters = 200 slots
+QUESTIONS = 10
+THINK_SECONDS = (1.0, 3.0)  # between a participant's saves in the latency run (a person reads and types)
+FLAT_OUT_REQUESTS = 4000
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/persona_lab_perf"
+
+SEED = """
+from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.models import PreferencePair, Prompt, text_digest
+from personas.models import Persona
+people = [Persona.objects.create(attributes={"age": 20 + i, "sex": "Female", "occupation category": "Nurse"})
+          for i in range(%(personas)d)]
+for i in range(%(questions)d + 2):
+    text = f"Should cities ban cars from their centres? ({i})"
+    prompt = Prompt.objects.create(text=text, text_sha256=text_digest(text))
+    PreferencePair.objects.create(prompt=prompt, chosen="A careful answer " * 20, rejected="A short one " * 10)
+config = StudySettings(name="perf", raters_per_persona=4, majority_threshold=3, pairs_per_persona=%(questions)d,
+                       attention_checks=0, reasoning_min_chars=5, seed=1)
+study = study_transition(study=study_create(config=config, personas=people), action="launch")
+print("STUDY", study.public_id)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(database_url: str, static_root: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="perf-only-secret-key-" + "x" * 40,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_STATIC_ROOT=static_root,
+        DATABASE_URL=database_url,
+        REDIS_URL="redis://127.0.0.1:6379/2",
+        PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP="100000",  # every simulated participant shares 127.0.0.1
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _recreate_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+class _Session:
+    """One simulated participant: its own cookies (set by hand: production cookies are Secure, we speak HTTP)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+
+    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[arg-type]
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = await self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response
+
+
+async def _participant(client: httpx.AsyncClient, study: str, index: int, *, think: bool, saves: list[float]) -> None:
+    session = _Session(client)
+    entry = await session.request(
+        "GET",
+        f"/s/{study}/",
+        params={"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf", "SESSION_ID": f"s{index}"},
+    )
+    assert entry.status_code == 302, (entry.status_code, entry.text[:300])
+    page = await session.request("GET", f"/s/{study}/q/1/")
+    assert page.status_code == 200, page.status_code
+    headers = {"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"]}
+    for position in range(1, QUESTIONS + 1):
+        for data in ({"choice": "A"}, {"choice": "A", "reasoning": f"They would like answer A, {index} {position}."}):
+            if think:
+                await asyncio.sleep(random.uniform(*THINK_SECONDS))
+            started = time.perf_counter()
+            response = await session.request("POST", f"/s/{study}/q/{position}/", data=data, headers=headers)
+            saves.append(time.perf_counter() - started)
+            assert response.status_code == 200, (response.status_code, response.text[:300])
+
+
+async def _latency_run(base: str, study: str) -> list[float]:
+    saves: list[float] = []
+    limits = httpx.Limits(max_connections=PARTICIPANTS, max_keepalive_connections=PARTICIPANTS)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(_participant(client, study, i, think=True, saves=saves) for i in range(PARTICIPANTS)))
+    return saves
+
+
+async def _flat_out(base: str, make_request: object, concurrency: int, total: int) -> float:
+    """Requests per second with `concurrency` clients firing back to back."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        remaining = total
+
+        async def worker(worker_index: int) -> None:
+            nonlocal remaining
+            state = await make_request(client, worker_index, None)  # type: ignore[operator]
+            while remaining > 0:
+                remaining -= 1
+                state = await make_request(client, worker_index, state)  # type: ignore[operator]
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        return total / (time.perf_counter() - started)
+
+
+def run() -> list[Result]:
+    database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
+    _recreate_database(database_url)
+    static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
+    env = _env(database_url, static_root)
+    _manage(env, "migrate", "--noinput")
+    _manage(env, "collectstatic", "--noinput")
+    study = (
+        _manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
+    )
+    workers = int(os.environ.get("PERF_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        saves = asyncio.run(_latency_run(base, study))
+        saves.sort()
+        p50, p99 = statistics.median(saves), saves[int(0.99 * (len(saves) - 1))]
+
+        async def trivial(client: httpx.AsyncClient, index: int, state: object) -> object:
+            response = await client.get("/healthz")
+            assert response.status_code == 200
+            return state
+
+        async def save(client: httpx.AsyncClient, index: int, state: object) -> object:
+            # Flat out: the participants of the latency run re-save their first answer (still open, so a real save).
+            if state is None:
+                session = _Session(client)
+                await session.request(
+                    "GET", f"/s/{study}/", params={"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf"}
+                )
+                await session.request("GET", f"/s/{study}/q/1/")
+                return session
+            session = state  # type: ignore[assignment]
+            response = await session.request(
+                "POST",
+                f"/s/{study}/q/1/",
+                data={"choice": "B", "reasoning": f"Changed my mind, {time.perf_counter()}"},
+                headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"]},
+            )
+            assert response.status_code == 200, response.status_code
+            return session
+
+        concurrency = PARTICIPANTS
+        trivial_rps = asyncio.run(_flat_out(base, trivial, concurrency, FLAT_OUT_REQUESTS))
+        save_rps = asyncio.run(_flat_out(base, save, concurrency, FLAT_OUT_REQUESTS))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    note = (
+        f"gunicorn -w {workers} + PostgreSQL; {PARTICIPANTS} participants, {len(saves)} saves, think {THINK_SECONDS} s"
+    )
+    return [
+        Result("annotation", "answer save p50", p50 * 1000, "ms", note=note),
+        Result("annotation", "answer save p99", p99 * 1000, "ms", "< 200", p99 < 0.2, note=note),
+        Result("annotation", "trivial view flat out", trivial_rps, "req/s", note=f"{concurrency} clients, /healthz"),
+        Result("annotation", "answer save flat out", save_rps, "req/s", note=f"{concurrency} clients"),
+        Result(
+            "annotation",
+            "save ÷ trivial throughput",
+            save_rps / trivial_rps,
+            "x",
+            ">= 0.5",
+            save_rps / trivial_rps >= 0.5,
+        ),
+    ]
