@@ -13,6 +13,8 @@ class CoreConfig(AppConfig):
         autodiscover_modules("job_kinds")
         from django.db.models.signals import post_migrate
 
+        from core.demo import DEMO_STEPS
+        from core.llm.endpoints import llm_demo_endpoints_ensure
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register, roles_sync
 
@@ -22,6 +24,9 @@ class CoreConfig(AppConfig):
         role_permissions_register(ANALYST, ["core.view_job", "core.view_statistic"])
         # Runs after auth's create_permissions (core comes after auth in INSTALLED_APPS).
         post_migrate.connect(roles_sync, dispatch_uid="core.roles_sync")
+        # First demo step (core is the first app): the offline baselines later steps judge with.
+        if llm_demo_endpoints_ensure not in DEMO_STEPS:
+            DEMO_STEPS.append(llm_demo_endpoints_ensure)
 
         nav_register("Home", "home", permission=None, order=0)
         nav_register("Jobs", "job-list", permission="core.view_job", order=90)
