@@ -3,13 +3,13 @@ the report demo step."""
 
 from __future__ import annotations
 
-from annotation.reports.demo import report_demo_ensure
+from annotation.reports.demo import report_demo_defer
 from annotation.reports.services import REPORT_JOB, report_job_run
 from core.demo import DEMO_STEPS
 from core.jobs import register_job_kind
 
 register_job_kind(REPORT_JOB, label="Compute a study report")(report_job_run)
 
-# Runs before annotation's own demo step (apps register in INSTALLED_APPS order); it makes its own study.
-if report_demo_ensure not in DEMO_STEPS:
-    DEMO_STEPS.append(report_demo_ensure)
+# Registered before the personas and annotation steps; it defers the real work to the end (see reports/demo.py).
+if report_demo_defer not in DEMO_STEPS:
+    DEMO_STEPS.append(report_demo_defer)

@@ -3,15 +3,15 @@ from __future__ import annotations
 import pytest
 
 from annotation.models import Participant, Study
-from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_ensure
+from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_defer, report_demo_ensure
 from annotation.reports.services import report_state
 from benchmarks.judging.models import Judgment
-from core.demo import DEMO_STEPS
+from core.demo import DEMO_STEPS, demo_data_ensure
 
 
 @pytest.mark.django_db
 def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent():
-    assert report_demo_ensure in DEMO_STEPS
+    assert report_demo_defer in DEMO_STEPS
     line = report_demo_ensure()
     study = Study.objects.get(name=DEMO_REPORT_STUDY)
     assert f"/studies/{study.pk}/report/" in line
@@ -22,3 +22,15 @@ def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent():
     assert report_demo_ensure() == line
     assert Judgment.objects.count() == judgments
     assert Study.objects.filter(name=DEMO_REPORT_STUDY).count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_data_builds_the_report_after_the_other_steps(monkeypatch):
+    monkeypatch.setattr("core.demo.DEMO_STEPS", list(DEMO_STEPS))
+    import core.demo
+
+    lines = demo_data_ensure()
+    assert core.demo.DEMO_STEPS[-1] is report_demo_ensure
+    assert "/report/" in lines[-1]
+    # The annotation demo study was made by its own step, after the personas step, not by ours.
+    assert any(line.startswith("Annotation demo study") for line in lines[:-1])
