@@ -5,6 +5,7 @@ from __future__ import annotations
 from annotation.models import Study
 from annotation.services.study import StudySettings, personas_select, study_create, study_transition
 from benchmarks.models import PreferencePair, Prompt, text_digest
+from core.demo import demo_base_url
 from personas.models import Persona, PersonaSource, PersonaStatus
 
 DEMO_STUDY_NAME = "Demo study: which reply would they prefer?"
@@ -102,5 +103,5 @@ def annotation_demo_ensure() -> str:
         )  # fmt: skip
         study = study_create(config=config, personas=personas)
         study = study_transition(study=study, action="launch")
-    url = f"http://127.0.0.1:8000/s/{study.public_id}/?PROLIFIC_PID=demo1&STUDY_ID=demo&SESSION_ID=demo1"
+    url = f"{demo_base_url()}/s/{study.public_id}/?PROLIFIC_PID=demo1&STUDY_ID=demo&SESSION_ID=demo1"
     return f"Annotation demo study '{study.name}' ({study.get_status_display().lower()}): try {url}"

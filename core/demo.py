@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,13 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             user.groups.add(Group.objects.get(name=role))
         accounts.append(DemoAccount(username, password, role))
     return accounts
+
+
+def demo_base_url() -> str:
+    """Where bin/demo serves the app (its host and port come from the same variables)."""
+    host = os.environ.get("PERSONA_LAB_HOST", "127.0.0.1")
+    port = os.environ.get("PERSONA_LAB_PORT", "8000")
+    return f"http://{host}:{port}"
 
 
 def demo_data_ensure() -> list[str]:
