@@ -24,12 +24,20 @@ DEMO_JUDGES = {
     "baseline-shorter-answer": "shorter_answer",
     "baseline-persona-overlap": "persona_overlap",
 }
-_PREFERS_CHOSEN = 0.8  # a simulated rater picks the chosen answer this often
+_PREFERS_CHOSEN = 0.65  # how often the persona's simulated preference is the chosen answer
+_FOLLOWS_PREFERENCE = 0.85  # how often a simulated rater picks the persona's preference
+
+
+def _share(text: str) -> float:
+    return hashlib.sha256(text.encode()).digest()[0] / 256
 
 
 def _simulated_pick(pid: str, question_id: int) -> str:
-    digest = hashlib.sha256(f"{pid}:{question_id}".encode()).digest()
-    return "chosen" if digest[0] / 256 < _PREFERS_CHOSEN else "rejected"
+    """A rater who mostly agrees with the other raters of the persona, so the human baseline is not pure noise."""
+    preferred, other = (
+        ("chosen", "rejected") if _share(f"truth:{question_id}") < _PREFERS_CHOSEN else ("rejected", "chosen")
+    )
+    return preferred if _share(f"{pid}:{question_id}") < _FOLLOWS_PREFERENCE else other
 
 
 def _study_ensure() -> Study:

@@ -76,6 +76,10 @@ def persona_histograms(fig: Figure, report: dict[str, Any]) -> None:
         defined = [v for v in values if v is not None]
         ax.hist(defined, bins=[i / 10 for i in range(-10, 11)], color="#4c72b0", edgecolor="white")
         ax.set_xlim(-1, 1)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+        if not defined:
+            ax.text(0, 0.5, "every kappa undefined", ha="center", va="center", transform=ax.get_xaxis_transform())
+            ax.set_yticks([])
         ax.set_title(f"{judge}\n{len(defined)} personas, {len(values) - len(defined)} undefined", fontsize=9)
         ax.set_xlabel("kappa vs human majority", fontsize=8)
     fig.suptitle("Per-persona kappa")
