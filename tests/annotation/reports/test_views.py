@@ -137,3 +137,18 @@ def test_api_with_token_auth(client, analyst, computed):
     assert client.get(f"/api/study-reports/{computed.pk}/").status_code in (401, 403)
     schema = client.get("/api/schema/").content.decode()
     assert "/api/study-reports/{id}/tables/{name}/" in schema
+
+
+def test_analyst_runs_a_judge_on_the_study_from_the_report_page(client, analyst, computed):
+    from benchmarks.judging.models import Judge
+
+    judge = Judge.objects.get(name="hand-judge")
+    client.force_login(analyst)
+    response = client.post(reverse("study-report-judge", args=[computed.pk]), {"judge": judge.pk})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="benchmarks.judge_run")
+    assert job.params["judge_id"] == judge.pk
+    assert len(job.params["items"]) == 4
+    assert job.total == 8  # both orders
+    page = client.get(reverse("study-report", args=[computed.pk])).content.decode()
+    assert "Run on this study" in page
