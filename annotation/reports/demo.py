@@ -15,15 +15,10 @@ import os
 
 from annotation.models import Order, Study
 from annotation.reports.services import report_refresh, report_state
-from benchmarks.judging.services import judge_upsert, judgments_run
+from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
 
 DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"
-DEMO_JUDGES = {
-    "baseline-always-a": "always_a",
-    "baseline-random": "random",
-    "baseline-shorter-answer": "shorter_answer",
-    "baseline-persona-overlap": "persona_overlap",
-}
+DEMO_JUDGES = BASELINE_JUDGES
 _PREFERS_CHOSEN = 0.65  # how often the persona's simulated preference is the chosen answer
 _FOLLOWS_PREFERENCE = 0.85  # how often a simulated rater picks the persona's preference
 
@@ -82,16 +77,10 @@ def report_demo_defer() -> str:
 def report_demo_ensure() -> str:
     """Idempotent: creates what is missing, judges only unjudged items, recomputes the report only when stale."""
     from annotation.reports.items import study_items
-    from core.llm.endpoints import endpoint_upsert
-    from core.llm.models import ModelEndpoint
 
     study = _study_ensure()
     items = [(item.persona_id, item.pair_id) for item in study_items(study=study)]
-    for name, model in DEMO_JUDGES.items():
-        endpoint = ModelEndpoint.objects.filter(name=f"offline-{model.replace('_', '-')}").first()
-        if endpoint is None:
-            endpoint, _ = endpoint_upsert(name=f"offline-{model.replace('_', '-')}", provider="offline", model=model)
-        judge = judge_upsert(name=name, endpoint=endpoint)
+    for judge in baseline_judges_ensure():
         judgments_run(judge=judge, items=items)
     if not report_state(study=study).fresh:
         report_refresh(study=study)

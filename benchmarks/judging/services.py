@@ -43,6 +43,30 @@ def judge_upsert(*, name: str, endpoint: Any, **fields: Any) -> Judge:
     return judge
 
 
+BASELINE_JUDGES = {
+    "baseline-always-a": "always_a",
+    "baseline-random": "random",
+    "baseline-shorter-answer": "shorter_answer",
+    "baseline-persona-overlap": "persona_overlap",
+}
+
+
+def baseline_judges_ensure() -> list[Judge]:
+    """The four offline baselines as judges (on core's ``offline-*`` endpoints, created if missing)."""
+    from core.llm.endpoints import endpoint_upsert
+    from core.llm.models import ModelEndpoint, Provider
+
+    judges = []
+    for name, model in BASELINE_JUDGES.items():
+        endpoint_name = f"offline-{model.replace('_', '-')}"
+        endpoint = ModelEndpoint.objects.filter(name=endpoint_name).first()
+        if endpoint is None:
+            endpoint, _ = endpoint_upsert(name=endpoint_name, provider=Provider.OFFLINE, model=model, concurrency=1)
+        judge = Judge.objects.filter(name=name).first() or judge_upsert(name=name, endpoint=endpoint)
+        judges.append(judge)
+    return judges
+
+
 def judgment_keys(*, judge: Judge, items: Sequence[Item]) -> list[Key]:
     """Every key a run over ``items`` stores: both orders, ``judge.samples`` samples each, in a stable order."""
     return [

@@ -187,3 +187,12 @@ def test_management_commands_create_and_run_a_judge():
     call_command("judge_run", "cmd-judge", "--persona", str(persona.pk), *[f"--pair={p.pk}" for p in pairs], stdout=out)
     assert "4 stored (0 invalid)" in out.getvalue()
     assert Judgment.objects.filter(judge__name="cmd-judge").count() == 4
+
+
+@pytest.mark.django_db
+def test_baseline_judges_command_is_idempotent():
+    out = StringIO()
+    call_command("judge", "--baselines", stdout=out)
+    call_command("judge", "--baselines", stdout=out)
+    assert "baseline-persona-overlap" in out.getvalue()
+    assert Judge.objects.filter(name__startswith="baseline-", endpoint__provider="offline").count() == 4

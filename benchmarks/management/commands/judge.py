@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.judging.models import Judge
-from benchmarks.judging.services import judge_upsert
+from benchmarks.judging.services import baseline_judges_ensure, judge_upsert
 from core.llm.models import ModelEndpoint
 
 
@@ -21,8 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--abstain", action="store_true", default=None, help='allow "can\'t tell"')
         parser.add_argument("--no-abstain", dest="abstain", action="store_false")
         parser.add_argument("--list", action="store_true")
+        parser.add_argument("--baselines", action="store_true", help="create the four offline baseline judges")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["baselines"]:
+            names = [judge.name for judge in baseline_judges_ensure()]
+            self.stdout.write(self.style.SUCCESS(f"Baseline judges: {', '.join(names)}."))
+            return
         if options["list"] or not options["name"]:
             for judge in Judge.objects.select_related("endpoint"):
                 self.stdout.write(f"{judge.name}\t{judge.endpoint}\tsamples={judge.samples}")
