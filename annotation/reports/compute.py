@@ -24,7 +24,7 @@ from benchmarks.agreement import (
     position_bias,
 )
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 LABELS = ("chosen", "rejected")
 MAJORITY = "Human majority"
 BOOTSTRAP_RESAMPLES = 500
@@ -207,6 +207,10 @@ def _coverage(ratings: StudyRatings) -> dict[str, Any]:
             np.array([np.nan if c is None else c for c in judge.confidence], dtype=np.float64),
             categories=LABELS,
         )
+        left_out = sum(
+            status != "no_votes" and answer is not None and (label is None or decisive(answer) is None)
+            for status, answer, label in zip(ratings.majority_status, judge.aggregated, ratings.majority, strict=True)
+        )
         for k in range(curve.n.size):
             rows.append(
                 {
@@ -214,12 +218,16 @@ def _coverage(ratings: StudyRatings) -> dict[str, Any]:
                     "min_confidence": num(curve.threshold[k]),
                     "coverage": num(curve.coverage[k]),
                     "n": int(curve.n[k]),
+                    "ties": left_out,
                     "agreement": num(curve.agreement[k]),
                     "kappa": num(curve.kappa[k]),
                 }
             )
-    columns = ["judge", "min_confidence", "coverage", "n", "agreement", "kappa"]
-    note = "Items where both the judge (both orders) and the human majority are decisive, most confident first."
+    columns = ["judge", "min_confidence", "coverage", "n", "ties", "agreement", "kappa"]
+    note = (
+        "Items where both the judge (both orders) and the human majority are decisive, most confident first; "
+        "ties: items left out because one of them was not."
+    )
     return table("Agreement vs coverage (judges that give a confidence)", columns, rows, note)
 
 

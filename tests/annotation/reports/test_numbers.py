@@ -87,6 +87,7 @@ def test_persona_kappa_position_bias_confusion_coverage(report):
     assert [(row["min_confidence"], row["n"]) for row in curve] == [(90.0, 1), (80.0, 2), (50.0, 3)]
     assert [row["agreement"] for row in curve] == pytest.approx([1.0, 1.0, 2 / 3])
     assert [row["coverage"] for row in curve] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert {row["ties"] for row in curve} == {1}  # Q2: the judge's orders disagree
     assert curve[0]["kappa"] is None  # one item, one label: undefined, not 0
     assert curve[2]["kappa"] == pytest.approx(0.4)
 

@@ -41,7 +41,7 @@ def test_downloads_have_the_right_types_and_content(client, analyst, computed):
     assert lines[0].startswith("rater_a,rater_b,n,ties,kappa")
     assert "Human majority,hand-judge,3,1,0.4" in csv.content.decode()
     coverage = client.get(reverse("study-report-table", args=[computed.pk, "coverage", "csv"])).content.decode()
-    assert "hand-judge,90.0,0.3333333333333333,1,1.0,\n" in coverage  # undefined kappa: an empty cell, not 0
+    assert "hand-judge,90.0,0.3333333333333333,1,1,1.0,\n" in coverage  # undefined kappa: an empty cell, not 0
     as_json = client.get(reverse("study-report-table", args=[computed.pk, "coverage", "json"]))
     assert as_json["Content-Type"] == "application/json"
     assert json.loads(as_json.content)["rows"][0]["kappa"] is None
