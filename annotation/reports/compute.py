@@ -61,6 +61,8 @@ def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]
 
 def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]) -> tuple[dict[str, Any], list]:
     """Pairwise kappa, n, ties and bootstrap intervals (resampling personas) for the given raters."""
+    if not names:
+        return {"raters": [], "kappa": [], "n": [], "ties": []}, []
     labels = np.array([[decisive(a) for a in row] for row in answers], dtype=object).reshape(len(names), -1)
     present = np.array([[a is not None for a in row] for row in answers], dtype=bool).reshape(len(names), -1)
     decided = labels != None  # noqa: E711  (element-wise on an object array)

@@ -50,6 +50,9 @@ def _cell(x: int, y: int, color: Any, hatch: str | None = None) -> Any:
 
 
 def kappa_heatmap(fig: Figure, report: dict[str, Any]) -> None:
+    if len(report["matrix"]["raters"]) < 2:
+        _empty(fig, "Run a judge on this study to compare it with the human majority.")
+        return
     _heatmap(fig, report["matrix"], "Cohen's kappa: human majority and judges (each order, both orders)")
 
 

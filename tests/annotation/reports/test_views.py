@@ -152,3 +152,21 @@ def test_analyst_runs_a_judge_on_the_study_from_the_report_page(client, analyst,
     assert job.total == 8  # both orders
     page = client.get(reverse("study-report", args=[computed.pk])).content.decode()
     assert "Run on this study" in page
+
+
+def test_a_study_with_raters_but_no_judges_still_reports(client, analyst):
+    from annotation.reports.figures import FIGURES
+    from tests.annotation.reports.conftest import HUMANS, rater_complete
+
+    study = study_make(personas=1, k=3, n=4, checks=0)
+    for pid, picks in list(HUMANS.items())[:2]:
+        rater_complete(study, pid, picks)
+    report_refresh(study=study)
+    client.force_login(analyst)
+    assert client.get(reverse("study-report", args=[study.pk])).status_code == 200
+    for name in FIGURES:
+        response = client.get(reverse("study-report-figure", args=[study.pk, name, "png"]))
+        assert response.status_code == 200, name
+    state = report_state(study=study)
+    assert state.data["tables"]["model_model"]["rows"] == []
+    assert len(state.data["tables"]["human_pairs"]["rows"]) == 1
