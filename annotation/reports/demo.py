@@ -11,11 +11,11 @@ keeps all its places free. Everything runs in this process: no worker.
 from __future__ import annotations
 
 import hashlib
-import os
 
 from annotation.models import Order, Study
 from annotation.reports.services import report_refresh, report_state
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
+from core.demo import demo_base_url
 
 DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"
 DEMO_JUDGES = BASELINE_JUDGES
@@ -84,5 +84,5 @@ def report_demo_ensure() -> str:
         judgments_run(judge=judge, items=items)
     if not report_state(study=study).fresh:
         report_refresh(study=study)
-    host, port = os.environ.get("PERSONA_LAB_HOST", "127.0.0.1"), os.environ.get("PERSONA_LAB_PORT", "8000")
-    return f"Study report: {len(DEMO_JUDGES)} offline judges on '{study.name}': http://{host}:{port}/studies/{study.pk}/report/"
+    url = f"{demo_base_url()}/studies/{study.pk}/report/"
+    return f"Study report: {len(DEMO_JUDGES)} offline judges on '{study.name}': {url}"
