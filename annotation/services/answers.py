@@ -27,7 +27,7 @@ def questions_for(*, participant: Participant) -> list[Question]:
 
 def answer_open(*, participant: Participant, question: Question) -> Answer:
     """The participant's answer row for the question, created on first view with its seeded A/B order."""
-    answer = Answer.objects.filter(participant=participant, question=question).first()
+    answer = Answer.objects.filter(participant=participant, question=question).order_by().first()
     if answer is not None:
         return answer
     answer, _ = Answer.objects.get_or_create(
@@ -64,9 +64,14 @@ def answer_save(*, participant: Participant, question: Question, change: AnswerC
         raise AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
     if change.pasted and study.block_paste:
         raise AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
-    answer = answer_open(participant=participant, question=question)
     with transaction.atomic():
-        answer = Answer.objects.select_for_update().get(pk=answer.pk)
+        # One locked read (no Meta ordering, so no join and nothing but the answer row is locked); the row is
+        # created first only when the question was never shown (a save without a page view).
+        locked = Answer.objects.select_for_update().filter(participant=participant, question=question).order_by()
+        answer = locked.first()
+        if answer is None:
+            answer_open(participant=participant, question=question)
+            answer = locked.first()
         fields: dict[str, object] = {}
         if change.letter is not None:
             choice = _choice_for(change.letter, answer.order_shown)
@@ -78,14 +83,19 @@ def answer_save(*, participant: Participant, question: Question, change: AnswerC
             fields["pasted"] = True
         updates: dict[str, object] = dict(fields)
         if fields:
-            updates["revisions"] = F("revisions") + 1
-            updates["updated_at"] = timezone.now()
+            fields["updated_at"] = timezone.now()
+            updates.update(revisions=F("revisions") + 1, updated_at=fields["updated_at"])
         elapsed = max(0, min(change.elapsed_ms, MAX_ELAPSED_MS_PER_REPORT))
         if elapsed:
             updates["time_ms"] = F("time_ms") + elapsed
         if updates:
             Answer.objects.filter(pk=answer.pk).update(**updates)
-            answer.refresh_from_db()
+            # The row stays locked until commit, so the new values are known without reading them back.
+            for name, value in fields.items():
+                setattr(answer, name, value)
+            if "updated_at" in fields:
+                answer.revisions += 1
+            answer.time_ms += elapsed
     return answer
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotation.models import Participant, Slot, SlotStatus, Study, StudyPersona, StudyStatus
@@ -118,8 +119,22 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         return Entry(EntryOutcome.ASSIGNED, participant)
 
 
+def participant_for_session(*, study_public_id: UUID, participant_id: int) -> Participant | None:
+    """A session's participant in a study, with the study and whether they hold a slot, in one query."""
+    return (
+        Participant.objects.filter(pk=participant_id, study__public_id=study_public_id)
+        .select_related("study")
+        .annotate(holds_slot=Exists(Slot.objects.filter(holder=OuterRef("pk"))))
+        .order_by()
+        .first()
+    )
+
+
 def participant_holds_slot(*, participant: Participant) -> bool:
-    return participant.is_preview or Slot.objects.filter(holder=participant).exists()
+    if participant.is_preview:
+        return True
+    known = getattr(participant, "holds_slot", None)  # annotated by participant_for_session
+    return known if known is not None else Slot.objects.filter(holder=participant).exists()
 
 
 def participant_release(*, participant: Participant, status: str) -> bool:

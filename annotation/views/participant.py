@@ -37,6 +37,7 @@ from annotation.services.slots import (
     EntryOutcome,
     param_is_valid,
     participant_enter,
+    participant_for_session,
     participant_holds_slot,
     pid_is_valid,
 )
@@ -63,13 +64,14 @@ def _problem(request: HttpRequest, study: Study | None, problem: str, *, status:
 
 def _current(request: HttpRequest, study_id: UUID) -> tuple[Study, Participant] | HttpResponse:
     """The study and the session's participant in it, or the page explaining why there is none."""
-    study = get_object_or_404(Study, public_id=study_id)
-    participant_id = request.session.get(SESSION_KEY, {}).get(str(study.public_id))
-    if participant_id is None:
-        return _problem(request, study, "no_session", status=404)
-    participant = Participant.objects.filter(pk=participant_id, study=study).select_related("study").first()
+    participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
+    participant = None
+    if participant_id is not None:
+        # One query for the participant, their study and their slot: this runs on every save.
+        participant = participant_for_session(study_public_id=study_id, participant_id=participant_id)
     if participant is None:
-        return _problem(request, study, "no_session", status=404)
+        return _problem(request, get_object_or_404(Study, public_id=study_id), "no_session", status=404)
+    study = participant.study
     if participant.status != Participant.Status.SUBMITTED and not participant_holds_slot(participant=participant):
         return _problem(request, study, "released", status=410)
     return study, participant
@@ -147,7 +149,9 @@ def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
 
 
 def _progress(participant: Participant, questions: list[Question]) -> dict[str, int]:
-    done = sum(1 for a in Answer.objects.filter(participant=participant).only("choice", "reasoning") if a.is_complete)
+    # order_by(): the count needs no ordering, and Answer's Meta ordering would join Question.
+    answers = Answer.objects.filter(participant=participant).only("choice", "reasoning").order_by()
+    done = sum(1 for a in answers if a.is_complete)
     return {"answered": done, "total": len(questions), "percent": round(100 * done / max(1, len(questions)))}
 
 
@@ -195,6 +199,8 @@ def question(request: HttpRequest, study_id: UUID, position: int) -> HttpRespons
     if isinstance(current, HttpResponse):
         return current
     study, participant = current
+    if request.method == "POST" and request.htmx:
+        return _question_save_status(request, participant, position)
     questions = questions_for(participant=participant)
     if not 1 <= position <= len(questions):
         raise Http404("No such question.")
@@ -211,8 +217,6 @@ def question(request: HttpRequest, study_id: UUID, position: int) -> HttpRespons
         error = str(exc)
     context = _question_context(participant, questions, item)
     context["error"] = error
-    if request.htmx:
-        return render(request, "annotation/participant/question.html#save-status", context, status=200)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)
     if error:
@@ -223,6 +227,32 @@ def question(request: HttpRequest, study_id: UUID, position: int) -> HttpRespons
     if go == "next" and context["next"]:
         return redirect("participant-question", study_id=study.public_id, position=context["next"])
     return redirect("participant-finish", study_id=study.public_id)
+
+
+def _question_save_status(request: HttpRequest, participant: Participant, position: int) -> HttpResponse:
+    """An htmx save: apply the change and render only the save-status partial (and the progress bar with it).
+
+    The partial shows nothing of the question, the answer texts or the persona, so none of them is loaded: the
+    questions come without their pairs, and the saved answer is the one ``answer_save`` returns.
+    """
+    questions = list(
+        Question.objects.filter(study_persona_id=participant.study_persona_id)
+        .only("pk", "position")
+        .order_by("position")
+    )
+    if not 1 <= position <= len(questions):
+        raise Http404("No such question.")
+    item = questions[position - 1]
+    if rate_limited(scope="save", key=str(participant.pk), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
+        return HttpResponse("Too many saves; please slow down.", status=429)
+    error = ""
+    try:
+        answer = answer_save(participant=participant, question=item, change=_change_from(request))
+    except AnswerError as exc:
+        error = str(exc)
+        answer = answer_open(participant=participant, question=item)  # as a page view would: the row exists after
+    context = {"answer": answer, "error": error, "progress": _progress(participant, questions)}
+    return render(request, "annotation/participant/question.html#save-status", context, status=200)
 
 
 @login_not_required

@@ -1,0 +1,107 @@
+"""The htmx answer save is the hot path of a live study: pin its query count and what the lean path returns."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotation.models import Answer, Participant
+from annotation.services.answers import AnswerChange, answer_save, questions_for
+from tests.annotation.factories import study_make
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+# Session, participant + study + slot, question ids, locked answer, UPDATE, progress; plus the savepoint pair the
+# atomic block costs inside a test's transaction. The persona and the question texts are never loaded.
+SAVE_QUERIES = 8
+
+
+def _entered(client: Client, **settings: object) -> tuple[object, Participant]:
+    study = study_make(personas=1, k=1, n=3, **settings)
+    url = reverse("participant-entry", args=[study.public_id])
+    client.get(url, {"PROLIFIC_PID": "pid-queries", "STUDY_ID": "st", "SESSION_ID": "se"})
+    return study, Participant.objects.get()
+
+
+def test_htmx_save_query_count_is_pinned(django_assert_max_num_queries: object) -> None:
+    client = Client()
+    study, _participant = _entered(client)
+    url = reverse("participant-question", args=[study.public_id, 2])
+    client.get(url)
+    with django_assert_max_num_queries(SAVE_QUERIES) as captured:  # type: ignore[operator]
+        response = client.post(
+            url, {"choice": "A", "reasoning": "Because they would.", "elapsed_ms": "900"}, headers=HTMX
+        )
+    assert response.status_code == 200
+    assert "Saved." in response.content.decode()
+    assert not [q["sql"] for q in captured.captured_queries if "personas_persona" in q["sql"]]
+
+
+def test_htmx_save_renders_status_and_progress() -> None:
+    client = Client()
+    study, participant = _entered(client)
+    url = reverse("participant-question", args=[study.public_id, 1])
+    client.get(url)
+    page = client.post(url, {"choice": "B", "reasoning": "Because they would."}, headers=HTMX).content.decode()
+    assert 'id="save-status"' in page
+    assert "Saved." in page
+    assert 'hx-swap-oob="true"' in page
+    total = len(questions_for(participant=participant))
+    assert f"1 of {total} questions answered" in page
+    # An unchanged save (nothing new, no time) leaves the answer as it was.
+    before = Answer.objects.get(participant=participant, question__position=1)
+    client.post(url, {"choice": "B", "reasoning": "Because they would."}, headers=HTMX)
+    after = Answer.objects.get(pk=before.pk)
+    assert (after.revisions, after.updated_at, after.time_ms) == (before.revisions, before.updated_at, 0)
+
+
+def test_save_without_a_page_view_creates_one_answer_and_starts_the_clock() -> None:
+    client = Client()
+    study, participant = _entered(client)
+    url = reverse("participant-question", args=[study.public_id, 3])
+    for _ in range(2):  # a replayed request
+        response = client.post(url, {"choice": "A", "elapsed_ms": "1500"}, headers=HTMX)
+        assert response.status_code == 200
+    answer = Answer.objects.get(participant=participant)
+    assert answer.question.position == 3
+    assert answer.letter == "A"
+    assert answer.revisions == 1
+    assert answer.time_ms == 3000
+    participant.refresh_from_db()
+    assert participant.started_at is not None
+
+
+def test_htmx_save_out_of_range_and_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from annotation.views import participant as views
+
+    client = Client()
+    study, _participant = _entered(client)
+    assert client.post(reverse("participant-question", args=[study.public_id, 9]), {}, headers=HTMX).status_code == 404
+    monkeypatch.setattr(views, "SAVES_PER_MINUTE_PER_PARTICIPANT", 2)
+    url = reverse("participant-question", args=[study.public_id, 1])
+    statuses = [client.post(url, {"choice": "A"}, headers=HTMX).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_answer_save_returns_what_the_database_holds() -> None:
+    client = Client()
+    _study, participant = _entered(client)
+    participant = Participant.objects.select_related("study").get(pk=participant.pk)
+    question = questions_for(participant=participant)[0]
+    changes = [
+        AnswerChange(letter="A", reasoning=None, elapsed_ms=700),
+        AnswerChange(letter=None, reasoning="Typed by hand.", pasted=True, elapsed_ms=300),
+        AnswerChange(letter="A", reasoning="Typed by hand.", elapsed_ms=0),  # a replay: nothing changes
+        AnswerChange(letter="B", reasoning=None, elapsed_ms=50),
+    ]
+    for change in changes:
+        saved = answer_save(participant=participant, question=question, change=change)
+        stored = Answer.objects.get(pk=saved.pk)
+        fields = ("choice", "reasoning", "pasted", "revisions", "time_ms", "updated_at", "order_shown")
+        assert [getattr(saved, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert stored.revisions == 3
+    assert stored.time_ms == 1050
+    assert stored.pasted
+    assert Answer.objects.filter(participant=participant).count() == 1
