@@ -135,3 +135,6 @@ class AnswerViewSet(viewsets.ReadOnlyModelViewSet):
 router.register("studies", StudyViewSet, basename="study")
 router.register("participants", ParticipantViewSet, basename="participant")
 router.register("answers", AnswerViewSet, basename="answer")
+
+# The study report endpoints live with the reports.
+import annotation.reports.api  # noqa: E402, F401

@@ -39,6 +39,7 @@ class AnnotationConfig(AppConfig):
 
     def ready(self) -> None:
         from annotation.demo import annotation_demo_ensure
+        from annotation.reports.demo import report_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
@@ -49,3 +50,6 @@ class AnnotationConfig(AppConfig):
         nav_register("Studies", "study-list", permission="annotation.view_study", order=30)
         if annotation_demo_ensure not in DEMO_STEPS:
             DEMO_STEPS.append(annotation_demo_ensure)
+        # After the personas and annotation steps (annotation is the last app): judges and a report on them.
+        if report_demo_ensure not in DEMO_STEPS:
+            DEMO_STEPS.append(report_demo_ensure)

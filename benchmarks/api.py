@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.module_loading import autodiscover_modules
 from rest_framework import serializers, viewsets
 
 from benchmarks.models import PreferencePair, Prompt
@@ -41,4 +40,3 @@ class PreferencePairViewSet(viewsets.ReadOnlyModelViewSet):
 
 router.register("prompts", PromptViewSet, basename="prompt")
 router.register("pairs", PreferencePairViewSet, basename="pair")
-autodiscover_modules("reports.api")  # apps' report endpoints (e.g. annotation/reports/api.py), without importing them

@@ -1,8 +1,6 @@
-"""Benchmark jobs: running a judge. Apps may keep report jobs in a ``reports.job_kinds`` module (found here)."""
+"""Benchmark jobs: running a judge."""
 
 from __future__ import annotations
-
-from django.utils.module_loading import autodiscover_modules
 
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
@@ -15,8 +13,3 @@ def judge_run(run: JobRun) -> None:
     judge = Judge.objects.select_related("endpoint").get(pk=run.params["judge_id"])
     items = [(int(persona_id), int(pair_id)) for persona_id, pair_id in run.params["items"]]
     judgments_run(judge=judge, items=items, run=run)
-
-
-# Report jobs live next to the reports (e.g. annotation/reports/job_kinds.py) without this app importing them by
-# name: the import direction stays core ← personas ← benchmarks ← annotation.
-autodiscover_modules("reports.job_kinds")

@@ -1,6 +1,6 @@
 """Read-only REST API for study reports: the report JSON, each table (JSON or CSV) and each figure (PNG or SVG).
 
-Registered on the shared router by ``benchmarks.api``, which discovers every app's ``reports.api`` module.
+Registered on the shared router when ``annotation.api`` (discovered by core) imports this module.
 """
 
 from __future__ import annotations

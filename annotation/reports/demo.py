@@ -1,10 +1,8 @@
 """Demo step: a closed study with simulated raters, the four offline judges run on it, and its report computed.
 
-Registration: ``annotation/reports/job_kinds.py`` (discovered by ``benchmarks.job_kinds`` while core is getting
-ready) appends ``report_demo_defer``, which lands in ``DEMO_STEPS`` *before* the personas and annotation steps. When
-it runs it appends ``report_demo_ensure`` to the end of the list being run, so the report is built after every other
-demo step and changes nothing they create. ``report_demo_ensure`` still calls annotation's (idempotent) step first
-for the demo personas and pairs, so it also works on its own. It builds its own study, so the participant demo study
+Registered last in ``DEMO_STEPS`` by ``AnnotationConfig.ready``, so the report is built after every other demo step
+and changes nothing they create. ``report_demo_ensure`` still calls annotation's (idempotent) step first for the demo
+personas and pairs, so it also works on its own. It builds its own study, so the participant demo study
 keeps all its places free. Everything runs in this process: no worker.
 """
 
@@ -63,15 +61,6 @@ def _study_ensure() -> Study:
             answer_save(participant=participant, question=question, change=change)
         participant_submit(participant=participant)
     return study_transition(study=study, action="close")
-
-
-def report_demo_defer() -> str:
-    """Move the report demo to the end of the running ``DEMO_STEPS`` (the list is iterated live)."""
-    from core.demo import DEMO_STEPS
-
-    if report_demo_ensure not in DEMO_STEPS:
-        DEMO_STEPS.append(report_demo_ensure)
-    return "Study report demo: built after the other demo steps (see the last line)."
 
 
 def report_demo_ensure() -> str:

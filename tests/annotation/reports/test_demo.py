@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from annotation.models import Participant, Study
-from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_defer, report_demo_ensure
+from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_ensure
 from annotation.reports.services import report_state
 from benchmarks.judging.models import Judgment
 from core.demo import DEMO_STEPS, demo_data_ensure
@@ -11,7 +11,7 @@ from core.demo import DEMO_STEPS, demo_data_ensure
 
 @pytest.mark.django_db
 def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent():
-    assert report_demo_defer in DEMO_STEPS
+    assert DEMO_STEPS[-1] is report_demo_ensure
     line = report_demo_ensure()
     study = Study.objects.get(name=DEMO_REPORT_STUDY)
     assert f"/studies/{study.pk}/report/" in line

@@ -33,6 +33,12 @@ def test_analyst_sees_the_report_with_n_ties_and_downloads(client, analyst, comp
     assert not Job.objects.filter(kind=REPORT_JOB).exists()  # fresh: nothing to recompute
 
 
+def test_the_study_page_links_to_its_report(client, analyst, computed):
+    client.force_login(analyst)
+    page = client.get(reverse("study-detail", args=[computed.pk])).content.decode()
+    assert reverse("study-report", args=[computed.pk]) in page
+
+
 def test_downloads_have_the_right_types_and_content(client, analyst, computed):
     client.force_login(analyst)
     csv = client.get(reverse("study-report-table", args=[computed.pk, "pairwise", "csv"]))
