@@ -116,4 +116,6 @@ class PreferencePair(models.Model):
     def __str__(self) -> str:
         who = f"persona {self.persona_id}" if self.persona_id else "any persona"
         return f"Pair {self.pk} ({who}): {self.prompt.text[:50]}"
+
+
 from benchmarks.judging.models import Judge, Judgment, ReportSnapshot  # noqa: E402,F401
