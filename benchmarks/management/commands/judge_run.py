@@ -12,16 +12,22 @@ from benchmarks.models import PreferencePair
 
 class Command(BaseCommand):
     help = (
-        "Run a judge on a study's questions (--study) or on personas x pairs (--persona/--pair, repeatable), in both "
-        "A/B orders. Runs here by default; --queue sends it to a worker as a job. Stored replies are skipped."
+        "Run a judge on personas x pairs (--persona/--pair, repeatable), in both A/B orders (a study's questions: "
+        "manage.py study_judge). Runs here by default; --queue sends it to a worker as a job. Stored replies are "
+        "skipped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("judge", help="judge name (manage.py judge --list)")
-        parser.add_argument("--study", type=int, help="annotation study id: its pair questions")
+        parser.add_argument("--queue", action="store_true", help="start a job instead of running in this process")
+        self.add_item_arguments(parser)
+
+    def add_item_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--persona", type=int, action="append", default=[], help="persona id")
         parser.add_argument("--pair", type=int, action="append", default=[], help="pair id (default: the persona's)")
-        parser.add_argument("--queue", action="store_true", help="start a job instead of running in this process")
+
+    def job_label(self, options: dict[str, Any]) -> str:
+        return ""
 
     def handle(self, *args: Any, **options: Any) -> None:
         judge = Judge.objects.select_related("endpoint").filter(name=options["judge"]).first()
@@ -29,11 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"No judge named {options['judge']!r}.")
         items = self._items(options)
         if not items:
-            raise CommandError("Nothing to judge: give --study, or --persona (and optionally --pair).")
+            raise CommandError("Nothing to judge: give --persona (and optionally --pair).")
         if options["queue"]:
-            job = judge_run_start(
-                judge=judge, items=items, label=f"study {options['study']}" if options["study"] else ""
-            )
+            job = judge_run_start(judge=judge, items=items, label=self.job_label(options))
             self.stdout.write(self.style.SUCCESS(f"Job #{job.pk} queued: {len(items)} item(s) x 2 orders."))
             return
         result = judgments_run(judge=judge, items=items)
@@ -46,15 +50,6 @@ class Command(BaseCommand):
 
     def _items(self, options: dict[str, Any]) -> list[tuple[int, int]]:
         items: list[tuple[int, int]] = []
-        if options["study"]:
-            # Imported here: a command may reach up to annotation; the benchmarks library code never does.
-            from annotation.models import Study
-            from annotation.reports.items import study_items
-
-            study = Study.objects.filter(pk=options["study"]).first()
-            if study is None:
-                raise CommandError(f"No study with id {options['study']}.")
-            items += [(item.persona_id, item.pair_id) for item in study_items(study=study)]
         for persona_id in options["persona"]:
             pairs = options["pair"] or list(
                 PreferencePair.objects.filter(Q(persona_id=persona_id) | Q(persona__isnull=True))

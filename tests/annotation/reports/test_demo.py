@@ -34,3 +34,20 @@ def test_demo_data_builds_the_report_after_the_other_steps(monkeypatch):
     assert "/report/" in lines[-1]
     # The annotation demo study was made by its own step, after the personas step, not by ours.
     assert any(line.startswith("Annotation demo study") for line in lines[:-1])
+
+
+@pytest.mark.django_db
+def test_study_judge_command_judges_every_study_item_in_both_orders(hand_study):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from annotation.reports.items import study_items
+    from benchmarks.judging.services import baseline_judges_ensure
+
+    baseline_judges_ensure()
+    out = StringIO()
+    call_command("study_judge", "baseline-always-a", str(hand_study.pk), stdout=out)
+    items = study_items(study=hand_study)
+    assert Judgment.objects.filter(judge__name="baseline-always-a").count() == 2 * len(items)
+    assert "stored" in out.getvalue()
