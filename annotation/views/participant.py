@@ -255,6 +255,18 @@ def _question_save_status(request: HttpRequest, participant: Participant, positi
     return render(request, "annotation/participant/question.html#save-status", context, status=200)
 
 
+def _finish_context(study: Study, participant: Participant) -> dict[str, object]:
+    """The review-and-submit page: what is still missing, every question, and the progress bar."""
+    questions = questions_for(participant=participant)
+    return {
+        "study": study,
+        "participant": participant,
+        "readiness": participant_readiness(participant=participant),
+        "questions": questions,
+        "progress": _progress(participant, questions),
+    }
+
+
 @login_not_required
 @require_GET
 def finish(request: HttpRequest, study_id: UUID) -> HttpResponse:
@@ -264,18 +276,7 @@ def finish(request: HttpRequest, study_id: UUID) -> HttpResponse:
     study, participant = current
     if participant.status == Participant.Status.SUBMITTED:
         return redirect("participant-done", study_id=study.public_id)
-    questions = questions_for(participant=participant)
-    return render(
-        request,
-        "annotation/participant/finish.html",
-        {
-            "study": study,
-            "participant": participant,
-            "readiness": participant_readiness(participant=participant),
-            "questions": questions,
-            "progress": _progress(participant, questions),
-        },
-    )
+    return render(request, "annotation/participant/finish.html", _finish_context(study, participant))
 
 
 @login_not_required
@@ -288,20 +289,8 @@ def submit(request: HttpRequest, study_id: UUID) -> HttpResponse:
     try:
         code = participant_submit(participant=participant)
     except AnswerError as exc:
-        questions = questions_for(participant=participant)
-        return render(
-            request,
-            "annotation/participant/finish.html",
-            {
-                "study": study,
-                "participant": participant,
-                "readiness": participant_readiness(participant=participant),
-                "questions": questions,
-                "progress": _progress(participant, questions),
-                "error": str(exc),
-            },
-            status=400,
-        )
+        context = {**_finish_context(study, participant), "error": str(exc)}
+        return render(request, "annotation/participant/finish.html", context, status=400)
     if participant.is_preview:
         return redirect("participant-done", study_id=study.public_id)
     return HttpResponseRedirect(completion_url(code))

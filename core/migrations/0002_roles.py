@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django.db import migrations
 
-from core.roles import ANALYST, COORDINATOR, role_grant
+from core.roles import ANALYST, COORDINATOR
 
 
-def grant_job_permissions(apps, schema_editor):
-    role_grant(apps, COORDINATOR, ["core.view_job", "core.add_job", "core.change_job", "core.view_statistic"])
-    role_grant(apps, ANALYST, ["core.view_job", "core.view_statistic"])
+def create_groups(apps, schema_editor):
+    # The groups only: their permissions are declared in each AppConfig.ready and applied after every migrate
+    # (core.roles.roles_sync), so the lists live in one place.
+    group_model = apps.get_model("auth", "Group")
+    for role in (COORDINATOR, ANALYST):
+        group_model.objects.get_or_create(name=role)
 
 
 class Migration(migrations.Migration):
@@ -17,4 +20,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(grant_job_permissions, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

@@ -2,13 +2,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
-from core.roles import ANALYST, COORDINATOR, role_grant
-
-
-def grant_persona_permissions(apps, schema_editor):
-    view = ["personas.view_persona", "personas.view_censusdataset"]
-    role_grant(apps, COORDINATOR, [*view, "personas.add_persona"])
-    role_grant(apps, ANALYST, view)
+# Permissions are declared once, in each app's AppConfig.ready (core.roles.role_permissions_register), and applied by
+# core.roles.roles_sync after every migrate; this migration is kept (empty) so the migration graph stays intact.
 
 
 class Migration(migrations.Migration):
@@ -17,4 +12,4 @@ class Migration(migrations.Migration):
         ("core", "0002_roles"),
     ]
 
-    operations = [migrations.RunPython(grant_persona_permissions, migrations.RunPython.noop)]
+    operations: list = []
