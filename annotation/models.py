@@ -87,6 +87,11 @@ class Study(models.Model):
         return math.ceil(2 + x + 2 * math.sqrt(x))
 
     @property
+    def questions_per_persona(self) -> int:
+        """Every persona's questionnaire holds the sampled pairs plus the attention checks."""
+        return self.pairs_per_persona + self.attention_checks
+
+    @property
     def reservation_timeout(self) -> timedelta:
         return timedelta(minutes=self.max_minutes)
 

@@ -12,17 +12,22 @@ ENTRY_PER_MINUTE_PER_PID = 20
 SAVES_PER_MINUTE_PER_PARTICIPANT = 240
 
 
+def _hit(bucket: str, timeout: int) -> int:
+    if hasattr(cache, "hit"):  # core.cache.RedisCache: one round trip
+        return cache.hit(bucket, timeout)
+    if cache.add(bucket, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(bucket)
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, timeout=timeout)
+        return 1
+
+
 def rate_limited(*, scope: str, key: str, limit: int, window_seconds: int = 60) -> bool:
     """Count one hit for (scope, key) in the current window; True once the limit is exceeded."""
     bucket = f"ratelimit:{scope}:{key}:{int(time.time() // window_seconds)}"
-    if cache.add(bucket, 1, timeout=window_seconds + 5):
-        return False
-    try:
-        hits = cache.incr(bucket)
-    except ValueError:  # expired between add and incr
-        cache.add(bucket, 1, timeout=window_seconds + 5)
-        return False
-    return hits > limit
+    return _hit(bucket, window_seconds + 5) > limit
 
 
 def client_ip(request: object) -> str:

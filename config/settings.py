@@ -86,8 +86,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+# The participant save prepares its two statements on PostgreSQL; turn off behind a pooler that cannot keep
+# prepared statements (PgBouncer in transaction mode before 1.21).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASE_PREPARED_STATEMENTS and DATABASE_URL.startswith("postgres"):
+        # Only server-side-binding cursors prepare, and only the participant save uses one (annotation.services.
+        # answer_sql); Django's ORM binds on the client. None (Django's default) would turn preparing off.
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
     DATABASES = {
         "default": {
@@ -156,7 +163,7 @@ PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
 
 # The cache holds rate-limit counters: shared through Redis when there is one, so limits hold across workers.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions are read on every participant save: from Redis when there is one (written through to the database, so

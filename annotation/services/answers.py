@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Order, Participant, Question, Slot, SlotStatus, order_for
+from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, order_for
+from annotation.services.answer_sql import answer_update
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
+RELEASED_MESSAGE = "Your place in this study was released, so your answers can no longer be submitted."
 
 
 class AnswerError(Exception):
     """The change cannot be saved; the message is shown to the participant."""
+
+
+def _closed_error(status: str) -> AnswerError:
+    if status == Participant.Status.SUBMITTED:
+        return AnswerError("Your answers have been submitted and can no longer be changed.")
+    return AnswerError(RELEASED_MESSAGE)
 
 
 def questions_for(*, participant: Participant) -> list[Question]:
@@ -48,15 +56,15 @@ class AnswerChange:
     elapsed_ms: int = 0
 
 
-def _choice_for(letter: str, order_shown: str) -> str:
-    chosen_is_a = order_shown == Order.CHOSEN_FIRST
-    return Choice.CHOSEN if (letter == "A") == chosen_is_a else Choice.REJECTED
+def answer_save(*, participant: Participant, position: int, change: AnswerChange) -> None:
+    """Apply one change (choice, reasoning, paste flag, time) to the answer at ``position``; idempotent on replay.
 
-
-def answer_save(*, participant: Participant, question: Question, change: AnswerChange) -> Answer:
-    """Apply one change (choice, reasoning, paste flag, time) to the participant's answer; idempotent on replay."""
+    The check comes first, so a refused change gets its reason; then the one UPDATE of ``answer_update`` (the hot
+    path). Only when it matches nothing (the question was never shown, or the participant has just submitted or
+    been released) does it look further.
+    """
     if participant.status != Participant.Status.ACTIVE:
-        raise AnswerError("Your answers have been submitted and can no longer be changed.")
+        raise _closed_error(participant.status)
     study = participant.study
     if change.letter not in (None, "A", "B"):
         raise AnswerError("Choose answer A or answer B.")
@@ -64,39 +72,41 @@ def answer_save(*, participant: Participant, question: Question, change: AnswerC
         raise AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
     if change.pasted and study.block_paste:
         raise AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
-    with transaction.atomic():
-        # One locked read (no Meta ordering, so no join and nothing but the answer row is locked); the row is
-        # created first only when the question was never shown (a save without a page view).
-        locked = Answer.objects.select_for_update().filter(participant=participant, question=question).order_by()
-        answer = locked.first()
-        if answer is None:
-            answer_open(participant=participant, question=question)
-            answer = locked.first()
-        fields: dict[str, object] = {}
-        if change.letter is not None:
-            choice = _choice_for(change.letter, answer.order_shown)
-            if choice != answer.choice:
-                fields["choice"] = choice
-        if change.reasoning is not None and change.reasoning != answer.reasoning:
-            fields["reasoning"] = change.reasoning
-        if change.pasted and not answer.pasted:
-            fields["pasted"] = True
-        updates: dict[str, object] = dict(fields)
-        if fields:
-            fields["updated_at"] = timezone.now()
-            updates.update(revisions=F("revisions") + 1, updated_at=fields["updated_at"])
-        elapsed = max(0, min(change.elapsed_ms, MAX_ELAPSED_MS_PER_REPORT))
-        if elapsed:
-            updates["time_ms"] = F("time_ms") + elapsed
-        if updates:
-            Answer.objects.filter(pk=answer.pk).update(**updates)
-            # The row stays locked until commit, so the new values are known without reading them back.
-            for name, value in fields.items():
-                setattr(answer, name, value)
-            if "updated_at" in fields:
-                answer.revisions += 1
-            answer.time_ms += elapsed
-    return answer
+    if answer_change_apply(participant_id=participant.pk, study_public_id=study.public_id, position=position,
+                           change=change):  # fmt: skip
+        return
+    current = Participant.objects.get(pk=participant.pk)
+    if current.status != Participant.Status.ACTIVE:
+        raise _closed_error(current.status)
+    question = Question.objects.filter(study_persona_id=current.study_persona_id, position=position).first()
+    if question is None:
+        raise AnswerError("There is no such question.")
+    answer_open(participant=current, question=question)  # a save before the page view: create the row first
+    if not answer_change_apply(participant_id=participant.pk, study_public_id=study.public_id, position=position,
+                               change=change):  # fmt: skip
+        current.refresh_from_db(fields=["status"])  # submitted or released in between
+        raise _closed_error(current.status)
+
+
+def answer_change_apply(*, participant_id: int, study_public_id: UUID, position: int, change: AnswerChange) -> bool:
+    """The change in one conditional UPDATE that also checks the participant may make it; False if it may not.
+
+    The participant hot path calls this first, with only the ids the session holds, and ``answer_save`` only when
+    it returns False, to create the row or explain the refusal.
+    """
+    if change.letter not in (None, "A", "B"):
+        return False
+    return bool(
+        answer_update(
+            participant_id=participant_id,
+            study_public_id=study_public_id,
+            position=position,
+            letter=change.letter,
+            reasoning=change.reasoning,
+            pasted=change.pasted,
+            elapsed_ms=max(0, min(change.elapsed_ms, MAX_ELAPSED_MS_PER_REPORT)),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ def participant_submit(*, participant: Participant) -> str:
     if participant.status == Participant.Status.SUBMITTED:
         return study.failed_check_code if participant.failed_attention_check else study.completion_code
     if participant.status != Participant.Status.ACTIVE:
-        raise AnswerError("Your place in this study was released, so your answers can no longer be submitted.")
+        raise AnswerError(RELEASED_MESSAGE)
     readiness = participant_readiness(participant=participant)
     if not readiness.ready:
         raise AnswerError("Some questions still need an answer or a longer explanation.")
@@ -147,7 +157,7 @@ def participant_submit(*, participant: Participant) -> str:
         else:
             holds = Slot.objects.select_for_update().filter(holder=participant).first()
             if holds is None:
-                raise AnswerError("Your place in this study was released, so your answers can no longer be submitted.")
+                raise AnswerError(RELEASED_MESSAGE)
             updated = Participant.objects.filter(pk=participant.pk, status=Participant.Status.ACTIVE).update(
                 status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
             )

@@ -24,9 +24,11 @@ from annotation.ratelimit import (
     client_ip,
     rate_limited,
 )
+from annotation.services.answer_sql import Progress, answers_progress
 from annotation.services.answers import (
     AnswerChange,
     AnswerError,
+    answer_change_apply,
     answer_open,
     answer_save,
     participant_readiness,
@@ -148,11 +150,8 @@ def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
     )
 
 
-def _progress(participant: Participant, questions: list[Question]) -> dict[str, int]:
-    # order_by(): the count needs no ordering, and Answer's Meta ordering would join Question.
-    answers = Answer.objects.filter(participant=participant).only("choice", "reasoning").order_by()
-    done = sum(1 for a in answers if a.is_complete)
-    return {"answered": done, "total": len(questions), "percent": round(100 * done / max(1, len(questions)))}
+def _progress(participant: Participant) -> Progress:
+    return answers_progress(participant_id=participant.pk)
 
 
 def _question_context(participant: Participant, questions: list[Question], question: Question) -> dict[str, object]:
@@ -173,7 +172,7 @@ def _question_context(participant: Participant, questions: list[Question], quest
         "position": question.position,
         "previous": question.position - 1 if question.position > 1 else None,
         "next": question.position + 1 if question.position < len(questions) else None,
-        "progress": _progress(participant, questions),
+        "progress": _progress(participant),
         "read_only": participant.status != Participant.Status.ACTIVE,
     }
 
@@ -195,12 +194,12 @@ def _change_from(request: HttpRequest) -> AnswerChange:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
+    if request.method == "POST" and request.htmx:
+        return _question_save(request, study_id, position)
     current = _current(request, study_id)
     if isinstance(current, HttpResponse):
         return current
     study, participant = current
-    if request.method == "POST" and request.htmx:
-        return _question_save_status(request, participant, position)
     questions = questions_for(participant=participant)
     if not 1 <= position <= len(questions):
         raise Http404("No such question.")
@@ -212,7 +211,7 @@ def question(request: HttpRequest, study_id: UUID, position: int) -> HttpRespons
         return HttpResponse("Too many saves; please slow down.", status=429)
     error = ""
     try:
-        answer_save(participant=participant, question=item, change=_change_from(request))
+        answer_save(participant=participant, position=item.position, change=_change_from(request))
     except AnswerError as exc:
         error = str(exc)
     context = _question_context(participant, questions, item)
@@ -229,30 +228,40 @@ def question(request: HttpRequest, study_id: UUID, position: int) -> HttpRespons
     return redirect("participant-finish", study_id=study.public_id)
 
 
-def _question_save_status(request: HttpRequest, participant: Participant, position: int) -> HttpResponse:
+def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
     """An htmx save: apply the change and render only the save-status partial (and the progress bar with it).
 
-    The partial shows nothing of the question, the answer texts or the persona, so none of them is loaded: the
-    questions come without their pairs, and the saved answer is the one ``answer_save`` returns.
+    This is the hot path of a live study, so a save that is allowed costs one UPDATE (which checks, from the ids in
+    the session, that this participant may make it) and one read for the progress bar: no model is loaded and no
+    ORM query compiled. Anything else takes the page views' path, which finds the participant and says what is
+    wrong (or creates the answer row for a question that was never shown, and saves).
     """
-    questions = list(
-        Question.objects.filter(study_persona_id=participant.study_persona_id)
-        .only("pk", "position")
-        .order_by("position")
-    )
-    if not 1 <= position <= len(questions):
+    change = _change_from(request)
+    participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
+    if participant_id is not None:
+        if rate_limited(scope="save", key=str(participant_id), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
+            return HttpResponse("Too many saves; please slow down.", status=429)
+        if answer_change_apply(participant_id=participant_id, study_public_id=study_id, position=position,
+                               change=change):  # fmt: skip
+            return _save_status(request, participant_id, position, error="")
+    current = _current(request, study_id)
+    if isinstance(current, HttpResponse):
+        return current
+    study, participant = current
+    if not 1 <= position <= study.questions_per_persona:
         raise Http404("No such question.")
-    item = questions[position - 1]
-    if rate_limited(scope="save", key=str(participant.pk), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
-        return HttpResponse("Too many saves; please slow down.", status=429)
     error = ""
     try:
-        answer = answer_save(participant=participant, question=item, change=_change_from(request))
+        answer_save(participant=participant, position=position, change=change)
     except AnswerError as exc:
         error = str(exc)
-        answer = answer_open(participant=participant, question=item)  # as a page view would: the row exists after
-    context = {"answer": answer, "error": error, "progress": _progress(participant, questions)}
-    return render(request, "annotation/participant/question.html#save-status", context, status=200)
+    return _save_status(request, participant.pk, position, error=error)
+
+
+def _save_status(request: HttpRequest, participant_id: int, position: int, *, error: str) -> HttpResponse:
+    progress = answers_progress(participant_id=participant_id, position=position)
+    context = {"answer": {"updated_at": progress.saved}, "error": error, "progress": progress}
+    return render(request, "annotation/participant/question.html#save-status", context)
 
 
 def _finish_context(study: Study, participant: Participant) -> dict[str, object]:
@@ -263,7 +272,7 @@ def _finish_context(study: Study, participant: Participant) -> dict[str, object]
         "participant": participant,
         "readiness": participant_readiness(participant=participant),
         "questions": questions,
-        "progress": _progress(participant, questions),
+        "progress": _progress(participant),
     }
 
 

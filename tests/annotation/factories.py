@@ -57,7 +57,7 @@ def participant_complete(
         letter = "A" if (wanted == "chosen") == chosen_is_a else "B"
         answer_save(
             participant=participant,
-            question=question,
+            position=question.position,
             change=AnswerChange(letter=letter, reasoning=reasoning, elapsed_ms=elapsed_ms),
         )
     participant_submit(participant=participant)

@@ -6,16 +6,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotation.models import Answer, Participant
-from annotation.services.answers import AnswerChange, answer_save, questions_for
+from annotation.models import Answer, Order, Participant
+from annotation.services.answers import AnswerChange, AnswerError, answer_open, answer_save, questions_for
 from tests.annotation.factories import study_make
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-# Session, participant + study + slot, question ids, locked answer, UPDATE, progress; plus the savepoint pair the
-# atomic block costs inside a test's transaction. The persona and the question texts are never loaded.
-SAVE_QUERIES = 8
+# Session (when it lives in the database), participant + study + slot, one conditional UPDATE, one read for the
+# progress bar. The questions, the persona and the answer texts are never loaded.
+SAVE_QUERIES = 4
 
 
 def _entered(client: Client, **settings: object) -> tuple[object, Participant]:
@@ -79,29 +79,53 @@ def test_htmx_save_out_of_range_and_rate_limit(monkeypatch: pytest.MonkeyPatch) 
     client = Client()
     study, _participant = _entered(client)
     assert client.post(reverse("participant-question", args=[study.public_id, 9]), {}, headers=HTMX).status_code == 404
-    monkeypatch.setattr(views, "SAVES_PER_MINUTE_PER_PARTICIPANT", 2)
+    monkeypatch.setattr(views, "SAVES_PER_MINUTE_PER_PARTICIPANT", 3)  # the refused save above counts too
     url = reverse("participant-question", args=[study.public_id, 1])
     statuses = [client.post(url, {"choice": "A"}, headers=HTMX).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
 
 
-def test_answer_save_returns_what_the_database_holds() -> None:
+def test_answer_save_applies_each_change_once() -> None:
     client = Client()
     _study, participant = _entered(client)
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
     question = questions_for(participant=participant)[0]
-    changes = [
-        AnswerChange(letter="A", reasoning=None, elapsed_ms=700),
-        AnswerChange(letter=None, reasoning="Typed by hand.", pasted=True, elapsed_ms=300),
-        AnswerChange(letter="A", reasoning="Typed by hand.", elapsed_ms=0),  # a replay: nothing changes
-        AnswerChange(letter="B", reasoning=None, elapsed_ms=50),
-    ]
-    for change in changes:
-        saved = answer_save(participant=participant, question=question, change=change)
-        stored = Answer.objects.get(pk=saved.pk)
-        fields = ("choice", "reasoning", "pasted", "revisions", "time_ms", "updated_at", "order_shown")
-        assert [getattr(saved, f) for f in fields] == [getattr(stored, f) for f in fields]
-    assert stored.revisions == 3
-    assert stored.time_ms == 1050
-    assert stored.pasted
+    answer = answer_open(participant=participant, question=question)
+    a_is_chosen = answer.order_shown == Order.CHOSEN_FIRST
+    steps = [
+        (AnswerChange(letter="A", reasoning=None, elapsed_ms=700), "A", "", False, 1, 700),
+        (AnswerChange(letter=None, reasoning="Typed by hand.", pasted=True, elapsed_ms=300), "A", "Typed by hand.",
+         True, 2, 1000),
+        (AnswerChange(letter="A", reasoning="Typed by hand.", elapsed_ms=0), "A", "Typed by hand.", True, 2, 1000),
+        (AnswerChange(letter="B", reasoning=None, elapsed_ms=50), "B", "Typed by hand.", True, 3, 1050),
+    ]  # fmt: skip
+    for change, letter, reasoning, pasted, revisions, time_ms in steps:
+        before = Answer.objects.get(pk=answer.pk)
+        answer_save(participant=participant, position=question.position, change=change)
+        stored = Answer.objects.get(pk=answer.pk)
+        assert (stored.letter, stored.reasoning, stored.pasted) == (letter, reasoning, pasted)
+        assert (stored.revisions, stored.time_ms) == (revisions, time_ms)
+        assert stored.choice == ("chosen" if (letter == "A") == a_is_chosen else "rejected")
+        if stored.revisions == before.revisions:  # a replay leaves the time of the last change alone
+            assert stored.updated_at == before.updated_at
+        else:
+            assert stored.updated_at
+            assert before.updated_at is None or stored.updated_at > before.updated_at
     assert Answer.objects.filter(participant=participant).count() == 1
+
+
+def test_answer_save_refuses_after_submit_or_release_and_for_unknown_positions() -> None:
+    client = Client()
+    _study, participant = _entered(client)
+    participant = Participant.objects.select_related("study").get(pk=participant.pk)
+    change = AnswerChange(letter="A", reasoning="Late.")
+    with pytest.raises(AnswerError, match="no such question"):
+        answer_save(participant=participant, position=99, change=change)
+    # Released behind the caller's back (the caller's copy still says active): the UPDATE matches nothing.
+    Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.RETURNED)
+    with pytest.raises(AnswerError, match="released"):
+        answer_save(participant=participant, position=1, change=change)
+    Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.SUBMITTED)
+    with pytest.raises(AnswerError, match="submitted"):
+        answer_save(participant=participant, position=1, change=change)
+    assert not Answer.objects.filter(participant=participant, reasoning="Late.").exists()

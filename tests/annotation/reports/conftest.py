@@ -31,7 +31,9 @@ def rater_complete(study: Study, pid: str, picks: list[str]) -> object:
         pick = "chosen" if question.is_attention else wanted[question.pk]
         letter = "A" if (pick == "chosen") == (answer.order_shown == Order.CHOSEN_FIRST) else "B"
         answer_save(
-            participant=participant, question=question, change=AnswerChange(letter=letter, reasoning="Reasons given.")
+            participant=participant,
+            position=question.position,
+            change=AnswerChange(letter=letter, reasoning="Reasons given."),
         )
     participant_submit(participant=participant)
     return participant
