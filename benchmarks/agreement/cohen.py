@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import ThreadpoolController
 
 from benchmarks.agreement.labels import LabelMatrix, encode_labels, one_hot
+from benchmarks.agreement.scratch import scratch
 
 
 @dataclass(frozen=True)
@@ -130,15 +131,17 @@ def _counts_matmul(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray
 def _counts_bitset(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray[np.int64]:
     n_raters, n_items = codes.shape
     rows = n_raters * n_cat
-    packed = np.zeros((n_raters, n_cat, -(-n_items // 64) * 8), dtype=np.uint8)  # whole 64-bit words, zero padded
-    mask = np.empty(codes.shape, dtype=bool)  # reused: fresh pages per category cost more than the compare
+    packed_bytes = -(-n_items // 8)
+    packed = scratch("cohen.packed", (n_raters, n_cat, -(-n_items // 64) * 8), np.uint8)  # whole 64-bit words
+    packed[:, :, packed_bytes:] = 0  # the padding of the last word
+    mask = scratch("equality mask", codes.shape, np.bool_)
     for category in range(n_cat):
-        packed[:, category, : -(-n_items // 8)] = np.packbits(np.equal(codes, category, out=mask), axis=1)
+        packed[:, category, :packed_bytes] = np.packbits(np.equal(codes, category, out=mask), axis=1)
     words = packed.reshape(rows, -1).view(np.uint64)
     total = np.zeros((rows, rows), dtype=np.int64)
-    # Scratch buffers reused across rows: fresh temporaries per row cost more in page faults than the work itself.
-    both = np.empty((rows, min(WORDS_PER_CHUNK, words.shape[1])), dtype=np.uint64)
-    bits = np.empty(both.shape, dtype=np.uint8)
+    # Scratch buffers reused across rows and calls: fresh temporaries cost more in page faults than the work itself.
+    both = scratch("cohen.both", (rows, min(WORDS_PER_CHUNK, words.shape[1])), np.uint64)
+    bits = scratch("cohen.bits", both.shape, np.uint8)
     for start in range(0, words.shape[1], WORDS_PER_CHUNK):
         chunk = words[:, start : start + WORDS_PER_CHUNK]
         width = chunk.shape[1]

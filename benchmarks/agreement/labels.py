@@ -28,11 +28,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from benchmarks.agreement.scratch import scratch
+
 MISSING = -1
 """Code of a missing rating in ``LabelMatrix.codes``."""
 
 _SMALL_INT_RANGE = 1 << 16  # integer labels spanning fewer values than this are encoded without sorting
 _COMPARE_WIDTH = 16  # up to this many distinct integer values, one comparison pass per value beats counting
+_OCCURS_BLOCK = 1 << 16  # items per block when looking whether a value occurs at all
 
 
 @dataclass(frozen=True)
@@ -181,10 +184,8 @@ def _encode_numeric(
         return _encode_wide(values, present, low, high, is_float=is_float, is_bool=is_bool)
     candidates = [low + offset for offset in range(width) if missing is None or low + offset != missing]
     if not is_float:
-        # Which values occur: one cheap equality pass each (the sentinel is no label; a cell equal to any other value
-        # is never a sentinel cell).
-        scratch = np.empty(values.shape, dtype=bool)  # reused: fresh pages per pass cost more than the compare
-        used = [value - low for value in candidates if np.count_nonzero(np.equal(values, value, out=scratch))]
+        # Which values occur (the sentinel is no label; a cell equal to any other value is never a sentinel cell).
+        used = [value - low for value in candidates if _occurs(values, value)]
         first = low + used[0]
         if used == list(range(used[0], used[0] + len(used))) and (missing is None or missing == first - 1):
             # Already codes up to a shift (e.g. 0/1/2 with -1 missing): one subtraction, no lookup.
@@ -192,7 +193,7 @@ def _encode_numeric(
             return _numeric_labels(codes, used, low, is_bool=is_bool)
     # One equality pass per possible value; values that occur get consecutive codes (MISSING where none matched).
     codes = np.full(values.shape, MISSING, dtype=np.int8)
-    equal = np.empty(values.shape, dtype=bool)
+    equal = scratch("equality mask", values.shape, np.bool_)
     used = []
     for value in candidates:
         np.equal(values, value, out=equal)
@@ -202,6 +203,16 @@ def _encode_numeric(
     if is_float and np.count_nonzero(codes != MISSING) != np.count_nonzero(present):
         return None  # fractional values (e.g. interval data): the general path keeps them as float labels
     return _numeric_labels(codes, used, low, is_bool=is_bool)
+
+
+def _occurs(values: NDArray[Any], value: int) -> bool:
+    """Whether ``value`` is in the 2-D ``values``, looked for block by block: a label in use is found in the first
+    block, so only absent values cost a whole pass."""
+    for row in values:
+        for start in range(0, row.shape[0], _OCCURS_BLOCK):
+            if np.equal(row[start : start + _OCCURS_BLOCK], value).any():
+                return True
+    return False
 
 
 def _whole_floats_as_int8(values: NDArray[np.floating[Any]], present: NDArray[np.bool_]) -> tuple[Any, int] | None:
