@@ -128,16 +128,40 @@ def _counts_matmul(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray
     return total
 
 
-def _counts_bitset(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray[np.int64]:
+def _category_bitsets(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray[np.uint64]:
+    """(raters, categories, words): bit i of a row says the rater gave item i that category. Scratch; zero padded.
+
+    Built from the codes' bit planes rather than one equality pass per category: B = n_cat.bit_length() planes
+    (2 for three labels) each take one pass over the items, and the categories are then word operations on data an
+    eighth the size. A missing code (-1) has all B low bits set, which no category 0 .. n_cat-1 has.
+    """
     n_raters, n_items = codes.shape
-    rows = n_raters * n_cat
-    packed_bytes = -(-n_items // 8)
-    packed = scratch("cohen.packed", (n_raters, n_cat, -(-n_items // 64) * 8), np.uint8)  # whole 64-bit words
-    packed[:, :, packed_bytes:] = 0  # the padding of the last word
-    mask = scratch("equality mask", codes.shape, np.bool_)
+    n_words, n_bytes = -(-n_items // 64), -(-n_items // 8)
+    planes = scratch("cohen.planes", (n_cat.bit_length(), n_raters, n_words * 8), np.uint8)
+    planes[:, :, n_bytes:] = 0
+    bit = scratch("cohen.bit", codes.shape, codes.dtype)
+    for k in range(planes.shape[0]):
+        planes[k, :, :n_bytes] = np.packbits(np.bitwise_and(codes, 1 << k, out=bit), axis=1)
+    plane_words = planes.view(np.uint64)  # (B, raters, words)
+    valid = np.zeros(n_words * 8, dtype=np.uint8)  # the items themselves, not the padding after them
+    valid[:n_bytes] = np.packbits(np.ones(n_items, dtype=np.bool_))
+    valid_words = valid.view(np.uint64)
+    out = scratch("cohen.bitsets", (n_raters, n_cat, n_words), np.uint64)
     for category in range(n_cat):
-        packed[:, category, :packed_bytes] = np.packbits(np.equal(codes, category, out=mask), axis=1)
-    words = packed.reshape(rows, -1).view(np.uint64)
+        target = out[:, category]
+        target[:] = valid_words
+        for k in range(planes.shape[0]):
+            if category >> k & 1:
+                target &= plane_words[k]
+            else:
+                target &= ~plane_words[k]
+    return out
+
+
+def _counts_bitset(codes: NDArray[np.signedinteger[Any]], n_cat: int) -> NDArray[np.int64]:
+    n_raters = codes.shape[0]
+    rows = n_raters * n_cat
+    words = _category_bitsets(codes, n_cat).reshape(rows, -1)
     total = np.zeros((rows, rows), dtype=np.int64)
     # Scratch buffers reused across rows and calls: fresh temporaries cost more in page faults than the work itself.
     both = scratch("cohen.both", (rows, min(WORDS_PER_CHUNK, words.shape[1])), np.uint64)
@@ -182,7 +206,7 @@ def pairwise_kappa(
     ``ratings`` is raters x items (see ``encode_labels`` for labels and missing values). Each pair is compared on
     the items both rated. Undefined kappas (no overlap, or both raters used one identical label) are NaN.
     """
-    labels = encode_labels(ratings, categories=categories, missing=missing)
+    labels = encode_labels(ratings, categories=categories, missing=missing, transient=True)  # dropped on return
     names = tuple(raters) if raters is not None else tuple(f"rater_{i}" for i in range(labels.n_raters))
     if len(names) != labels.n_raters:
         raise ValueError(f"{len(names)} rater names for {labels.n_raters} raters")

@@ -158,6 +158,17 @@ def test_pairwise_kappa_equals_sklearn_on_every_pair(ratings: np.ndarray) -> Non
             assert result.agreement[a, b] == pytest.approx((ratings[a][both] == ratings[b][both]).mean())
 
 
+def test_pairwise_kappa_of_large_integer_labels_and_repeated_calls() -> None:
+    # Labels far outside int8 take the shifted fast path; pairwise_kappa keeps its codes in a reused scratch buffer,
+    # so a second call on other data must not see the first one's codes.
+    first = np.array([[100_000, 100_001, 99_999, 100_002], [100_001, 100_001, 100_000, 100_002]])
+    second = np.array([[0, 1, 1, 0], [0, 1, 0, 0]])
+    for ratings, missing in ((first, 99_999), (second, None), (first, 99_999)):
+        result = pairwise_kappa(ratings, missing=missing)
+        both = (ratings[0] != missing) & (ratings[1] != missing)
+        assert abs(result.kappa[0, 1] - cohen_kappa_score(ratings[0][both], ratings[1][both])) <= 1e-12
+
+
 def test_pairwise_kappa_string_labels_equal_sklearn() -> None:
     rng = np.random.default_rng(7)
     ratings = rng.choice(np.array(["chosen", "rejected", "abstain"], dtype=object), size=(4, 300))
@@ -169,10 +180,11 @@ def test_pairwise_kappa_string_labels_equal_sklearn() -> None:
         assert abs(result.kappa[a, b] - expected) <= 1e-12
 
 
+@pytest.mark.parametrize("n_labels", [1, 2, 3, 4, 7, 8])  # bit planes: 1, 2, 2, 3, 3, 4
 @pytest.mark.parametrize("n_items", [1, 63, 64, 65, 5000])
-def test_bitset_and_matmul_counts_agree(n_items: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bitset_and_matmul_counts_agree(n_items: int, n_labels: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(n_items)
-    ratings = rng.integers(0, 3, size=(5, n_items)).astype(float)
+    ratings = rng.integers(0, n_labels, size=(5, n_items)).astype(float)
     ratings[rng.random(ratings.shape) < 0.2] = np.nan
     labels = encode_labels(ratings)
     by_matmul = pairwise_counts(labels, method="matmul")  # 5000 items: two BLAS chunks
