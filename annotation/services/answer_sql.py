@@ -65,7 +65,10 @@ WHERE p.id = %s
 """
 
 # The answer row a change may go to: the participant's question at the position, only while the participant is in
-# this study, active, holding a place (or previewing), and only if the change keeps the study's rules.
+# this study, active, holding a place (or previewing), and only if the change keeps the study's rules. On PostgreSQL
+# the participant row is key-share locked until the save commits: the final submit locks it for update before it
+# checks the answers, so no save is in flight while it checks, and a save waiting behind it re-reads the status and
+# writes nothing. (SQLite runs one writer at a time, so there the submit's transaction alone is enough.)
 _ANSWER_ALLOWED_SQL = f"""
 participant_id = %s AND question_id = (
     SELECT q.id FROM {QUESTION} q
@@ -74,8 +77,13 @@ participant_id = %s AND question_id = (
     WHERE p.id = %s AND q.position = %s AND s.public_id = %s AND p.status = %s
       AND (p.is_preview OR EXISTS (SELECT 1 FROM {SLOT} sl WHERE sl.holder_id = p.id))
       AND s.reasoning_max_chars >= %s AND NOT (s.block_paste AND %s)
+    LOCK_PARTICIPANT
 )
 """
+_ANSWER_ALLOWED = {
+    "postgresql": _ANSWER_ALLOWED_SQL.replace("LOCK_PARTICIPANT", "FOR KEY SHARE OF p"),
+    "sqlite": _ANSWER_ALLOWED_SQL.replace("LOCK_PARTICIPANT", ""),
+}
 
 
 def answer_update(*, participant_id: int, study_public_id: UUID, position: int, letter: str | None,
@@ -124,7 +132,7 @@ def answer_update(*, participant_id: int, study_public_id: UUID, position: int, 
                     len(reasoning or ""), pasted]  # fmt: skip
     with _cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED_SQL}", [*set_params, *where_params]
+            f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED[connection.vendor]}", [*set_params, *where_params]
         )
         return cursor.rowcount
 

@@ -134,34 +134,32 @@ def participant_readiness(*, participant: Participant) -> Readiness:
 
 
 def participant_submit(*, participant: Participant) -> str:
-    """Final submit: lock the answers, complete the slot, and return the Prolific completion code to send.
+    """Final submit: check every answer, complete the slot, and return the Prolific completion code to send.
 
-    Submitting twice returns the same code and changes nothing the second time.
+    Submitting twice returns the same code and changes nothing the second time. The participant row is locked first
+    (the order every writer takes: participant, then slot), so the answers checked are the answers submitted: a save
+    holds a key-share lock on that row while it writes (see ``answer_sql``).
     """
     study = participant.study
-    if participant.status == Participant.Status.SUBMITTED:
-        return study.failed_check_code if participant.failed_attention_check else study.completion_code
-    if participant.status != Participant.Status.ACTIVE:
-        raise AnswerError(RELEASED_MESSAGE)
-    readiness = participant_readiness(participant=participant)
-    if not readiness.ready:
-        raise AnswerError("Some questions still need an answer or a longer explanation.")
-    failed = Answer.objects.filter(
-        participant=participant, question__kind=Question.Kind.ATTENTION, choice=Choice.REJECTED
-    ).exists()
     with transaction.atomic():
-        if participant.is_preview:
-            updated = Participant.objects.filter(pk=participant.pk, status=Participant.Status.ACTIVE).update(
-                status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
-            )
-        else:
-            holds = Slot.objects.select_for_update().filter(holder=participant).first()
+        current = Participant.objects.select_for_update().get(pk=participant.pk)
+        if current.status == Participant.Status.SUBMITTED:
+            return study.failed_check_code if current.failed_attention_check else study.completion_code
+        if current.status != Participant.Status.ACTIVE:
+            raise AnswerError(RELEASED_MESSAGE)
+        current.study = study
+        if not participant_readiness(participant=current).ready:
+            raise AnswerError("Some questions still need an answer or a longer explanation.")
+        failed = Answer.objects.filter(
+            participant=current, question__kind=Question.Kind.ATTENTION, choice=Choice.REJECTED
+        ).exists()
+        if not current.is_preview:
+            holds = Slot.objects.select_for_update().filter(holder=current).first()
             if holds is None:
                 raise AnswerError(RELEASED_MESSAGE)
-            updated = Participant.objects.filter(pk=participant.pk, status=Participant.Status.ACTIVE).update(
-                status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
-            )
-            if updated:
-                Slot.objects.filter(pk=holds.pk).update(status=SlotStatus.COMPLETE)
+            Slot.objects.filter(pk=holds.pk).update(status=SlotStatus.COMPLETE)
+        Participant.objects.filter(pk=current.pk).update(
+            status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
+        )
     participant.refresh_from_db()
     return study.failed_check_code if participant.failed_attention_check else study.completion_code
