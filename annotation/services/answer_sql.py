@@ -132,7 +132,8 @@ def answer_update(*, participant_id: int, study_public_id: UUID, position: int, 
                     len(reasoning or ""), pasted]  # fmt: skip
     with _cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED[connection.vendor]}", [*set_params, *where_params]
+            f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED[connection.vendor]}",
+            [*set_params, *where_params],
         )
         return cursor.rowcount
 
