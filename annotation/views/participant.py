@@ -24,7 +24,7 @@ from annotation.ratelimit import (
     client_ip,
     rate_limited,
 )
-from annotation.services.answer_sql import Progress, answers_progress
+from annotation.services.answer_sql import answers_progress
 from annotation.services.answers import (
     AnswerChange,
     AnswerError,
@@ -150,10 +150,6 @@ def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
     )
 
 
-def _progress(participant: Participant) -> Progress:
-    return answers_progress(participant_id=participant.pk)
-
-
 def _question_context(participant: Participant, questions: list[Question], question: Question) -> dict[str, object]:
     answer = answer_open(participant=participant, question=question)
     chosen_first = answer.order_shown == "AB"
@@ -172,7 +168,7 @@ def _question_context(participant: Participant, questions: list[Question], quest
         "position": question.position,
         "previous": question.position - 1 if question.position > 1 else None,
         "next": question.position + 1 if question.position < len(questions) else None,
-        "progress": _progress(participant),
+        "progress": answers_progress(participant_id=participant.pk),
         "read_only": participant.status != Participant.Status.ACTIVE,
     }
 
@@ -260,6 +256,7 @@ def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpR
 
 def _save_status(request: HttpRequest, participant_id: int, position: int, *, error: str) -> HttpResponse:
     progress = answers_progress(participant_id=participant_id, position=position)
+    # The partial says "Saved." once the answer has a change time; only whether it has one is needed here.
     context = {"answer": {"updated_at": progress.saved}, "error": error, "progress": progress}
     return render(request, "annotation/participant/question.html#save-status", context)
 
@@ -272,7 +269,7 @@ def _finish_context(study: Study, participant: Participant) -> dict[str, object]
         "participant": participant,
         "readiness": participant_readiness(participant=participant),
         "questions": questions,
-        "progress": _progress(participant),
+        "progress": answers_progress(participant_id=participant.pk),
     }
 
 
