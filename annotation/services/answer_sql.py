@@ -54,7 +54,8 @@ def _cursor() -> Iterator[object]:
         yield cursor
 
 
-# Every row: the questionnaire's length; then one row per answer (NULLs when there is none yet).
+# Every row: the questionnaire's length (as Study.questions_per_persona); then one row per answer (NULLs when there
+# is none yet).
 _PROGRESS_SQL = f"""
 SELECT s.pairs_per_persona + s.attention_checks, q.position, a.choice, a.reasoning, a.updated_at IS NOT NULL
 FROM {PARTICIPANT} p

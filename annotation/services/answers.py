@@ -72,8 +72,8 @@ def answer_save(*, participant: Participant, position: int, change: AnswerChange
         raise AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
     if change.pasted and study.block_paste:
         raise AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
-    if answer_change_apply(participant_id=participant.pk, study_public_id=study.public_id, position=position,
-                           change=change):  # fmt: skip
+    target = {"participant_id": participant.pk, "study_public_id": study.public_id, "position": position}
+    if answer_change_apply(**target, change=change):
         return
     current = Participant.objects.get(pk=participant.pk)
     if current.status != Participant.Status.ACTIVE:
@@ -82,8 +82,7 @@ def answer_save(*, participant: Participant, position: int, change: AnswerChange
     if question is None:
         raise AnswerError("There is no such question.")
     answer_open(participant=current, question=question)  # a save before the page view: create the row first
-    if not answer_change_apply(participant_id=participant.pk, study_public_id=study.public_id, position=position,
-                               change=change):  # fmt: skip
+    if not answer_change_apply(**target, change=change):
         current.refresh_from_db(fields=["status"])  # submitted or released in between
         raise _closed_error(current.status)
 
