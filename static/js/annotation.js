@@ -52,6 +52,19 @@
     // Plain form submit (Next / Previous): same.
     form.addEventListener("submit", function () { elapsedField.value = String(collect()); });
 
+    // A change made before the scripts were ready (a slow phone, a quick tap) fired no htmx save; send it now.
+    // htmx set itself up on this same event, earlier, because its script comes first.
+    function changedBeforeReady() {
+      var radios = form.querySelectorAll("input[type=radio]");
+      for (var i = 0; i < radios.length; i++) {
+        if (radios[i].checked !== radios[i].defaultChecked) { return true; }
+      }
+      return Boolean(reasoning && reasoning.value !== reasoning.defaultValue);
+    }
+    if (window.htmx && form.hasAttribute("hx-post") && changedBeforeReady()) {
+      window.htmx.trigger(form, "change");
+    }
+
     // Leaving the page: report the remaining time with a beacon (a save without choice or reasoning fields).
     window.addEventListener("pagehide", function () {
       var ms = collect();

@@ -157,3 +157,33 @@ def test_four_participants_complete_a_two_persona_study(browser, live_server, co
     assert len(rows) == 4 * 3 == Answer.objects.count()
     assert all(row["choice"] and row["reasoning"] for row in rows)
     assert all(int(row["time_ms"]) > 0 for row in rows)
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_a_choice_made_before_the_scripts_load_is_still_saved(browser, live_server) -> None:
+    """A slow phone shows the question before htmx is ready; a tap then fires no htmx save. The page's script
+    saves that early change once htmx is there, so a refresh does not lose it."""
+    study = study_make(personas=1, k=1, n=1, checks=0)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    _arrive(page, live_server.url, study, "slow1")
+    expect(page.get_by_role("heading", name="Question 1 of 1")).to_be_visible()
+
+    held: list[object] = []
+    page.route("**/htmx*.js", lambda route: held.append(route))
+    page.reload(wait_until="commit")
+    expect(page.get_by_role("heading", name="Question 1 of 1")).to_be_visible()
+    page.wait_for_function("document.readyState === 'loading' || document.readyState === 'interactive'")
+    assert page.evaluate("typeof window.htmx") == "undefined"  # the script is still on its way
+    page.locator("label[for=choice-B]").click()
+
+    with page.expect_response(lambda r: "/q/1/" in r.url and r.request.method == "POST" and r.ok):
+        for route in held:
+            route.continue_()
+    page.unroute("**/htmx*.js")
+    answer = Answer.objects.get(participant__prolific_pid="slow1")
+    assert answer.letter == "B"
+    page.reload()
+    expect(page.locator("#choice-B")).to_be_checked()
+    context.close()
