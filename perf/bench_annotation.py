@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from perf.http_client import HttpClient, Response
 from perf.result import Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,17 +117,17 @@ class _Session:
     request costs it, not a re-join of every cookie.
     """
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: HttpClient) -> None:
         self.client = client
         self.cookies: dict[str, str] = {}
         self.cookie_header = ""
 
-    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    async def request(self, method: str, url: str, **kwargs: object) -> Response:
         headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[arg-type]
         if self.cookie_header:
             headers["Cookie"] = self.cookie_header
         response = await self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
-        set_cookies = response.headers.get_list("set-cookie")
+        set_cookies = response.header_values("set-cookie")
         for header in set_cookies:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -135,7 +136,7 @@ class _Session:
         return response
 
 
-async def _participant(client: httpx.AsyncClient, study: str, index: int, *, think: bool, saves: list[float]) -> None:
+async def _participant(client: HttpClient, study: str, index: int, *, think: bool, saves: list[float]) -> None:
     session = _Session(client)
     entry = await session.request(
         "GET",
@@ -161,19 +162,18 @@ async def _participant(client: httpx.AsyncClient, study: str, index: int, *, thi
 
 async def _latency_share(base: str, study: str, indices: range) -> list[float]:
     saves: list[float] = []
-    limits = httpx.Limits(max_connections=len(indices), max_keepalive_connections=len(indices))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        await asyncio.gather(*(_participant(client, study, i, think=True, saves=saves) for i in indices))
+    client = HttpClient(base)
+    await asyncio.gather(*(_participant(client, study, i, think=True, saves=saves) for i in indices))
     return saves
 
 
-async def _trivial(client: httpx.AsyncClient, study: str, index: int, state: object) -> object:
-    response = await client.get("/healthz")
+async def _trivial(client: HttpClient, study: str, index: int, state: object) -> object:
+    response = await client.request("GET", "/healthz")
     assert response.status_code == 200
     return state
 
 
-async def _save(client: httpx.AsyncClient, study: str, index: int, state: object) -> object:
+async def _save(client: HttpClient, study: str, index: int, state: object) -> object:
     """Flat out: the participants of the latency run re-save their first answer (still open, so a real save)."""
     if state is None:
         session = _Session(client)
@@ -194,23 +194,22 @@ async def _save(client: httpx.AsyncClient, study: str, index: int, state: object
 async def _flat_out_share(base: str, study: str, kind: str, indices: range, total: int, barrier: object) -> tuple:
     """This process's clients firing back to back: (start, end, requests) on the shared monotonic clock."""
     make_request = {"trivial": _trivial, "save": _save}[kind]
-    limits = httpx.Limits(max_connections=len(indices), max_keepalive_connections=len(indices))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        remaining = total
+    client = HttpClient(base)
+    remaining = total
 
-        async def worker(index: int, state: object) -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                state = await make_request(client, study, index, state)
+    async def worker(index: int, state: object) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            state = await make_request(client, study, index, state)
 
-        # Each client's set-up (for the save: entry and question page) runs before the clock starts, in every
-        # process, so the figure is the throughput of the request being compared.
-        states = await asyncio.gather(*(make_request(client, study, i, None) for i in indices))
-        await asyncio.get_running_loop().run_in_executor(None, barrier.wait)  # type: ignore[attr-defined]
-        started = time.monotonic()
-        await asyncio.gather(*(worker(i, state) for i, state in zip(indices, states, strict=True)))
-        return started, time.monotonic(), total
+    # Each client's set-up (for the save: entry and question page) runs before the clock starts, in every
+    # process, so the figure is the throughput of the request being compared.
+    states = await asyncio.gather(*(make_request(client, study, i, None) for i in indices))
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)  # type: ignore[attr-defined]
+    started = time.monotonic()
+    await asyncio.gather(*(worker(i, state) for i, state in zip(indices, states, strict=True)))
+    return started, time.monotonic(), total
 
 
 def _load_process(job: tuple, barrier: object, results: object) -> None:

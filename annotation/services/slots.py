@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from annotation.models import Participant, Slot, SlotStatus, Study, StudyPersona, StudyStatus
@@ -119,21 +118,10 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         return Entry(EntryOutcome.ASSIGNED, participant)
 
 
-def participant_for_session(*, study_public_id: UUID, participant_id: int) -> Participant | None:
-    """A session's participant in a study, with the study and whether they hold a slot, in one query."""
-    return (
-        Participant.objects.filter(pk=participant_id, study__public_id=study_public_id)
-        .select_related("study")
-        .annotate(holds_slot=Exists(Slot.objects.filter(holder=OuterRef("pk"))))
-        .order_by()
-        .first()
-    )
-
-
 def participant_holds_slot(*, participant: Participant) -> bool:
     if participant.is_preview:
         return True
-    known = getattr(participant, "holds_slot", None)  # annotated by participant_for_session
+    known = getattr(participant, "holds_slot", None)  # set by page_sql.session_participant
     return known if known is not None else Slot.objects.filter(holder=participant).exists()
 
 

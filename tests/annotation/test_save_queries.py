@@ -129,3 +129,42 @@ def test_answer_save_refuses_after_submit_or_release_and_for_unknown_positions()
     with pytest.raises(AnswerError, match="submitted"):
         answer_save(participant=participant, position=1, change=change)
     assert not Answer.objects.filter(participant=participant, reasoning="Late.").exists()
+
+
+# Session (when it lives in the database), participant + study + persona + slot, question + pair + prompt + answer,
+# the progress bar. The page's ORM queries are compiled nowhere.
+PAGE_QUERIES = 4
+
+
+def test_question_page_query_count_is_pinned(django_assert_max_num_queries: object) -> None:
+    client = Client()
+    study, _participant = _entered(client)
+    url = reverse("participant-question", args=[study.public_id, 2])
+    client.get(url)  # the first view creates the answer row and fixes its order
+    with django_assert_max_num_queries(PAGE_QUERIES):  # type: ignore[operator]
+        page = client.get(url)
+    assert page.status_code == 200
+    assert f"Question 2 of {study.questions_per_persona}" in page.content.decode()
+
+
+def test_form_buttons_save_and_move_without_loading_the_page(django_assert_max_num_queries: object) -> None:
+    """Without htmx (JavaScript off) Save and next / Previous / Save and review save through the same UPDATE."""
+    client = Client()
+    study, participant = _entered(client)
+    url = lambda position: reverse("participant-question", args=[study.public_id, position])  # noqa: E731
+    client.get(url(1))
+    with django_assert_max_num_queries(SAVE_QUERIES):  # type: ignore[operator]
+        response = client.post(url(1), {"choice": "A", "reasoning": "Plain form.", "go": "next"})
+    assert response.status_code == 302
+    assert response.url == url(2)
+    assert Answer.objects.get(participant=participant, question__position=1).reasoning == "Plain form."
+    assert client.post(url(2), {"choice": "B", "go": "previous"}).url == url(1)
+    finish = reverse("participant-finish", args=[study.public_id])
+    last = study.questions_per_persona
+    assert client.post(url(last), {"choice": "B", "go": "next"}).url == finish  # the last one goes to the review
+    assert client.post(url(last), {"choice": "B", "go": "finish"}).url == finish
+    # A refused change shows the page again with the reason, and keeps what was stored.
+    refused = client.post(url(1), {"choice": "C", "go": "next"})
+    assert refused.status_code == 400
+    assert "Choose answer A or answer B." in refused.content.decode()
+    assert Answer.objects.get(participant=participant, question__position=1).letter == "A"
