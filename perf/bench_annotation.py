@@ -5,8 +5,10 @@ at least 0.5 times a trivial Django view (`/healthz`, one SELECT) on the same st
 The database is `PERF_DATABASE_URL` (default: a scratch `persona_lab_perf` on the local PostgreSQL), recreated.
 
 The load comes from `PERF_LOAD_PROCESSES` processes (default 2), each an asyncio client for its share of the
-participants. One Python process tops out near 550 requests/s of `/healthz` on this 2-core machine, so with a single
-one the trivial view measured the load generator rather than the server, and flattered the ratio.
+participants (`perf.http_client`). The load generator shares the machine's CPUs with the server: with httpx it took
+a quarter of them, so the trivial view measured the client rather than the server and the participants' latency
+included the client's queueing. A simulated participant does what a browser does: opens the question's page, then
+saves the choice and the explanation (htmx), thinking between saves.
 """
 
 from __future__ import annotations
