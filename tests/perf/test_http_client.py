@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,7 +58,9 @@ def test_get_post_status_and_cookies(base_url: str) -> None:
             client.request("GET", "/missing"),
         )
 
-    page, save, missing = asyncio.run(exchange())
+    # In a thread of its own: Playwright's sync API may already run an event loop in this one (browser tests).
+    with ThreadPoolExecutor(1) as pool:
+        page, save, missing = pool.submit(asyncio.run, exchange()).result()
     assert page.status_code == 200
     assert page.text == "GET {'PROLIFIC_PID': ['p 1']} yes"
     assert page.header_values("Set-Cookie") == ["sessionid=abc; Path=/; HttpOnly", "csrftoken=xyz; Path=/"]
