@@ -65,6 +65,23 @@ LEFT JOIN {QUESTION} q ON q.id = a.question_id
 WHERE p.id = %s
 """
 
+# PostgreSQL only: the change and then the progress read in one statement. The UPDATE's RETURNING gives the changed
+# row's new values; the outer query still sees the rows as they were before it (a WITH's changes are invisible to
+# its own query), so the changed answer's values are taken from RETURNING. The first column says whether the UPDATE
+# matched; the rest are _PROGRESS_SQL's. Choice and updated_at are never set back to NULL, so COALESCE is exact.
+_UPDATE_WITH_PROGRESS_SQL = f"""
+WITH changed AS (UPDATE_STATEMENT RETURNING id, choice, reasoning, updated_at)
+SELECT (SELECT count(*) FROM changed), s.pairs_per_persona + s.attention_checks, q.position,
+       COALESCE(c.choice, a.choice), COALESCE(c.reasoning, a.reasoning),
+       COALESCE(c.updated_at, a.updated_at) IS NOT NULL
+FROM {PARTICIPANT} p
+JOIN {STUDY} s ON s.id = p.study_id
+LEFT JOIN {ANSWER} a ON a.participant_id = p.id
+LEFT JOIN {QUESTION} q ON q.id = a.question_id
+LEFT JOIN changed c ON c.id = a.id
+WHERE p.id = %s
+"""
+
 # The answer row a change may go to: the participant's question at the position, only while the participant is in
 # this study, active, holding a place (or previewing), and only if the change keeps the study's rules. On PostgreSQL
 # the participant row is key-share locked until the save commits: the final submit locks it for update before it
@@ -88,13 +105,16 @@ _ANSWER_ALLOWED = {
 
 
 def answer_update(*, participant_id: int, study_public_id: UUID, position: int, letter: str | None,
-                  reasoning: str | None, pasted: bool, elapsed_ms: int) -> int:  # fmt: skip
-    """Apply a change in one conditional UPDATE (autocommit); the number of rows changed (0 or 1).
+                  reasoning: str | None, pasted: bool, elapsed_ms: int) -> Progress | None:  # fmt: skip
+    """Apply a change in one conditional UPDATE (autocommit); the participant's progress after it, or None when the
+    UPDATE matched nothing.
 
     The statement carries every check a save needs (see ``_ANSWER_ALLOWED_SQL``), so it is also the hot path's
-    authorisation: 0 means "not like this" and the caller works out why. Revisions and ``updated_at`` move only when
-    a value really changes (a replayed form changes nothing); the comparison is made in the same statement, against
-    the row as it is, so two concurrent saves cannot both count as the first.
+    authorisation: None means "not like this" and the caller works out why. Revisions and ``updated_at`` move only
+    when a value really changes (a replayed form changes nothing); the comparison is made in the same statement,
+    against the row as it is, so two concurrent saves cannot both count as the first. On PostgreSQL the progress
+    read rides in the same statement (``_UPDATE_WITH_PROGRESS_SQL``); SQLite, which has no UPDATE in a WITH, reads
+    it after.
     """
     sets: list[str] = []
     set_params: list[object] = []
@@ -131,12 +151,19 @@ def answer_update(*, participant_id: int, study_public_id: UUID, position: int, 
     public_id = Study._meta.get_field("public_id").get_db_prep_value(study_public_id, connection)
     where_params = [participant_id, participant_id, position, public_id, Participant.Status.ACTIVE,
                     len(reasoning or ""), pasted]  # fmt: skip
+    update = f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED[connection.vendor]}"
+    params = [*set_params, *where_params]
+    if connection.vendor != "postgresql":
+        with _cursor() as cursor:
+            cursor.execute(update, params)
+            changed = cursor.rowcount
+        return answers_progress(participant_id=participant_id, position=position) if changed else None
     with _cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {ANSWER} SET {', '.join(sets)} WHERE {_ANSWER_ALLOWED[connection.vendor]}",
-            [*set_params, *where_params],
-        )
-        return cursor.rowcount
+        cursor.execute(_UPDATE_WITH_PROGRESS_SQL.replace("UPDATE_STATEMENT", update), [*params, participant_id])
+        rows = cursor.fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    return _progress_from([row[1:] for row in rows], position)
 
 
 @dataclass(frozen=True)
@@ -155,6 +182,11 @@ def answers_progress(*, participant_id: int, position: int | None = None) -> Pro
     with _cursor() as cursor:
         cursor.execute(_PROGRESS_SQL, [participant_id])
         rows = cursor.fetchall()
+    return _progress_from(rows, position)
+
+
+def _progress_from(rows: list, position: int | None) -> Progress:
+    """Progress from the rows of ``_PROGRESS_SQL`` (questionnaire length, position, choice, reasoning, saved)."""
     answered = sum(1 for _total, _position, choice, reasoning, _saved in rows if choice and reasoning.strip())
     saved = any(row_position == position and was_saved for _total, row_position, _c, _r, was_saved in rows)
     return Progress(answered=answered, total=rows[0][0] if rows else 0, saved=saved)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, order_for
-from annotation.services.answer_sql import answer_update
+from annotation.services.answer_sql import Progress, answer_update
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
 RELEASED_MESSAGE = "Your place in this study was released, so your answers can no longer be submitted."
@@ -87,24 +87,25 @@ def answer_save(*, participant: Participant, position: int, change: AnswerChange
         raise _closed_error(current.status)
 
 
-def answer_change_apply(*, participant_id: int, study_public_id: UUID, position: int, change: AnswerChange) -> bool:
-    """The change in one conditional UPDATE that also checks the participant may make it; False if it may not.
+def answer_change_apply(
+    *, participant_id: int, study_public_id: UUID, position: int, change: AnswerChange
+) -> Progress | None:
+    """The change in one conditional UPDATE that also checks the participant may make it: the participant's progress
+    after it (for the progress bar), or None if it may not be made like this.
 
     The participant hot path calls this first, with only the ids the session holds, and ``answer_save`` only when
-    it returns False, to create the row or explain the refusal.
+    it returns None, to create the row or explain the refusal.
     """
     if change.letter not in (None, "A", "B"):
-        return False
-    return bool(
-        answer_update(
-            participant_id=participant_id,
-            study_public_id=study_public_id,
-            position=position,
-            letter=change.letter,
-            reasoning=change.reasoning,
-            pasted=change.pasted,
-            elapsed_ms=max(0, min(change.elapsed_ms, MAX_ELAPSED_MS_PER_REPORT)),
-        )
+        return None
+    return answer_update(
+        participant_id=participant_id,
+        study_public_id=study_public_id,
+        position=position,
+        letter=change.letter,
+        reasoning=change.reasoning,
+        pasted=change.pasted,
+        elapsed_ms=max(0, min(change.elapsed_ms, MAX_ELAPSED_MS_PER_REPORT)),
     )
 
 

@@ -7,6 +7,7 @@ nothing but their own assignment.
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from annotation.ratelimit import (
     client_ip,
     rate_limited,
 )
-from annotation.services.answer_sql import answers_progress
+from annotation.services.answer_sql import Progress, answers_progress
 from annotation.services.answers import (
     AnswerChange,
     AnswerError,
@@ -210,33 +211,38 @@ def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpR
     saved = _change_apply(request, study_id, position)
     if isinstance(saved, HttpResponse):
         return saved
-    participant_id, error = saved
     if request.htmx:
-        return _save_status(request, participant_id, position, error=error)
+        return _save_status(request, saved, position)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)
-    if error:
+    if saved.error:
         current = _current(request, study_id)
         if isinstance(current, HttpResponse):
             return current
         _study, participant = current
         context = _question_context(participant, *question_with_answer(participant=participant, position=position))
-        context["error"] = error
+        context["error"] = saved.error
         return render(request, "annotation/participant/question.html", context, status=400)
     go = request.POST.get("go", "next")
     if go == "previous" and position > 1:
         return redirect("participant-question", study_id=study_id, position=position - 1)
-    if go == "next" and position < answers_progress(participant_id=participant_id).total:
+    if go == "next" and position < _saved_progress(saved, position).total:
         return redirect("participant-question", study_id=study_id, position=position + 1)
     return redirect("participant-finish", study_id=study_id)
 
 
-def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> tuple[int, str] | HttpResponse:
-    """Apply the posted change; the participant's id and the reason it was refused ("" when saved), or the page
-    explaining why there is no participant to save for.
+class _Saved(NamedTuple):
+    participant_id: int
+    error: str  # why the change was refused; "" when it was saved
+    progress: Progress | None  # after the change, when the fast path read it with the change
+
+
+def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved | HttpResponse:
+    """Apply the posted change, or say (with the page) why there is no participant to save for.
 
     This is the hot path of a live study, so a save that is allowed costs one UPDATE (which checks, from the ids in
-    the session, that this participant may make it): no model is loaded and no ORM query compiled. Anything else
+    the session, that this participant may make it, and on PostgreSQL also reads the progress bar's figures): no
+    model is loaded and no ORM query compiled. Anything else
     takes the page views' path, which finds the participant and says what is wrong (or creates the answer row for a
     question that was never shown, and saves).
     """
@@ -245,9 +251,11 @@ def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> tuple[
     if participant_id is not None:
         if rate_limited(scope="save", key=str(participant_id), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
             return HttpResponse("Too many saves; please slow down.", status=429)
-        if answer_change_apply(participant_id=participant_id, study_public_id=study_id, position=position,
-                               change=change):  # fmt: skip
-            return participant_id, ""
+        progress = answer_change_apply(
+            participant_id=participant_id, study_public_id=study_id, position=position, change=change
+        )
+        if progress is not None:
+            return _Saved(participant_id, "", progress)
     current = _current(request, study_id)
     if isinstance(current, HttpResponse):
         return current
@@ -257,14 +265,18 @@ def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> tuple[
     try:
         answer_save(participant=participant, position=position, change=change)
     except AnswerError as exc:
-        return participant.pk, str(exc)
-    return participant.pk, ""
+        return _Saved(participant.pk, str(exc), None)
+    return _Saved(participant.pk, "", None)
 
 
-def _save_status(request: HttpRequest, participant_id: int, position: int, *, error: str) -> HttpResponse:
-    progress = answers_progress(participant_id=participant_id, position=position)
+def _saved_progress(saved: _Saved, position: int) -> Progress:
+    return saved.progress or answers_progress(participant_id=saved.participant_id, position=position)
+
+
+def _save_status(request: HttpRequest, saved: _Saved, position: int) -> HttpResponse:
+    progress = _saved_progress(saved, position)
     # The partial says "Saved." once the answer has a change time; only whether it has one is needed here.
-    context = {"answer": {"updated_at": progress.saved}, "error": error, "progress": progress, "request": request}
+    context = {"answer": {"updated_at": progress.saved}, "error": saved.error, "progress": progress, "request": request}
     # A plain context: the partial needs no context processor, and running them all cost a tenth of a save.
     return HttpResponse(render_to_string("annotation/participant/question.html#save-status", context))
 

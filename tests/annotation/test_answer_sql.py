@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from annotation.models import Answer, Participant, Slot
-from annotation.services.answer_sql import answers_progress
+from annotation.services.answer_sql import Progress, answers_progress
 from annotation.services.answers import AnswerChange, answer_change_apply, answer_open, questions_for
 from annotation.services.slots import participant_enter
 from tests.annotation.factories import study_make
@@ -23,7 +23,9 @@ def _shown(study: object, pid: str) -> tuple[Participant, Answer]:
     return participant, answer
 
 
-def _apply(participant: Participant, *, study_public_id: object = None, position: int = 1, **change: object) -> bool:
+def _apply(
+    participant: Participant, *, study_public_id: object = None, position: int = 1, **change: object
+) -> Progress | None:
     fields = {"letter": CHANGE.letter, "reasoning": CHANGE.reasoning, "elapsed_ms": CHANGE.elapsed_ms, **change}
     return answer_change_apply(
         participant_id=participant.pk,
@@ -95,3 +97,25 @@ def test_progress_counts_complete_answers_and_reports_the_saved_one() -> None:
     assert (progress.answered, progress.total, progress.saved, progress.percent) == (1, 4, True, 25)
     Answer.objects.filter(participant=participant).delete()  # no answers at all still knows the total
     assert answers_progress(participant_id=participant.pk).total == 4
+
+
+def test_the_change_returns_the_progress_a_separate_read_would_give() -> None:
+    """On PostgreSQL the progress rides in the UPDATE's statement, which sees the answers as they were before the
+    change: the changed answer's new values must still be the ones counted."""
+    study = study_make(personas=1, k=1, n=3, checks=0)
+    participant, _answer = _shown(study, "sql-returned")
+    for question in questions_for(participant=participant)[1:]:
+        answer_open(participant=participant, question=question)
+    steps = [
+        (1, {"reasoning": ""}),  # a choice alone: saved, not yet answered
+        (1, {}),  # now answered
+        (2, {"letter": None, "reasoning": "Only words so far."}),
+        (2, {"letter": "B"}),
+        (3, {"elapsed_ms": 0, "letter": None, "reasoning": None}),  # nothing changes: not "saved"
+        (1, {"letter": "B"}),  # a revision of an answered question
+    ]
+    for position, change in steps:
+        returned = _apply(participant, position=position, **change)
+        assert returned == answers_progress(participant_id=participant.pk, position=position), (position, change)
+    assert (returned.answered, returned.total) == (2, 3)
+    assert _apply(participant, position=3, letter="C") is None

@@ -37,7 +37,7 @@ def test_a_save_waiting_behind_the_submit_writes_nothing() -> None:
         # The submit's transaction, held open: participant row locked for update and marked submitted.
         submitter.execute("SELECT id FROM annotation_participant WHERE id = %s FOR UPDATE", [participant.pk])
         submitter.execute("UPDATE annotation_participant SET status = 'submitted' WHERE id = %s", [participant.pk])
-        outcome: list[bool] = []
+        outcome: list[object] = []
 
         def save_from_another_tab() -> None:
             try:
@@ -62,6 +62,6 @@ def test_a_save_waiting_behind_the_submit_writes_nothing() -> None:
     finally:
         submitter.close()  # never leave the lock behind: the test database's flush would wait on it
     assert waited, "the save must wait for the submit's lock"
-    assert outcome == [False]
+    assert outcome == [None]  # refused: nothing written
     first = Answer.objects.get(participant=participant, question__position=1)
     assert (first.letter, first.reasoning) == ("A", "A complete explanation.")
