@@ -71,7 +71,7 @@ def _current(request: HttpRequest, study_id: UUID) -> tuple[Study, Participant] 
     participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
     participant = None
     if participant_id is not None:
-        # One query for the participant, their study and their slot: this runs on every save.
+        # One query for the participant, their study, persona and slot: every participant page starts here.
         participant = session_participant(study_public_id=study_id, participant_id=participant_id)
     if participant is None:
         return _problem(request, get_object_or_404(Study, public_id=study_id), "no_session", status=404)
@@ -242,9 +242,8 @@ def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved
 
     This is the hot path of a live study, so a save that is allowed costs one UPDATE (which checks, from the ids in
     the session, that this participant may make it, and on PostgreSQL also reads the progress bar's figures): no
-    model is loaded and no ORM query compiled. Anything else
-    takes the page views' path, which finds the participant and says what is wrong (or creates the answer row for a
-    question that was never shown, and saves).
+    model is loaded and no ORM query compiled. Anything else takes the page views' path, which finds the participant
+    and says what is wrong (or creates the answer row for a question that was never shown, and saves).
     """
     change = _change_from(request)
     participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
