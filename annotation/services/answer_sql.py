@@ -1,12 +1,12 @@
-"""The participant save, the hot path of a live study, as two plain SQL statements.
+"""The participant save, the hot path of a live study, in plain SQL.
 
 Profiled under gunicorn, Django's ORM spent several times longer compiling the save's queries (Case/When, Exists,
-Subquery resolution) than the database spent running them, so the two statements a save needs are written here
-once: the change itself, which also checks that this participant may make it, and the read for the progress bar.
-The SQL is portable: the same text runs on PostgreSQL and SQLite. Everything else (first views, errors, submit)
-stays in the ORM.
+Subquery resolution) than the database spent running them, so what a save needs is written here once: the change
+itself, which also checks that this participant may make it, and the read for the progress bar. On PostgreSQL both
+go in one statement (the UPDATE inside a WITH); SQLite, which has no UPDATE there, runs the same UPDATE and then the
+read. Everything else (first views, errors, submit) stays in the ORM.
 
-On PostgreSQL the two statements are also prepared once per connection (``DATABASE_PREPARED_STATEMENTS``, on by
+On PostgreSQL the statements are also prepared once per connection (``DATABASE_PREPARED_STATEMENTS``, on by
 default): with Django's client-side binding the server parsed and planned them on every save, which cost it about
 2.7 times the CPU of running them prepared (0.87 against 0.32 ms a save, measured with five connections).
 """
@@ -156,8 +156,8 @@ def answer_update(*, participant_id: int, study_public_id: UUID, position: int, 
     if connection.vendor != "postgresql":
         with _cursor() as cursor:
             cursor.execute(update, params)
-            changed = cursor.rowcount
-        return answers_progress(participant_id=participant_id, position=position) if changed else None
+            matched = cursor.rowcount
+        return answers_progress(participant_id=participant_id, position=position) if matched else None
     with _cursor() as cursor:
         cursor.execute(_UPDATE_WITH_PROGRESS_SQL.replace("UPDATE_STATEMENT", update), [*params, participant_id])
         rows = cursor.fetchall()

@@ -56,8 +56,9 @@ class AnswerChange:
     elapsed_ms: int = 0
 
 
-def answer_save(*, participant: Participant, position: int, change: AnswerChange) -> None:
+def answer_save(*, participant: Participant, position: int, change: AnswerChange) -> Progress:
     """Apply one change (choice, reasoning, paste flag, time) to the answer at ``position``; idempotent on replay.
+    Returns the participant's progress after it.
 
     The check comes first, so a refused change gets its reason; then the one UPDATE of ``answer_update`` (the hot
     path). Only when it matches nothing (the question was never shown, or the participant has just submitted or
@@ -73,8 +74,9 @@ def answer_save(*, participant: Participant, position: int, change: AnswerChange
     if change.pasted and study.block_paste:
         raise AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
     target = {"participant_id": participant.pk, "study_public_id": study.public_id, "position": position}
-    if answer_change_apply(**target, change=change):
-        return
+    progress = answer_change_apply(**target, change=change)
+    if progress is not None:
+        return progress
     current = Participant.objects.get(pk=participant.pk)
     if current.status != Participant.Status.ACTIVE:
         raise _closed_error(current.status)
@@ -82,9 +84,11 @@ def answer_save(*, participant: Participant, position: int, change: AnswerChange
     if question is None:
         raise AnswerError("There is no such question.")
     answer_open(participant=current, question=question)  # a save before the page view: create the row first
-    if not answer_change_apply(**target, change=change):
+    progress = answer_change_apply(**target, change=change)
+    if progress is None:
         current.refresh_from_db(fields=["status"])  # submitted or released in between
         raise _closed_error(current.status)
+    return progress
 
 
 def answer_change_apply(

@@ -215,26 +215,24 @@ def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpR
         return _save_status(request, saved, position)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)
-    if saved.error:
-        current = _current(request, study_id)
-        if isinstance(current, HttpResponse):
-            return current
-        _study, participant = current
+    if saved.progress is None:  # refused, on the page views' path: the participant is loaded
+        participant = saved.participant
         context = _question_context(participant, *question_with_answer(participant=participant, position=position))
         context["error"] = saved.error
         return render(request, "annotation/participant/question.html", context, status=400)
     go = request.POST.get("go", "next")
     if go == "previous" and position > 1:
         return redirect("participant-question", study_id=study_id, position=position - 1)
-    if go == "next" and position < _saved_progress(saved, position).total:
+    if go == "next" and position < saved.progress.total:
         return redirect("participant-question", study_id=study_id, position=position + 1)
     return redirect("participant-finish", study_id=study_id)
 
 
 class _Saved(NamedTuple):
     participant_id: int
-    error: str  # why the change was refused; "" when it was saved
-    progress: Progress | None  # after the change, when the fast path read it with the change
+    progress: Progress | None  # after the change; None when it was refused
+    error: str = ""  # why it was refused
+    participant: Participant | None = None  # loaded when the save took the page views' path
 
 
 def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved | HttpResponse:
@@ -254,7 +252,7 @@ def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved
             participant_id=participant_id, study_public_id=study_id, position=position, change=change
         )
         if progress is not None:
-            return _Saved(participant_id, "", progress)
+            return _Saved(participant_id, progress)
     current = _current(request, study_id)
     if isinstance(current, HttpResponse):
         return current
@@ -262,18 +260,14 @@ def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved
     if not 1 <= position <= study.questions_per_persona:
         raise Http404("No such question.")
     try:
-        answer_save(participant=participant, position=position, change=change)
+        progress = answer_save(participant=participant, position=position, change=change)
     except AnswerError as exc:
-        return _Saved(participant.pk, str(exc), None)
-    return _Saved(participant.pk, "", None)
-
-
-def _saved_progress(saved: _Saved, position: int) -> Progress:
-    return saved.progress or answers_progress(participant_id=saved.participant_id, position=position)
+        return _Saved(participant.pk, None, str(exc), participant)
+    return _Saved(participant.pk, progress, participant=participant)
 
 
 def _save_status(request: HttpRequest, saved: _Saved, position: int) -> HttpResponse:
-    progress = _saved_progress(saved, position)
+    progress = saved.progress or answers_progress(participant_id=saved.participant_id, position=position)
     # The partial says "Saved." once the answer has a change time; only whether it has one is needed here.
     context = {"answer": {"updated_at": progress.saved}, "error": saved.error, "progress": progress, "request": request}
     # A plain context: the partial needs no context processor, and running them all cost a tenth of a save.
