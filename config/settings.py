@@ -89,26 +89,31 @@ DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlit
 # The participant save prepares its two statements on PostgreSQL; turn off behind a pooler that cannot keep
 # prepared statements (PgBouncer in transaction mode before 1.21).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-if DATABASE_URL:
+# SQLite gets the same options however it is chosen (embedded default or DATABASE_URL=sqlite:///…).
+SQLITE_OPTIONS = {
+    # Writers take the lock at BEGIN, so concurrent web and worker writes queue instead of failing
+    # half-way with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASE_PREPARED_STATEMENTS and DATABASE_URL.startswith("postgres"):
+    if DATABASE_PREPARED_STATEMENTS:
         # Only server-side-binding cursors prepare, and only the participant save uses one (annotation.services.
         # answer_sql); Django's ORM binds on the client. None (Django's default) would turn preparing off.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
+    _sqlite_name = dj_database_url.parse(DATABASE_URL)["NAME"] if DATABASE_URL else DATA_DIR / "db.sqlite3"
+    if str(_sqlite_name) in ("", ":memory:"):
+        raise EnvironmentVariableError("DATABASE_URL", "must name an SQLite file (sqlite:////path/db.sqlite3)")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # Writers take the lock at BEGIN, so concurrent web and worker writes queue instead of failing
-                # half-way with "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
+            "NAME": _sqlite_name,
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # A file, not memory: the test worker threads and the smoke test's processes share it.
-            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+            "TEST": {"NAME": str(Path(_sqlite_name).with_name(f"test-{Path(_sqlite_name).stem}.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
