@@ -43,7 +43,7 @@ def persona_from_text(text: str) -> dict[str, str]:
 
 def persona_to_dict(attributes: dict[str, str]) -> dict[str, str | None]:
     """The 33-key dict (registry order); a key that does not apply is None."""
-    return {key: attributes.get(key) or None for key in _ORDERED_KEYS}
+    return {key: str(attributes[key]) if attributes.get(key) not in (None, "") else None for key in _ORDERED_KEYS}
 
 
 def persona_from_dict(data: dict[str, object]) -> dict[str, str]:
