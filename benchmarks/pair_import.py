@@ -18,11 +18,13 @@ from typing import Any
 from django.db import transaction
 
 from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from core.text import text_problem
 from personas.models import Persona
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_ERRORS_REPORTED = 20
+EXTRA_CELLS = "\0extra"  # DictReader's key for cells beyond the header (never a real column name)
 FIELDS = {"prompt", "chosen", "rejected", "answer_a", "answer_b", "persona", "source_id", "topic", "critique", "split"}
 
 
@@ -63,16 +65,22 @@ def _text(record: dict[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str | int | float):
         raise ValueError(f"{key} must be text")
-    return str(value).strip()
+    text = str(value).strip()
+    problem = text_problem(text)
+    if problem:
+        raise ValueError(f"{key} {problem}")
+    return text
 
 
 def _row(line: int, record: Any) -> tuple[_Row | None, list[str]]:
     if not isinstance(record, dict):
         return None, [f"line {line}: expected an object with prompt, chosen and rejected"]
     errors: list[str] = []
-    unknown = sorted(set(record) - FIELDS)
+    if record.get(EXTRA_CELLS):
+        errors.append(f"line {line}: the row has {len(record[EXTRA_CELLS])} more cell(s) than the header names")
+    unknown = sorted(str(key)[:40] for key in set(record) - FIELDS - {EXTRA_CELLS})
     if unknown:
-        errors.append(f"line {line}: unknown field(s) {', '.join(unknown)}")
+        errors.append(f"line {line}: unknown field(s) {', '.join(map(repr, unknown))}")
     try:
         values = {key: _text(record, key) for key in FIELDS}
     except ValueError as exc:
@@ -112,15 +120,28 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
                 records.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise PairImportError([f"line {number}: not valid JSON ({exc.msg})"]) from None
+            except RecursionError:
+                raise PairImportError([f"line {number}: the JSON is nested too deeply"]) from None
+            except ValueError as exc:  # e.g. an integer with more digits than Python converts
+                raise PairImportError([f"line {number}: not valid JSON ({exc})"]) from None
         return records
     if file_format == "csv":
-        reader = csv.DictReader(io.StringIO(content))
-        if not reader.fieldnames or "prompt" not in reader.fieldnames:
-            raise PairImportError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
+        # strict: a quote left open runs to the end of the file; say so instead of "chosen is missing".
+        reader = csv.DictReader(io.StringIO(content, newline=""), restkey=EXTRA_CELLS, strict=True)
+        rows = []
         try:
-            return [(reader.line_num, dict(row)) for row in reader if any((v or "").strip() for v in row.values())]
+            if not reader.fieldnames or "prompt" not in reader.fieldnames:
+                raise PairImportError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
+            start = reader.line_num
+            for row in reader:
+                if any(v.strip() if isinstance(v, str) else v for v in row.values()):
+                    rows.append((reader.line_num, row))
+                start = reader.line_num
         except csv.Error as exc:
-            raise PairImportError([f"line {reader.line_num}: {exc}"]) from None
+            hint = " (a quote is opened and never closed)" if "end of data" in str(exc) else ""
+            # The row that broke started on the line after the previous row ended.
+            raise PairImportError([f"line {start + 1}: not valid CSV: {exc}{hint}"]) from None
+        return rows
     raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 

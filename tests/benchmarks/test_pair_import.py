@@ -67,3 +67,24 @@ def test_malformed_files_store_nothing(content: bytes, file_format: str, message
         pairs_import(data=good + content if file_format == "jsonl" and content else content, file_format=file_format)
     assert not Prompt.objects.exists()
     assert not PreferencePair.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "file_format", "message"),
+    [
+        (b"prompt,chosen,rejected\nP,A,B,surplus,cells\n", "csv", "line 2: the row has 2 more cell(s) than the header"),
+        (b'prompt,chosen,rejected\nP,"A,B\nQ,C,D\n', "csv", "line 2: not valid CSV"),
+        (b"prompt,chosen,rejected\nP\x00,A,B\n", "csv", "line 2: prompt contains a NUL character"),
+        (b'{"prompt": "P\\u0000", "chosen": "A", "rejected": "B"}', "jsonl", "line 1: prompt contains a NUL"),
+        (b'{"prompt": "P", "chosen": "\\ud800", "rejected": "B"}', "jsonl", "line 1: chosen contains an unpaired"),
+        (b"[" * 100_000, "jsonl", "line 1: the JSON is nested too deeply"),
+        (b'{"prompt": ' + b"9" * 5000 + b"}", "jsonl", "line 1: not valid JSON"),
+        (b'{"prompt": "P", "chosen": "A", "rejected": "B", "\\u0000": 1}', "jsonl", "unknown field(s) '\\x00'"),
+    ],
+)
+def test_malformed_files_are_refused_with_the_line(data: bytes, file_format: str, message: str) -> None:
+    with pytest.raises(PairImportError) as refused:
+        pairs_import(data=data, file_format=file_format)
+    assert message in str(refused.value)
+    assert not PreferencePair.objects.exists()
+    assert not Prompt.objects.exists()
