@@ -15,15 +15,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from core.jobs import JobError, JobRun, job_start
+from core.models import Job
 from core.text import text_problem
+from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
 from personas.models import Persona
 
+PAIRS_IMPORT_JOB = "benchmarks.pairs_import"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_ERRORS_REPORTED = 20
+WRITE_BATCH = 2000
 EXTRA_CELLS = "\0extra"  # DictReader's key for cells beyond the header (never a real column name)
 FIELDS = {"prompt", "chosen", "rejected", "answer_a", "answer_b", "persona", "source_id", "topic", "critique", "split"}
 
@@ -145,8 +151,9 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
     raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 
-def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
-    """Validate every record, then create or update the prompts and pairs in one transaction."""
+def pairs_import(*, data: bytes, file_format: str, run: JobRun | None = None) -> PairImportResult:
+    """Validate every record, then create or update the prompts and pairs in bulk (nothing is written unless the
+    whole file is valid). With ``run`` (the import job), progress is reported per written batch."""
     if len(data) > MAX_FILE_BYTES:
         raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     try:
@@ -175,22 +182,93 @@ def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
     if errors:
         raise PairImportError(errors)
 
+    return _pairs_write(rows=rows, personas=personas, run=run)
+
+
+def _pairs_write(*, rows: list[_Row], personas: dict[str, Persona], run: JobRun | None) -> PairImportResult:
+    """Upsert the validated rows in batches: a few bulk statements per ``WRITE_BATCH`` rows.
+
+    Each batch commits on its own so a job's progress shows; the rows were all validated first, so bad input
+    stores nothing, and a batch is an upsert keyed by (persona, prompt), so a resumed job redoes nothing twice.
+    """
     result = PairImportResult()
-    with transaction.atomic():
-        for row in rows:
-            prompt, created = Prompt.objects.get_or_create(
-                text_sha256=text_digest(row.prompt),
-                defaults={"text": row.prompt, "source_id": row.source_id, "topic": row.topic},
-            )
-            result.prompts_created += int(created)
-            pair, created = PreferencePair.objects.update_or_create(
-                persona=personas.get(row.persona),
-                prompt=prompt,
-                defaults={"chosen": row.chosen, "rejected": row.rejected, "critique": row.critique, "split": row.split},
-            )
-            result.pair_ids.append(pair.pk)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+    if run is not None:
+        run.set_total(len(rows), already_done=0)
+    for start in range(0, len(rows), WRITE_BATCH):
+        batch = rows[start : start + WRITE_BATCH]
+        with transaction.atomic():
+            prompts = _prompts_ensure(batch, result)
+            keys = [
+                (personas[row.persona].pk if row.persona else None, prompts[text_digest(row.prompt)]) for row in batch
+            ]
+            existing = {
+                (pair.persona_id, pair.prompt_id): pair
+                for pair in PreferencePair.objects.filter(prompt_id__in={prompt for _, prompt in keys})
+            }
+            created: list[PreferencePair] = []
+            updated: list[PreferencePair] = []
+            for row, (persona_id, prompt_id) in zip(batch, keys, strict=True):
+                pair = existing.get((persona_id, prompt_id))
+                if pair is None:
+                    pair = PreferencePair(persona_id=persona_id, prompt_id=prompt_id)
+                    created.append(pair)
+                else:
+                    updated.append(pair)
+                pair.chosen, pair.rejected, pair.critique, pair.split = (
+                    row.chosen,
+                    row.rejected,
+                    row.critique,
+                    row.split,
+                )
+            PreferencePair.objects.bulk_create(created)
+            PreferencePair.objects.bulk_update(updated, ["chosen", "rejected", "critique", "split"])
+        result.created += len(created)
+        result.updated += len(updated)
+        result.pair_ids.extend(pair.pk for pair in (*updated, *created))
+        if run is not None:
+            run.advance(done=len(batch))
     return result
+
+
+def _prompts_ensure(batch: list[_Row], result: PairImportResult) -> dict[str, int]:
+    """The prompt id for each text digest in ``batch``, creating the prompts not stored yet."""
+    first = {text_digest(row.prompt): row for row in reversed(batch)}  # the first row wins, as get_or_create did
+    ids = dict(Prompt.objects.filter(text_sha256__in=first).values_list("text_sha256", "pk"))
+    missing = [
+        Prompt(text=row.prompt, text_sha256=digest, source_id=row.source_id, topic=row.topic)
+        for digest, row in first.items()
+        if digest not in ids
+    ]
+    Prompt.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent import may have added one
+    result.prompts_created += len(missing)
+    ids.update(Prompt.objects.filter(text_sha256__in=[p.text_sha256 for p in missing]).values_list("text_sha256", "pk"))
+    return ids
+
+
+def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
+    """Store the uploaded pairs file and queue its import as a job (``.csv`` is CSV, anything else JSONL).
+
+    The request only copies the file; checking and writing run in a worker, so a file of any allowed size
+    imports without the request timing out.
+    """
+    if (upload.size or 0) > MAX_FILE_BYTES:
+        raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
+    folder = upload_folder_new()
+    params = {
+        "folder": folder,
+        "path": upload_store(upload=upload, folder=folder),
+        "name": (upload.name or "pairs")[-200:],
+        "file_format": "csv" if (upload.name or "").lower().endswith(".csv") else "jsonl",
+    }
+    return job_start(kind=PAIRS_IMPORT_JOB, started_by=started_by, params=params)
+
+
+def pairs_import_run(run: JobRun) -> PairImportResult:
+    """The import job: the stored file through ``pairs_import``; the file is removed once the job is done with it."""
+    params = run.params
+    try:
+        return pairs_import(data=upload_path(params["path"]).read_bytes(), file_format=params["file_format"], run=run)
+    except PairImportError as exc:
+        raise JobError(f"{params['name']}: {exc}. Nothing was imported.") from None
+    finally:
+        upload_discard(params["folder"])

@@ -189,6 +189,9 @@ def job_execute(*, job_id: int) -> None:
     except JobCancelled:
         logger.info("job %s stopped: %s", job_id, Job.objects.get(pk=job_id).status)
         return
+    except JobError as exc:  # the handler's own refusal, worded for the user
+        _finish(job_id, JobStatus.FAILED, str(exc))
+        return
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         if getattr(exc, "transient", False) and job.attempts < MAX_TRANSIENT_ATTEMPTS:

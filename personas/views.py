@@ -12,14 +12,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.models import Job
 from personas.attributes import ATTRIBUTE_BY_KEY
-from personas.formats import PersonaFormatError, personas_read_json, personas_write_jsonl
+from personas.formats import personas_write_jsonl
 from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
 from personas.models import CensusDataset, Persona
 from personas.plots import comparison_svg
 from personas.selectors import comparison_csv_rows, dataset_comparison, personas_filter
-from personas.services import persona_enrichment_start, persona_generation_start, personas_import
+from personas.services import persona_enrichment_start, persona_generation_start, persona_import_start
 
 PAGE_SIZE = 50
+
+
+def _job_from_query(request: HttpRequest) -> Job | None:
+    job_id = request.GET.get("job", "")
+    return Job.objects.filter(pk=job_id).first() if job_id.isdigit() and len(job_id) < 18 else None
 
 
 def _filtered(request: HttpRequest) -> tuple[PersonaFilterForm, object]:
@@ -63,17 +68,10 @@ def persona_import(request: HttpRequest) -> HttpResponse:
     form = PersonaImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            text = upload.read().decode("utf-8-sig")
-            created = personas_import(personas=list(personas_read_json(text)))
-        except UnicodeDecodeError:
-            form.add_error("file", f"{upload.name}: is not UTF-8 text; nothing was imported.")
-        except PersonaFormatError as exc:
-            form.add_error("file", f"{upload.name}: {exc}; nothing was imported.")
-        else:
-            messages.success(request, f"Imported {len(created)} personas from {upload.name}.")
-            return redirect(f"{reverse('persona-list')}?source=imported")
-    return render(request, "personas/persona_import.html", {"form": form})
+        job = persona_import_start(upload=upload, started_by=request.user)
+        messages.success(request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}.")
+        return redirect(f"{reverse('persona-import')}?job={job.pk}")
+    return render(request, "personas/persona_import.html", {"form": form, "job": _job_from_query(request)})
 
 
 @permission_required("personas.add_persona", raise_exception=True)
@@ -92,9 +90,7 @@ def persona_generate(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
         return redirect(f"{reverse('persona-generate')}?job={job.pk}")
-    job_id = request.GET.get("job", "")
-    job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
-    context = {"form": form, "enrich_form": EnrichForm(), "job": job}
+    context = {"form": form, "enrich_form": EnrichForm(), "job": _job_from_query(request)}
     return render(request, "personas/persona_generate.html", context)
 
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from core.models import Job
+from core.models import Job, JobStatus
 from personas.models import CensusDataset, Persona
+from tests.core.test_jobs import wait_for
 from tests.factories import UserFactory
 from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
 from tests.personas.factories import PersonaFactory
@@ -22,7 +26,7 @@ def _upload(path: object, name: str | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes())  # type: ignore[attr-defined]
 
 
-def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
+def test_admin_upload_imports_a_dataset_as_a_job(celery_worker: object, admin_client_: Client) -> None:
     changelist = admin_client_.get(reverse("admin:personas_censusdataset_changelist"))
     assert reverse("admin:personas_censusdataset_import").encode() in changelist.content
     assert admin_client_.get(reverse("admin:personas_censusdataset_import")).status_code == 200
@@ -36,11 +40,14 @@ def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
         },
     )
     assert response.status_code == 302
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 31, 31)
     dataset = CensusDataset.objects.get()
     assert (dataset.name, dataset.rows, dataset.person_file) == ("Fixture", 31, "psam_p56_fixture.csv")
+    assert not any((Path(settings.DATA_DIR) / "uploads" / "jobs").iterdir())  # the uploads are gone
 
 
-def test_admin_upload_error_names_the_file_and_stores_nothing(admin_client_: Client) -> None:
+def test_admin_upload_error_names_the_file_and_stores_nothing(celery_worker: object, admin_client_: Client) -> None:
     response = admin_client_.post(
         reverse("admin:personas_censusdataset_import"),
         {
@@ -48,10 +55,11 @@ def test_admin_upload_error_names_the_file_and_stores_nothing(admin_client_: Cli
             "dictionary_file": _upload(DICTIONARY_CSV),
         },
     )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "psam_p99.csv: is missing the column(s) SPORDER, PWGTP" in html
-    assert "Nothing was imported." in html
+    assert response.status_code == 302
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("psam_p99.csv: is missing the column(s) SPORDER, PWGTP")
+    assert job.error.endswith("Nothing was imported.")
     assert CensusDataset.objects.count() == 0
 
 
