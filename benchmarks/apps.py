@@ -14,7 +14,6 @@ class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
-        import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
         # Coordinators and analysts see judges, judgments and study reports, and may run a judge on a study.

@@ -8,7 +8,7 @@ from statistics import median
 
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Participant, Question, Study
+from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, Study
 from annotation.services.majority import MajorityResult, majority_compute
 
 FAST_ANSWER_MS = 5_000  # under 5 s on a question: unlikely to have read two replies
@@ -146,7 +146,6 @@ class PersonaProgress:
 
 def study_dashboard(*, study: Study) -> list[PersonaProgress]:
     """Per persona: slots free / reserved (nobody answered yet) / in progress / complete, median time, flags."""
-    from annotation.models import Slot, SlotStatus
 
     reports = {r.participant.pk: r for r in study_reports(study=study)}
     rows = []
