@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from annotation.models import Answer, Study
-from annotation.services.review import answer_flags, participant_report, study_majorities
+from annotation.services.review import answer_flags, participant_quality, study_majorities
 
 ANSWER_FIELDS = [
     "study_id",
@@ -63,7 +63,7 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
         by_participant.setdefault(answer.participant_id, []).append(answer)
     for group in by_participant.values():
         participant = group[0].participant
-        participant_flags = participant_report(participant=participant, answers=group).flags
+        participant_flags = participant_quality(participant=participant, answers=group).flags
         for answer in group:
             question = answer.question
             yield {

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+# The reports' model lives in annotation/reports/models.py; importing it here registers it with the app.
 from benchmarks.models import PreferencePair
 from personas.models import Persona
 

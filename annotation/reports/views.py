@@ -19,7 +19,7 @@ from annotation.reports.services import ReportState, report_ensure, report_state
 from benchmarks.judging.models import Judge, Judgment
 from benchmarks.judging.services import judge_run_start
 
-VIEW_REPORT = "benchmarks.view_reportsnapshot"
+VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.add_judgment"
 TABLE_ORDER = (
     "raters", "pairwise", "persona_kappa", "human_baseline", "human_pairs", "human_vs_judges",

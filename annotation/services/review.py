@@ -24,7 +24,7 @@ class Flag:
 
 
 @dataclass
-class ParticipantReport:
+class ParticipantQuality:
     participant: Participant
     answers: list[Answer]
     flags: list[str] = field(default_factory=list)
@@ -48,11 +48,11 @@ def answer_flags(*, answer: Answer, study: Study) -> list[str]:
     return flags
 
 
-def participant_report(*, participant: Participant, answers: list[Answer]) -> ParticipantReport:
+def participant_quality(*, participant: Participant, answers: list[Answer]) -> ParticipantQuality:
     """Flags for one participant: too fast (half or more of the answers under 5 s), short/pasted/repeated
     reasoning, failed attention check."""
     study = participant.study
-    report = ParticipantReport(participant, answers, total_ms=sum(a.time_ms for a in answers))
+    report = ParticipantQuality(participant, answers, total_ms=sum(a.time_ms for a in answers))
     per_answer = [answer_flags(answer=a, study=study) for a in answers]
     counts = Counter(flag for flags in per_answer for flag in flags)
     answered = [a for a in answers if a.choice]
@@ -70,7 +70,8 @@ def participant_report(*, participant: Participant, answers: list[Answer]) -> Pa
     return report
 
 
-def study_reports(*, study: Study, include_preview: bool = False) -> list[ParticipantReport]:
+def participants_quality(*, study: Study, include_preview: bool = False) -> list[ParticipantQuality]:
+    """Quality control for each of the study's participants: their answers and flags (not the agreement report)."""
     participants = list(
         Participant.objects.filter(study=study, is_preview=include_preview)
         .select_related("study", "study_persona__persona")
@@ -83,7 +84,7 @@ def study_reports(*, study: Study, include_preview: bool = False) -> list[Partic
         .order_by("participant_id", "question__position")
     ):
         answers[answer.participant_id].append(answer)
-    return [participant_report(participant=p, answers=answers[p.pk]) for p in participants]
+    return [participant_quality(participant=p, answers=answers[p.pk]) for p in participants]
 
 
 def participant_review_set(*, participant: Participant, decision: str, note: str = "") -> Participant:
@@ -146,8 +147,7 @@ class PersonaProgress:
 
 def study_dashboard(*, study: Study) -> list[PersonaProgress]:
     """Per persona: slots free / reserved (nobody answered yet) / in progress / complete, median time, flags."""
-
-    reports = {r.participant.pk: r for r in study_reports(study=study)}
+    reports = {r.participant.pk: r for r in participants_quality(study=study)}
     rows = []
     slots_by_persona: dict[int, list[Slot]] = defaultdict(list)
     for slot in Slot.objects.filter(study=study).select_related("holder"):

@@ -1,4 +1,4 @@
-"""Judges, their judgments, and stored report snapshots (a computed report keyed by a fingerprint of its inputs)."""
+"""Judges and their judgments, and the vocabulary of a pick between a pair's two answers."""
 
 from __future__ import annotations
 
@@ -111,23 +111,3 @@ class Judgment(models.Model):
         """Whether the judge picked the answer shown first (None when it picked neither)."""
         letter = letter_for_choice(choice=self.choice, order=self.order)
         return (letter == "A") if letter else None
-
-
-class ReportSnapshot(models.Model):
-    """A computed report (JSON) for one scope, e.g. ``"study:12"``, valid while its inputs' fingerprint holds.
-
-    The scope is a string rather than a foreign key so this app does not depend on the apps whose reports it stores
-    (imports run core ← personas ← benchmarks ← annotation).
-    """
-
-    scope = models.CharField(max_length=100, unique=True)
-    fingerprint = models.CharField(max_length=64)
-    data = models.JSONField(default=dict)
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    computed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["scope"]
-
-    def __str__(self) -> str:
-        return f"{self.scope} @ {self.fingerprint[:8]}"
