@@ -14,7 +14,15 @@ from django.db.models import F, Q
 
 # The judging models live in benchmarks/judging/models.py; importing them here registers them with the app, and
 # the pair's vocabulary (Order, Choice, DECISIVE) is what annotation's answers use too.
-from benchmarks.judging.models import DECISIVE, Choice, Judge, Judgment, Order
+from benchmarks.judging.models import (
+    DECISIVE,
+    Choice,
+    Judge,
+    Judgment,
+    Order,
+    choice_for_letter,
+    letter_for_choice,
+)
 from personas.models import Persona
 
 
@@ -134,5 +142,7 @@ __all__ = [
     "Prompt",
     "PromptSplit",
     "VerificationVerdict",
+    "choice_for_letter",
+    "letter_for_choice",
     "text_digest",
 ]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 
 from annotation.demo import annotation_demo_ensure
-from annotation.models import Order, Study
-from annotation.reports.items import study_items
+from annotation.models import Study
 from annotation.reports.services import report_refresh, report_state
-from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
+from annotation.selectors import questions_for, study_items
+from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.slots import participant_enter
 from annotation.services.study import StudySettings, personas_select, study_create, study_transition
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
+from benchmarks.models import Order
 from core.demo import demo_base_url
 
 DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"

@@ -16,9 +16,9 @@ from django.db.models import Count, Max
 
 from annotation.models import Answer, Participant, Study
 from annotation.reports.compute import REPORT_VERSION, report_compute
-from annotation.reports.items import study_items
 from annotation.reports.models import ReportSnapshot
 from annotation.reports.ratings import study_ratings
+from annotation.selectors import study_items
 from benchmarks.judging.models import Judge, Judgment
 from core.jobs import JobRun, job_start
 from core.models import Job
@@ -47,11 +47,7 @@ def report_scope(study_id: int) -> str:
 
 
 def study_has_completed_participants(*, study: Study) -> bool:
-    return (
-        Participant.objects.filter(study=study, status=Participant.Status.SUBMITTED, is_preview=False)
-        .exclude(review=Participant.Review.EXCLUDED)
-        .exists()
-    )
+    return Participant.objects.filter(study=study).counted().exists()
 
 
 def report_fingerprint(*, study: Study) -> str:

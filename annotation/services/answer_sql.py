@@ -187,6 +187,8 @@ def answers_progress(*, participant_id: int, position: int | None = None) -> Pro
 
 def _progress_from(rows: list, position: int | None) -> Progress:
     """Progress from the rows of ``_PROGRESS_SQL`` (questionnaire length, position, choice, reasoning, saved)."""
-    answered = sum(1 for _total, _position, choice, reasoning, _saved in rows if choice and reasoning.strip())
+    answered = sum(
+        Answer.answered(choice or "", reasoning or "") for _total, _position, choice, reasoning, _saved in rows
+    )
     saved = any(row_position == position and was_saved for _total, row_position, _c, _r, was_saved in rows)
     return Progress(answered=answered, total=rows[0][0] if rows else 0, saved=saved)

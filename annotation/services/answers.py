@@ -8,8 +8,10 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, order_for
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, order_for
+from annotation.selectors import questions_for
 from annotation.services.answer_sql import Progress, answer_update
+from benchmarks.models import Choice
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
 RELEASED_MESSAGE = "Your place in this study was released, so your answers can no longer be submitted."
@@ -23,14 +25,6 @@ def _closed_error(status: str) -> AnswerError:
     if status == Participant.Status.SUBMITTED:
         return AnswerError("Your answers have been submitted and can no longer be changed.")
     return AnswerError(RELEASED_MESSAGE)
-
-
-def questions_for(*, participant: Participant) -> list[Question]:
-    return list(
-        Question.objects.filter(study_persona_id=participant.study_persona_id)
-        .select_related("pair__prompt")
-        .order_by("position")
-    )
 
 
 def answer_open(*, participant: Participant, question: Question) -> Answer:
@@ -132,7 +126,7 @@ def participant_readiness(*, participant: Participant) -> Readiness:
         answer = answers.get(question.pk)
         if answer is None or not answer.choice:
             missing.append(question.position)
-        elif len(answer.reasoning.strip()) < max(1, minimum):
+        elif not Answer.explanation_ok(answer.reasoning, min_chars=minimum):
             short.append(question.position)
     return Readiness(missing, short)
 
@@ -148,7 +142,7 @@ def participant_submit(*, participant: Participant) -> str:
     with transaction.atomic():
         current = Participant.objects.select_for_update().get(pk=participant.pk)
         if current.status == Participant.Status.SUBMITTED:
-            return study.failed_check_code if current.failed_attention_check else study.completion_code
+            return current.completion_code
         if current.status != Participant.Status.ACTIVE:
             raise AnswerError(RELEASED_MESSAGE)
         current.study = study
@@ -166,4 +160,4 @@ def participant_submit(*, participant: Participant) -> str:
             status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
         )
     participant.refresh_from_db()
-    return study.failed_check_code if participant.failed_attention_check else study.completion_code
+    return participant.completion_code

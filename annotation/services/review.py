@@ -8,8 +8,10 @@ from statistics import median
 
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, Study
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study
+from annotation.selectors import counted_votes
 from annotation.services.majority import MajorityResult, majority_compute
+from benchmarks.models import Choice
 
 FAST_ANSWER_MS = 5_000  # under 5 s on a question: unlikely to have read two replies
 SHORT_REASONING_CHARS = 20
@@ -112,16 +114,9 @@ def study_majorities(*, study: Study) -> list[QuestionMajority]:
     )
     votes: dict[int, list[str]] = defaultdict(list)
     raters: dict[int, set[int]] = defaultdict(set)
-    counted = Answer.objects.filter(
-        question__in=questions,
-        participant__status=Participant.Status.SUBMITTED,
-        participant__is_preview=False,
-    ).exclude(participant__review=Participant.Review.EXCLUDED)
-    for question_id, persona_id, participant_id, choice in counted.values_list(
-        "question_id", "question__study_persona_id", "participant_id", "choice"
-    ):
-        votes[question_id].append(choice)
-        raters[persona_id].add(participant_id)
+    for vote in counted_votes(question_ids=[q.pk for q in questions]):
+        votes[vote.question_id].append(vote.choice)
+        raters[vote.study_persona_id].add(vote.participant_id)
     return [
         QuestionMajority(
             q,
@@ -160,9 +155,7 @@ def study_dashboard(*, study: Study) -> list[PersonaProgress]:
         flagged = 0
         for slot in slots_by_persona[entry.pk]:
             report = reports.get(slot.holder_id) if slot.holder_id else None
-            if slot.status == SlotStatus.FREE or (
-                slot.status == SlotStatus.RESERVED and slot.reserved_at and slot.reserved_at < expired_before
-            ):
+            if slot.is_free(expired_before=expired_before):
                 counts["free"] += 1
             elif slot.status == SlotStatus.COMPLETE:
                 counts["complete"] += 1

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from annotation.models import Participant, Slot, SlotStatus, Study, StudyPersona, StudyStatus
@@ -66,7 +65,7 @@ def _slot_take(*, study: Study, participant: Participant) -> Slot | None:
         candidate = (
             Slot.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(study=study)
-            .filter(Q(status=SlotStatus.FREE) | Q(status=SlotStatus.RESERVED, reserved_at__lt=expired))
+            .claimable(expired_before=expired)
             .order_by("index", "study_persona_id")
             .first()
         )

@@ -26,6 +26,7 @@ from annotation.ratelimit import (
     client_ip,
     rate_limited,
 )
+from annotation.selectors import questions_for
 from annotation.services.answer_sql import Progress, answers_progress
 from annotation.services.answers import (
     AnswerChange,
@@ -35,7 +36,6 @@ from annotation.services.answers import (
     answer_save,
     participant_readiness,
     participant_submit,
-    questions_for,
 )
 from annotation.services.page_sql import question_with_answer, session_participant
 from annotation.services.slots import (
@@ -45,6 +45,7 @@ from annotation.services.slots import (
     participant_holds_slot,
     pid_is_valid,
 )
+from benchmarks.models import Order
 
 SESSION_KEY = "annotation_participants"  # {study public_id: participant pk}
 PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
@@ -155,7 +156,7 @@ def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
 def _question_context(participant: Participant, question: Question, answer: Answer | None) -> dict[str, object]:
     if answer is None:  # the first view fixes the A/B order
         answer = answer_open(participant=participant, question=question)
-    chosen_first = answer.order_shown == "AB"
+    chosen_first = answer.order_shown == Order.CHOSEN_FIRST
     first, second = (
         (question.chosen_text, question.rejected_text)
         if chosen_first
@@ -324,7 +325,6 @@ def done(request: HttpRequest, study_id: UUID) -> HttpResponse:
     study, participant = current
     if participant.status != Participant.Status.SUBMITTED:
         return redirect("participant-finish", study_id=study.public_id)
-    code = study.failed_check_code if participant.failed_attention_check else study.completion_code
     answers = (
         Answer.objects.filter(participant=participant)
         .select_related("question__pair__prompt")
@@ -337,7 +337,7 @@ def done(request: HttpRequest, study_id: UUID) -> HttpResponse:
             "study": study,
             "participant": participant,
             "answers": answers,
-            "completion_url": completion_url(code),
+            "completion_url": completion_url(participant.completion_code),
             "coordinator_url": reverse("study-detail", args=[study.pk]) if participant.is_preview else "",
         },
     )

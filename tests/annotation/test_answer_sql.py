@@ -7,8 +7,9 @@ import uuid
 import pytest
 
 from annotation.models import Answer, Participant, Slot
+from annotation.selectors import questions_for
 from annotation.services.answer_sql import Progress, answers_progress
-from annotation.services.answers import AnswerChange, answer_change_apply, answer_open, questions_for
+from annotation.services.answers import AnswerChange, answer_change_apply, answer_open
 from annotation.services.slots import participant_enter
 from tests.annotation.factories import study_make
 
