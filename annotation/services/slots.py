@@ -117,13 +117,6 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         return Entry(EntryOutcome.ASSIGNED, participant)
 
 
-def participant_holds_slot(*, participant: Participant) -> bool:
-    if participant.is_preview:
-        return True
-    known = getattr(participant, "holds_slot", None)  # set by page_sql.session_participant
-    return known if known is not None else Slot.objects.filter(holder=participant).exists()
-
-
 def participant_release(*, participant: Participant, status: str) -> bool:
     """Mark a participant returned or timed out and free their slot for a new arrival (not once submitted)."""
     if status not in (Participant.Status.RETURNED, Participant.Status.TIMED_OUT):

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotation.forms import StudyForm
 from annotation.models import Study, StudyPersona
 from annotation.services.review import study_dashboard
+from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
 from annotation.services.study import StudyError, personas_select, slot_add, study_create, study_transition
-from annotation.views.participant import session_bind
 
 PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
@@ -113,5 +113,5 @@ def study_preview(request: HttpRequest, study_id: int) -> HttpResponse:
     entry_id = request.POST.get("entry", "")
     entry = get_object_or_404(StudyPersona, pk=int(entry_id) if entry_id.isdigit() else 0, study=study)
     participant = preview_participant_start(study=study, user=request.user, study_persona=entry)
-    session_bind(request, study=study, participant=participant)
+    session_participant_bind(session=request.session, study=study, participant=participant)
     return redirect("participant-instructions", study_id=study.public_id)
