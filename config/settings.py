@@ -105,8 +105,8 @@ SQLITE_OPTIONS = {
 if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASE_PREPARED_STATEMENTS:
-        # Only server-side-binding cursors prepare, and only the participant save uses one (annotation.services.
-        # answer_sql); Django's ORM binds on the client. None (Django's default) would turn preparing off.
+        # Only server-side-binding cursors prepare, and only the participant pages use one (core.rows.
+        # prepared_cursor); Django's ORM binds on the client. None (Django's default) would turn preparing off.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
     _sqlite_name = dj_database_url.parse(DATABASE_URL)["NAME"] if DATABASE_URL else DATA_DIR / "db.sqlite3"
