@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.models import Job
+from core.views import job_from_query
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.formats import personas_write_jsonl
 from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
@@ -20,11 +20,6 @@ from personas.selectors import comparison_csv_rows, dataset_comparison, personas
 from personas.services import persona_enrichment_start, persona_generation_start, persona_import_start
 
 PAGE_SIZE = 50
-
-
-def _job_from_query(request: HttpRequest) -> Job | None:
-    job_id = request.GET.get("job", "")
-    return Job.objects.filter(pk=job_id).first() if job_id.isdigit() and len(job_id) < 18 else None
 
 
 def _filtered(request: HttpRequest) -> tuple[PersonaFilterForm, object]:
@@ -71,7 +66,7 @@ def persona_import(request: HttpRequest) -> HttpResponse:
         job = persona_import_start(upload=upload, started_by=request.user)
         messages.success(request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}.")
         return redirect(f"{reverse('persona-import')}?job={job.pk}")
-    return render(request, "personas/persona_import.html", {"form": form, "job": _job_from_query(request)})
+    return render(request, "personas/persona_import.html", {"form": form, "job": job_from_query(request)})
 
 
 @permission_required("personas.add_persona", raise_exception=True)
@@ -90,7 +85,7 @@ def persona_generate(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
         return redirect(f"{reverse('persona-generate')}?job={job.pk}")
-    context = {"form": form, "enrich_form": EnrichForm(), "job": _job_from_query(request)}
+    context = {"form": form, "enrich_form": EnrichForm(), "job": job_from_query(request)}
     return render(request, "personas/persona_generate.html", context)
 
 

@@ -95,7 +95,7 @@ def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, setting
 
     from benchmarks.pair_import import WRITE_BATCH, pairs_import_start
     from core.models import JobStatus
-    from tests.core.test_jobs import wait_for
+    from tests.factories import wait_for
 
     settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
     lines = [json.dumps({"prompt": f"P{i}", "chosen": f"A{i}", "rejected": f"B{i}"}) for i in range(WRITE_BATCH + 5)]

@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from core.models import Job, JobStatus
 from personas.models import CensusDataset, Persona
-from tests.core.test_jobs import wait_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, wait_for
 from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
 from tests.personas.factories import PersonaFactory
 

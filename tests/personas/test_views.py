@@ -11,7 +11,7 @@ from core.models import Job, JobStatus
 from personas.formats import persona_to_text
 from personas.models import CensusDataset, Persona, PersonaStatus
 from personas.services import personas_generate
-from tests.core.test_jobs import wait_for
+from tests.factories import wait_for
 from tests.personas.factories import ADULT, PersonaFactory
 
 
