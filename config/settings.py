@@ -141,6 +141,8 @@ if EMBEDDED_BROKER:
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Job state lives in core.Job rows, so task results are not stored anywhere.
+# The queue jobs are sent to and workers consume; set it to keep two deployments sharing one Redis apart.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -149,11 +151,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stalled-jobs": {"task": "core.sweep_stalled_jobs", "schedule": 60.0},
+    "sweep-stalled-jobs": {"task": "core.sweep_stalled_jobs", "schedule": 15.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# A running job that has not reported progress for this long is taken as orphaned by a dead worker.
-JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600, minimum=10)
+# A running job's lease: its worker renews the heartbeat every quarter of this; silent this long, the worker counts
+# as dead, and a redelivered task or the sweep (beat, every 15 s) resumes the job on another worker.
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
 

@@ -25,7 +25,8 @@ from personas.models import Persona
 
 JUDGE_RUN_JOB = "benchmarks.judge_run"
 ORDERS = tuple(Order.values)
-_FLUSH_EVERY = 50
+# Each reply is stored as it lands: a worker killed mid-run loses only the calls in flight (they are paid for).
+_FLUSH_EVERY = 1
 
 Item = tuple[int, int]  # (persona id, pair id)
 Key = tuple[int, int, str, int]  # (persona id, pair id, order, sample)
