@@ -21,6 +21,7 @@ def job_from_query(request: HttpRequest, *, kinds: tuple[str, ...] | None = None
     return (jobs.filter(kind__in=kinds) if kinds else jobs).first()
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
