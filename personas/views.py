@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -10,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.csv_export import CsvWriter
 from core.views import job_from_query
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.formats import personas_write_jsonl
@@ -133,7 +132,7 @@ def census_comparison_csv(request: HttpRequest, dataset_id: int) -> HttpResponse
     comparisons = dataset_comparison(dataset=dataset, include_pruned=request.GET.get("include_pruned") == "1")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="census-comparison-{dataset.pk}.csv"'
-    csv.writer(response).writerows(comparison_csv_rows(comparisons))
+    CsvWriter(response).writerows(comparison_csv_rows(comparisons))
     return response
 
 

@@ -42,8 +42,17 @@ class JudgeRunResult:
 
 
 def judge_upsert(*, name: str, endpoint: Any, **fields: Any) -> Judge:
-    """Create the judge ``name`` on ``endpoint`` or update the given fields of the existing one."""
-    judge, _ = Judge.objects.update_or_create(name=name, defaults={"endpoint": endpoint, **fields})
+    """Create the judge ``name`` on ``endpoint`` or update the given fields of the existing one.
+
+    Checked by the model's own rules, as the admin's form checks them (a slug name, at least one sample, …):
+    ``ValidationError`` otherwise, and nothing is stored.
+    """
+    judge = Judge.objects.filter(name=name).first() or Judge(name=name)
+    judge.endpoint = endpoint
+    for field, value in fields.items():
+        setattr(judge, field, value)
+    judge.full_clean(validate_unique=False)
+    judge.save()
     return judge
 
 
