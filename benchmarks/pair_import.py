@@ -207,21 +207,22 @@ def _pairs_write(*, rows: list[_Row], personas: dict[str, Persona], run: JobRun 
             }
             created: list[PreferencePair] = []
             updated: list[PreferencePair] = []
+            changed: list[PreferencePair] = []
             for row, (persona_id, prompt_id) in zip(batch, keys, strict=True):
+                values = (row.chosen, row.rejected, row.critique, row.split)
                 pair = existing.get((persona_id, prompt_id))
                 if pair is None:
                     pair = PreferencePair(persona_id=persona_id, prompt_id=prompt_id)
                     created.append(pair)
                 else:
                     updated.append(pair)
-                pair.chosen, pair.rejected, pair.critique, pair.split = (
-                    row.chosen,
-                    row.rejected,
-                    row.critique,
-                    row.split,
-                )
+                    if (pair.chosen, pair.rejected, pair.critique, pair.split) == values:
+                        continue  # nothing to write
+                    changed.append(pair)
+                pair.chosen, pair.rejected, pair.critique, pair.split = values
             PreferencePair.objects.bulk_create(created)
-            PreferencePair.objects.bulk_update(updated, ["chosen", "rejected", "critique", "split"])
+            # Small batches: Django writes a bulk update as one CASE per field, which slows down fast with size.
+            PreferencePair.objects.bulk_update(changed, ["chosen", "rejected", "critique", "split"], batch_size=100)
         result.created += len(created)
         result.updated += len(updated)
         result.pair_ids.extend(pair.pk for pair in (*updated, *created))
