@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from personas.enrichment import LIST_KEYS, curated_item
+
 Attributes = dict[str, str]
 
 # Youngest plausible age for holding each education level (PUMS SCHL labels; also PERSONA's).
@@ -157,6 +159,29 @@ def armed_forces_vs_veteran_status(a: Attributes) -> str | None:
     return None
 
 
+# Teenagers do state a party or an ideology (the released PERSONA personas have 13- to 17-year-olds who do); the
+# pools draw those keys from 18 only, but the rule objects only below this age.
+VIEWS_PLAUSIBLE_FROM_AGE = 13
+VIEWS_KEYS = ("ideology", "political views")
+
+
+def enrichment_vs_age(a: Attributes) -> str | None:
+    """A lifestyle/value the curated pools hold for another age band: "a 2-year-old whose lifestyle is 'Frugal and
+    self-reliant'". Catches what the age-banded draw cannot: LLM enrichment, imports, personas made before the bands.
+    """
+    age = _number(a, "age")
+    if age is None:
+        return None
+    for key in LIST_KEYS:
+        item = curated_item(key, _value(a, key))
+        if item is None:
+            continue
+        low = min(item.min_age, VIEWS_PLAUSIBLE_FROM_AGE) if key in VIEWS_KEYS else item.min_age
+        if age < low or (item.max_age is not None and age > item.max_age):
+            return f"a {age:.0f}-year-old whose {key} is {item.text!r}"
+    return None
+
+
 RULES: tuple[Callable[[Attributes], str | None], ...] = (
     income_vs_age,
     education_vs_age,
@@ -166,6 +191,7 @@ RULES: tuple[Callable[[Attributes], str | None], ...] = (
     fertility_vs_sex_and_age,
     veteran_status_vs_age,
     armed_forces_vs_veteran_status,
+    enrichment_vs_age,
 )
 
 
