@@ -100,12 +100,20 @@ def _flush(pending: list[Persona], run: JobRun | None) -> int:
 
 
 def personas_import(*, personas: Iterable[dict[str, str]], source: str = PersonaSource.IMPORTED) -> list[Persona]:
-    """Store personas given as attribute dicts (see ``personas.formats``), checked by the rules; all or nothing."""
+    """Store personas given as attribute dicts (see ``personas.formats``; their key order is kept), checked by the
+    rules; all or nothing."""
     rows = []
     for attributes in personas:
         status, reason, reasons = persona_status_from_rules(attributes)
         rows.append(
-            Persona(attributes=attributes, source=source, status=status, prune_reason=reason, checks={"rules": reasons})
+            Persona(
+                attributes=attributes,
+                key_order=list(attributes),  # as the text listed them, so the export writes them back the same
+                source=source,
+                status=status,
+                prune_reason=reason,
+                checks={"rules": reasons},
+            )
         )
     with transaction.atomic():
         return Persona.objects.bulk_create(rows)
