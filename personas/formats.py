@@ -106,13 +106,19 @@ class PersonaRow:
     status: str
     attributes: dict[str, str]
     order: Sequence[str] = ()  # the imported key order (see ``persona_to_text``)
+    key: str | None = None  # the deterministic generation key of a generated persona
 
 
 def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
-    """JSON Lines, one persona a line: {"id", "status", "persona" (line string), "attributes" (33-key dict)}."""
+    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict)}.
+
+    Nothing in it depends on the database: a generated persona's id derives from its generation key (``key``), so
+    the same seed on the same census data exports the same bytes.
+    """
     for row in rows:
         record = {
             "id": row.id,
+            "key": row.key,
             "status": row.status,
             "persona": persona_to_text(row.attributes, order=row.order),
             "attributes": persona_to_dict(row.attributes),

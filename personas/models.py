@@ -90,7 +90,8 @@ class Persona(models.Model):
     dataset = models.ForeignKey(
         CensusDataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="personas"
     )
-    # Deterministic upsert key of a generated persona ("<dataset>:<seed>:<index>"); a re-run never duplicates.
+    # Deterministic upsert key of a generated persona ("<dataset fingerprint>:<seed>:<index>"); a re-run never
+    # duplicates, and the public id derives from it (``personas.services.generated_public_id``).
     generation_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Which checks ran: {"rules": [...reasons], "llm": {"verdict": ..., "reason": ...}}.
     checks = models.JSONField(default=dict, blank=True)
@@ -114,7 +115,13 @@ class Persona(models.Model):
         return persona_to_text(self.attributes, order=self.key_order)
 
     def export_row(self) -> PersonaRow:
-        return PersonaRow(id=str(self.public_id), status=self.status, attributes=self.attributes, order=self.key_order)
+        return PersonaRow(
+            id=str(self.public_id),
+            key=self.generation_key,
+            status=self.status,
+            attributes=self.attributes,
+            order=self.key_order,
+        )
 
     def sections(self) -> list:
         return attributes_by_section(self.attributes)

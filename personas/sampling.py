@@ -10,6 +10,8 @@ A record drawn twice gives two personas, each with its own enrichment. Sampling 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 
@@ -58,6 +60,20 @@ def record_attributes(record: dict[str, object], dataset: CensusDataset) -> dict
 
 def records_load(dataset: CensusDataset) -> pd.DataFrame:
     return pq.read_table(dataset.records_file).to_pandas()
+
+
+def dataset_fingerprint(dataset: CensusDataset) -> str:
+    """A digest of everything a generated persona is drawn and decoded from: the stored records (every column,
+    in row order) and the codebook. The same census files imported into any database give the same fingerprint,
+    unlike the dataset's primary key, so generation keys and the public ids derived from them are reproducible."""
+    table = pq.read_table(dataset.records_file)
+    digest = hashlib.sha256()
+    for name in sorted(table.column_names):
+        digest.update(name.encode())
+        values = pd.util.hash_pandas_object(table.column(name).to_pandas(), index=False)
+        digest.update(values.to_numpy().tobytes())
+    digest.update(json.dumps([dataset.codebook, dataset.columns], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def personas_sample(*, dataset: CensusDataset, n: int, seed: int) -> list[SampledRecord]:

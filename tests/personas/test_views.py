@@ -10,7 +10,9 @@ from django.urls import reverse
 from core.models import Job
 from personas.formats import persona_from_text, persona_to_text
 from personas.models import CensusDataset, Persona, PersonaStatus
-from personas.services import personas_generate, personas_import
+from personas.pums.importer import census_dataset_import
+from personas.services import generated_public_id, personas_generate, personas_import
+from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
 from tests.personas.factories import ADULT, PersonaFactory
 from tests.personas.test_formats import PERSONA_LAYOUT
 
@@ -170,3 +172,24 @@ def test_imported_text_exports_byte_identical(coordinator_client: Client) -> Non
 def test_api_writes_the_imported_text_back(analyst_client: Client) -> None:
     persona = personas_import(personas=[persona_from_text(PERSONA_LAYOUT)])[0]
     assert analyst_client.get(f"/api/personas/{persona.public_id}/").json()["persona"] == PERSONA_LAYOUT
+
+
+def test_same_seed_on_the_same_census_data_exports_the_same_bytes(
+    analyst_client: Client, dataset: CensusDataset
+) -> None:
+    """Two databases are simulated by deleting everything and importing the files again (a new primary key)."""
+
+    def export() -> bytes:
+        return b"".join(analyst_client.get(reverse("persona-export")).streaming_content)
+
+    personas_generate(dataset=dataset, n=12, seed=4)
+    first = export()
+    Persona.objects.all().delete()
+    CensusDataset.objects.all().delete()
+    again = census_dataset_import(person_path=PERSON_CSV, housing_path=HOUSING_CSV, dictionary_path=DICTIONARY_CSV)
+    assert again.pk != dataset.pk
+    personas_generate(dataset=again, n=12, seed=4)
+    assert export() == first
+    record = json.loads(first.splitlines()[0])
+    assert record["key"].endswith(":4:0")
+    assert record["id"] == str(generated_public_id(record["key"]))
