@@ -67,9 +67,12 @@ def personas_generate(
     Personas are keyed ``<dataset fingerprint>:<seed>:<index>`` and their public id is derived from that key:
     running again (or resuming a job) creates only the missing ones, and the same seed on the same census data
     yields the same people with the same ids in any database, so their export is byte-identical. (The same files
-    imported twice into one database are one fingerprint: the second generation finds the people already there.)
+    imported twice into one database are one fingerprint: the second generation finds the people already there, and
+    takes over those whose dataset was deleted.)
     """
     keys = generation_keys(dataset=dataset, seed=seed, n=n)
+    # People generated from these very records before their dataset row was deleted: this dataset is theirs now.
+    Persona.objects.filter(generation_key__in=keys, dataset__isnull=True).update(dataset=dataset)
     existing = set(Persona.objects.filter(generation_key__in=keys).values_list("generation_key", flat=True))
     created = pruned = 0
     pending: list[Persona] = []
