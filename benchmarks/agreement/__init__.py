@@ -33,7 +33,7 @@ from benchmarks.agreement.fleiss import (
 )
 from benchmarks.agreement.krippendorff import coincidence_matrix, krippendorff_alpha
 from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
-from benchmarks.agreement.leave_one_out import LeaveOneOutMajority, leave_one_out_majority, paired_tables
+from benchmarks.agreement.leave_one_out import paired_tables
 from benchmarks.agreement.report import (
     MAJORITY,
     NO_MAJORITY,
@@ -65,7 +65,6 @@ __all__ = [
     "GroupKappa",
     "ItemPositionBias",
     "LabelMatrix",
-    "LeaveOneOutMajority",
     "MajorityVote",
     "OrderConsistency",
     "PairwiseKappa",
@@ -87,7 +86,6 @@ __all__ = [
     "krippendorff_alpha",
     "landis_koch",
     "landis_koch_bands",
-    "leave_one_out_majority",
     "majority_vote",
     "order_consistency",
     "paired_tables",

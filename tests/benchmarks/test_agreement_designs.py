@@ -1,10 +1,8 @@
-"""The designs around the formulas: leave-one-out majorities, like-for-like judge scoring, Fleiss with varying raters,
-cluster bootstrap of pooled tables and when to show its interval, per-item position bias, order consistency.
-Checked against scikit-learn, statsmodels, scipy and hand computations."""
+"""The designs around the formulas: per-rater references (leave-one-out majorities) and like-for-like judge
+scoring, Fleiss with varying raters, cluster bootstrap of pooled tables and when to show its interval, per-item
+position bias, order consistency. Checked against scikit-learn, statsmodels, scipy and hand computations."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -19,9 +17,7 @@ from benchmarks.agreement import (
     bootstrap_tables,
     encode_labels,
     fleiss_kappa_varying,
-    item_counts,
     kappa_from_counts,
-    leave_one_out_majority,
     order_consistency,
     paired_tables,
     pairwise_kappa,
@@ -31,55 +27,18 @@ from benchmarks.agreement import (
 )
 
 
-def _brute_loo(matrix: np.ndarray, rater: int, item: int) -> object:
-    votes = [matrix[r, item] for r in range(matrix.shape[0]) if r != rater and matrix[r, item] is not None]
-    if not votes:
-        return None
-    (top, count), *rest = [*Counter(votes).most_common(), (None, 0)]
-    if rest and rest[0][1] == count:
-        return None  # tie
-    return top if count > len(votes) / 2 else None
-
-
-def test_leave_one_out_majority_matches_a_brute_force_count() -> None:
-    rng = np.random.default_rng(3)
-    for _ in range(30):
-        raters, items = rng.integers(2, 6), rng.integers(1, 12)
-        matrix = rng.choice(np.array(["chosen", "rejected", None], dtype=object), size=(raters, items))
-        loo = leave_one_out_majority(matrix, categories=("chosen", "rejected"))
-        for r in range(raters):
-            for i in range(items):
-                expected = _brute_loo(matrix, r, i)
-                got = None if loo.codes[r, i] == MISSING else loo.categories[loo.codes[r, i]]
-                assert got == expected, (matrix, r, i)
-                assert loo.n_others[r, i] == sum(matrix[o, i] is not None for o in range(raters) if o != r)
-
-
-def test_a_human_agrees_less_with_the_others_than_with_a_majority_holding_their_vote() -> None:
-    """Four raters who agree only by chance: the inclusive majority flatters them, the leave-one-out one does not."""
-    rng = np.random.default_rng(0)
-    humans = rng.choice(np.array(["chosen", "rejected"], dtype=object), size=(4, 400))
-    labels = encode_labels(humans, categories=("chosen", "rejected"))
-    counts = item_counts(labels)
-    inclusive = np.where(counts[:, 0] > 2, 0, np.where(counts[:, 1] > 2, 1, MISSING))  # 3 of 4
-    loo = leave_one_out_majority(labels)
-    with_self, _ = paired_tables(labels.codes, np.broadcast_to(inclusive, labels.codes.shape), 0, n_categories=2)
-    without, _ = paired_tables(labels.codes, loo.codes, 0, n_categories=2)
-    assert kappa_from_counts(with_self.sum(0))[0] > 0.3
-    assert abs(kappa_from_counts(without.sum(0))[0]) < 0.1
-
-
-def test_pooled_leave_one_out_kappa_is_sklearn_on_the_expanded_pairs_for_humans_and_judge() -> None:
+def test_pooled_kappa_against_per_rater_references_is_sklearn_on_the_expanded_pairs() -> None:
+    """Humans against their own reference (e.g. a leave-one-out majority) and a judge against the same references."""
     rng = np.random.default_rng(7)
-    humans = rng.choice(np.array(["chosen", "rejected", None], dtype=object), size=(3, 60), p=[0.5, 0.35, 0.15])
-    judge = rng.choice(np.array(["chosen", "rejected", None], dtype=object), size=60, p=[0.6, 0.3, 0.1])
+    labels_with_none = np.array(["chosen", "rejected", None], dtype=object)
+    humans = rng.choice(labels_with_none, size=(3, 60), p=[0.5, 0.35, 0.15])
+    reference = rng.choice(labels_with_none, size=(3, 60), p=[0.5, 0.3, 0.2])
+    judge = rng.choice(labels_with_none, size=60, p=[0.6, 0.3, 0.1])
     persona = np.repeat(np.arange(6), 10)
     labels = encode_labels(humans, categories=("chosen", "rejected"))
-    loo = leave_one_out_majority(labels)
-    decode = np.array(["chosen", "rejected", None], dtype=object)
-    reference = decode[np.where(loo.codes == MISSING, 2, loo.codes)]
+    reference_codes = encode_labels(reference, categories=("chosen", "rejected")).codes
 
-    human_tables, ids = paired_tables(labels.codes, loo.codes, persona, n_categories=2)
+    human_tables, ids = paired_tables(labels.codes, reference_codes, persona, n_categories=2)
     pairs = [(humans[r, i], reference[r, i]) for r in range(3) for i in range(60)]
     pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
     assert ids.tolist() == list(range(6))
@@ -89,7 +48,7 @@ def test_pooled_leave_one_out_kappa_is_sklearn_on_the_expanded_pairs_for_humans_
     # The judge against the same references, on the (rater, item) pairs the humans contribute.
     judge_codes = encode_labels(judge, categories=("chosen", "rejected")).codes[0]
     judge_rows = np.where(labels.rated, judge_codes[np.newaxis, :], MISSING)
-    judge_tables, _ = paired_tables(judge_rows, loo.codes, persona, n_categories=2)
+    judge_tables, _ = paired_tables(judge_rows, reference_codes, persona, n_categories=2)
     judge_pairs = [
         (judge[i], reference[r, i])
         for r in range(3)
@@ -132,9 +91,7 @@ def test_bootstrap_of_pooled_tables_equals_the_label_bootstrap_with_the_same_see
     codes = encode_labels(pair, categories=("chosen", "rejected")).codes
     tables, _ = paired_tables(codes[0], codes[1], groups, n_categories=2)
     by_tables = bootstrap_tables(tables, n_resamples=300, seed=11)
-    by_labels = bootstrap_ci(
-        lambda m: pairwise_kappa(m).kappa[0, 1], pair, groups, n_resamples=300, seed=11
-    )
+    by_labels = bootstrap_ci(lambda m: pairwise_kappa(m).kappa[0, 1], pair, groups, n_resamples=300, seed=11)
     assert by_tables.estimate == pytest.approx(by_labels.estimate)
     assert by_tables.low == pytest.approx(by_labels.low)
     assert by_tables.high == pytest.approx(by_labels.high)
