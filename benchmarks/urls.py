@@ -1,3 +1,11 @@
+"""Benchmark pages, mounted under ``benchmarks/``."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from benchmarks import views
+
+urlpatterns = [
+    path("pairs/import/", views.pairs_import_view, name="pairs-import"),
+]

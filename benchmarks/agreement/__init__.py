@@ -35,18 +35,12 @@ from benchmarks.agreement.krippendorff import coincidence_matrix, krippendorff_a
 from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
 from benchmarks.agreement.leave_one_out import paired_tables
 from benchmarks.agreement.report import (
-    MAJORITY,
-    NO_MAJORITY,
-    NO_VOTES,
-    TIE,
     CoverageCurve,
     GroupKappa,
     ItemPositionBias,
-    MajorityVote,
     OrderConsistency,
     PositionBias,
     agreement_coverage,
-    majority_vote,
     order_consistency,
     per_group_kappa,
     position_bias,
@@ -54,18 +48,13 @@ from benchmarks.agreement.report import (
 )
 
 __all__ = [
-    "MAJORITY",
     "MISSING",
-    "NO_MAJORITY",
-    "NO_VOTES",
-    "TIE",
     "UNDEFINED",
     "ConfidenceInterval",
     "CoverageCurve",
     "GroupKappa",
     "ItemPositionBias",
     "LabelMatrix",
-    "MajorityVote",
     "OrderConsistency",
     "PairwiseKappa",
     "PositionBias",
@@ -86,7 +75,6 @@ __all__ = [
     "krippendorff_alpha",
     "landis_koch",
     "landis_koch_bands",
-    "majority_vote",
     "order_consistency",
     "paired_tables",
     "pairwise_counts",
