@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from benchmarks.agreement.bands import UNDEFINED, landis_koch, landis_koch_bands
 from benchmarks.agreement.bootstrap import (
+    MIN_GROUPS_FOR_INTERVAL,
     ConfidenceInterval,
     ReportableInterval,
     bootstrap_ci,
@@ -48,6 +49,7 @@ from benchmarks.agreement.report import (
 )
 
 __all__ = [
+    "MIN_GROUPS_FOR_INTERVAL",
     "MISSING",
     "UNDEFINED",
     "ConfidenceInterval",

@@ -193,7 +193,10 @@ def reportable_interval(
     """
     n_valid, n_resamples = int(np.asarray(interval.n_valid)), int(interval.n_resamples)
     if n_groups < min_groups:
-        reason = f"no interval: {n_groups} personas (at least {min_groups} needed for a bootstrap over personas)"
+        reason = (
+            f"no interval: {n_groups} persona{'s' if n_groups != 1 else ''} "
+            f"(at least {min_groups} needed for a bootstrap over personas)"
+        )
     elif n_resamples == 0 or n_valid < min_defined_share * n_resamples:
         reason = (
             f"no interval: defined in only {n_valid} of {n_resamples} resamples "
