@@ -41,6 +41,9 @@ from benchmarks.models import DECISIVE, Order
 BOOTSTRAP_RESAMPLES = 500
 HUMANS = "Humans"
 NO_OTHERS = "no_others"
+PAIR_COLUMNS = [
+    "persona", "participant", "question", "question_position", "human", "others_majority", "others_status", "n_others",
+]  # fmt: skip
 LOO_COLUMNS = [
     "rater", "answers", "n", "ties", "kappa", "band", "agreement", "kappa_ab", "kappa_ba",
     "ci_low", "ci_high", "ci_resamples_defined", "ci_note",
@@ -185,6 +188,7 @@ def _pairs_table(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str,
             "persona": ratings.persona_labels.get(p.study_persona_id, str(p.study_persona_id)),
             "participant": p.participant_id,
             "question": ratings.items[p.item].question_id,
+            "question_position": ratings.items[p.item].position,
             "human": p.human,
             "others_majority": p.reference or "",
             "others_status": p.status,
@@ -196,7 +200,7 @@ def _pairs_table(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str,
         rows.append(row)
     return table(
         "Every (human, item) pair of the headline with the other raters' majority and each judge's answers",
-        ["persona", "participant", "question", "human", "others_majority", "others_status", "n_others", *judge_columns],
+        [*PAIR_COLUMNS, *judge_columns],
         rows,
         "The long table the headline is computed from (download it to recompute the kappas).",
     )
