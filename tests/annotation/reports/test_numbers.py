@@ -78,6 +78,12 @@ def test_leave_one_out_headline(report):
     assert judge["kappa"] == pytest.approx(7 / 11)
     assert judge["kappa_ab"] == pytest.approx(0.75)
     assert judge["kappa_ba"] == pytest.approx(9 / 17)
+    # Each human against the others: r1 has Q1 CC, Q3 RR, Q4 RC (Q2 tied): p_o 2/3, p_e 4/9 → 0.4.
+    vs = report["tables"]["human_vs_judges"]["rows"]
+    r1 = min(row["participant"] for row in vs)
+    (others,) = [row for row in vs if row["participant"] == r1 and row["rater_b"].startswith("Others")]
+    assert (others["n"], others["ties"]) == (3, 1)
+    assert others["kappa"] == pytest.approx(0.4)
     pairs = report["tables"]["loo_pairs"]["rows"]
     assert len(pairs) == 12
     assert sum(row["others_status"] == "tie" for row in pairs) == 4
