@@ -68,10 +68,14 @@ def reference_pairs(ratings: StudyRatings) -> list[ReferencePair]:
     by_persona: dict[int, list[int]] = defaultdict(list)
     for index, human in enumerate(ratings.humans):
         by_persona[human.study_persona_id].append(index)
+    persona_items: dict[int, list[int]] = defaultdict(list)  # a human answers only their persona's questions
+    for item, study_item in enumerate(ratings.items):
+        persona_items[study_item.study_persona_id].append(item)
     pairs = []
     for index, human in enumerate(ratings.humans):
         peers = [ratings.humans[j] for j in by_persona[human.study_persona_id] if j != index]
-        for item, label in enumerate(human.labels):
+        for item in persona_items[human.study_persona_id]:
+            label = human.labels[item]
             if label not in DECISIVE:
                 continue
             others = [peer.labels[item] for peer in peers if peer.labels[item] in DECISIVE]
