@@ -112,3 +112,51 @@ def test_filter_scope_picks_matching_personas(db):
     personas_make(4)
     dataset = dataset_make(persona_scope="filter", persona_filter={"key": "religion", "value": "Faith3"})
     assert dataset_plan(dataset=dataset) == 8
+
+
+def _full_dataset(**fields):
+    dataset = dataset_make(verifier=verifier_judge(), **fields)
+    dataset_plan(dataset=dataset)
+    stage_answer_run(dataset=dataset)
+    stage_critique_run(dataset=dataset)
+    stage_revise_run(dataset=dataset)
+    dataset_verify(dataset=dataset)
+    return dataset
+
+
+def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    from benchmarks.datasets.export import COLUMNS, dataset_export
+    from benchmarks.datasets.released import dataset_import_released
+
+    dataset = _full_dataset()
+    result = dataset_export(dataset=dataset, directory=tmp_path / "out")
+    pairs = PreferencePair.objects.filter(dataset=dataset)
+    assert sum(result.counts.values()) == pairs.count()
+    card = (tmp_path / "out" / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    default = next(c for c in header["configs"] if c["config_name"] == "default")
+    assert {f["split"] for f in default["data_files"]} == set(result.counts)
+    assert {s["name"]: s["num_examples"] for s in header["dataset_info"]["splits"]} == result.counts
+    table = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet")
+    assert tuple(table.column_names) == COLUMNS
+    assert table.num_rows == result.counts["train"]
+    row = table.slice(0, 1).to_pylist()[0]
+    pair = pairs.get(pk=row["pair_id"])
+    assert (row["original"], row["data"], row["critique"]) == (pair.rejected, pair.chosen, pair.critique)
+    assert row["instruction"] == pair.prompt.text and row["persona_id"] == str(pair.persona.public_id)
+    jsonl = (tmp_path / "out" / "jsonl" / "train.jsonl").read_text().splitlines()
+    assert json.loads(jsonl[0]) == row
+
+    # Round trip: the Parquet file read back as a dataset has the same pairs for the same personas.
+    data = (tmp_path / "out" / "data" / "train-00000-of-00001.parquet").read_bytes()
+    imported = dataset_import_released(name="roundtrip", data=data, filename="train.parquet")
+    back = {(p.persona_id, p.prompt_id): (p.rejected, p.chosen, p.split) for p in imported.pairs.all()}
+    original = {
+        (p.persona_id, p.prompt_id): (p.rejected, p.chosen, p.split) for p in pairs.filter(split=PairSplit.TRAIN)
+    }
+    assert back == original
