@@ -66,7 +66,8 @@ def test_offline_stages_make_pairs_and_verification_scores_them(small_world):
     pairs = PreferencePair.objects.filter(dataset=dataset)
     assert pairs.count() == revisions.done > 0
     for pair in pairs.select_related("persona"):
-        assert pair.chosen != pair.rejected and pair.critique
+        assert pair.chosen != pair.rejected
+        assert pair.critique
         assert len(pair.chosen) <= len(pair.rejected) * 1.1
         assert OFFLINE_MARK in pair.chosen
         assert pair.persona.attributes["religion"] not in pair.chosen
@@ -82,7 +83,8 @@ def test_offline_stages_make_pairs_and_verification_scores_them(small_world):
     assert dataset_verify(dataset=dataset) == pairs.count()
     rates = dataset_win_rates(dataset=dataset, attribute="sex")
     assert rates["overall"].checked == pairs.count()
-    assert rates["overall"].rate is not None and rates["overall"].rate > 0.5  # the revision leans on the persona
+    assert rates["overall"].rate is not None
+    assert rates["overall"].rate > 0.5
     assert {r.label for r in rates["by_attribute"]} <= {"Female", "Male"}
     assert sum(r.checked for r in rates["by_topic"]) == pairs.count()
 
@@ -97,7 +99,9 @@ def test_per_pair_answers_and_failed_revisions_are_recorded(small_world):
     dataset.answers.update(text="Short answer.")
     result = stage_revise_run(dataset=dataset)
     assert result.failed == 24
-    assert DatasetItem.objects.filter(dataset=dataset, status=ItemStatus.FAILED, failure_reason="too_long").count() == 24
+    assert (
+        DatasetItem.objects.filter(dataset=dataset, status=ItemStatus.FAILED, failure_reason="too_long").count() == 24
+    )
     assert dataset_failures(dataset)[0][2] == 24
 
 
@@ -148,7 +152,8 @@ def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
     row = table.slice(0, 1).to_pylist()[0]
     pair = pairs.get(pk=row["pair_id"])
     assert (row["original"], row["data"], row["critique"]) == (pair.rejected, pair.chosen, pair.critique)
-    assert row["instruction"] == pair.prompt.text and row["persona_id"] == str(pair.persona.public_id)
+    assert row["instruction"] == pair.prompt.text
+    assert row["persona_id"] == str(pair.persona.public_id)
     jsonl = (tmp_path / "out" / "jsonl" / "train.jsonl").read_text().splitlines()
     assert json.loads(jsonl[0]) == row
 

@@ -32,7 +32,8 @@ def test_prism_cluster_csv_keeps_cluster_topics_and_reimport_adds_nothing():
     work = Prompt.objects.get(text="Should everyone be required to retire at a fixed age?")
     assert (work.topic, work.topic_origin, work.source_id) == ("Work and Careers", TopicOrigin.SUPPLIED, "cluster3:1")
     outlier = Prompt.objects.get(text="Hello there")
-    assert outlier.topic == "" and outlier.source_id == "cluster-1:0"  # outliers are left to our clustering
+    assert outlier.topic == ""
+    assert outlier.source_id == "cluster-1:0"
     again = _import("prism_clusters_small.csv")
     assert (again.created, again.existing) == (0, 32)
     assert Prompt.objects.count() == 32
@@ -83,7 +84,8 @@ def test_filters_counts_overrule_cluster_and_split():
     _import("prism_clusters_small.csv")
     counts = prompts_form_check()
     assert counts[FormCheck.PASSED] == Prompt.objects.filter(form_check=FormCheck.PASSED).count() > 20
-    assert counts[FormCheck.NO_QUESTION_MARK] >= 2 and counts[FormCheck.TOO_SHORT] >= 1
+    assert counts[FormCheck.NO_QUESTION_MARK] >= 2
+    assert counts[FormCheck.TOO_SHORT] >= 1
     passed = list(Prompt.objects.filter(form_check=FormCheck.PASSED).order_by("pk"))
     Prompt.objects.filter(pk__in=[p.pk for p in passed]).update(controversy=ControversyVerdict.CONTROVERSIAL)
     prompt_overrule(prompt=passed[0], controversial=False)
@@ -123,7 +125,8 @@ def test_real_prism_cluster_file(db):
     assert result.source == PromptSource.PRISM_CLUSTERS
     assert result.read == 23 * 5
     topics = Counter(Prompt.objects.exclude(topic="").values_list("topic", flat=True))
-    assert len(topics) == 22 and "Managing Relationships" in topics
+    assert len(topics) == 22
+    assert "Managing Relationships" in topics
     assert Prompt.objects.filter(text="Do God exist?", topic="").exists()  # an outlier
     prompts_form_check()
     assert Prompt.objects.filter(form_check=FormCheck.PASSED).count() > 40
