@@ -12,6 +12,7 @@ Requests are ordered persona by persona, so the persona prefix stays hot in the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from personas.formats import persona_to_text
 from personas.models import Persona
 
 _FLUSH_EVERY = 200
+_FLUSH_SECONDS = 2.0  # results are written at least this often, so progress shows live and a kill loses little
 
 
 class Stage(models.TextChoices):
@@ -139,8 +141,10 @@ def _answer_chunk(
     answers: list[DatasetAnswer] = []
     failures: list[tuple[tuple[int, int | None], str, str]] = []
     progress = {"done": 0, "failed": 0}
+    last = [time.monotonic()]
 
     def flush() -> None:
+        last[0] = time.monotonic()
         with transaction.atomic():
             DatasetAnswer.objects.bulk_create(answers, ignore_conflicts=True)
             for (prompt_id, persona_id), reason, detail in failures:
@@ -167,7 +171,7 @@ def _answer_chunk(
             answers.append(DatasetAnswer(dataset=dataset, prompt_id=prompt_id, persona_id=persona_id, text=text))
             progress["done"] += 1
             result.done += 1
-        if len(answers) + len(failures) >= _FLUSH_EVERY:
+        if len(answers) + len(failures) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
             flush()
 
     requests = [
@@ -258,8 +262,10 @@ def _critique_chunk(
     result.requested += len(requests)
     pending: list[DatasetItem] = []
     progress = {"done": 0, "failed": 0}
+    last = [time.monotonic()]
 
     def flush() -> None:
+        last[0] = time.monotonic()
         if pending:
             DatasetItem.objects.bulk_update(
                 pending, ["status", "critique", "failure_stage", "failure_reason", "failure_detail"]
@@ -281,7 +287,7 @@ def _critique_chunk(
             progress["done"] += 1
             result.done += 1
         pending.append(item)
-        if len(pending) >= _FLUSH_EVERY:
+        if len(pending) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
             flush()
 
     _run_requests(dataset=dataset, requests=requests, run=run, on_result=on_result)
@@ -362,6 +368,7 @@ class _RevisionWriter:
         self.dataset, self.run, self.result = dataset, run, result
         self.pairs: list[tuple[DatasetItem, PreferencePair]] = []
         self.failed: list[DatasetItem] = []
+        self.last = time.monotonic()
 
     def keep(self, item: DatasetItem, text: str, original: str) -> None:
         pair = PreferencePair(
@@ -382,10 +389,11 @@ class _RevisionWriter:
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        if len(self.pairs) + len(self.failed) >= _FLUSH_EVERY:
+        if len(self.pairs) + len(self.failed) >= _FLUSH_EVERY or time.monotonic() - self.last >= _FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
+        self.last = time.monotonic()
         done, failed = len(self.pairs), len(self.failed)
         if not (done or failed):
             return
