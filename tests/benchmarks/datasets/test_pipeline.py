@@ -165,3 +165,18 @@ def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
         (p.persona_id, p.prompt_id): (p.rejected, p.chosen, p.split) for p in pairs.filter(split=PairSplit.TRAIN)
     }
     assert back == original
+
+
+def test_export_command(small_world, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    dataset = _full_dataset()
+    out = StringIO()
+    call_command("dataset_export", dataset.name, "--out", str(tmp_path / "x"), "--format", "parquet", stdout=out)
+    assert "Exported" in out.getvalue()
+    assert (tmp_path / "x" / "data" / "train-00000-of-00001.parquet").exists()
+    assert not (tmp_path / "x" / "jsonl").exists()
+    with pytest.raises(CommandError, match="No dataset"):
+        call_command("dataset_export", "missing", "--out", str(tmp_path / "y"))
