@@ -64,7 +64,7 @@ class StageResult:
 
 
 def _chunk_size(dataset: PreferenceDataset) -> int:
-    return 5000 if dataset.use_batch else 500
+    return 5000 if dataset.use_batch else 2000
 
 
 def _run_requests(
