@@ -43,7 +43,7 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     expect(page.get_by_text("32 new")).to_be_visible()
     page.get_by_role("button", name=re.compile("Apply the form filter")).click()
     expect(page.locator('[data-reason="no_question_mark"]')).not_to_have_text("0")
-    page.get_by_label("Classifier endpoint").select_option(label=re.compile("offline-text"))
+    page.get_by_label("Classifier endpoint").select_option(label="offline-text (offline: text)")
     page.get_by_role("button", name="2. Classify controversy").click()
     page.wait_for_timeout(500)
     for _ in range(60):  # the classifier runs on the worker; the counts update on reload
@@ -56,7 +56,7 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
         page.wait_for_timeout(500)
     # Overrule one rejected verdict from the list.
     page.goto(f"{live_server.url}/benchmarks/prompts/?reason=not_controversial")
-    first = page.locator("tbody tr").first
+    first = page.locator('tr[id^="prompt-"]').first
     first.get_by_role("button", name="Keep").click()
     expect(first).to_contain_text("overruled")
     page.goto(f"{live_server.url}/benchmarks/prompts/")
@@ -70,7 +70,7 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     page.get_by_label("train pairs per persona (train prompts)").fill("2")
     page.get_by_label("test_seen pairs per persona (train prompts)").fill("1")
     page.get_by_label("test_unseen pairs per persona (held-out prompts)").fill("1")
-    page.get_by_label("Generator").select_option(label=re.compile("offline-text"))
+    page.get_by_label("Generator").select_option(label="offline-text (offline: text)")
     page.get_by_label("Verifier").select_option(label="baseline-persona-overlap")
     page.get_by_label("Use batch").uncheck()
     page.get_by_role("button", name="Save the plan").click()
