@@ -23,6 +23,7 @@ class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
+        import benchmarks.datasets.admin
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from benchmarks.demo import dataset_demo_ensure
         from core.demo import DEMO_STEPS

@@ -30,7 +30,7 @@ from benchmarks.datasets.generation import (
 )
 from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
 from benchmarks.datasets.planning import DatasetError
-from benchmarks.models import PreferencePair
+from benchmarks.models import PreferencePair, Prompt
 from core.jobs import JobRun, job_start
 from core.llm.types import Completion, LLMRequest
 from core.models import Job
@@ -122,7 +122,7 @@ def stage_answer_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -
     todo = [key for key in keys if key not in existing]
     if run is not None:
         run.set_total(len(keys), already_done=len(keys) - len(todo))
-    texts = dict(dataset.items.values_list("prompt_id", "prompt__text").distinct())
+    texts = dict(Prompt.objects.filter(pk__in={prompt for prompt, _ in todo}).values_list("pk", "text"))
     result = StageResult(requested=len(todo))
     size = _chunk_size(dataset)
     for start in range(0, len(todo), size):
@@ -438,7 +438,10 @@ def stage_start(*, dataset: PreferenceDataset, stage: str, started_by: Any = Non
     """Queue one stage (or verification) of ``dataset`` as a job; the same stage still running is returned."""
     if stage not in STAGE_JOBS:
         raise DatasetError(f"Unknown stage {stage!r}.")
-    if stage != Stage.VERIFY:
+    if stage == Stage.VERIFY:
+        if dataset.verifier is None:
+            raise DatasetError("Choose a verifier judge for this dataset first.")
+    else:
         _require_generator(dataset)
     return job_start(kind=STAGE_JOBS[stage], started_by=started_by, params={"dataset_id": dataset.pk, "stage": stage})
 
