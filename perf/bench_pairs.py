@@ -165,7 +165,7 @@ def _run() -> JobRun:
 
 
 def _generation() -> list[Result]:
-    _world(64, 12, 4)
+    _world(128, 12, 4)
     with spawn_mock_server(latency=LATENCY, varied_text=True) as url:
         endpoint = _endpoint(url + "/v1", "openai_compatible")
         dataset = _dataset(
