@@ -165,6 +165,7 @@ def _run() -> JobRun:
 
 
 def _generation() -> list[Result]:
+    _cleanup()
     _world(128, 12, 4)
     with spawn_mock_server(latency=LATENCY, varied_text=True) as url:
         endpoint = _endpoint(url + "/v1", "openai_compatible")
@@ -305,6 +306,7 @@ def run() -> list[Result]:
     call_command("migrate", verbosity=0)
     try:
         _cleanup()
-        return _generation() + _cost() + _plan_and_export()
+        # Planning first, while the process is small, so its peak RSS is the plan's own.
+        return _plan_and_export() + _generation() + _cost()
     finally:
         _cleanup()
