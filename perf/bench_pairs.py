@@ -30,7 +30,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from benchmarks.datasets.export import COLUMNS, SCHEMA, dataset_export
-from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.models import PersonaScope, PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
@@ -49,7 +49,7 @@ PERSONA = {
     "age": "44",
     "sex": "Female",
     "race": "White alone",
-    "ancestry": "German",
+    "ancestry": "Benchmarkian",  # marks the benchmark's personas: plans take only these
     "household language": "English only",
     "education": "Bachelor's degree",
     "employment status": "Civilian employed, at work",
@@ -139,7 +139,7 @@ def _world(n_personas: int, n_train: int, n_heldout: int) -> None:
             Prompt(
                 text=text,
                 text_sha256=text_digest(text),
-                topic=f"topic {i % 20}",
+                topic=f"{TAG} topic {i % 20}",
                 form_check=FormCheck.PASSED,
                 controversy=ControversyVerdict.CONTROVERSIAL,
                 split=PromptSplit.TRAIN if i < n_train else PromptSplit.HELDOUT,
@@ -151,13 +151,20 @@ def _world(n_personas: int, n_train: int, n_heldout: int) -> None:
 def _cleanup() -> None:
     PreferenceDataset.objects.filter(name__startswith=TAG).delete()
     Prompt.objects.filter(text__startswith=f"[{TAG}]").delete()
-    Persona.objects.filter(attributes__religion__startswith="Faith ", attributes__ancestry="German").delete()
+    Persona.objects.filter(attributes__ancestry=PERSONA["ancestry"]).delete()
     ModelEndpoint.objects.filter(name__startswith=TAG).delete()
     Job.objects.filter(kind="perf.pairs").delete()
 
 
-def _dataset(endpoint: ModelEndpoint, **fields: object) -> PreferenceDataset:
-    return PreferenceDataset.objects.create(name=f"{TAG}-{uuid.uuid4().hex[:6]}", generator=endpoint, **fields)
+def _dataset(endpoint: ModelEndpoint | None, **fields: object) -> PreferenceDataset:
+    return PreferenceDataset.objects.create(
+        name=f"{TAG}-{uuid.uuid4().hex[:6]}",
+        generator=endpoint,
+        persona_scope=PersonaScope.FILTER,
+        persona_filter={"key": "ancestry", "value": PERSONA["ancestry"]},
+        prompt_topics=[f"{TAG} topic {i}" for i in range(20)],
+        **fields,
+    )
 
 
 def _run() -> JobRun:
