@@ -1,11 +1,15 @@
+"""Benchmark pages, mounted under ``benchmarks/``."""
+
 from __future__ import annotations
 
 from django.urls import path
 
+from benchmarks import views
 from benchmarks.datasets import views as datasets
 from benchmarks.prompts import views as prompts
 
 urlpatterns = [
+    path("pairs/import/", views.pairs_import_view, name="pairs-import"),
     path("prompts/", prompts.prompt_list, name="prompt-list"),
     path("prompts/import/", prompts.prompt_import, name="prompt-import"),
     path("prompts/filter/", prompts.prompt_form_filter, name="prompt-form-filter"),

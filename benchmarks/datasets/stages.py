@@ -32,6 +32,7 @@ from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, P
 from benchmarks.datasets.planning import DatasetError
 from benchmarks.models import PreferencePair, Prompt
 from core.jobs import JobRun, job_start
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest
 from core.models import Job
 from personas.formats import persona_to_text
@@ -74,8 +75,6 @@ def _run_requests(
     run: JobRun | None,
     on_result: Callable[[int, Completion], None],
 ) -> None:
-    from core.llm import llm_complete_many
-
     if requests:
         llm_complete_many(
             endpoint=dataset.generator, requests=requests, run=run, use_batch=dataset.use_batch, on_result=on_result

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError
-from benchmarks.judging.models import JudgmentChoice
+from benchmarks.judging.models import Choice
 from benchmarks.judging.services import judgments_run
 from benchmarks.models import PreferencePair, VerificationVerdict
 from core.jobs import JobRun
@@ -55,8 +55,8 @@ def dataset_verification_apply(*, dataset: PreferenceDataset, pair_ids: list[int
         judge.judgments.filter(pair_id__in=pair_ids)
         .values("pair_id")
         .annotate(
-            chosen=Count("pk", filter=Q(choice=JudgmentChoice.CHOSEN)),
-            rejected=Count("pk", filter=Q(choice=JudgmentChoice.REJECTED)),
+            chosen=Count("pk", filter=Q(choice=Choice.CHOSEN)),
+            rejected=Count("pk", filter=Q(choice=Choice.REJECTED)),
         )
     )
     by_verdict: dict[str, list[int]] = defaultdict(list)
