@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
@@ -54,3 +55,8 @@ def dataset_revise_job(run: JobRun) -> None:
 @register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
 def dataset_verify_job(run: JobRun) -> None:
     dataset_verify(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
+def dataset_export_job(run: JobRun) -> None:
+    dataset_export_archive(dataset=_dataset(run), run=run)

@@ -24,4 +24,5 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/stage/<str:stage>/", datasets.dataset_stage_view, name="dataset-stage"),
     path("datasets/<int:dataset_id>/judge/", datasets.dataset_judge_view, name="dataset-judge"),
     path("datasets/<int:dataset_id>/export/", datasets.dataset_export_view, name="dataset-export"),
+    path("datasets/<int:dataset_id>/export.zip", datasets.dataset_download, name="dataset-download"),
 ]
