@@ -203,7 +203,10 @@ def _pairs_write(*, rows: list[_Row], personas: dict[str, Persona], run: JobRun 
             ]
             existing = {
                 (pair.persona_id, pair.prompt_id): pair
-                for pair in PreferencePair.objects.filter(prompt_id__in={prompt for _, prompt in keys})
+                # Imported pairs only: pairs of a generated dataset are keyed by their dataset too.
+                for pair in PreferencePair.objects.filter(
+                    prompt_id__in={prompt for _, prompt in keys}, dataset__isnull=True
+                )
             }
             created: list[PreferencePair] = []
             updated: list[PreferencePair] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from personas.consistency import persona_rules_check
 from personas.enrichment import DEFAULT_LEVEL_PROBABILITIES, persona_enrich
 from personas.formats import PersonaFormatError, personas_read_json
 from personas.models import CensusDataset, Persona, PersonaSource, PersonaStatus
-from personas.sampling import personas_sample
+from personas.sampling import dataset_fingerprint, personas_sample
 
 GENERATE_JOB = "personas.generate"
 IMPORT_JOB = "personas.import"
@@ -33,12 +34,22 @@ class GenerationResult:
     pruned: int  # by the rules
 
 
-def generation_key(*, dataset_id: int, seed: int, index: int) -> str:
-    return f"{dataset_id}:{seed}:{index}"
+# Public ids of generated personas are uuid5(this, generation key): same data + same seed → the same ids.
+GENERATED_ID_NAMESPACE = uuid.UUID("7d1b3a52-5f0e-4c55-9a59-2d0c3f5e8a11")
 
 
-def generation_keys(*, dataset_id: int, seed: int, n: int) -> list[str]:
-    return [generation_key(dataset_id=dataset_id, seed=seed, index=i) for i in range(n)]
+def generation_key(*, fingerprint: str, seed: int, index: int) -> str:
+    return f"{fingerprint}:{seed}:{index}"
+
+
+def generation_keys(*, dataset: CensusDataset, seed: int, n: int) -> list[str]:
+    """The keys of the first ``n`` personas of ``seed`` on ``dataset`` (by its content, not its primary key)."""
+    fingerprint = dataset_fingerprint(dataset)
+    return [generation_key(fingerprint=fingerprint, seed=seed, index=i) for i in range(n)]
+
+
+def generated_public_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(GENERATED_ID_NAMESPACE, key)
 
 
 def persona_status_from_rules(attributes: dict[str, str]) -> tuple[str, str, list[str]]:
@@ -58,10 +69,15 @@ def personas_generate(
 ) -> GenerationResult:
     """Sample ``n`` records (∝ PWGTP, seeded), enrich them procedurally and check them with the rules.
 
-    Personas are keyed ``<dataset>:<seed>:<index>``: running again (or resuming a job) creates only the missing
-    ones, and the same seed on the same dataset always yields the same people.
+    Personas are keyed ``<dataset fingerprint>:<seed>:<index>`` and their public id is derived from that key:
+    running again (or resuming a job) creates only the missing ones, and the same seed on the same census data
+    yields the same people with the same ids in any database, so their export is byte-identical. (The same files
+    imported twice into one database are one fingerprint: the second generation finds the people already there, and
+    takes over those whose dataset was deleted.)
     """
-    keys = generation_keys(dataset_id=dataset.pk, seed=seed, n=n)
+    keys = generation_keys(dataset=dataset, seed=seed, n=n)
+    # People generated from these very records before their dataset row was deleted: this dataset is theirs now.
+    Persona.objects.filter(generation_key__in=keys, dataset__isnull=True).update(dataset=dataset)
     existing = set(Persona.objects.filter(generation_key__in=keys).values_list("generation_key", flat=True))
     created = pruned = 0
     pending: list[Persona] = []
@@ -75,6 +91,7 @@ def personas_generate(
         pruned += status == PersonaStatus.PRUNED
         pending.append(
             Persona(
+                public_id=generated_public_id(key),
                 attributes=attributes,
                 source=PersonaSource.PUMS,
                 census_record_id=record.record_id,
@@ -111,7 +128,8 @@ def personas_import(
     key_prefix: str | None = None,
     run: JobRun | None = None,
 ) -> list[Persona]:
-    """Store personas given as attribute dicts (see ``personas.formats``), checked by the rules, in bulk.
+    """Store personas given as attribute dicts (see ``personas.formats``; their key order is kept), checked by the
+    rules, in bulk.
 
     Without ``key_prefix`` it is all or nothing (one transaction). The import job passes one: each persona is keyed
     ``<prefix>:<index>`` and written in batches that each commit (so progress shows), and a resumed job skips the
@@ -123,6 +141,7 @@ def personas_import(
         rows.append(
             Persona(
                 attributes=attributes,
+                key_order=list(attributes),  # as the text listed them, so the export writes them back the same
                 source=source,
                 status=status,
                 prune_reason=reason,
