@@ -175,11 +175,10 @@ def test_enrich_form_starts_an_enrichment_job(
     assert Job.objects.get().params == {"endpoint_id": endpoint.pk, "dataset_id": None}
 
 
-def test_imported_text_exports_byte_identical(coordinator_client: Client) -> None:
+def test_imported_text_exports_byte_identical(celery_worker: object, coordinator_client: Client) -> None:
     """Import → export through the pages: key order, empty values and the final newline survive the database."""
-    upload = io.BytesIO(json.dumps([PERSONA_LAYOUT, persona_to_text(ADULT)]).encode())
-    upload.name = "personas.json"
-    assert coordinator_client.post(reverse("persona-import"), {"file": upload}).status_code == 302
+    job = _upload(coordinator_client, "personas.json", json.dumps([PERSONA_LAYOUT, persona_to_text(ADULT)]).encode())
+    assert job.status == JobStatus.SUCCEEDED, job.error
     exported = b"".join(coordinator_client.get(reverse("persona-export")).streaming_content).decode()
     assert [json.loads(line)["persona"] for line in exported.splitlines()] == [PERSONA_LAYOUT, persona_to_text(ADULT)]
 
