@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
+from personas.display import attributes_display
 
 _ORDERED_KEYS = tuple(a.key for a in sorted(ATTRIBUTES, key=lambda a: a.order))
 
@@ -89,12 +90,14 @@ def personas_read_json(text: str) -> Iterator[dict[str, str]]:
 
 
 def personas_write_jsonl(rows: Iterable[tuple[str, str, dict[str, str]]]) -> Iterator[str]:
-    """JSON Lines, one persona a line: {"id", "status", "persona" (line string), "attributes" (33-key dict)}."""
+    """JSON Lines, one persona a line: {"id", "status", "persona" (line string), "attributes" (33-key dict, the
+    raw census values), "display" (the same keys as people read them: money, labels without PUMS prefixes)}."""
     for public_id, status, attributes in rows:
         record = {
             "id": public_id,
             "status": status,
             "persona": persona_to_text(attributes),
             "attributes": persona_to_dict(attributes),
+            "display": attributes_display(attributes),
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"

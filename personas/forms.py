@@ -23,7 +23,15 @@ class PumsImportForm(forms.Form):
     person_file = forms.FileField(help_text="psam_pXX.csv or the Census zip (csv_pXX.zip)")
     housing_file = forms.FileField(required=False, help_text="Optional: psam_hXX.csv or its zip, joined on SERIALNO")
     dictionary_file = forms.FileField(help_text="PUMS_Data_Dictionary_YYYY.csv of the same survey year")
-    name = forms.CharField(max_length=200, required=False, help_text="Defaults to 'ACS <year> PUMS <state>'")
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Defaults to 'ACS <year> PUMS <state>' (numbered when taken)"
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if name and CensusDataset.objects.filter(name=name).exists():
+            raise forms.ValidationError("A dataset with this name exists; pick another name, or leave it blank.")
+        return name
 
 
 class GenerateForm(forms.Form):

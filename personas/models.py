@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from personas.attributes import attributes_by_section
+from personas.display import persona_sections, persona_summary
 
 
 class PersonaSource(models.TextChoices):
@@ -27,6 +27,12 @@ class PersonaSplit(models.TextChoices):
     TEST = "test", "Test"
 
 
+# Share of person records that find their household in the housing file. Below MIN the files cannot belong
+# together (another state or year) and the import is refused; below WARN it succeeds with a loud warning.
+MIN_JOIN_RATE = 0.5
+WARN_JOIN_RATE = 0.95
+
+
 class CensusDataset(models.Model):
     """One imported PUMS extract: its files, size, weight total and the weighted marginals of every census key.
 
@@ -34,11 +40,13 @@ class CensusDataset(models.Model):
     ``DATA_DIR/pums``; the decoding dictionary is stored with the dataset so sampling needs no other file.
     """
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, unique=True)
     year = models.PositiveIntegerField()
     state = models.CharField(max_length=64, blank=True)
     person_file = models.CharField(max_length=255)
     housing_file = models.CharField(max_length=255, blank=True)
+    # Share of person records whose household the housing file holds (None: imported without one).
+    housing_join_rate = models.FloatField(null=True, blank=True)
     dictionary_file = models.CharField(max_length=255)
     rows = models.PositiveIntegerField(default=0)
     weight_total = models.BigIntegerField(default=0)
@@ -57,6 +65,17 @@ class CensusDataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.year}, {self.rows} persons)"
+
+    @property
+    def join_warning(self) -> str:
+        """What to say loudly about a partial household join; "" when it joined (nearly) fully or had no file."""
+        rate = self.housing_join_rate
+        if rate is None or rate >= WARN_JOIN_RATE:
+            return ""
+        return (
+            f"only {rate:.0%} of persons found their household in {self.housing_file}: household attributes "
+            "are empty for the rest"
+        )
 
     @property
     def records_file(self) -> Path:
@@ -105,7 +124,12 @@ class Persona(models.Model):
         return f"Persona {self.pk}: {age}, {sex}".strip(", ")
 
     def sections(self) -> list:
-        return attributes_by_section(self.attributes)
+        return persona_sections(self.attributes)
+
+    @property
+    def summary(self) -> str:
+        """One readable line to tell personas apart in pickers and lists."""
+        return persona_summary(pk=self.pk, attributes=self.attributes)
 
     @property
     def occupation(self) -> str:

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from personas.attributes import CENSUS_ATTRIBUTES
 from personas.categories import NOT_APPLICABLE, attribute_category
-from personas.models import CensusDataset
+from personas.models import MIN_JOIN_RATE, CensusDataset
 from personas.pums.dictionary import PumsDictionary, dictionary_load
 from personas.pums.errors import PumsInputError
 from personas.pums.reader import BLOCK_SIZE, csv_batches, csv_header
@@ -120,6 +120,26 @@ def _accumulate(
             target[category] += float(weight)
 
 
+def dataset_name_unique(name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first no dataset carries yet (names tell datasets apart)."""
+    taken = set(CensusDataset.objects.filter(name__startswith=name).values_list("name", flat=True))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
+def _check_join(housing: Path, *, joined: int, rows: int) -> None:
+    rate = joined / rows if rows else 1.0
+    if rate < MIN_JOIN_RATE:
+        raise PumsInputError(
+            housing,
+            f"holds the household of only {joined} of {rows} persons ({rate:.0%}) on SERIALNO; it must come from "
+            "the same state and survey year as the person file",
+        )
+
+
 def _adjusted_income(frame: pd.DataFrame, column: str) -> pd.Series:
     income = pd.to_numeric(frame[column], errors="coerce")
     factor = pd.to_numeric(frame["ADJINC"], errors="coerce") / 1_000_000
@@ -149,6 +169,7 @@ def census_dataset_import(
     person_columns = sorted({"SERIALNO", "SPORDER", "PWGTP", "ADJINC", plan.state, *plan.person.values()})
     marginals: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
     rows = 0
+    joined = 0
     weight_total = 0
     state_code = ""
     writer: pq.ParquetWriter | None = None
@@ -163,6 +184,7 @@ def census_dataset_import(
                 raise PumsInputError(person_path, f"has a non-numeric PWGTP near data row {rows + 1}")
             frame["PWGTP"] = weights.astype("int64")
             if housing_frame is not None:
+                joined += int(frame["SERIALNO"].isin(housing_frame.index).sum())
                 frame = frame.join(housing_frame, on="SERIALNO")
                 for column in plan.housing.values():
                     frame[column] = frame[column].fillna("")
@@ -181,18 +203,22 @@ def census_dataset_import(
                 progress(rows)
         if writer is None or rows == 0:
             raise PumsInputError(person_path, "has a header but no data rows")
+        if housing is not None:
+            _check_join(housing, joined=joined, rows=rows)
         writer.close()
         writer = None
         final = Path(settings.DATA_DIR) / relative
         partial.replace(final)
         try:
             with transaction.atomic():
+                default_name = f"ACS {dictionary.year or ''} PUMS {dictionary.decode(plan.state, state_code) or ''}"
                 dataset = CensusDataset.objects.create(
-                    name=name or f"ACS {dictionary.year or ''} PUMS {dictionary.decode(plan.state, state_code) or ''}",
+                    name=dataset_name_unique((name or default_name).strip()),
                     year=dictionary.year or 0,
                     state=dictionary.decode(plan.state, state_code) or state_code,
                     person_file=person_path.name,
                     housing_file=housing.name if housing else "",
+                    housing_join_rate=joined / rows if housing else None,
                     dictionary_file=Path(dictionary_path).name,
                     rows=rows,
                     weight_total=weight_total,
@@ -209,4 +235,6 @@ def census_dataset_import(
             writer.close()
         partial.unlink(missing_ok=True)
     logger.info("imported %s: %s persons, weight %s", dataset, rows, weight_total)
+    if dataset.join_warning:
+        logger.warning("%s: %s", dataset, dataset.join_warning)
     return dataset

@@ -96,3 +96,13 @@ def test_rules_on_the_1000_real_persona_personas(shared_data: Path) -> None:
     assert len(personas) == 1000
     # PERSONA kept a few children with incomes or jobs; the rules catch them (31 of 1000 when written).
     assert 0.01 <= len(flagged) / len(personas) <= 0.06
+
+
+def test_real_wyoming_persons_with_alaska_housing_are_refused(shared_data: Path, db: None) -> None:
+    with pytest.raises(PumsInputError, match=r"only 0 of 115 persons \(0%\).*same state"):
+        census_dataset_import(
+            person_path=shared_data / WY,
+            housing_path=shared_data / AK_HOUSING,
+            dictionary_path=shared_data / "PUMS_Data_Dictionary_2018.csv",
+        )
+    assert CensusDataset.objects.count() == 0
