@@ -38,22 +38,39 @@ class JobCancelled(Exception):
 
 
 @dataclass(frozen=True)
+class JobFact:
+    """One line of a job's own page: what was asked for (dataset, size, endpoints) or where its results are."""
+
+    label: str
+    value: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class JobKind:
     name: str
     label: str
     handler: Callable[[JobRun], None]
     # Who may start it from the Jobs page, as "app_label.codename"; None = not startable there.
     start_permission: str | None = None
+    # The facts its page shows; None = the raw parameters.
+    describe: Callable[[Job], list[JobFact]] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
 def register_job_kind(
-    name: str, *, label: str, start_permission: str | None = None
+    name: str,
+    *,
+    label: str,
+    start_permission: str | None = None,
+    describe: Callable[[Job], list[JobFact]] | None = None,
 ) -> Callable[[Callable[[JobRun], None]], Callable[[JobRun], None]]:
     def decorate(handler: Callable[[JobRun], None]) -> Callable[[JobRun], None]:
-        _KINDS[name] = JobKind(name=name, label=label, handler=handler, start_permission=start_permission)
+        _KINDS[name] = JobKind(
+            name=name, label=label, handler=handler, start_permission=start_permission, describe=describe
+        )
         return handler
 
     return decorate
@@ -61,6 +78,14 @@ def register_job_kind(
 
 def job_kinds() -> dict[str, JobKind]:
     return dict(_KINDS)
+
+
+def job_facts(job: Job) -> list[JobFact]:
+    """What the job was asked to do, as its kind describes it (the raw parameters for a kind without words)."""
+    kind = _KINDS.get(job.kind)
+    if kind is not None and kind.describe is not None:
+        return kind.describe(job)
+    return [JobFact(label=str(key), value=str(value)) for key, value in sorted((job.params or {}).items())]
 
 
 def job_kind_label(name: str) -> str:

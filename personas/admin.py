@@ -6,8 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import path
 
 from personas.forms import GenerateForm, PumsImportForm
 from personas.models import CensusDataset, Persona
@@ -111,13 +110,8 @@ class CensusDatasetAdmin(admin.ModelAdmin):
                 enrichment_endpoint_id=data["enrichment_endpoint"],
                 started_by=request.user,
             )
-            link = reverse("admin:core_job_changelist")
-            self.message_user(
-                request,
-                format_html('Started {} #{} — <a href="{}">follow its progress</a>.', job.label, job.pk, link),
-                messages.SUCCESS,
-            )
-            return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+            self.message_user(request, f"Started {job.label} #{job.pk}; its progress shows below.", messages.SUCCESS)
+            return redirect("job-detail", job.pk)
         context = {
             **self.admin_site.each_context(request),
             "form": form,

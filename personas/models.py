@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import operator
 import uuid
+from functools import reduce
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from personas.attributes import ATTRIBUTE_KEYS
 from personas.display import persona_sections, persona_summary
 
 
@@ -91,6 +94,12 @@ class PersonaQuerySet(models.QuerySet["Persona"]):
         if value == "-":
             return self.exclude(**{f"attributes__{key}__isnull": False})
         return self.filter(**{f"attributes__{key}__icontains": value})
+
+    def with_any_attribute(self, value: str) -> PersonaQuerySet:
+        """Personas with some attribute value containing ``value`` (case-insensitive; keys aside)."""
+        # One lookup per key looks at values only (a text search of the JSON would also match key names: "age").
+        matching = (Q(**{f"attributes__{key}__icontains": value}) for key in ATTRIBUTE_KEYS)
+        return self.filter(reduce(operator.or_, matching))
 
 
 class Persona(models.Model):

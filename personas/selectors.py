@@ -17,6 +17,8 @@ def personas_filter(*, filters: dict[str, Any]) -> PersonaQuerySet:
     key, value = filters.get("key"), (filters.get("value") or "").strip()
     if key in ATTRIBUTE_BY_KEY:
         queryset = queryset.with_attribute(key, value) if value else queryset.filter(**{"attributes__has_key": key})
+    elif value and value != "-":
+        queryset = queryset.with_any_attribute(value)
     return queryset
 
 
