@@ -15,8 +15,10 @@ class BenchmarksConfig(AppConfig):
 
     def ready(self) -> None:
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
+        from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
         # Coordinators and analysts see judges, judgments and study reports, and may run a judge on a study.
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
+        nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)

@@ -1,3 +1,11 @@
+"""Benchmark pages, mounted under ``benchmarks/``."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from benchmarks import views
+
+urlpatterns = [
+    path("pairs/", views.pair_list, name="pair-list"),
+]

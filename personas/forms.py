@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from core.llm.models import ModelEndpoint, Provider
 from personas.attributes import ATTRIBUTES
 from personas.models import CensusDataset, PersonaSource, PersonaSplit, PersonaStatus
 
@@ -17,8 +18,6 @@ OFFLINE_ABLE = {"check": frozenset(), "enrich": frozenset({"text"})}
 
 def llm_endpoint_choices(*, task: str) -> list[tuple[str, str]]:
     """The configured LLM endpoints able to do ``task`` ("check" or "enrich"); offline stand-ins say so."""
-    from core.llm.models import ModelEndpoint, Provider
-
     choices = []
     for endpoint in ModelEndpoint.objects.order_by("name"):
         if endpoint.provider != Provider.OFFLINE:

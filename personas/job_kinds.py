@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 
 from core.jobs import JobFact, JobRun, register_job_kind
+from core.llm.models import ModelEndpoint
 from core.models import Job
 from personas.models import CensusDataset, Persona
 from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, personas_generate
@@ -13,14 +14,10 @@ from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, persona
 def _endpoint(pk: int | None) -> Any:
     if not pk:
         return None
-    from core.llm.models import ModelEndpoint
-
     return ModelEndpoint.objects.get(pk=pk)
 
 
 def _endpoint_name(pk: int | None) -> str:
-    from core.llm.models import ModelEndpoint
-
     endpoint = ModelEndpoint.objects.filter(pk=pk).first() if pk else None
     return f"{endpoint.name} ({endpoint.model})" if endpoint else "off"
 

@@ -129,16 +129,16 @@ def pairs_import_view(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         file_format = "csv" if upload.name.lower().endswith(".csv") else "jsonl"
         try:
-            result = pairs_import(data=upload.read(), file_format=file_format)
+            result = pairs_import(data=upload.read(), file_format=file_format, file_name=upload.name)
         except PairImportError as exc:
             errors = exc.errors[:50]
         else:
             messages.success(
                 request,
                 f"Imported {result.created} new pair(s), updated {result.updated}, "
-                f"{result.prompts_created} new prompt(s).",
+                f"{result.prompts_created} new prompt(s) as batch '{result.batch}'.",
             )
-            return redirect("pairs-import")
+            return redirect(f"{reverse('pair-list')}?batch={result.batch.pk}")
     return render(
         request,
         "annotation/coordinator/pairs_import.html",

@@ -1,0 +1,33 @@
+"""Benchmark pages: the preference pairs that studies and judges answer."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
+
+PAGE_SIZE = 50
+
+
+@permission_required("benchmarks.view_preferencepair", raise_exception=True)
+@require_GET
+def pair_list(request: HttpRequest) -> HttpResponse:
+    """Every pair, filtered by source (import batch, prompt topic, shared or persona-specific, split) and text."""
+    choices = pair_source_choices(request.GET)
+    pairs = pairs_select(choices=choices).select_related("prompt", "persona", "batch").order_by("id")
+    text = request.GET.get("q", "").strip()
+    if text:
+        pairs = pairs.filter(prompt__text__icontains=text)
+    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sources = [
+        (source, [o for o in source.options() if o.count], choices.get(source.key, "")) for source in pair_sources()
+    ]
+    context = {"page": page, "query": query.urlencode(), "sources": sources, "text": text}
+    template = "benchmarks/pair_list.html#results" if request.htmx else "benchmarks/pair_list.html"
+    return render(request, template, context)
