@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from annotation.models import Study
-from annotation.services.study import StudySettings, personas_select, study_create, study_transition
+from annotation.services.study import StudySettings, study_create, study_transition
 from benchmarks.models import PairBatch, PreferencePair, Prompt, text_digest
 from core.demo import demo_base_url
 from personas.models import Persona, PersonaSource, PersonaStatus
+from personas.selectors import personas_select
 
 DEMO_STUDY_NAME = "Demo study: which reply would they prefer?"
 DEMO_PAIR_BATCH = "Demo pairs"

@@ -48,6 +48,9 @@ class Study(models.Model):
     failed_check_code = models.CharField(max_length=32)
     no_place_code = models.CharField(max_length=32)
     seed = models.BigIntegerField(default=0)
+    # How the coordinator chose the personas and pairs (filters, list, sample size, pair sources), so a draft's
+    # edit form starts from the same choice: {"personas": {...}, "pairs": {...}}.
+    selection = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from typing import Any
 
 from personas.attributes import ATTRIBUTE_BY_KEY
@@ -20,6 +22,26 @@ def personas_filter(*, filters: dict[str, Any]) -> PersonaQuerySet:
     elif value and value != "-":
         queryset = queryset.with_any_attribute(value)
     return queryset
+
+
+def personas_select(
+    *,
+    filters: dict[str, Any] | None = None,
+    ids: Sequence[int] | None = None,
+    sample_size: int | None = None,
+    seed: int = 0,
+) -> list[Persona]:
+    """The personas a study may use: an explicit list (``ids``) or all that match ``filters`` (the persona list's
+    filters), pruned ones never; then, if ``sample_size`` is smaller, a sample drawn with ``seed`` (same seed and
+    same matches → same people). In id order."""
+    queryset = personas_filter(filters=filters or {}).exclude(status=PersonaStatus.PRUNED).order_by("id")
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    if sample_size is not None and sample_size < queryset.count():
+        matching = list(queryset.values_list("pk", flat=True))
+        chosen = sorted(random.Random(seed).sample(matching, sample_size))
+        queryset = queryset.filter(pk__in=chosen)
+    return list(queryset)
 
 
 def dataset_comparison(

@@ -37,7 +37,8 @@ def _study_ensure() -> Study:
     from annotation.demo import annotation_demo_ensure
     from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
     from annotation.services.slots import participant_enter
-    from annotation.services.study import StudySettings, personas_select, study_create, study_transition
+    from annotation.services.study import StudySettings, study_create, study_transition
+    from personas.selectors import personas_select
 
     study = Study.objects.filter(name=DEMO_REPORT_STUDY).first()
     if study is not None:

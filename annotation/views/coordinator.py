@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotation.forms import PairsUploadForm, StudyForm
+from annotation.forms import PairsUploadForm
 from annotation.models import Study, StudyPersona
 from annotation.services.review import study_dashboard
 from annotation.services.slots import preview_participant_start
-from annotation.services.study import StudyError, personas_select, slot_add, study_create, study_transition
+from annotation.services.study import StudyError, slot_add, study_transition
 from annotation.views.participant import session_bind
 from benchmarks.models import PreferencePair
 from benchmarks.pair_import import PairImportError, pairs_import
@@ -31,29 +31,6 @@ def prolific_url(request: HttpRequest, study: Study) -> str:
 def study_list(request: HttpRequest) -> HttpResponse:
     studies = Study.objects.select_related("created_by")[:200]
     return render(request, "annotation/coordinator/study_list.html", {"studies": studies})
-
-
-@permission_required("annotation.add_study", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def study_create_view(request: HttpRequest) -> HttpResponse:
-    form = StudyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        personas = personas_select(
-            ids=[p.pk for p in data["personas"]],
-            status=data["persona_status"],
-            split=data["persona_split"],
-            sample_size=data["sample_size"],
-            seed=data["seed"],
-        )
-        try:
-            study = study_create(config=form.settings(), personas=personas, created_by=request.user)
-        except StudyError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Study “{study.name}” created as a draft. Preview it, then launch.")
-            return redirect("study-detail", study_id=study.pk)
-    return render(request, "annotation/coordinator/study_form.html", {"form": form})
 
 
 @permission_required("annotation.view_study", raise_exception=True)

@@ -7,11 +7,12 @@ from annotation.models import Question, Slot, Study, StudyStatus
 from annotation.services.study import (
     StudyError,
     StudySettings,
-    personas_select,
     slot_add,
     study_create,
     study_transition,
 )
+from personas.models import Persona, PersonaStatus
+from personas.selectors import personas_select
 from tests.annotation.factories import pairs_make, persona_make, study_make
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,14 @@ def test_personas_select_filters_and_samples_with_seed() -> None:
     sample = personas_select(sample_size=3, seed=9)
     assert len(sample) == 3
     assert sample == personas_select(sample_size=3, seed=9)
+
+
+def test_personas_select_never_takes_pruned_personas() -> None:
+    people = [persona_make(i) for i in range(4)]
+    Persona.objects.filter(pk=people[0].pk).update(status=PersonaStatus.PRUNED)
+    assert people[0] not in personas_select(ids=[p.pk for p in people])
+    assert people[0] not in personas_select()
+    assert len(personas_select(sample_size=10)) == 3
 
 
 def test_transitions_are_conditional() -> None:
