@@ -9,7 +9,7 @@ from annotation.services.study import ATTENTION_ITEMS, DEFAULT_INSTRUCTIONS, Stu
 from benchmarks.models import PreferencePairQuerySet
 from benchmarks.pair_sources import pair_sources, pairs_select
 from personas.attributes import ATTRIBUTES
-from personas.models import CensusDataset, Persona, PersonaSource, PersonaSplit, PersonaStatus
+from personas.models import CensusDataset, PersonaQuerySet, PersonaSource, PersonaSplit, PersonaStatus
 from personas.selectors import personas_select
 
 CODE_HELP = "Leave empty to generate one."
@@ -129,7 +129,7 @@ class StudyForm(forms.Form):
             personas.update(filters=filters, sample_size=data["sample_size"])
         return {"personas": personas, "pairs": self.pair_choices()}
 
-    def personas(self) -> list[Persona]:
+    def personas(self) -> PersonaQuerySet:
         data = self.cleaned_data
         if data.get("persona_mode") == "list":
             return personas_select(ids=data.get("persona_ids") or [])

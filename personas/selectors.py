@@ -30,18 +30,18 @@ def personas_select(
     ids: Sequence[int] | None = None,
     sample_size: int | None = None,
     seed: int = 0,
-) -> list[Persona]:
+) -> PersonaQuerySet:
     """The personas a study may use: an explicit list (``ids``) or all that match ``filters`` (the persona list's
     filters), pruned ones never; then, if ``sample_size`` is smaller, a sample drawn with ``seed`` (same seed and
-    same matches → same people). In id order."""
+    same matches → same people). In id order; a queryset, so a preview can count without loading thousands."""
     queryset = personas_filter(filters=filters or {}).exclude(status=PersonaStatus.PRUNED).order_by("id")
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
-    if sample_size is not None and sample_size < queryset.count():
+    if sample_size is not None:
         matching = list(queryset.values_list("pk", flat=True))
-        chosen = sorted(random.Random(seed).sample(matching, sample_size))
-        queryset = queryset.filter(pk__in=chosen)
-    return list(queryset)
+        if sample_size < len(matching):
+            queryset = queryset.filter(pk__in=random.Random(seed).sample(matching, sample_size))
+    return queryset
 
 
 def dataset_comparison(

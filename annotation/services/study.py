@@ -197,6 +197,7 @@ def study_create(
     """Create a draft study: for each persona, k free slots and n seeded-sampled pairs (from ``pairs``, default
     all) plus attention checks. ``selection`` records how personas and pairs were chosen, for editing the draft."""
     _check_settings(config)
+    personas = list(personas)
     if not personas:
         raise StudyError("Choose at least one persona.")
     plan = _pairs_plan(config, personas, pairs)
@@ -224,6 +225,7 @@ def study_update(
     """Rewrite a draft with new settings, personas and pairs (its questions and places are drawn afresh). Only a
     draft: nobody has answered it, and a launched study's questions never change under its raters."""
     _check_settings(config)
+    personas = list(personas)
     if not personas:
         raise StudyError("Choose at least one persona.")
     plan = _pairs_plan(config, personas, pairs)

@@ -81,8 +81,8 @@ def study_selection_preview(request: HttpRequest) -> HttpResponse:
         if name in selection_fields
     ]
     personas = form.personas()
-    context["personas"] = personas[:PREVIEW_PERSONAS]
-    context["persona_count"] = len(personas)
+    context["personas"] = list(personas[:PREVIEW_PERSONAS])
+    context["persona_count"] = personas.count()
     pairs = form.pairs()
     context["pair_count"] = pairs.count()
     context["shared_count"] = pairs.filter(persona__isnull=True).count()
