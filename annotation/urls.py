@@ -18,7 +18,6 @@ urlpatterns = [
     path("studies/new/", builder.study_create_view, name="study-create"),
     path("studies/new/preview/", builder.study_selection_preview, name="study-selection-preview"),
     path("studies/new/personas/", builder.persona_search, name="study-persona-search"),
-    path("studies/pairs/import/", coordinator.pairs_import_view, name="pairs-import"),
     path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
     path("studies/<int:study_id>/edit/", builder.study_edit_view, name="study-edit"),

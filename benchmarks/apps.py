@@ -6,7 +6,6 @@ JUDGE_PERMISSIONS = [
     "benchmarks.view_judge",
     "benchmarks.view_judgment",
     "benchmarks.add_judgment",
-    "benchmarks.view_reportsnapshot",
 ]
 
 
@@ -14,11 +13,10 @@ class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
-        import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
-        # Coordinators and analysts see judges, judgments and study reports, and may run a judge on a study.
+        # Coordinators and analysts see judges and judgments, and may run a judge on a study.
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
         nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)

@@ -12,6 +12,17 @@ import hashlib
 from django.db import models
 from django.db.models import F, Q
 
+# The judging models live in benchmarks/judging/models.py; importing them here registers them with the app, and
+# the pair's vocabulary (Order, Choice, DECISIVE) is what annotation's answers use too.
+from benchmarks.judging.models import (
+    DECISIVE,
+    Choice,
+    Judge,
+    Judgment,
+    Order,
+    choice_for_letter,
+    letter_for_choice,
+)
 from personas.models import Persona
 
 
@@ -134,4 +145,20 @@ class PreferencePair(models.Model):
         return f"Pair {self.pk} ({who}): {self.prompt.text[:50]}"
 
 
-from benchmarks.judging.models import Judge, Judgment, ReportSnapshot  # noqa: E402,F401
+__all__ = [
+    "DECISIVE",
+    "Choice",
+    "ControversyVerdict",
+    "Judge",
+    "Judgment",
+    "Order",
+    "PairSplit",
+    "PreferencePair",
+    "PreferencePairQuerySet",
+    "Prompt",
+    "PromptSplit",
+    "VerificationVerdict",
+    "choice_for_letter",
+    "letter_for_choice",
+    "text_digest",
+]

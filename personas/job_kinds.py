@@ -7,6 +7,8 @@ from django.urls import reverse
 from core.jobs import JobFact, JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
 from core.models import Job
+from personas.llm_check import personas_llm_check
+from personas.llm_enrichment import personas_llm_enrich
 from personas.models import CensusDataset, Persona
 from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, personas_generate
 
@@ -68,19 +70,14 @@ def generate_personas(run: JobRun) -> None:
     run.set_total(n * stages, already_done=generated.count())
     personas_generate(dataset=dataset, n=n, seed=seed, run=run)
     if check_endpoint is not None:
-        from personas.llm_check import personas_llm_check
-
         personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, run=run)
     if enrich_endpoint is not None:
-        from personas.llm_enrichment import personas_llm_enrich
-
         personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, run=run)
 
 
 @register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM", describe=enrichment_describe)
 def enrich_personas(run: JobRun) -> None:
     """LLM enrichment of existing consistent personas (one dataset, or all); already enriched ones are skipped."""
-    from personas.llm_enrichment import personas_llm_enrich
 
     params = run.params
     personas = Persona.objects.order_by("id")

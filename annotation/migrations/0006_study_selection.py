@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0004_participant_persona_cascade'),
+        ("annotation", "0005_reportsnapshot"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='study',
-            name='selection',
+            model_name="study",
+            name="selection",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
