@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from benchmarks.models import DECISIVE, Choice, Order, PreferencePair, letter_for_choice
 from personas.models import Persona
 
+ATTENTION_EXPLANATION_MIN_CHARS = 1  # an attention check asks for one word ("check"); see Question
 REASONING_HARD_CAP = 5000  # characters; a study may set a lower maximum but never a higher one
 
 
@@ -275,6 +276,16 @@ class Question(models.Model):
     def is_attention(self) -> bool:
         return self.kind == self.Kind.ATTENTION
 
+    @staticmethod
+    def explanation_min_chars(*, kind: str, study_min_chars: int) -> int:
+        """How long the explanation must be: the study's minimum for a pair; for an attention check only present,
+        because the check itself says what to write ("write 'check' as your reason", Prolific's rule that a worker
+        who follows the instruction always passes)."""
+        return ATTENTION_EXPLANATION_MIN_CHARS if kind == Question.Kind.ATTENTION else max(1, study_min_chars)
+
+    def min_chars(self, study: Study) -> int:
+        return Question.explanation_min_chars(kind=self.kind, study_min_chars=study.reasoning_min_chars)
+
     @property
     def prompt_text(self) -> str:
         return self.check_prompt if self.is_attention else self.pair.prompt.text
@@ -337,14 +348,10 @@ class Answer(models.Model):
         return len(reasoning.strip()) >= max(1, min_chars)
 
     @staticmethod
-    def answered(choice: str, reasoning: str) -> bool:
-        """The progress bar's "answered": a choice and a non-blank explanation (the final submit also asks the
-        study's minimum length, see ``explanation_ok``)."""
-        return bool(choice) and Answer.explanation_ok(reasoning)
-
-    @property
-    def is_complete(self) -> bool:
-        return Answer.answered(self.choice, self.reasoning)
+    def answered(choice: str, reasoning: str, *, min_chars: int) -> bool:
+        """A complete answer — what the progress bar counts and the final submit asks of every question: a choice
+        and an explanation of at least ``min_chars`` (``Question.explanation_min_chars``)."""
+        return bool(choice) and Answer.explanation_ok(reasoning, min_chars=min_chars)
 
 
 class BonusPayment(models.Model):
