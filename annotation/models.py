@@ -127,6 +127,14 @@ class ParticipantQuerySet(models.QuerySet["Participant"]):
     def counted(self) -> ParticipantQuerySet:
         return self.filter(counted_rater_q())
 
+    def turned_away(self) -> ParticipantQuerySet:
+        """Arrivals who found no place left: they never had a persona (a released rater keeps theirs)."""
+        return self.filter(study_persona__isnull=True, is_preview=False)
+
+    def placed(self) -> ParticipantQuerySet:
+        """Everyone who held a place (or previewed one): the raters a coordinator reviews."""
+        return self.exclude(study_persona__isnull=True, is_preview=False)
+
 
 class Participant(models.Model):
     class Status(models.TextChoices):

@@ -77,9 +77,11 @@ def participant_quality(*, participant: Participant, answers: list[Answer]) -> P
 
 
 def participants_quality(*, study: Study, include_preview: bool = False) -> list[ParticipantQuality]:
-    """Quality control for each of the study's participants: their answers and flags (not the agreement report)."""
+    """Quality control for each of the study's raters (arrivals turned away are not raters): their answers and flags
+    (not the agreement report)."""
     participants = list(
         Participant.objects.filter(study=study, is_preview=include_preview)
+        .placed()
         .select_related("study", "study_persona__persona")
         .order_by("study_persona__position", "id")
     )

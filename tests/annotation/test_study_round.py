@@ -107,3 +107,42 @@ def test_instructions_read_as_paragraphs_not_broken_lines() -> None:
     page = client.get(reverse("participant-instructions", args=[study.public_id])).content.decode()
     assert "<br>" not in page.split('class="instructions"')[1].split("</div>")[0]
     assert "short profile of one person: their age, work, household" in page
+
+
+def test_turned_away_arrivals_are_listed_apart_without_release_buttons(coordinator: object) -> None:
+    study = study_make(personas=1, k=1, n=1, checks=0)
+    enter(Client(), study, "placed1")
+    full = enter(Client(), study, "late1")
+    assert "no place left" in full.content.decode()
+    late = Participant.objects.get(prolific_pid="late1")
+    assert list(Participant.objects.turned_away()) == [late]
+    client = Client()
+    client.force_login(coordinator)
+    page = client.get(reverse("study-participants", args=[study.pk])).content.decode()
+    table, _, turned_away = page.partition('id="turned-away"')
+    assert "late1" not in table
+    assert "late1" in turned_away
+    assert f'id="participant-{late.pk}"' not in page
+    assert "Returned</button>" not in turned_away
+    placed = Participant.objects.get(prolific_pid="placed1")
+    assert "Returned</button>" in table.split(f'id="participant-{placed.pk}"')[1].split("</tr>")[0]
+
+
+def test_excluding_a_rater_offers_to_reopen_the_place(coordinator: object) -> None:
+    study = study_make(personas=1, k=1, n=1, checks=0, reasoning_min_chars=5)
+    worker = Client()
+    enter(worker, study, "excluded1")
+    worker.get(reverse("participant-question", args=[study.public_id, 1]))
+    _save(worker, study, 1, choice="A", reasoning="Because of reasons.")
+    worker.post(reverse("participant-submit", args=[study.public_id]))
+    rater = Participant.objects.get()
+    client = Client()
+    client.force_login(coordinator)
+    url = reverse("study-participant", args=[study.pk, rater.pk])
+    assert 'id="reopen-place"' not in client.get(url).content.decode()
+    page = client.post(url, {"decision": "excluded", "note": ""}, follow=True).content.decode()
+    assert 'id="reopen-place"' in page
+    entry = rater.study_persona
+    client.post(reverse("study-slot-add", args=[study.pk, entry.pk]))
+    assert study.slots.count() == 2
+    assert enter(Client(), study, "replacement1").url == reverse("participant-instructions", args=[study.public_id])
