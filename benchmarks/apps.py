@@ -8,11 +8,22 @@ JUDGE_PERMISSIONS = [
     "benchmarks.add_judgment",
 ]
 
+DATASET_PERMISSIONS = [
+    "benchmarks.view_prompt",
+    "benchmarks.add_prompt",
+    "benchmarks.change_prompt",
+    "benchmarks.view_preferencedataset",
+    "benchmarks.add_preferencedataset",
+    "benchmarks.change_preferencedataset",
+]
+
 
 class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
+        from benchmarks.demo import dataset_demo_ensure
+        from core.demo import DEMO_STEPS
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
@@ -20,3 +31,10 @@ class BenchmarksConfig(AppConfig):
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
         nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)
+        # Coordinators prepare prompts and build datasets; analysts read them.
+        role_permissions_register(COORDINATOR, DATASET_PERMISSIONS)
+        role_permissions_register(ANALYST, ["benchmarks.view_prompt", "benchmarks.view_preferencedataset"])
+        nav_register("Prompts", "prompt-list", permission="benchmarks.view_prompt", order=24)
+        nav_register("Datasets", "dataset-list", permission="benchmarks.view_preferencedataset", order=25)
+        if dataset_demo_ensure not in DEMO_STEPS:
+            DEMO_STEPS.append(dataset_demo_ensure)

@@ -1,10 +1,17 @@
-"""Benchmark jobs: running a judge."""
+"""Benchmark jobs: running a judge; classifying prompts; planning, generating and verifying preference datasets."""
 
 from __future__ import annotations
 
+from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
+from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
+from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
+from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from core.jobs import JobRun, register_job_kind
+from core.llm.models import ModelEndpoint
 
 
 @register_job_kind(JUDGE_RUN_JOB, label="Run a judge")
@@ -13,3 +20,43 @@ def judge_run(run: JobRun) -> None:
     judge = Judge.objects.select_related("endpoint").get(pk=run.params["judge_id"])
     items = [(int(persona_id), int(pair_id)) for persona_id, pair_id in run.params["items"]]
     judgments_run(judge=judge, items=items, run=run)
+
+
+def _dataset(run: JobRun) -> PreferenceDataset:
+    return PreferenceDataset.objects.select_related("generator", "verifier__endpoint").get(pk=run.params["dataset_id"])
+
+
+@register_job_kind(PROMPT_CLASSIFY_JOB, label="Classify prompts (controversy)")
+def prompt_classify(run: JobRun) -> None:
+    """Ask the endpoint whether each prompt that passed the form check would split opinion."""
+    prompts_classify(endpoint=ModelEndpoint.objects.get(pk=run.params["endpoint_id"]), run=run)
+
+
+@register_job_kind(DATASET_PLAN_JOB, label="Plan a preference dataset")
+def dataset_plan_job(run: JobRun) -> None:
+    dataset_plan(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.ANSWER], label="Dataset stage: y_l answers")
+def dataset_answer_job(run: JobRun) -> None:
+    stage_answer_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.CRITIQUE], label="Dataset stage: critiques")
+def dataset_critique_job(run: JobRun) -> None:
+    stage_critique_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.REVISE], label="Dataset stage: revisions y_w")
+def dataset_revise_job(run: JobRun) -> None:
+    stage_revise_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
+def dataset_verify_job(run: JobRun) -> None:
+    dataset_verify(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
+def dataset_export_job(run: JobRun) -> None:
+    dataset_export_archive(dataset=_dataset(run), run=run)

@@ -185,6 +185,7 @@ def pairs_import(*, data: bytes, file_format: str, file_name: str = "", batch_na
             pair, created = PreferencePair.objects.update_or_create(
                 persona=personas.get(row.persona),
                 prompt=prompt,
+                dataset=None,
                 defaults={
                     "chosen": row.chosen,
                     "rejected": row.rejected,

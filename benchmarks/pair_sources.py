@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from benchmarks.datasets.selection import dataset_source_options, dataset_source_select
 from benchmarks.models import PairBatch, PairSplit, PreferencePair, PreferencePairQuerySet
 
 NO_TOPIC = "-"
@@ -128,3 +129,12 @@ pair_source_register(PairSource("batch", "Import batch", _batch_options, _batch_
 pair_source_register(PairSource("topic", "Prompt topic", _topic_options, _topic_select))
 pair_source_register(PairSource("kind", "Written for", _kind_options, _kind_select))
 pair_source_register(PairSource("split", "Pair split", _split_options, _split_select))
+# A generated preference dataset (benchmarks.datasets); with "Pair split" it is "a dataset and its split".
+pair_source_register(
+    PairSource(
+        "dataset",
+        "Generated dataset",
+        lambda: [SourceOption(*row) for row in dataset_source_options()],
+        dataset_source_select,
+    )
+)

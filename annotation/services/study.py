@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from annotation.models import (
@@ -21,7 +21,7 @@ from annotation.models import (
     StudyPersona,
     StudyStatus,
 )
-from benchmarks.models import PreferencePair
+from benchmarks.models import PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
 DEFAULT_INSTRUCTIONS = """\
@@ -130,7 +130,7 @@ def _questionnaire(entry: StudyPersona, pairs: list[PreferencePair], n_checks: i
 
 
 def _pairs_plan(
-    config: StudySettings, personas: Sequence[Persona], pairs: QuerySet[PreferencePair] | None
+    config: StudySettings, personas: Sequence[Persona], pairs: PreferencePairQuerySet | None
 ) -> list[tuple[Persona, list[PreferencePair]]]:
     """Each persona's seeded sample of n usable pairs from ``pairs`` (all pairs when None): the shared ones plus
     those written for that persona. Raises ``StudyError`` naming the first persona with too few."""
@@ -190,7 +190,7 @@ def study_create(
     *,
     config: StudySettings,
     personas: Sequence[Persona],
-    pairs: QuerySet[PreferencePair] | None = None,
+    pairs: PreferencePairQuerySet | None = None,
     selection: dict[str, object] | None = None,
     created_by: object = None,
 ) -> Study:
@@ -219,7 +219,7 @@ def study_update(
     study: Study,
     config: StudySettings,
     personas: Sequence[Persona],
-    pairs: QuerySet[PreferencePair] | None = None,
+    pairs: PreferencePairQuerySet | None = None,
     selection: dict[str, object] | None = None,
 ) -> Study:
     """Rewrite a draft with new settings, personas and pairs (its questions and places are drawn afresh). Only a

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("benchmarks", "0003_reportsnapshot_moved"),
+        ("benchmarks", "0004_preference_datasets"),
     ]
 
     operations = [
