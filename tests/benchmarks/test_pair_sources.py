@@ -105,3 +105,16 @@ def test_import_page_leads_to_the_new_batch(client: Client, coordinator: object)
     response = client.post(reverse("pairs-import"), {"file": upload})
     batch = PreferencePair.objects.get().batch
     assert response["Location"] == f"{reverse('pair-list')}?batch={batch.pk}"
+
+
+def test_a_generated_dataset_is_a_pair_source() -> None:
+    from benchmarks.datasets.models import PreferenceDataset
+    from benchmarks.models import Prompt, text_digest
+
+    dataset = PreferenceDataset.objects.create(name="Generated v1")
+    prompt = Prompt.objects.create(text="Gen?", text_sha256=text_digest("Gen?"))
+    persona = PersonaFactory()
+    PreferencePair.objects.create(persona=persona, prompt=prompt, chosen="a", rejected="b", dataset=dataset)
+    source = _SOURCES["dataset"]
+    assert [(o.value, o.label, o.count) for o in source.options()] == [(str(dataset.pk), "Generated v1", 1)]
+    assert list(pairs_select(choices={"dataset": str(dataset.pk)}).values_list("prompt__text", flat=True)) == ["Gen?"]
