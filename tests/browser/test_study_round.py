@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,13 +62,6 @@ class Shots:
     def __call__(self, page: Page, name: str) -> None:
         self.count += 1
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 class _Context:
