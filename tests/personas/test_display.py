@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from personas.display import attribute_display, duration_display, paragraphs, persona_sections
-from personas.formats import personas_write_jsonl
+from personas.formats import PersonaRow, personas_write_jsonl
 from tests.personas.factories import ADULT, PersonaFactory
 
 
@@ -57,7 +57,7 @@ def test_sections_carry_formatted_values() -> None:
 
 
 def test_export_keeps_raw_values_beside_readable_ones() -> None:
-    record = json.loads("".join(personas_write_jsonl([("id-1", "consistent", ADULT)])))
+    record = json.loads("".join(personas_write_jsonl([PersonaRow(id="id-1", status="consistent", attributes=ADULT)])))
     assert record["attributes"]["income"] == "52000.0"
     assert record["display"]["income"] == "$52,000 a year"
     assert record["attributes"]["occupation category"].startswith("EDU-")

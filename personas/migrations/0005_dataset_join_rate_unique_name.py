@@ -15,7 +15,7 @@ def names_make_unique(apps, schema_editor) -> None:  # noqa: ANN001
 
 
 class Migration(migrations.Migration):
-    dependencies = [("personas", "0003_roles")]
+    dependencies = [("personas", "0004_persona_key_order")]
 
     operations = [
         migrations.AddField(
