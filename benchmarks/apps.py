@@ -30,6 +30,7 @@ class BenchmarksConfig(AppConfig):
         # Coordinators and analysts see judges and judgments, and may run a judge on a study.
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
+        nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)
         # Coordinators prepare prompts and build datasets; analysts read them.
         role_permissions_register(COORDINATOR, DATASET_PERMISSIONS)
         role_permissions_register(ANALYST, ["benchmarks.view_prompt", "benchmarks.view_preferencedataset"])

@@ -133,6 +133,20 @@ class Prompt(models.Model):
         return "unchecked"
 
 
+class PairBatch(models.Model):
+    """One arrival of pairs (an uploaded file, the demo): coordinators pick a study's questions by batch."""
+
+    name = models.CharField(max_length=200, unique=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PreferencePairQuerySet(models.QuerySet["PreferencePair"]):
     def usable(self) -> PreferencePairQuerySet:
         """Pairs a study may show: not failed verification, prompt not rejected as non-controversial."""
@@ -151,6 +165,8 @@ class PreferencePair(models.Model):
         Persona, null=True, blank=True, on_delete=models.CASCADE, related_name="preference_pairs"
     )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="pairs")
+    # The import that last wrote the pair (None: written before batches were recorded, or by hand).
+    batch = models.ForeignKey(PairBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairs")
     # The generated dataset the pair belongs to (null: imported or written by hand, one per persona and prompt).
     dataset = models.ForeignKey(
         "benchmarks.PreferenceDataset", null=True, blank=True, on_delete=models.CASCADE, related_name="pairs"

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text_digest
 from personas.models import Persona
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -38,6 +39,7 @@ class PairImportError(Exception):
 
 @dataclass
 class PairImportResult:
+    batch: PairBatch | None = None
     created: int = 0
     updated: int = 0
     prompts_created: int = 0
@@ -124,8 +126,22 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
     raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 
-def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
-    """Validate every record, then create or update the prompts and pairs in one transaction."""
+def pair_batch_name_unique(name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first no batch carries yet."""
+    taken = set(PairBatch.objects.filter(name__startswith=name).values_list("name", flat=True))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
+def pairs_import(*, data: bytes, file_format: str, file_name: str = "", batch_name: str = "") -> PairImportResult:
+    """Validate every record, then create or update the prompts and pairs in one transaction.
+
+    The pairs written join one new batch (``batch_name``, default the file name and the time), which studies
+    select questions by; a pair imported again moves to the newer batch.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     try:
@@ -156,6 +172,10 @@ def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
 
     result = PairImportResult()
     with transaction.atomic():
+        default_name = f"{file_name or 'Pairs'} ({timezone.localtime():%Y-%m-%d %H:%M})"
+        result.batch = PairBatch.objects.create(
+            name=pair_batch_name_unique((batch_name.strip() or default_name)[:190]), file_name=file_name[:255]
+        )
         for row in rows:
             prompt, created = Prompt.objects.get_or_create(
                 text_sha256=text_digest(row.prompt),
@@ -166,7 +186,13 @@ def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
                 persona=personas.get(row.persona),
                 prompt=prompt,
                 dataset=None,
-                defaults={"chosen": row.chosen, "rejected": row.rejected, "critique": row.critique, "split": row.split},
+                defaults={
+                    "chosen": row.chosen,
+                    "rejected": row.rejected,
+                    "critique": row.critique,
+                    "split": row.split,
+                    "batch": result.batch,
+                },
             )
             result.pair_ids.append(pair.pk)
             if created:

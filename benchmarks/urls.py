@@ -10,6 +10,7 @@ from benchmarks.prompts import views as prompts
 
 urlpatterns = [
     path("pairs/import/", views.pairs_import_view, name="pairs-import"),
+    path("pairs/", views.pair_list, name="pair-list"),
     path("prompts/", prompts.prompt_list, name="prompt-list"),
     path("prompts/import/", prompts.prompt_import, name="prompt-import"),
     path("prompts/filter/", prompts.prompt_form_filter, name="prompt-form-filter"),

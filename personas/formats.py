@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
+from personas.display import attributes_display
 
 _ORDERED_KEYS = tuple(a.key for a in sorted(ATTRIBUTES, key=lambda a: a.order))
 
@@ -110,7 +111,8 @@ class PersonaRow:
 
 
 def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
-    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict)}.
+    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict,
+    the raw census values), "display" (the same keys as people read them: money, labels without PUMS prefixes)}.
 
     Nothing in it depends on the database: a generated persona's id derives from its generation key (``key``), so
     the same seed on the same census data exports the same bytes.
@@ -122,5 +124,6 @@ def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
             "status": row.status,
             "persona": persona_to_text(row.attributes, order=row.order),
             "attributes": persona_to_dict(row.attributes),
+            "display": attributes_display(row.attributes),
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"

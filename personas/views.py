@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.models import Job
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.formats import PersonaFormatError, personas_read_json, personas_write_jsonl
 from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
@@ -90,11 +89,9 @@ def persona_generate(request: HttpRequest) -> HttpResponse:
             enrichment_endpoint_id=data["enrichment_endpoint"],
             started_by=request.user,
         )
-        messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
-        return redirect(f"{reverse('persona-generate')}?job={job.pk}")
-    job_id = request.GET.get("job", "")
-    job = Job.objects.filter(pk=job_id).first() if job_id.isdigit() else None
-    context = {"form": form, "enrich_form": EnrichForm(), "job": job}
+        messages.success(request, f"Started {job.label} #{job.pk}; its progress shows below.")
+        return redirect("job-detail", job.pk)
+    context = {"form": form, "enrich_form": EnrichForm()}
     return render(request, "personas/persona_generate.html", context)
 
 
@@ -108,8 +105,8 @@ def persona_enrich(request: HttpRequest) -> HttpResponse:
     job = persona_enrichment_start(
         endpoint_id=form.cleaned_data["endpoint"], dataset=form.cleaned_data["dataset"], started_by=request.user
     )
-    messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
-    return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+    messages.success(request, f"Started {job.label} #{job.pk}; its progress shows below.")
+    return redirect("job-detail", job.pk)
 
 
 def _dataset(request: HttpRequest) -> CensusDataset | None:
