@@ -8,7 +8,10 @@ The endpoint's ``model`` picks the baseline. Judges read the answer texts from `
 - ``persona_overlap``: the option whose text is most similar to the persona (``cache_prefix``, else ``system``) by
   TF-IDF cosine (scikit-learn), abstaining on a tie when abstaining is allowed;
 - ``text``: no judgment of its own (``random`` when a choice is asked).
-Requests without a choice get deterministic demo text that says it is offline text.
+Requests without a choice get deterministic demo text that says it is offline text. The text generator also plays
+the preference-data stages (``benchmarks.datasets.generation``): a message with ``<answer>`` and ``<critique>`` tags
+gets a revision (persona-flavoured, never longer than the answer, never quoting a whole attribute value), one with
+only ``<answer>`` gets a critique quoting the persona (``cache_prefix``) and the answer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -128,6 +132,11 @@ class OfflineProvider:
         """Deterministic filler for demos, marked so nobody mistakes it for a model's words."""
         rng = random.Random(_request_digest(request))
         prompt = request.messages[-1].content if request.messages else request.system
+        answer = _tagged(prompt, "answer")
+        if answer is not None and request.cache_prefix:
+            if _tagged(prompt, "critique") is not None:
+                return _offline_revision(rng, answer, request.cache_prefix)
+            return _offline_critique(rng, answer, request.cache_prefix)
         topic = " ".join(prompt.split()[:8])
         sentences = [
             " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 11))).capitalize() + "."
@@ -140,3 +149,44 @@ def _option_texts(schema: ChoiceSchema) -> tuple[str, ...]:
     if len(schema.options_text) != len(schema.options):
         raise ValueError("this offline judge needs ChoiceSchema.options_text: one answer text per option")
     return schema.options_text
+
+
+def _tagged(text: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", text, re.DOTALL)
+    return match.group(1) if match else None
+
+
+def _persona_lines(persona: str) -> list[tuple[str, str]]:
+    lines = [line.partition(":") for line in persona.splitlines()]
+    return [(key.strip(), value.strip()) for key, sep, value in lines if sep and value.strip()]
+
+
+def _offline_critique(rng: random.Random, answer: str, persona: str) -> str:
+    lines = _persona_lines(persona) or [("profile", persona.strip()[:60])]
+    key, value = rng.choice(lines)
+    quoted = " ".join(answer.replace(OFFLINE_MARK, "").split()[:8])
+    wanted = ", ".join(rng.sample(_WORDS, 3))
+    return (
+        f"{OFFLINE_MARK} Reading this as someone whose {key} is “{value}”: the part “{quoted}” says little to them. "
+        f"They would want more about {wanted}."
+    )
+
+
+def _offline_revision(rng: random.Random, answer: str, persona: str) -> str:
+    """A rewrite leaning on words from the persona's values (single words, never a whole value), cut to fit."""
+    values = {value.lower() for _, value in _persona_lines(persona)}
+    words = sorted(
+        {
+            word.lower()
+            for _, value in _persona_lines(persona)
+            for word in re.findall(r"[A-Za-z]{4,}", value)
+            if word.lower() not in values
+        }
+    )
+    picked = rng.sample(words, min(len(words), 6)) if words else rng.sample(_WORDS, 3)
+    body = answer.replace(OFFLINE_MARK, "").strip()
+    text = f"{OFFLINE_MARK} With {', '.join(picked)} in mind: {body}"
+    limit = max(len(OFFLINE_MARK) + 1, len(answer.strip()) - 1)
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",:;") + "."
+    return text

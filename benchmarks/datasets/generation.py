@@ -1,0 +1,298 @@
+"""Critique-and-revise generation: the plain answer y_l, a persona's critique of it, and the revision y_w.
+
+This module is the stable service other parts reuse (PERSONA Bench's leave-one-out calls ``answer_plain``,
+``critique_answer`` and ``revise_answer``); keep its names and keyword-only signatures. The dataset stages
+(``benchmarks.datasets.stages``) build the same requests with the ``*_request`` builders and apply the same
+``revision_problem`` check, so there is one place for the prompts and one for the rules.
+
+The prompts are ours; they carry the rules of the PERSONA paper's appendix B: the critic puts itself in the
+persona's place and quotes both the persona and the answer, keeps to what matters for this question, and the
+revision never names the persona's attributes, stays subtle, and is no longer than the original answer.
+Everything goes through ``core.llm`` (any endpoint: Claude, an OpenAI-compatible server, or the offline ``text``
+generator, which understands these prompts' ``<question>`` / ``<answer>`` / ``<critique>`` tags).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from core.llm.types import Completion, LLMError, LLMRequest, Message
+
+if TYPE_CHECKING:
+    from core.jobs import JobRun
+    from core.llm.models import ModelEndpoint
+
+DEFAULT_LENGTH_TOLERANCE = 0.10  # a revision may be at most 10 % longer than y_l (in characters)
+
+ANSWER_SYSTEM = "You are a helpful assistant. Answer the user's question directly and helpfully."
+
+CRITIQUE_SYSTEM = (
+    "You help write answers that fit the person who asks. Below is a description of one person, then a question "
+    "this person asked and an answer an assistant gave.\n"
+    "Put yourself in this person's place and critique the answer as they would read it:\n"
+    "- quote the lines of the person's description that matter here, and quote the parts of the answer you "
+    "comment on;\n"
+    "- keep to what is relevant to this question: most of the description will not matter, so leave it out;\n"
+    "- say what this person would want changed, added or dropped, and why;\n"
+    "- do not rewrite the answer yourself.\n"
+    "Reply with the critique only, in a short paragraph or a few bullet points."
+)
+
+REVISION_SYSTEM = (
+    "You help write answers that fit the person who asks. Below is a description of one person, then a question "
+    "this person asked, an assistant's answer, and a critique of that answer from this person's point of view.\n"
+    "Rewrite the answer so this person would prefer it, following the critique. Rules:\n"
+    "- never name or state the person's attributes or any value from the description (no \"as a 45-year-old "
+    'teacher", no age, job, place, religion or income): adapt what you say, not who you say it to;\n'
+    "- stay subtle: keep what was good in the answer and change only what this person would want changed;\n"
+    "- keep it no longer than the original answer;\n"
+    "- answer the question itself, in the same language.\n"
+    "Reply with the revised answer only: no preamble, no notes."
+)
+
+PERSONA_HEADING = "The person:\n"
+
+# Replies that decline instead of answering (checked at the start of the text, case-insensitive).
+_REFUSAL = re.compile(
+    r"^\s*(i'm sorry,? but|i am sorry,? but|sorry, (but )?i|i can(no|')t (help|assist|do|provide|comply)|"
+    r"i cannot (help|assist|do|provide|comply)|i won't|i will not|as an ai\b|i'm not able to|i am not able to|"
+    r"i'm unable to|i am unable to)",
+    re.IGNORECASE,
+)
+# Attribute values too generic to count as naming the persona when they appear in an answer.
+_GENERIC_VALUES = {"yes", "no", "none", "n/a", "na", "not applicable", "unknown", "other", "true", "false"}
+
+
+class RevisionFailure(models.TextChoices):
+    """Why a generated text was not kept (the reason stored on a failed dataset item)."""
+
+    CALL_FAILED = "call_failed", "The call failed (outage or garbage reply)"
+    EMPTY = "empty", "Empty reply"
+    REFUSAL = "refusal", "Refusal"
+    TOO_LONG = "too_long", "Longer than y_l beyond the tolerance"
+    NAMES_ATTRIBUTE = "names_attribute", "Names a persona attribute verbatim"
+    SAME_AS_ORIGINAL = "same_as_original", "Identical to y_l"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """One generated text (y_l or a critique); ``reason`` is a ``RevisionFailure`` value when ``ok`` is False."""
+
+    text: str
+    ok: bool
+    reason: str = ""
+    detail: str = ""
+    completion: Completion | None = None
+
+
+@dataclass(frozen=True)
+class RevisionResult:
+    """The revision y_w after the checks (and one retry when the first attempt failed them)."""
+
+    text: str
+    ok: bool
+    reason: str = ""
+    detail: str = ""
+    attempts: int = 1
+    completion: Completion | None = None
+
+
+# ---- requests -------------------------------------------------------------------------------------------------
+
+
+def persona_prefix(persona_text: str) -> str:
+    """The persona as the cached prefix every critique and revision of this persona shares."""
+    return PERSONA_HEADING + persona_text.strip()
+
+
+def answer_request(*, prompt_text: str, key: str | None = None, sample: int = 0) -> LLMRequest:
+    """y_l: the generator's answer to the prompt alone (no persona)."""
+    return LLMRequest(system=ANSWER_SYSTEM, messages=(Message("user", prompt_text),), key=key, sample=sample)
+
+
+def critique_request(
+    *, persona_text: str, prompt_text: str, answer: str, key: str | None = None, sample: int = 0
+) -> LLMRequest:
+    user = (
+        f"<question>\n{prompt_text}\n</question>\n\n<answer>\n{answer}\n</answer>\n\n"
+        "Critique this answer as the person described would."
+    )
+    return LLMRequest(
+        system=CRITIQUE_SYSTEM,
+        cache_prefix=persona_prefix(persona_text),
+        messages=(Message("user", user),),
+        key=key,
+        sample=sample,
+    )
+
+
+def revision_request(
+    *,
+    persona_text: str,
+    prompt_text: str,
+    answer: str,
+    critique: str,
+    key: str | None = None,
+    retry_reason: str = "",
+    sample: int = 0,
+) -> LLMRequest:
+    """The revision request; ``retry_reason`` (a failed first attempt's problem) is told to the model on the retry."""
+    user = (
+        f"<question>\n{prompt_text}\n</question>\n\n<answer>\n{answer}\n</answer>\n\n"
+        f"<critique>\n{critique}\n</critique>\n\n"
+        f"Rewrite the answer for this person. It must be at most {len(answer)} characters long."
+    )
+    if retry_reason:
+        user += f"\nA previous rewrite was refused ({retry_reason}); write it again and respect the rules."
+    return LLMRequest(
+        system=REVISION_SYSTEM,
+        cache_prefix=persona_prefix(persona_text),
+        messages=(Message("user", user),),
+        key=key,
+        sample=sample,
+    )
+
+
+# ---- checks ---------------------------------------------------------------------------------------------------
+
+
+def _distinctive(value: object) -> str | None:
+    text = str(value).strip()
+    if len(text) < 4 or text.lower() in _GENERIC_VALUES or not re.search(r"[A-Za-z]", text):
+        return None
+    return text
+
+
+def attribute_named(*, text: str, attribute_values: list[str]) -> str | None:
+    """The first distinctive attribute value that ``text`` contains verbatim (whole words, any case), else None.
+
+    Generic values (yes/no/none/…), numbers and values under four characters are not looked for: an answer may
+    say "no" or quote a figure without pointing at the persona.
+    """
+    for value in attribute_values:
+        distinctive = _distinctive(value)
+        if distinctive and re.search(rf"(?<!\w){re.escape(distinctive)}(?!\w)", text, re.IGNORECASE):
+            return distinctive
+    return None
+
+
+def text_problem(completion: Completion) -> tuple[str, str] | None:
+    """(reason, detail) when a reply is unusable as text: a failed call, an empty reply or a refusal."""
+    if not completion.valid:
+        if completion.stop_reason == "refusal":
+            return RevisionFailure.REFUSAL, completion.error[:300]
+        return RevisionFailure.CALL_FAILED, (completion.error or "invalid reply")[:300]
+    if not completion.text.strip():
+        return RevisionFailure.EMPTY, ""
+    if _REFUSAL.match(completion.text):
+        return RevisionFailure.REFUSAL, completion.text.strip()[:200]
+    return None
+
+
+def revision_problem(
+    *,
+    completion: Completion,
+    original: str,
+    attribute_values: list[str],
+    tolerance: float = DEFAULT_LENGTH_TOLERANCE,
+) -> tuple[str, str] | None:
+    """(reason, detail) when a revision breaks a rule (see ``RevisionFailure``), None when it may be kept."""
+    if problem := text_problem(completion):
+        return problem
+    text = completion.text.strip()
+    limit = int(len(original.strip()) * (1 + tolerance))
+    if len(text) > limit:
+        return RevisionFailure.TOO_LONG, f"{len(text)} characters; y_l has {len(original.strip())}, limit {limit}"
+    if text == original.strip():
+        return RevisionFailure.SAME_AS_ORIGINAL, ""
+    if named := attribute_named(text=text, attribute_values=attribute_values):
+        return RevisionFailure.NAMES_ATTRIBUTE, f"names {named!r}"
+    return None
+
+
+# ---- one-call services (PERSONA Bench's leave-one-out uses these) ---------------------------------------------
+
+
+def _complete(endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | None) -> Completion:
+    from core.llm import llm_complete
+
+    try:
+        return llm_complete(endpoint=endpoint, request=request, run=run)
+    except LLMError as error:
+        return Completion(text="", valid=False, error=str(error), transient=error.transient, model=endpoint.model)
+
+
+def _generated(completion: Completion) -> GenerationResult:
+    if problem := text_problem(completion):
+        return GenerationResult(text="", ok=False, reason=problem[0], detail=problem[1], completion=completion)
+    return GenerationResult(text=completion.text.strip(), ok=True, completion=completion)
+
+
+def answer_plain(
+    *, endpoint: ModelEndpoint, prompt_text: str, run: JobRun | None = None, key: str | None = None
+) -> GenerationResult:
+    """y_l for one prompt: the endpoint's answer to the prompt alone."""
+    return _generated(_complete(endpoint, answer_request(prompt_text=prompt_text, key=key), run))
+
+
+def critique_answer(
+    *,
+    endpoint: ModelEndpoint,
+    persona_text: str,
+    prompt_text: str,
+    answer: str,
+    run: JobRun | None = None,
+    key: str | None = None,
+) -> GenerationResult:
+    """The persona's critique of ``answer`` (persona_text: PERSONA's ``key: value`` lines)."""
+    request = critique_request(persona_text=persona_text, prompt_text=prompt_text, answer=answer, key=key)
+    return _generated(_complete(endpoint, request, run))
+
+
+def revise_answer(
+    *,
+    endpoint: ModelEndpoint,
+    persona_text: str,
+    prompt_text: str,
+    answer: str,
+    critique: str,
+    attribute_values: list[str] | None = None,
+    tolerance: float = DEFAULT_LENGTH_TOLERANCE,
+    run: JobRun | None = None,
+    key: str | None = None,
+) -> RevisionResult:
+    """y_w: ``answer`` revised after ``critique``; a revision that breaks a rule is retried once, then failed.
+
+    ``attribute_values`` are the persona's attribute values (default: the values of ``persona_text``'s lines);
+    a revision naming one of them verbatim is refused.
+    """
+    values = attribute_values if attribute_values is not None else persona_values(persona_text)
+    retry_reason = ""
+    completion: Completion | None = None
+    problem: tuple[str, str] | None = None
+    for attempt in (1, 2):
+        request = revision_request(
+            persona_text=persona_text,
+            prompt_text=prompt_text,
+            answer=answer,
+            critique=critique,
+            key=key,
+            retry_reason=retry_reason,
+            sample=attempt - 1,
+        )
+        completion = _complete(endpoint, request, run)
+        problem = revision_problem(completion=completion, original=answer, attribute_values=values, tolerance=tolerance)
+        if problem is None:
+            return RevisionResult(text=completion.text.strip(), ok=True, attempts=attempt, completion=completion)
+        retry_reason = RevisionFailure(problem[0]).label.lower()
+    assert problem is not None
+    return RevisionResult(text="", ok=False, reason=problem[0], detail=problem[1], attempts=2, completion=completion)
+
+
+def persona_values(persona_text: str) -> list[str]:
+    """The values of a ``key: value`` persona text, in order."""
+    return [line.partition(":")[2].strip() for line in persona_text.splitlines() if ":" in line]
