@@ -118,4 +118,5 @@ class PreferencePair(models.Model):
         return f"Pair {self.pk} ({who}): {self.prompt.text[:50]}"
 
 
+from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin  # noqa: E402,F401
 from benchmarks.judging.models import Judge, Judgment, ReportSnapshot  # noqa: E402,F401

@@ -116,7 +116,7 @@ def _fill(properties: dict[str, Any], seed_text: str, fault: str | None) -> dict
     return answer
 
 
-_PLAIN_FIELD = re.compile(r'^- "([^"]+)": (true or false|a list of strings|a string)(?: \(from: ([^)]*)\))?', re.M)
+_PLAIN_FIELD = re.compile(r'^- "([^"]+)": (true or false|a list of strings|a string)(?: \(from: (.*)\))?\. ', re.M)
 
 
 def _plain_properties(prompt: str) -> dict[str, Any]:
