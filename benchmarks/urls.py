@@ -1,3 +1,5 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [path("bench/", include("benchmarks.bench.urls"))]

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchmarks.bench.models import Evaluation, Method
+from benchmarks.bench.sampling import loo_candidates
 from benchmarks.models import PairSplit, PromptSplit
 from personas.attributes import ATTRIBUTE_BY_KEY
 
@@ -135,7 +136,7 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
     evaluation = data.get("evaluation", Evaluation.PERSONALIZATION.value)
     if evaluation not in Evaluation.values:
         problems.append(f"unknown evaluation {evaluation!r} (one of: {', '.join(Evaluation.values)})")
-    models = tuple(endpoint(n) for n in _names(data, "models", problems))
+    models = tuple(dict.fromkeys(endpoint(n) for n in _names(data, "models", problems)))
     methods = _names(data, "methods", problems) or (tuple(Method.values) if "methods" not in data else ())
     known_methods = ", ".join(Method.values)
     problems += [f"unknown method {m!r} (one of: {known_methods})" for m in methods if m not in Method.values]
@@ -191,6 +192,14 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
     )  # fmt: skip
     known = set(ModelEndpoint.objects.filter(name__in=config.endpoints()).values_list("name", flat=True))
     problems += [f"unknown endpoint {n!r}" for n in sorted(config.endpoints() - known)]
+    if loo is not None and not problems:
+        for attribute in loo.attributes:
+            found = len(loo_candidates(attribute=attribute, others=loo.attributes_per_persona))
+            if found < loo.personas:
+                problems.append(
+                    f"leave_one_out: attribute {attribute!r} applies to {found} personas (with "
+                    f"{loo.attributes_per_persona} other attributes); the sample needs {loo.personas}"
+                )
     if problems:
         raise BenchConfigError(problems)
     return config

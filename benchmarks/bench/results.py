@@ -6,18 +6,24 @@ every judged answer: an invalid critic reply or an unusable answer is a non-pass
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 
-from benchmarks.bench.config import BenchConfig, bench_config_load
-from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Method, Verdict
+from benchmarks.bench.config import BenchConfig, attribute_filter_problems, bench_config_load
+from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Evaluation, LooRevision, Method, Verdict
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
-from benchmarks.bench.statistics import pass_at_k, pass_at_k_curve, pass_rate
+from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
 
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -192,8 +198,16 @@ def summary_table(rows: list[AnswerRow]) -> dict[str, Any]:
 
 
 def bench_results(*, run: BenchRun, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every table of a personalization run (restricted to personas matching ``filters`` when given)."""
+    """Every table of a run (a personalization run restricted to personas matching ``filters`` when given)."""
     config: BenchConfig = bench_config_load(run.config)
+    if run.evaluation == Evaluation.LEAVE_ONE_OUT:
+        from benchmarks.bench.loo import loo_results
+
+        return {
+            "run": {"id": run.pk, "name": run.name, "evaluation": run.evaluation, "config": run.config},
+            "filters": {},
+            **loo_results(run=run, config=config),
+        }
     rows = bench_answer_rows(run=run, filters=filters)
     seed = config.seed
     tables = [
@@ -212,4 +226,61 @@ def bench_results(*, run: BenchRun, filters: dict[str, Any] | None = None) -> di
     }
 
 
-__all__ = ["bench_answer_rows", "bench_results", "item_counts", "pass_at_k"]
+def _fingerprint(run: BenchRun) -> str:
+    if run.evaluation == Evaluation.LEAVE_ONE_OUT:
+        stats = LooRevision.objects.filter(twin__run=run).aggregate(
+            n=Count("id"), judged=Count("id", filter=~Q(choice=""))
+        )
+    else:
+        stats = BenchAnswer.objects.filter(run=run).aggregate(n=Count("id"), last=Max("updated_at"))
+    return hashlib.sha256(json.dumps([run.pk, stats], default=str).encode()).hexdigest()[:16]
+
+
+def bench_results_cached(*, run: BenchRun, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``bench_results``, kept in the cache while the run's stored rows are unchanged (pages draw several figures)."""
+    scope = hashlib.sha256(json.dumps(filters or {}, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"bench-results:{_fingerprint(run)}:{scope}"
+    results = cache.get(key)
+    if results is None:
+        results = bench_results(run=run, filters=filters)
+        cache.set(key, results, timeout=3600)
+    return results
+
+
+def comparison_results(*, runs: list[BenchRun]) -> dict[str, Any]:
+    """Pass rates and pass@k of several personalization runs side by side (a ``run`` column added)."""
+    tables: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        results = bench_results_cached(run=run)
+        for name in ("pass_rates", "pass_at_k"):
+            table = results["tables"][name]
+            merged = tables.setdefault(name, {**table, "columns": ["run", *table["columns"]], "rows": []})
+            merged["rows"] += [{"run": f"#{run.pk} {run.name}", **row} for row in table["rows"]]
+    return {"runs": [{"id": run.pk, "name": run.name} for run in runs], "tables": tables}
+
+
+def filter_parse(text: str) -> dict[str, Any]:
+    """A results filter from its text form, ``sex=Male; age=18-34`` (``|`` separates alternatives).
+
+    Raises ``ValueError`` naming an unknown attribute or a malformed part.
+    """
+    filters: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{part!r} is not attribute=value")
+        values = [v.strip() for v in value.split("|") if v.strip()]
+        filters[key.strip()] = values if len(values) > 1 else values[0]
+    if problems := attribute_filter_problems(filters, label="filter"):
+        raise ValueError("; ".join(problems))
+    return filters
+
+
+def table_csv(table: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(table["rows"])
+    return buffer.getvalue()

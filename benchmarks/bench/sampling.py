@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.bench.config import BenchConfig
 from benchmarks.models import PreferencePair, Prompt
 from personas.models import Persona, PersonaStatus
+
+if TYPE_CHECKING:
+    from benchmarks.bench.config import BenchConfig
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -77,3 +79,41 @@ def bench_items_sample(*, config: BenchConfig) -> list[tuple[int, int, int | Non
     if len(candidates) <= config.items:
         return candidates
     return [candidates[index] for index in sorted(rng.sample(range(len(candidates)), config.items))]
+
+
+def _present(attributes: dict[str, Any]) -> list[str]:
+    return sorted(key for key, value in attributes.items() if value not in (None, ""))
+
+
+def loo_candidates(*, attribute: str, others: int) -> list[tuple[int, dict[str, Any]]]:
+    """Personas (by id) where ``attribute`` applies and that have at least ``others`` other attributes."""
+    rows = Persona.objects.exclude(status=PersonaStatus.PRUNED).order_by("pk").values_list("pk", "attributes")
+    return [
+        (pk, attributes)
+        for pk, attributes in rows
+        if attributes.get(attribute) not in (None, "") and len(_present(attributes)) - 1 >= others
+    ]
+
+
+def loo_twins_draw(
+    *, attribute: str, personas: int, others: int, seed: int
+) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """``personas`` seeded (persona id, attributes without ``attribute``, the twin's with it) for leave-one-out.
+
+    Each persona keeps ``others`` of its other attributes, drawn at random; the twin adds ``attribute``'s value.
+    Raises ``ValueError`` saying how many personas ``attribute`` applies to when they are too few.
+    """
+    candidates = loo_candidates(attribute=attribute, others=others)
+    if len(candidates) < personas:
+        raise ValueError(
+            f"attribute {attribute!r} applies to {len(candidates)} personas (with {others} other attributes); "
+            f"the leave-one-out sample needs {personas}"
+        )
+    rng = random.Random(f"{seed}:{attribute}")
+    drawn = []
+    for index in sorted(rng.sample(range(len(candidates)), personas)):
+        pk, attributes = candidates[index]
+        kept = rng.sample([key for key in _present(attributes) if key != attribute], others)
+        without = {key: attributes[key] for key in sorted(kept)}
+        drawn.append((pk, without, {**without, attribute: attributes[attribute]}))
+    return drawn

@@ -99,6 +99,15 @@ def _pick(options: list[str], seed_text: str) -> str:
     return options[int(hashlib.sha256(seed_text.encode()).hexdigest(), 16) % len(options)]
 
 
+def _plain_reply(seed_text: str, fault: str | None) -> str:
+    """Free text: "Mock reply.", or for a revision request (a ``</critique>`` in it) a short varied rewrite."""
+    if fault == "offformat":
+        return "Hmm, hard to say."
+    if "</critique>" in seed_text:
+        return f"Revised {int(hashlib.sha256(seed_text.encode()).hexdigest(), 16) % 100}."
+    return "Mock reply."
+
+
 def _fill(properties: dict[str, Any], seed_text: str, fault: str | None) -> dict[str, Any]:
     """A reply to an object schema other than a choice: each field filled deterministically from the request."""
     if fault == "offformat":
@@ -169,7 +178,7 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
         content = [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": tool["name"], "input": answer}]
         stop_reason = "tool_use"
     else:
-        content = [{"type": "text", "text": "Mock reply." if fault != "offformat" else "Hmm, hard to say."}]
+        content = [{"type": "text", "text": _plain_reply(seed, fault)}]
     output = json.dumps(content)
     return {
         "id": f"msg_{uuid.uuid4().hex[:16]}",
@@ -207,7 +216,7 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
         picked = _pick(legal, prompt)
         text = f"Reasoning: mock reasoning.\nAnswer: {picked}"
     else:
-        text = "Mock reply." if fault != "offformat" else "Hmm, hard to say."
+        text = _plain_reply(prompt, fault)
     prompt_tokens = count_tokens(prompt)
     cached = 0
     if prompt_tokens >= state.config.min_cache_tokens and messages and messages[0].get("role") == "system":
