@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from annotation.views import bonuses, coordinator, exports, participant, review
+from annotation.views import bonuses, coordinator, datasets, exports, participant, review
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -17,6 +17,7 @@ urlpatterns = [
     path("studies/", coordinator.study_list, name="study-list"),
     path("studies/new/", coordinator.study_create_view, name="study-create"),
     path("studies/pairs/import/", coordinator.pairs_import_view, name="pairs-import"),
+    path("studies/from-dataset/<int:dataset_id>/", datasets.study_from_dataset, name="study-from-dataset"),
     path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
     path("studies/<int:study_id>/dashboard/", coordinator.study_dashboard_view, name="study-dashboard"),

@@ -9,6 +9,15 @@ JUDGE_PERMISSIONS = [
     "benchmarks.view_reportsnapshot",
 ]
 
+DATASET_PERMISSIONS = [
+    "benchmarks.view_prompt",
+    "benchmarks.add_prompt",
+    "benchmarks.change_prompt",
+    "benchmarks.view_preferencedataset",
+    "benchmarks.add_preferencedataset",
+    "benchmarks.change_preferencedataset",
+]
+
 
 BENCH_VIEW_PERMISSIONS = ["benchmarks.view_benchrun", "benchmarks.view_benchanswer"]
 
@@ -18,6 +27,8 @@ class BenchmarksConfig(AppConfig):
 
     def ready(self) -> None:
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
+        from benchmarks.demo import dataset_demo_ensure
+        from core.demo import DEMO_STEPS
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
@@ -28,3 +39,10 @@ class BenchmarksConfig(AppConfig):
         role_permissions_register(COORDINATOR, [*BENCH_VIEW_PERMISSIONS, "benchmarks.add_benchrun"])
         role_permissions_register(ANALYST, BENCH_VIEW_PERMISSIONS)
         nav_register("Bench", "bench-run-list", permission="benchmarks.view_benchrun", order=40)
+        # Coordinators prepare prompts and build datasets; analysts read them.
+        role_permissions_register(COORDINATOR, DATASET_PERMISSIONS)
+        role_permissions_register(ANALYST, ["benchmarks.view_prompt", "benchmarks.view_preferencedataset"])
+        nav_register("Prompts", "prompt-list", permission="benchmarks.view_prompt", order=24)
+        nav_register("Datasets", "dataset-list", permission="benchmarks.view_preferencedataset", order=25)
+        if dataset_demo_ensure not in DEMO_STEPS:
+            DEMO_STEPS.append(dataset_demo_ensure)

@@ -1,12 +1,20 @@
-"""Benchmark jobs: running a judge, running a PERSONA Bench run."""
+"""Benchmark jobs: running a judge; classifying prompts; planning, generating and verifying preference datasets;
+running a PERSONA Bench run."""
 
 from __future__ import annotations
 
+from benchmarks.bench.loo import loo_run_execute
 from benchmarks.bench.models import BenchRun, Evaluation
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_execute
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
+from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
+from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
+from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from core.jobs import JobRun, register_job_kind
+from core.llm.models import ModelEndpoint
 
 
 @register_job_kind(JUDGE_RUN_JOB, label="Run a judge")
@@ -17,13 +25,46 @@ def judge_run(run: JobRun) -> None:
     judgments_run(judge=judge, items=items, run=run)
 
 
+def _dataset(run: JobRun) -> PreferenceDataset:
+    return PreferenceDataset.objects.select_related("generator", "verifier__endpoint").get(pk=run.params["dataset_id"])
+
+
+@register_job_kind(PROMPT_CLASSIFY_JOB, label="Classify prompts (controversy)")
+def prompt_classify(run: JobRun) -> None:
+    """Ask the endpoint whether each prompt that passed the form check would split opinion."""
+    prompts_classify(endpoint=ModelEndpoint.objects.get(pk=run.params["endpoint_id"]), run=run)
+
+
+@register_job_kind(DATASET_PLAN_JOB, label="Plan a preference dataset")
+def dataset_plan_job(run: JobRun) -> None:
+    dataset_plan(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.ANSWER], label="Dataset stage: y_l answers")
+def dataset_answer_job(run: JobRun) -> None:
+    stage_answer_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.CRITIQUE], label="Dataset stage: critiques")
+def dataset_critique_job(run: JobRun) -> None:
+    stage_critique_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.REVISE], label="Dataset stage: revisions y_w")
+def dataset_revise_job(run: JobRun) -> None:
+    stage_revise_run(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
+def dataset_verify_job(run: JobRun) -> None:
+    dataset_verify(dataset=_dataset(run), run=run)
+
+
 @register_job_kind(BENCH_RUN_JOB, label="PERSONA Bench run")
 def bench_run(run: JobRun) -> None:
     """Answer, critique and analyse every key of the run (or its leave-one-out stages); stored keys are skipped."""
     bench = BenchRun.objects.get(pk=run.params["run_id"])
     if bench.evaluation == Evaluation.LEAVE_ONE_OUT:
-        from benchmarks.bench.loo import loo_run_execute
-
         loo_run_execute(run=bench, job=run)
     else:
         bench_run_execute(run=bench, job=run)

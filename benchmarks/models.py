@@ -27,9 +27,42 @@ class ControversyVerdict(models.TextChoices):
 
 
 class PairSplit(models.TextChoices):
+    """A pair's split; what each means is in ``PAIR_SPLIT_MEANING`` (shown on the dataset page and in the card)."""
+
     TRAIN = "train", "Train"
-    TEST_SEEN = "test_seen", "Test (seen personas)"
-    TEST_UNSEEN = "test_unseen", "Test (unseen personas)"
+    TEST_SEEN = "test_seen", "Test (seen prompts)"
+    TEST_UNSEEN = "test_unseen", "Test (unseen prompts)"
+
+
+PAIR_SPLIT_MEANING = {
+    PairSplit.TRAIN: "pairs for training, on prompts from the train split of the prompts",
+    PairSplit.TEST_SEEN: "held-out pairs on prompts from the train split (the prompt text was seen in training, "
+    "never this persona's pair for it)",
+    PairSplit.TEST_UNSEEN: "pairs on held-out prompts, which no persona meets in train or test_seen",
+}
+
+
+class PromptSource(models.TextChoices):
+    PRISM_CONVERSATIONS = "prism_conversations", "PRISM conversations.jsonl"
+    PRISM_CLUSTERS = "prism_clusters", "PRISM cluster CSV"
+    FILE = "file", "CSV / JSONL file"
+    PAIRS = "pairs", "Imported with pairs"
+    DEMO = "demo", "Demo"
+
+
+class FormCheck(models.TextChoices):
+    """The first filter: a question (a question mark) of at least five words."""
+
+    UNCHECKED = "unchecked", "Not checked"
+    PASSED = "passed", "Passed"
+    NO_QUESTION_MARK = "no_question_mark", "No question mark"
+    TOO_SHORT = "too_short", "Fewer than five words"
+
+
+class TopicOrigin(models.TextChoices):
+    NONE = "", "No topic yet"
+    SUPPLIED = "supplied", "Supplied by the source"
+    CLUSTERED = "clustered", "Clustered (TF-IDF + k-means)"
 
 
 class VerificationVerdict(models.TextChoices):
@@ -40,6 +73,12 @@ class VerificationVerdict(models.TextChoices):
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.strip().encode()).hexdigest()
+
+
+class PromptQuerySet(models.QuerySet["Prompt"]):
+    def kept(self) -> PromptQuerySet:
+        """Prompts that passed both filters: the form check and the controversy classifier (or its overrule)."""
+        return self.filter(form_check=FormCheck.PASSED, controversy=ControversyVerdict.CONTROVERSIAL)
 
 
 class Prompt(models.Model):
@@ -53,12 +92,22 @@ class Prompt(models.Model):
         max_length=16, choices=ControversyVerdict.choices, default=ControversyVerdict.UNCHECKED
     )
     reject_reason = models.TextField(blank=True)
+    source = models.CharField(max_length=32, choices=PromptSource.choices, blank=True)
+    conversation_type = models.CharField(max_length=64, blank=True)
+    topic_origin = models.CharField(max_length=16, choices=TopicOrigin.choices, blank=True)
+    form_check = models.CharField(max_length=20, choices=FormCheck.choices, default=FormCheck.UNCHECKED)
+    # The classifier's one-line reason (for either verdict); a coordinator's overrule keeps it and sets the flag.
+    controversy_reason = models.TextField(blank=True)
+    controversy_overruled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PromptQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(split__in=PromptSplit.values), name="prompt_split_valid"),
+            models.CheckConstraint(condition=Q(form_check__in=FormCheck.values), name="prompt_form_check_valid"),
             models.CheckConstraint(
                 condition=Q(controversy__in=ControversyVerdict.values), name="prompt_controversy_valid"
             ),
@@ -66,6 +115,17 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return f"Prompt {self.pk}: {self.text[:60]}"
+
+    @property
+    def filter_reason(self) -> str:
+        """Why the prompt is out (the first filter that rejected it), or "kept" / "unchecked"."""
+        if self.form_check not in (FormCheck.PASSED, FormCheck.UNCHECKED):
+            return self.form_check
+        if self.controversy == ControversyVerdict.REJECTED:
+            return "not_controversial"
+        if self.form_check == FormCheck.PASSED and self.controversy == ControversyVerdict.CONTROVERSIAL:
+            return "kept"
+        return "unchecked"
 
 
 class PreferencePairQuerySet(models.QuerySet["PreferencePair"]):
@@ -86,6 +146,10 @@ class PreferencePair(models.Model):
         Persona, null=True, blank=True, on_delete=models.CASCADE, related_name="preference_pairs"
     )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="pairs")
+    # The generated dataset the pair belongs to (null: imported or written by hand, one per persona and prompt).
+    dataset = models.ForeignKey(
+        "benchmarks.PreferenceDataset", null=True, blank=True, on_delete=models.CASCADE, related_name="pairs"
+    )
     rejected = models.TextField()
     critique = models.TextField(blank=True)
     chosen = models.TextField()
@@ -101,7 +165,14 @@ class PreferencePair(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["persona", "prompt"], condition=Q(persona__isnull=False), name="pair_unique_persona_prompt"
+                fields=["persona", "prompt"],
+                condition=Q(persona__isnull=False, dataset__isnull=True),
+                name="pair_unique_persona_prompt",
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "persona", "prompt"],
+                condition=Q(dataset__isnull=False),
+                name="pair_unique_dataset_persona_prompt",
             ),
             models.UniqueConstraint(
                 fields=["prompt"], condition=Q(persona__isnull=True), name="pair_unique_independent_prompt"
@@ -119,4 +190,5 @@ class PreferencePair(models.Model):
 
 
 from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin  # noqa: E402,F401
+from benchmarks.datasets.models import DatasetAnswer, DatasetItem, PreferenceDataset  # noqa: E402, F401
 from benchmarks.judging.models import Judge, Judgment, ReportSnapshot  # noqa: E402,F401

@@ -165,6 +165,7 @@ def pairs_import(*, data: bytes, file_format: str) -> PairImportResult:
             pair, created = PreferencePair.objects.update_or_create(
                 persona=personas.get(row.persona),
                 prompt=prompt,
+                dataset=None,
                 defaults={"chosen": row.chosen, "rejected": row.rejected, "critique": row.critique, "split": row.split},
             )
             result.pair_ids.append(pair.pk)

@@ -2,4 +2,23 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-urlpatterns: list = [path("bench/", include("benchmarks.bench.urls"))]
+from benchmarks.datasets import views as datasets
+from benchmarks.prompts import views as prompts
+
+urlpatterns = [
+    path("prompts/", prompts.prompt_list, name="prompt-list"),
+    path("prompts/import/", prompts.prompt_import, name="prompt-import"),
+    path("prompts/filter/", prompts.prompt_form_filter, name="prompt-form-filter"),
+    path("prompts/classify/", prompts.prompt_classify, name="prompt-classify"),
+    path("prompts/topics/", prompts.prompt_topics, name="prompt-topics"),
+    path("prompts/<int:prompt_id>/overrule/", prompts.prompt_overrule_view, name="prompt-overrule"),
+    path("datasets/", datasets.dataset_list, name="dataset-list"),
+    path("datasets/import/", datasets.dataset_import_view, name="dataset-import"),
+    path("datasets/<int:dataset_id>/", datasets.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:dataset_id>/progress/", datasets.dataset_progress_partial, name="dataset-progress"),
+    path("datasets/<int:dataset_id>/plan/", datasets.dataset_plan_view, name="dataset-plan"),
+    path("datasets/<int:dataset_id>/stage/<str:stage>/", datasets.dataset_stage_view, name="dataset-stage"),
+    path("datasets/<int:dataset_id>/judge/", datasets.dataset_judge_view, name="dataset-judge"),
+    path("datasets/<int:dataset_id>/export/", datasets.dataset_export_view, name="dataset-export"),
+    path("bench/", include("benchmarks.bench.urls")),
+]

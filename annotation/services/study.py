@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotation.models import REASONING_HARD_CAP, Question, Slot, SlotStatus, Study, StudyPersona, StudyStatus
-from benchmarks.models import PreferencePair
+from benchmarks.models import PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
 DEFAULT_INSTRUCTIONS = """\
@@ -142,14 +142,24 @@ def _questionnaire(entry: StudyPersona, pairs: list[PreferencePair], n_checks: i
     return questions
 
 
-def study_create(*, config: StudySettings, personas: Sequence[Persona], created_by: object = None) -> Study:
-    """Create a draft study: for each persona, k free slots and n seeded-sampled pairs plus attention checks."""
+def study_create(
+    *,
+    config: StudySettings,
+    personas: Sequence[Persona],
+    created_by: object = None,
+    pairs: PreferencePairQuerySet | None = None,
+) -> Study:
+    """Create a draft study: for each persona, k free slots and n seeded-sampled pairs plus attention checks.
+
+    ``pairs`` is the pool to draw from (e.g. one split of a preference dataset); default every usable pair.
+    """
     _check_settings(config)
     if not personas:
         raise StudyError("Choose at least one persona.")
     plan: list[tuple[Persona, list[PreferencePair]]] = []
     for persona in personas:
-        candidates = list(PreferencePair.objects.usable().for_persona(persona).order_by("id"))
+        pool = pairs if pairs is not None else PreferencePair.objects.all()
+        candidates = list(pool.usable().for_persona(persona).order_by("id"))
         if len(candidates) < config.pairs_per_persona:
             raise StudyError(
                 f"Persona {persona.pk} has {len(candidates)} usable pairs; the study needs {config.pairs_per_persona}."

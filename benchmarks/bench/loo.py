@@ -20,7 +20,7 @@ import numpy as np
 from django.db import transaction
 
 from benchmarks.agreement.cohen import cohen_kappa
-from benchmarks.bench.config import BenchConfig
+from benchmarks.bench.config import BenchConfig, bench_config_load
 from benchmarks.bench.models import BenchRun, LooAnswer, LooRevision, LooTwin, LooVariant
 from benchmarks.bench.prompts import loo_pick_request
 from benchmarks.bench.sampling import loo_twins_draw
@@ -236,8 +236,6 @@ def loo_judgments_run(*, run: BenchRun, config: BenchConfig, job: JobRun | None)
 
 def loo_run_execute(*, run: BenchRun, job: JobRun | None = None) -> None:
     """Run (or resume) a leave-one-out run: twins, baseline answers, critiques and revisions, judgments."""
-    from benchmarks.bench.config import bench_config_load
-
     config = bench_config_load(run.config)
     loo = config.leave_one_out
     assert loo is not None

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q
 
 from benchmarks.bench.config import BenchConfig, attribute_filter_problems, bench_config_load
+from benchmarks.bench.loo import loo_results
 from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Evaluation, LooRevision, Method, Verdict
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
@@ -201,8 +202,6 @@ def bench_results(*, run: BenchRun, filters: dict[str, Any] | None = None) -> di
     """Every table of a run (a personalization run restricted to personas matching ``filters`` when given)."""
     config: BenchConfig = bench_config_load(run.config)
     if run.evaluation == Evaluation.LEAVE_ONE_OUT:
-        from benchmarks.bench.loo import loo_results
-
         return {
             "run": {"id": run.pk, "name": run.name, "evaluation": run.evaluation, "config": run.config},
             "filters": {},

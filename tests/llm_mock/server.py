@@ -54,6 +54,8 @@ class MockConfig:
     min_cache_tokens: int = 1024
     batch_seconds: float = 0.2  # how long a batch stays in_progress
     reject_json_schema: bool = False  # act like a server without response_format support
+    # Plain-text replies differ per request ("Mock reply <hash>."), as generated answers would; default: fixed.
+    varied_text: bool = False
 
 
 class MockState:
@@ -99,12 +101,11 @@ def _pick(options: list[str], seed_text: str) -> str:
     return options[int(hashlib.sha256(seed_text.encode()).hexdigest(), 16) % len(options)]
 
 
-def _plain_reply(seed_text: str, fault: str | None) -> str:
-    """Free text: "Mock reply.", or for a revision request (a ``</critique>`` in it) a short varied rewrite."""
+def _plain_text(state: MockState, seed_text: str, fault: str | None) -> str:
     if fault == "offformat":
         return "Hmm, hard to say."
-    if "</critique>" in seed_text:
-        return f"Revised {int(hashlib.sha256(seed_text.encode()).hexdigest(), 16) % 100}."
+    if state.config.varied_text:
+        return f"Mock reply {hashlib.sha256(seed_text.encode()).hexdigest()[:12]}."
     return "Mock reply."
 
 
@@ -178,7 +179,7 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
         content = [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": tool["name"], "input": answer}]
         stop_reason = "tool_use"
     else:
-        content = [{"type": "text", "text": _plain_reply(seed, fault)}]
+        content = [{"type": "text", "text": _plain_text(state, seed, fault)}]
     output = json.dumps(content)
     return {
         "id": f"msg_{uuid.uuid4().hex[:16]}",
@@ -216,7 +217,7 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
         picked = _pick(legal, prompt)
         text = f"Reasoning: mock reasoning.\nAnswer: {picked}"
     else:
-        text = _plain_reply(prompt, fault)
+        text = _plain_text(state, prompt, fault)
     prompt_tokens = count_tokens(prompt)
     cached = 0
     if prompt_tokens >= state.config.min_cache_tokens and messages and messages[0].get("role") == "system":

@@ -53,6 +53,7 @@ def test_leave_one_out_end_to_end(
         endpoint(name="gen")
         endpoint(name="judge", model="persona_overlap")
     else:
+        mock_llm.config.varied_text = True  # generated answers differ, as a model's would
         endpoint("anthropic", "mock-gen", name="gen", base_url=mock_llm.url)
         endpoint("anthropic", "mock-judge", name="judge", base_url=mock_llm.url)
     run = bench_run_create(config=bench_config_parse(_config()))

@@ -1,0 +1,46 @@
+"""Studies and judges from a dataset: the persona x pair selection of one dataset split."""
+
+from __future__ import annotations
+
+import random
+
+from django.db.models import Count, Q
+
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.models import PairSplit, PreferencePair, PreferencePairQuerySet, VerificationVerdict
+from personas.models import Persona
+
+
+def dataset_pair_pool(*, dataset: PreferenceDataset, split: str) -> PreferencePairQuerySet:
+    """The pairs a study or judge may draw from: the split's usable pairs (failed verification left out)."""
+    if split not in PairSplit.values:
+        raise ValueError(f"unknown split {split!r}")
+    return PreferencePair.objects.filter(dataset=dataset, split=split).usable()
+
+
+def dataset_study_personas(
+    *, dataset: PreferenceDataset, split: str, min_pairs: int, sample_size: int | None = None, seed: int = 0
+) -> list[Persona]:
+    """Personas with at least ``min_pairs`` usable pairs in the split, optionally a seeded sample of them."""
+    ids = list(
+        Persona.objects.filter(preference_pairs__dataset=dataset, preference_pairs__split=split)
+        .annotate(
+            usable=Count(
+                "preference_pairs",
+                filter=Q(preference_pairs__dataset=dataset, preference_pairs__split=split)
+                & ~Q(preference_pairs__verification=VerificationVerdict.FAILED),
+            )
+        )
+        .filter(usable__gte=min_pairs)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if sample_size is not None and sample_size < len(ids):
+        ids = sorted(random.Random(seed).sample(ids, sample_size))
+    return list(Persona.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def dataset_judge_items(*, dataset: PreferenceDataset, split: str) -> list[tuple[int, int]]:
+    """(persona, pair) items for a judge run over one split of the dataset."""
+    return list(dataset_pair_pool(dataset=dataset, split=split).order_by("pk").values_list("persona_id", "pk"))

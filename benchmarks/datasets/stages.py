@@ -1,0 +1,498 @@
+"""The three generation stages of a dataset, each run as a job: y_l, the critique, the revision y_w.
+
+Work items are keyed by (dataset, persona, prompt, stage) and written as upserts: y_l as ``DatasetAnswer`` rows
+(one per prompt, or per pair with ``answer_per_pair``), the critique on its ``DatasetItem`` (status planned →
+critiqued), y_w as the item's ``PreferencePair`` (critiqued → done). A stage reads what is still to do, so a
+re-run, a redelivered task or a restart after a killed worker does only what is left and duplicates nothing.
+Items that failed a stage are retried when the stage runs again.
+
+Requests are ordered persona by persona, so the persona prefix stays hot in the provider's cache; with
+``use_batch`` on an Anthropic endpoint each chunk goes through the Message Batches API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Count, Q
+
+from benchmarks.datasets.generation import (
+    RevisionFailure,
+    answer_request,
+    critique_request,
+    revision_problem,
+    revision_request,
+    text_problem,
+)
+from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
+from benchmarks.datasets.planning import DatasetError
+from benchmarks.models import PreferencePair
+from core.jobs import JobRun, job_start
+from core.llm.types import Completion, LLMRequest
+from core.models import Job
+from personas.formats import persona_to_text
+from personas.models import Persona
+
+_FLUSH_EVERY = 200
+_FLUSH_SECONDS = 2.0  # results are written at least this often, so progress shows live and a kill loses little
+
+
+class Stage(models.TextChoices):
+    ANSWER = "answer", "y_l: plain answers"
+    CRITIQUE = "critique", "Critiques"
+    REVISE = "revise", "Revisions y_w"
+    VERIFY = "verify", "Verification"
+
+
+STAGE_JOBS = {
+    Stage.ANSWER: "benchmarks.dataset_answer",
+    Stage.CRITIQUE: "benchmarks.dataset_critique",
+    Stage.REVISE: "benchmarks.dataset_revise",
+    Stage.VERIFY: "benchmarks.dataset_verify",
+}
+
+
+@dataclass
+class StageResult:
+    requested: int = 0
+    done: int = 0
+    failed: int = 0
+
+
+def _chunk_size(dataset: PreferenceDataset) -> int:
+    return 5000 if dataset.use_batch else 500
+
+
+def _run_requests(
+    *,
+    dataset: PreferenceDataset,
+    requests: list[LLMRequest],
+    run: JobRun | None,
+    on_result: Callable[[int, Completion], None],
+) -> None:
+    from core.llm import llm_complete_many
+
+    if requests:
+        llm_complete_many(
+            endpoint=dataset.generator, requests=requests, run=run, use_batch=dataset.use_batch, on_result=on_result
+        )
+
+
+def _require_generator(dataset: PreferenceDataset) -> None:
+    if dataset.generator is None:
+        raise DatasetError("Choose a generator endpoint for this dataset first.")
+    if dataset.planned_at is None:
+        raise DatasetError("Plan the dataset first.")
+
+
+def _retry_failed(dataset: PreferenceDataset, stage: str, status: str) -> None:
+    """Items that failed ``stage`` earlier go back to ``status`` so this run tries them again."""
+    dataset.items.filter(status=ItemStatus.FAILED, failure_stage=stage).update(
+        status=status, failure_stage="", failure_reason="", failure_detail=""
+    )
+
+
+def _persona_texts(persona_ids: set[int]) -> dict[int, tuple[str, list[str]]]:
+    """persona id → (PERSONA's ``key: value`` text, the attribute values a revision must not name)."""
+    rows = Persona.objects.filter(pk__in=persona_ids).values_list("pk", "attributes")
+    return {pk: (persona_to_text(attrs), [str(v) for v in attrs.values() if v not in (None, "")]) for pk, attrs in rows}
+
+
+# ---- y_l --------------------------------------------------------------------------------------------------------
+
+
+def _answer_keys(dataset: PreferenceDataset) -> list[tuple[int, int | None]]:
+    """(prompt, persona or None) for every y_l the plan needs, persona by persona."""
+    items = dataset.items.order_by("persona_id", "id").values_list("prompt_id", "persona_id")
+    if dataset.answer_per_pair:
+        return [(prompt, persona) for prompt, persona in items]
+    return list(dict.fromkeys((prompt, None) for prompt, _ in items))
+
+
+def stage_answer_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -> StageResult:
+    """Write y_l for every prompt of the plan (or every pair); failures fail the items that needed that answer."""
+    _require_generator(dataset)
+    _retry_failed(dataset, Stage.ANSWER, ItemStatus.PLANNED)
+    keys = _answer_keys(dataset)
+    existing = set(dataset.answers.values_list("prompt_id", "persona_id"))
+    todo = [key for key in keys if key not in existing]
+    if run is not None:
+        run.set_total(len(keys), already_done=len(keys) - len(todo))
+    texts = dict(dataset.items.values_list("prompt_id", "prompt__text").distinct())
+    result = StageResult(requested=len(todo))
+    size = _chunk_size(dataset)
+    for start in range(0, len(todo), size):
+        _answer_chunk(dataset=dataset, chunk=todo[start : start + size], texts=texts, run=run, result=result)
+    return result
+
+
+def _answer_chunk(
+    *,
+    dataset: PreferenceDataset,
+    chunk: list[tuple[int, int | None]],
+    texts: dict[int, str],
+    run: JobRun | None,
+    result: StageResult,
+) -> None:
+    answers: list[DatasetAnswer] = []
+    failures: list[tuple[tuple[int, int | None], str, str]] = []
+    progress = {"done": 0, "failed": 0}
+    last = [time.monotonic()]
+
+    def flush() -> None:
+        last[0] = time.monotonic()
+        with transaction.atomic():
+            DatasetAnswer.objects.bulk_create(answers, ignore_conflicts=True)
+            for (prompt_id, persona_id), reason, detail in failures:
+                items = dataset.items.filter(prompt_id=prompt_id, status=ItemStatus.PLANNED)
+                if persona_id is not None:
+                    items = items.filter(persona_id=persona_id)
+                items.update(
+                    status=ItemStatus.FAILED, failure_stage=Stage.ANSWER, failure_reason=reason, failure_detail=detail
+                )
+        answers.clear()
+        failures.clear()
+        if run is not None and (progress["done"] or progress["failed"]):
+            run.advance(done=progress["done"], failed=progress["failed"])
+        progress.update(done=0, failed=0)
+
+    def on_result(index: int, completion: Completion) -> None:
+        prompt_id, persona_id = chunk[index]
+        if problem := text_problem(completion):
+            failures.append((chunk[index], problem[0], problem[1]))
+            progress["failed"] += 1
+            result.failed += 1
+        else:
+            text = completion.text.strip()
+            answers.append(DatasetAnswer(dataset=dataset, prompt_id=prompt_id, persona_id=persona_id, text=text))
+            progress["done"] += 1
+            result.done += 1
+        if len(answers) + len(failures) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
+            flush()
+
+    requests = [
+        answer_request(
+            prompt_text=texts[prompt_id],
+            key=f"ds{dataset.pk}-yl-{prompt_id}" + (f"-{persona_id}" if persona_id else ""),
+        )
+        for prompt_id, persona_id in chunk
+    ]
+    _run_requests(dataset=dataset, requests=requests, run=run, on_result=on_result)
+    flush()
+
+
+def _answers_for(dataset: PreferenceDataset, items: list[DatasetItem]) -> dict[tuple[int, int | None], str]:
+    prompts = {item.prompt_id for item in items}
+    rows = dataset.answers.filter(prompt_id__in=prompts)
+    if dataset.answer_per_pair:
+        rows = rows.filter(persona_id__in={item.persona_id for item in items})
+    return {(prompt, persona): text for prompt, persona, text in rows.values_list("prompt_id", "persona_id", "text")}
+
+
+def _answer_of(dataset: PreferenceDataset, answers: dict, item: DatasetItem) -> str | None:
+    return answers.get((item.prompt_id, item.persona_id if dataset.answer_per_pair else None))
+
+
+# ---- critique and revision --------------------------------------------------------------------------------------
+
+
+def _stage_items(dataset: PreferenceDataset, status: str) -> list[int]:
+    return list(dataset.items.filter(status=status).order_by("persona_id", "id").values_list("pk", flat=True))
+
+
+def _stage_totals(dataset: PreferenceDataset, run: JobRun | None, past: Q, failed_before: Q) -> None:
+    if run is None:
+        return
+    counts = dataset.items.aggregate(
+        total=Count("pk"), past=Count("pk", filter=past), failed=Count("pk", filter=failed_before)
+    )
+    run.set_total(counts["total"], already_done=counts["past"])
+    if counts["failed"]:
+        run.advance(failed=counts["failed"])
+
+
+def _fail(item: DatasetItem, stage: str, reason: str, detail: str) -> None:
+    item.status = ItemStatus.FAILED
+    item.failure_stage = stage
+    item.failure_reason = reason
+    item.failure_detail = detail[:1000]
+
+
+def _chunk_items(ids: list[int]) -> list[DatasetItem]:
+    return list(DatasetItem.objects.filter(pk__in=ids).select_related("prompt").order_by("persona_id", "id"))
+
+
+def stage_critique_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -> StageResult:
+    """Critique y_l for each planned item's persona; an item waits (is skipped) while its y_l is missing."""
+    _require_generator(dataset)
+    _retry_failed(dataset, Stage.CRITIQUE, ItemStatus.PLANNED)
+    _stage_totals(
+        dataset,
+        run,
+        past=Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage__in=[Stage.REVISE]),
+        failed_before=Q(failure_stage=Stage.ANSWER),
+    )
+    result = StageResult()
+    ids = _stage_items(dataset, ItemStatus.PLANNED)
+    size = _chunk_size(dataset)
+    for start in range(0, len(ids), size):
+        _critique_chunk(dataset=dataset, items=_chunk_items(ids[start : start + size]), run=run, result=result)
+    return result
+
+
+def _critique_chunk(
+    *, dataset: PreferenceDataset, items: list[DatasetItem], run: JobRun | None, result: StageResult
+) -> None:
+    answers = _answers_for(dataset, items)
+    items = [item for item in items if _answer_of(dataset, answers, item) is not None]
+    personas = _persona_texts({item.persona_id for item in items})
+    requests = [
+        critique_request(
+            persona_text=personas[item.persona_id][0],
+            prompt_text=item.prompt.text,
+            answer=_answer_of(dataset, answers, item) or "",
+            key=f"ds{dataset.pk}-critique-{item.persona_id}-{item.prompt_id}",
+        )
+        for item in items
+    ]
+    result.requested += len(requests)
+    pending: list[DatasetItem] = []
+    progress = {"done": 0, "failed": 0}
+    last = [time.monotonic()]
+
+    def flush() -> None:
+        last[0] = time.monotonic()
+        if pending:
+            DatasetItem.objects.bulk_update(
+                pending, ["status", "critique", "failure_stage", "failure_reason", "failure_detail"]
+            )
+            pending.clear()
+        if run is not None and (progress["done"] or progress["failed"]):
+            run.advance(done=progress["done"], failed=progress["failed"])
+        progress.update(done=0, failed=0)
+
+    def on_result(index: int, completion: Completion) -> None:
+        item = items[index]
+        if problem := text_problem(completion):
+            _fail(item, Stage.CRITIQUE, *problem)
+            progress["failed"] += 1
+            result.failed += 1
+        else:
+            item.critique = completion.text.strip()
+            item.status = ItemStatus.CRITIQUED
+            progress["done"] += 1
+            result.done += 1
+        pending.append(item)
+        if len(pending) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
+            flush()
+
+    _run_requests(dataset=dataset, requests=requests, run=run, on_result=on_result)
+    flush()
+
+
+def stage_revise_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -> StageResult:
+    """Revise y_l after the critique; a revision breaking a rule is retried once, then the item fails with why."""
+    _require_generator(dataset)
+    _retry_failed(dataset, Stage.REVISE, ItemStatus.CRITIQUED)
+    _stage_totals(
+        dataset,
+        run,
+        past=Q(status=ItemStatus.DONE),
+        failed_before=Q(failure_stage__in=[Stage.ANSWER, Stage.CRITIQUE]),
+    )
+    result = StageResult()
+    ids = _stage_items(dataset, ItemStatus.CRITIQUED)
+    size = _chunk_size(dataset)
+    for start in range(0, len(ids), size):
+        _revise_chunk(dataset=dataset, items=_chunk_items(ids[start : start + size]), run=run, result=result)
+    return result
+
+
+def _revise_chunk(
+    *, dataset: PreferenceDataset, items: list[DatasetItem], run: JobRun | None, result: StageResult
+) -> None:
+    answers = _answers_for(dataset, items)
+    personas = _persona_texts({item.persona_id for item in items})
+    result.requested += len(items)
+    retry: list[tuple[DatasetItem, str]] = []
+    writer = _RevisionWriter(dataset=dataset, run=run, result=result)
+
+    def request_for(item: DatasetItem, retry_reason: str = "") -> LLMRequest:
+        return revision_request(
+            persona_text=personas[item.persona_id][0],
+            prompt_text=item.prompt.text,
+            answer=_answer_of(dataset, answers, item) or "",
+            critique=item.critique,
+            key=f"ds{dataset.pk}-revise-{item.persona_id}-{item.prompt_id}",
+            retry_reason=retry_reason,
+            sample=1 if retry_reason else 0,
+        )
+
+    def check(item: DatasetItem, completion: Completion) -> tuple[str, str] | None:
+        return revision_problem(
+            completion=completion,
+            original=_answer_of(dataset, answers, item) or "",
+            attribute_values=personas[item.persona_id][1],
+            tolerance=dataset.length_tolerance,
+        )
+
+    def first(index: int, completion: Completion) -> None:
+        item = items[index]
+        if problem := check(item, completion):
+            retry.append((item, RevisionFailure(problem[0]).label.lower()))
+        else:
+            writer.keep(item, completion.text.strip(), _answer_of(dataset, answers, item) or "")
+
+    def second(index: int, completion: Completion) -> None:
+        item = retry[index][0]
+        if problem := check(item, completion):
+            writer.fail(item, *problem)
+        else:
+            writer.keep(item, completion.text.strip(), _answer_of(dataset, answers, item) or "")
+
+    _run_requests(dataset=dataset, requests=[request_for(item) for item in items], run=run, on_result=first)
+    _run_requests(
+        dataset=dataset, requests=[request_for(item, reason) for item, reason in retry], run=run, on_result=second
+    )
+    writer.flush()
+
+
+class _RevisionWriter:
+    """Buffers kept revisions (as pairs) and failed items; writes them in one transaction per flush."""
+
+    def __init__(self, *, dataset: PreferenceDataset, run: JobRun | None, result: StageResult) -> None:
+        self.dataset, self.run, self.result = dataset, run, result
+        self.pairs: list[tuple[DatasetItem, PreferencePair]] = []
+        self.failed: list[DatasetItem] = []
+        self.last = time.monotonic()
+
+    def keep(self, item: DatasetItem, text: str, original: str) -> None:
+        pair = PreferencePair(
+            dataset=self.dataset,
+            persona_id=item.persona_id,
+            prompt_id=item.prompt_id,
+            rejected=original,
+            critique=item.critique,
+            chosen=text,
+            split=item.split,
+        )
+        self.pairs.append((item, pair))
+        self._maybe_flush()
+
+    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
+        _fail(item, Stage.REVISE, reason, detail)
+        self.failed.append(item)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if len(self.pairs) + len(self.failed) >= _FLUSH_EVERY or time.monotonic() - self.last >= _FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last = time.monotonic()
+        done, failed = len(self.pairs), len(self.failed)
+        if not (done or failed):
+            return
+        with transaction.atomic():
+            if self.pairs:
+                PreferencePair.objects.bulk_create([pair for _, pair in self.pairs], ignore_conflicts=True)
+                rows = PreferencePair.objects.filter(
+                    dataset=self.dataset,
+                    persona_id__in={item.persona_id for item, _ in self.pairs},
+                    prompt_id__in={item.prompt_id for item, _ in self.pairs},
+                ).values_list("persona_id", "prompt_id", "pk")
+                linked = {(persona, prompt): pk for persona, prompt, pk in rows}
+                items = []
+                for item, _ in self.pairs:
+                    item.pair_id = linked[(item.persona_id, item.prompt_id)]
+                    item.status = ItemStatus.DONE
+                    items.append(item)
+                DatasetItem.objects.bulk_update(items, ["status", "pair"])
+            if self.failed:
+                DatasetItem.objects.bulk_update(
+                    self.failed, ["status", "failure_stage", "failure_reason", "failure_detail"]
+                )
+        self.pairs.clear()
+        self.failed.clear()
+        self.result.done += done
+        self.result.failed += failed
+        if self.run is not None:
+            self.run.advance(done=done, failed=failed)
+
+
+# ---- starting and reading ---------------------------------------------------------------------------------------
+
+
+STAGE_RUNNERS: dict[str, Callable[..., StageResult]] = {
+    Stage.ANSWER: stage_answer_run,
+    Stage.CRITIQUE: stage_critique_run,
+    Stage.REVISE: stage_revise_run,
+}
+
+
+def stage_start(*, dataset: PreferenceDataset, stage: str, started_by: Any = None) -> Job:
+    """Queue one stage (or verification) of ``dataset`` as a job; the same stage still running is returned."""
+    if stage not in STAGE_JOBS:
+        raise DatasetError(f"Unknown stage {stage!r}.")
+    if stage != Stage.VERIFY:
+        _require_generator(dataset)
+    return job_start(kind=STAGE_JOBS[stage], started_by=started_by, params={"dataset_id": dataset.pk, "stage": stage})
+
+
+def dataset_jobs(dataset: PreferenceDataset) -> models.QuerySet[Job]:
+    """Every stage job of the dataset, newest first (their cost and tokens are the dataset's spend)."""
+    return Job.objects.filter(kind__in=[*STAGE_JOBS.values(), "benchmarks.dataset_plan"], params__dataset_id=dataset.pk)
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    stage: str
+    label: str
+    total: int
+    done: int
+    failed: int
+
+
+def dataset_progress(dataset: PreferenceDataset) -> list[StageProgress]:
+    """Per stage: items (or answers) it must produce, those produced, those that failed it."""
+    counts = dataset.items.aggregate(
+        total=Count("pk"),
+        critiqued=Count(
+            "pk", filter=Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage=Stage.REVISE)
+        ),
+        done=Count("pk", filter=Q(status=ItemStatus.DONE)),
+        failed_answer=Count("pk", filter=Q(failure_stage=Stage.ANSWER)),
+        failed_critique=Count("pk", filter=Q(failure_stage=Stage.CRITIQUE)),
+        failed_revise=Count("pk", filter=Q(failure_stage=Stage.REVISE)),
+    )
+    answers_needed = (
+        counts["total"] if dataset.answer_per_pair else dataset.items.values("prompt_id").distinct().count()
+    )
+    return [
+        StageProgress(
+            Stage.ANSWER, Stage.ANSWER.label, answers_needed, dataset.answers.count(), counts["failed_answer"]
+        ),
+        StageProgress(
+            Stage.CRITIQUE, Stage.CRITIQUE.label, counts["total"], counts["critiqued"], counts["failed_critique"]
+        ),
+        StageProgress(Stage.REVISE, Stage.REVISE.label, counts["total"], counts["done"], counts["failed_revise"]),
+    ]
+
+
+def dataset_failures(dataset: PreferenceDataset) -> list[tuple[str, str, int]]:
+    """(stage, reason label, count) of the failed items, most frequent first."""
+    labels = dict(RevisionFailure.choices)
+    rows = (
+        dataset.items.filter(status=ItemStatus.FAILED)
+        .values_list("failure_stage", "failure_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    return [
+        (Stage(stage).label if stage in Stage.values else stage, labels.get(reason, reason), n)
+        for stage, reason, n in rows
+    ]

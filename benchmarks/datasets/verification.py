@@ -1,0 +1,121 @@
+"""Verification: the dataset's verifier judge role-plays each persona on its pairs (both A/B orders).
+
+A pair is verified when the judge picked y_w in more of its decisive replies than y_l, failed otherwise; with no
+decisive reply it stays unchecked (``pair_verdict`` is the one rule). Verifying every pair or a seeded sample.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import DatasetError
+from benchmarks.judging.models import JudgmentChoice
+from benchmarks.judging.services import judgments_run
+from benchmarks.models import PreferencePair, VerificationVerdict
+from core.jobs import JobRun
+from personas.attributes import ATTRIBUTE_BY_KEY
+
+
+def pair_verdict(*, chosen: int, rejected: int) -> str:
+    """The pair's verdict from the verifier's decisive picks (y_w = chosen, y_l = rejected)."""
+    if chosen == rejected == 0:
+        return VerificationVerdict.UNCHECKED
+    return VerificationVerdict.VERIFIED if chosen > rejected else VerificationVerdict.FAILED
+
+
+def verification_pairs(dataset: PreferenceDataset) -> list[tuple[int, int]]:
+    """(persona, pair) to verify: every pair of the dataset, or ``verify_sample`` of them drawn with its seed."""
+    rows = list(dataset.pairs.order_by("pk").values_list("persona_id", "pk"))
+    if dataset.verify_sample is not None and dataset.verify_sample < len(rows):
+        rows = sorted(random.Random(f"{dataset.seed}:verify").sample(rows, dataset.verify_sample), key=lambda r: r[1])
+    return rows
+
+
+def dataset_verify(*, dataset: PreferenceDataset, run: JobRun | None = None) -> int:
+    """Judge the pairs in both orders and write each pair's verdict; returns how many pairs got one."""
+    if dataset.verifier is None:
+        raise DatasetError("Choose a verifier judge for this dataset first.")
+    items = verification_pairs(dataset)
+    if not items:
+        raise DatasetError("The dataset has no pairs to verify yet.")
+    judgments_run(judge=dataset.verifier, items=items, run=run)
+    return dataset_verification_apply(dataset=dataset, pair_ids=[pair for _, pair in items])
+
+
+def dataset_verification_apply(*, dataset: PreferenceDataset, pair_ids: list[int]) -> int:
+    """Write ``PreferencePair.verification`` from the verifier's stored judgments."""
+    judge = dataset.verifier
+    counts = (
+        judge.judgments.filter(pair_id__in=pair_ids)
+        .values("pair_id")
+        .annotate(
+            chosen=Count("pk", filter=Q(choice=JudgmentChoice.CHOSEN)),
+            rejected=Count("pk", filter=Q(choice=JudgmentChoice.REJECTED)),
+        )
+    )
+    by_verdict: dict[str, list[int]] = defaultdict(list)
+    for row in counts:
+        by_verdict[pair_verdict(chosen=row["chosen"], rejected=row["rejected"])].append(row["pair_id"])
+    with transaction.atomic():
+        for verdict, ids in by_verdict.items():
+            for start in range(0, len(ids), 5000):
+                PreferencePair.objects.filter(pk__in=ids[start : start + 5000]).update(verification=verdict)
+    return sum(len(ids) for verdict, ids in by_verdict.items() if verdict != VerificationVerdict.UNCHECKED)
+
+
+@dataclass(frozen=True)
+class WinRate:
+    label: str
+    verified: int
+    failed: int
+
+    @property
+    def checked(self) -> int:
+        return self.verified + self.failed
+
+    @property
+    def rate(self) -> float | None:
+        """Share of checked pairs where y_w won (None when none was checked)."""
+        return self.verified / self.checked if self.checked else None
+
+
+def _rates(rows: dict[str, dict[str, int]]) -> list[WinRate]:
+    rates = [
+        WinRate(label, c[VerificationVerdict.VERIFIED], c[VerificationVerdict.FAILED]) for label, c in rows.items()
+    ]
+    return sorted((r for r in rates if r.checked), key=lambda r: (-r.checked, r.label))
+
+
+def dataset_win_rates(*, dataset: PreferenceDataset, attribute: str = "sex") -> dict[str, object]:
+    """How often y_w wins: overall, by topic and by the values of one persona attribute."""
+    checked = dataset.pairs.exclude(verification=VerificationVerdict.UNCHECKED)
+    overall: dict[str, int] = defaultdict(int)
+    by_topic: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_value: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    key = attribute if attribute in ATTRIBUTE_BY_KEY else "sex"
+    rows = checked.values_list("verification", "prompt__topic", f"persona__attributes__{key}")
+    for verdict, topic, value in rows.iterator(chunk_size=5000):
+        overall[verdict] += 1
+        by_topic[topic or "(no topic)"][verdict] += 1
+        by_value[str(value) if value not in (None, "") else "(not applicable)"][verdict] += 1
+    return {
+        "overall": WinRate("all pairs", overall[VerificationVerdict.VERIFIED], overall[VerificationVerdict.FAILED]),
+        "by_topic": _rates(by_topic),
+        "attribute": key,
+        "by_attribute": _rates(by_value),
+    }
+
+
+def dataset_losers(*, dataset: PreferenceDataset, limit: int = 20) -> list[PreferencePair]:
+    """Pairs where the verifier preferred y_l, to read side by side."""
+    return list(
+        dataset.pairs.filter(verification=VerificationVerdict.FAILED)
+        .select_related("prompt", "persona")
+        .order_by("pk")[:limit]
+    )

@@ -1,0 +1,185 @@
+"""Dataset pages: the list and plan form, the dataset page (plan, estimate, stages, progress, win rates, export),
+and the import of a released-columns file."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from benchmarks.datasets.estimate import dataset_estimate
+from benchmarks.datasets.export import dataset_export
+from benchmarks.datasets.forms import DatasetForm, DatasetImportForm, DatasetJudgeForm, DatasetStudyForm
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import DatasetError, dataset_plan_start
+from benchmarks.datasets.released import dataset_import_released
+from benchmarks.datasets.selection import dataset_judge_items
+from benchmarks.datasets.stages import STAGE_JOBS, Stage, dataset_failures, dataset_jobs, dataset_progress, stage_start
+from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
+from benchmarks.judging.services import judge_run_start
+from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
+from benchmarks.prompts.importing import PromptImportError
+from personas.attributes import ATTRIBUTES
+
+
+@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    form = DatasetForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("benchmarks.add_preferencedataset"):
+            return HttpResponse(status=403)
+        if form.is_valid():
+            dataset = form.save(commit=False)
+            dataset.created_by = request.user
+            dataset.save()
+            messages.success(request, f"Dataset {dataset.name} saved; plan it to draw the assignment.")
+            return redirect("dataset-detail", dataset_id=dataset.pk)
+    datasets = PreferenceDataset.objects.annotate(n_pairs=Count("pairs")).select_related("generator")
+    return render(request, "benchmarks/dataset_list.html", {"datasets": datasets, "form": form})
+
+
+def _split_rows(dataset: PreferenceDataset) -> list[dict[str, object]]:
+    planned = dict(dataset.items.values_list("split").annotate(n=Count("pk")))
+    pairs = dict(dataset.pairs.values_list("split").annotate(n=Count("pk")))
+    per_split = dataset.per_split()
+    return [
+        {
+            "split": split,
+            "meaning": PAIR_SPLIT_MEANING[split],
+            "per_persona": per_split[split],
+            "planned": planned.get(split, 0),
+            "pairs": pairs.get(split, 0),
+        }
+        for split in PairSplit
+    ]
+
+
+def _progress_context(dataset: PreferenceDataset) -> dict[str, object]:
+    jobs = list(dataset_jobs(dataset).order_by("-created_at"))
+    return {
+        "dataset": dataset,
+        "progress": dataset_progress(dataset),
+        "failures": dataset_failures(dataset),
+        "jobs": jobs,
+        "active": any(job.is_active for job in jobs),
+        "spent": sum((job.cost_usd for job in jobs), start=0),
+    }
+
+
+@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
+@require_GET
+def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = get_object_or_404(
+        PreferenceDataset.objects.select_related("generator", "verifier__endpoint"), pk=dataset_id
+    )
+    attribute = request.GET.get("attribute", "sex")
+    context = {
+        **_progress_context(dataset),
+        "splits": _split_rows(dataset),
+        "estimate": dataset_estimate(dataset=dataset),
+        "stages": [(stage, stage.label) for stage in Stage],
+        "rates": dataset_win_rates(dataset=dataset, attribute=attribute),
+        "attributes": ATTRIBUTES,
+        "losers": dataset_losers(dataset=dataset),
+        "study_form": DatasetStudyForm(initial={"name": f"Study on {dataset.name}"}),
+        "judge_form": DatasetJudgeForm(),
+        "personas": dataset.items.values("persona_id").distinct().count(),
+    }
+    return render(request, "benchmarks/dataset_detail.html", context)
+
+
+@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
+@require_GET
+def dataset_progress_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
+    return render(request, "benchmarks/dataset_detail.html#dataset-progress", _progress_context(dataset))
+
+
+@permission_required("benchmarks.change_preferencedataset", raise_exception=True)
+@require_POST
+def dataset_plan_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
+    job = dataset_plan_start(dataset=dataset, started_by=request.user)
+    messages.success(request, f"Planning started (job #{job.pk}).")
+    return redirect("dataset-detail", dataset_id=dataset.pk)
+
+
+@permission_required("benchmarks.change_preferencedataset", raise_exception=True)
+@require_POST
+def dataset_stage_view(request: HttpRequest, dataset_id: int, stage: str) -> HttpResponse:
+    dataset = get_object_or_404(PreferenceDataset.objects.select_related("generator"), pk=dataset_id)
+    if stage not in STAGE_JOBS:
+        return HttpResponse(f"Unknown stage {stage!r}.", status=404)
+    try:
+        job = stage_start(dataset=dataset, stage=stage, started_by=request.user)
+    except DatasetError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{Stage(stage).label} started (job #{job.pk}).")
+    return redirect("dataset-detail", dataset_id=dataset.pk)
+
+
+@permission_required("benchmarks.add_judgment", raise_exception=True)
+@require_POST
+def dataset_judge_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
+    form = DatasetJudgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a judge and a split.")
+        return redirect("dataset-detail", dataset_id=dataset.pk)
+    items = dataset_judge_items(dataset=dataset, split=form.cleaned_data["split"])
+    if not items:
+        messages.error(request, "That split has no usable pairs yet.")
+        return redirect("dataset-detail", dataset_id=dataset.pk)
+    judge = form.cleaned_data["judge"]
+    job = judge_run_start(
+        judge=judge, items=items, started_by=request.user, label=f"{dataset.name}:{form.cleaned_data['split']}"
+    )
+    messages.success(request, f"Judge {judge.name} started on {len(items)} pairs (job #{job.pk}).")
+    return redirect("dataset-detail", dataset_id=dataset.pk)
+
+
+def export_root() -> Path:
+    return Path(settings.DATA_DIR) / "exports" / "datasets"
+
+
+@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
+@require_POST
+def dataset_export_view(request: HttpRequest, dataset_id: int) -> FileResponse:
+    """Export to DATA_DIR/exports/datasets/<name>/ and send it zipped (the files manage.py dataset_export writes)."""
+    dataset = get_object_or_404(
+        PreferenceDataset.objects.select_related("generator", "verifier__endpoint"), pk=dataset_id
+    )
+    directory = export_root() / dataset.name
+    shutil.rmtree(directory, ignore_errors=True)
+    dataset_export(dataset=dataset, directory=directory)
+    archive = Path(tempfile.mkdtemp(prefix="dataset-export-")) / dataset.name
+    zipped = shutil.make_archive(str(archive), "zip", root_dir=directory)
+    return FileResponse(open(zipped, "rb"), as_attachment=True, filename=f"{dataset.name}.zip")
+
+
+@permission_required("benchmarks.add_preferencedataset", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def dataset_import_view(request: HttpRequest) -> HttpResponse:
+    form = DatasetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            dataset = dataset_import_released(
+                name=form.cleaned_data["name"], data=upload.read(), filename=upload.name, created_by=request.user
+            )
+        except PromptImportError as exc:
+            form.add_error("file", f"{upload.name} was refused, nothing was imported: {exc}")
+        else:
+            messages.success(request, f"Imported {dataset.pairs.count()} pairs into {dataset.name}.")
+            return redirect("dataset-detail", dataset_id=dataset.pk)
+    return render(request, "benchmarks/dataset_import.html", {"form": form})

@@ -1,0 +1,131 @@
+"""The stages against the mock LLM server through the real SDKs: Anthropic batches with the persona as the cached
+prefix, an OpenAI-compatible server at its concurrency, and 20 % provider faults."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from benchmarks.datasets.generation import critique_answer, revise_answer
+from benchmarks.datasets.models import ItemStatus
+from benchmarks.datasets.planning import dataset_plan
+from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
+from benchmarks.models import PreferencePair
+from core.jobs import JobRun
+from core.llm import faults
+from core.llm.endpoints import endpoint_upsert
+from core.llm.models import LLMCall, ModelEndpoint, Provider
+from core.llm.providers import anthropic as anthropic_provider
+from core.models import JobStatus
+from tests.benchmarks.datasets.conftest import dataset_make
+from tests.factories import JobFactory
+from tests.llm_mock import MockLLMServer
+
+KEY_ENV = "PERSONA_LAB_TEST_DATASET_KEY"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faults, "RETRY_BASE_SECONDS", 0.01)
+    monkeypatch.setattr(anthropic_provider, "BATCH_POLL_SECONDS", 0.05)
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+
+
+@pytest.fixture
+def mock_llm() -> Iterator[MockLLMServer]:
+    with MockLLMServer(varied_text=True, min_cache_tokens=50, hang_seconds=1.0, batch_seconds=0.05) as server:
+        yield server
+
+
+def _endpoint(provider: str, url: str, **fields: object) -> ModelEndpoint:
+    endpoint, _ = endpoint_upsert(
+        name=f"gen-{uuid.uuid4().hex[:8]}",
+        provider=provider,
+        model="mock-model",
+        base_url=url,
+        api_key_env=KEY_ENV,
+        concurrency=fields.pop("concurrency", 4),
+        timeout_seconds=0.5,
+        max_attempts=4,
+        price_input_per_mtok=Decimal(3),
+        price_output_per_mtok=Decimal(15),
+        price_cache_read_per_mtok=Decimal("0.3"),
+        price_cache_write_per_mtok=Decimal("3.75"),
+        **fields,
+    )
+    return endpoint
+
+
+def _run_all(dataset, run=None):
+    return [stage(dataset=dataset, run=run) for stage in (stage_answer_run, stage_critique_run, stage_revise_run)]
+
+
+def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
+    dataset = dataset_make(generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=True)
+    dataset_plan(dataset=dataset)
+    job = JobFactory(status=JobStatus.RUNNING)
+    answers, critiques, revisions = _run_all(dataset, JobRun(job))
+    assert critiques.done == 24
+    assert revisions.done == PreferencePair.objects.filter(dataset=dataset).count() == 24
+    assert mock_llm.state.stats["/v1/messages/batches"] == 3  # one batch per stage
+    assert mock_llm.state.stats["/v1/messages"] == 0
+    calls = LLMCall.objects.filter(job=job)
+    assert calls.filter(batch=True).count() == answers.done + 24 + 24
+    # Critiques and revisions of one persona share the cached prefix: written once, read after.
+    assert calls.filter(cache_read_tokens__gt=0).count() > 0
+    job.refresh_from_db()
+    assert job.cost_usd > 0
+
+
+def test_openai_compatible_runs_at_its_concurrency(small_world, mock_llm):
+    mock_llm.config.latency = 0.05
+    dataset = dataset_make(generator=_endpoint(Provider.OPENAI_COMPATIBLE, mock_llm.openai_url, concurrency=6))
+    dataset_plan(dataset=dataset)
+    _, critiques, revisions = _run_all(dataset)
+    assert critiques.done == revisions.done == 24
+    assert 1 < mock_llm.state.max_in_flight <= 6
+
+
+def test_twenty_percent_faults_end_complete_with_garbage_counted(small_world, mock_llm):
+    dataset = dataset_make(generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=False)
+    dataset_plan(dataset=dataset)
+    stage_answer_run(dataset=dataset)
+    # 5 of the next 24 calls fail: rate limit (with Retry-After), overload, server error, a hang past the timeout,
+    # and a garbage body. The first four are retried; the garbage is counted as a failed item.
+    mock_llm.enqueue("429", "malformed", "500", "hang", "529")
+    result = stage_critique_run(dataset=dataset)
+    assert result.done + result.failed == result.requested == 24
+    assert result.failed == 1
+    failed = dataset.items.get(status=ItemStatus.FAILED)
+    assert (failed.failure_stage, failed.failure_reason) == ("critique", "call_failed")
+    assert "malformed" in failed.failure_detail
+    # A re-run retries the failed item and completes the stage.
+    again = stage_critique_run(dataset=dataset)
+    assert (again.requested, again.done) == (1, 1)
+    assert not dataset.items.filter(status=ItemStatus.FAILED).exists()
+
+
+def test_one_call_services_check_and_retry_revisions(mock_llm, db):
+    endpoint = _endpoint(Provider.ANTHROPIC, mock_llm.url)
+    persona = "age: 41\nreligion: Quaker\noccupation category: Beekeeper"
+    critique = critique_answer(endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer="Maybe.")
+    assert critique.ok
+    assert critique.text.startswith("Mock reply")
+    # y_l shorter than any mock reply: both attempts are too long, so the revision fails with that reason.
+    revision = revise_answer(
+        endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer="No.", critique=critique.text
+    )
+    assert (revision.ok, revision.reason, revision.attempts) == (False, "too_long", 2)
+    long_answer = "Honey is not vegan for most definitions because bees make it. " * 2
+    revision = revise_answer(
+        endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer=long_answer, critique="x"
+    )
+    assert revision.ok
+    assert revision.attempts == 1
+    bodies = [r["body"] for r in mock_llm.state.requests]
+    assert Counter(b["system"][1]["text"].startswith("The person:") for b in bodies)[True] == len(bodies)

@@ -1,0 +1,123 @@
+"""The coordinator's pages: prompts (import, filter, overrule, topics), a dataset (plan, stages, export, study)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from annotation.models import Question, Study
+from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import dataset_plan
+from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
+from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, Prompt
+from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, offline_endpoint, personas_make
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
+pytestmark = pytest.mark.django_db
+
+
+def test_prompt_page_import_filter_overrule(client, coordinator):
+    client.force_login(coordinator)
+    with (FIXTURES / "prism_clusters_small.csv").open("rb") as handle:
+        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
+    assert "32 new" in response.content.decode()
+    client.post(reverse("prompt-form-filter"))
+    assert Prompt.objects.filter(form_check=FormCheck.PASSED).count() > 20
+    prompt = Prompt.objects.filter(form_check=FormCheck.PASSED).first()
+    response = client.post(
+        reverse("prompt-overrule", args=[prompt.pk]), {"verdict": "controversial"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "overruled" in response.content.decode()
+    prompt.refresh_from_db()
+    assert prompt.controversy == ControversyVerdict.CONTROVERSIAL
+    page = client.get(reverse("prompt-list")).content.decode()
+    assert 'data-reason="kept">1<' in page
+
+
+def test_bad_prompt_file_shows_the_line_and_stores_nothing(client, coordinator):
+    client.force_login(coordinator)
+    with (FIXTURES / "malformed.jsonl").open("rb") as handle:
+        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
+    assert "line 2: not valid JSON" in response.content.decode()
+    assert not Prompt.objects.exists()
+
+
+def test_analyst_cannot_change_prompts(client, analyst):
+    client.force_login(analyst)
+    assert client.get(reverse("prompt-list")).status_code == 200
+    assert client.post(reverse("prompt-form-filter")).status_code == 403
+
+
+def test_dataset_page_create_plan_estimate_export_and_study(client, coordinator, django_capture_on_commit_callbacks):
+    kept_prompts(8, 4)
+    personas_make(3)
+    client.force_login(coordinator)
+    generator = offline_endpoint()
+    response = client.post(
+        reverse("dataset-list"),
+        {
+            "name": "views-ds",
+            "persona_scope": "consistent",
+            "train_per_persona": 4,
+            "test_seen_per_persona": 2,
+            "test_unseen_per_persona": 2,
+            "generator": generator.pk,
+            "seed": 1,
+            "length_tolerance": 0.1,
+        },
+    )
+    dataset = PreferenceDataset.objects.get(name="views-ds")
+    assert response.status_code == 302
+    dataset_plan(dataset=dataset)
+    page = client.get(reverse("dataset-detail", args=[dataset.pk])).content.decode()
+    assert "Before launch" in page
+    assert 'data-stage="critique"' in page
+    assert "held-out prompts" in page
+    with django_capture_on_commit_callbacks():
+        response = client.post(reverse("dataset-stage", args=[dataset.pk, "answer"]))
+    assert response.status_code == 302
+    assert client.post(reverse("dataset-stage", args=[dataset.pk, "nonsense"])).status_code == 404
+    stage_answer_run(dataset=dataset)
+    stage_critique_run(dataset=dataset)
+    stage_revise_run(dataset=dataset)
+    progress = client.get(reverse("dataset-progress", args=[dataset.pk])).content.decode()
+    assert f"{dataset.pairs.count()}/24" in progress
+
+    response = client.post(reverse("dataset-export", args=[dataset.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert "README.md" in archive.namelist()
+    assert "data/train-00000-of-00001.parquet" in archive.namelist()
+
+    response = client.post(
+        reverse("study-from-dataset", args=[dataset.pk]),
+        {
+            "name": "From dataset",
+            "split": PairSplit.TRAIN,
+            "pairs_per_persona": 2,
+            "raters_per_persona": 2,
+            "majority_threshold": 2,
+            "seed": 0,
+        },
+    )
+    study = Study.objects.get(name="From dataset")
+    assert response.status_code == 302
+    questions = Question.objects.filter(study_persona__study=study, pair__isnull=False).select_related("pair")
+    assert questions.count() == 2 * study.study_personas.count() > 0
+    assert {q.pair.dataset_id for q in questions} == {dataset.pk}
+    assert {q.pair.split for q in questions} == {PairSplit.TRAIN}
+
+
+def test_stage_without_generator_is_refused(client, coordinator):
+    kept_prompts(8, 4)
+    personas_make(1)
+    dataset = dataset_make()
+    dataset_plan(dataset=dataset)
+    PreferenceDataset.objects.filter(pk=dataset.pk).update(generator=None)
+    client.force_login(coordinator)
+    response = client.post(reverse("dataset-stage", args=[dataset.pk, "critique"]), follow=True)
+    assert "Choose a generator" in response.content.decode()

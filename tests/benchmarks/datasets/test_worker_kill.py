@@ -1,0 +1,105 @@
+"""A Celery worker killed with SIGKILL mid-stage: after the sweep and a re-run on a fresh worker, every pair is
+there once — none lost, none duplicated (a real worker process, the mock LLM server, the real OpenAI SDK)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from benchmarks.datasets.models import ItemStatus
+from benchmarks.datasets.planning import dataset_plan
+from benchmarks.datasets.stages import Stage, stage_answer_run, stage_start
+from core.jobs import job_rerun, jobs_sweep_stalled
+from core.llm.endpoints import endpoint_upsert
+from core.llm.models import Provider
+from core.models import Job, JobStatus
+from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, personas_make
+from tests.llm_mock import MockLLMServer
+
+ROOT = Path(__file__).resolve().parents[3]
+KEY_ENV = "PERSONA_LAB_TEST_DATASET_KEY"
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def _worker(queue: str) -> subprocess.Popen:
+    settings = connection.settings_dict
+    database = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    env = {**os.environ, "DATABASE_URL": database, KEY_ENV: "sk-test-not-a-real-key"}
+    return subprocess.Popen(
+        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", queue, "--pool=threads", "--concurrency=1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transactional_db, monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    kept_prompts(8, 4)
+    personas_make(8)
+    with MockLLMServer(varied_text=True, latency=0.15) as mock:
+        endpoint, _ = endpoint_upsert(
+            name=f"kill-{uuid.uuid4().hex[:8]}",
+            provider=Provider.OPENAI_COMPATIBLE,
+            model="mock-model",
+            base_url=mock.openai_url,
+            api_key_env=KEY_ENV,
+            concurrency=2,
+            timeout_seconds=5,
+        )
+        dataset = dataset_make(generator=endpoint)
+        dataset_plan(dataset=dataset)
+        stage_answer_run(dataset=dataset)
+        total = dataset.items.count()
+        queue = app.conf.task_default_queue
+        worker = _worker(queue)
+        try:
+            job = stage_start(dataset=dataset, stage=Stage.CRITIQUE)
+            _wait(lambda: dataset.items.filter(status=ItemStatus.CRITIQUED).count() >= 5)
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+        done_before = dataset.items.filter(status=ItemStatus.CRITIQUED).count()
+        assert 5 <= done_before < total
+        job.refresh_from_db()
+        assert job.status == JobStatus.RUNNING  # the worker died without a word
+        time.sleep(0.01)
+        assert jobs_sweep_stalled(stall_after=timedelta(milliseconds=1)) == 1
+        job.refresh_from_db()
+        worker = _worker(queue)
+        try:
+            job_rerun(job=job)
+            _wait(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), timeout=90)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        assert (job.total, job.done, job.failed) == (total, total, 0)
+        assert dataset.items.filter(status=ItemStatus.CRITIQUED).count() == total
+        assert all(dataset.items.values_list("critique", flat=True))
+        critique_calls = [r for r in mock.state.requests if "Critique this answer" in str(r["body"])]
+        assert len(critique_calls) < total + 10  # the resumed run asked only for what was left (plus in-flight)
