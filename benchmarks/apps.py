@@ -27,6 +27,7 @@ class BenchmarksConfig(AppConfig):
 
     def ready(self) -> None:
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
+        from benchmarks.bench.demo import bench_demo_ensure
         from benchmarks.demo import dataset_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
@@ -46,3 +47,5 @@ class BenchmarksConfig(AppConfig):
         nav_register("Datasets", "dataset-list", permission="benchmarks.view_preferencedataset", order=25)
         if dataset_demo_ensure not in DEMO_STEPS:
             DEMO_STEPS.append(dataset_demo_ensure)
+        if bench_demo_ensure not in DEMO_STEPS:  # after the dataset: the bench samples its test pairs
+            DEMO_STEPS.append(bench_demo_ensure)

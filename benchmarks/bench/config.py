@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.bench.models import Evaluation, Method
 from benchmarks.bench.sampling import loo_candidates
+from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.models import PairSplit, PromptSplit
 from personas.attributes import ATTRIBUTE_BY_KEY
 
@@ -62,6 +63,7 @@ class BenchConfig:
     k: int = 1
     seed: int = 0
     pair_splits: tuple[str, ...] = TEST_SPLITS  # items from preference pairs in these splits …
+    dataset: str = ""  # … of this preference dataset (by name) when set …
     prompt_split: str = ""  # … or, when set, prompts of this split x the personas that match ``persona_filter``
     persona_filter: dict[str, Any] = field(default_factory=dict)
     slices: tuple[dict[str, Any], ...] = ()
@@ -76,7 +78,10 @@ class BenchConfig:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("prompt_split"), data.pop("pair_splits")
+        data.pop("dataset")
         data["source"] = {"prompts": self.prompt_split} if self.prompt_split else {"pairs": list(self.pair_splits)}
+        if self.dataset:
+            data["source"]["dataset"] = self.dataset
         if data["leave_one_out"] is None:
             data.pop("leave_one_out")
         return data
@@ -152,10 +157,15 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
 
     source = data.get("source", {"pairs": list(TEST_SPLITS)})
     pair_splits: tuple[str, ...] = TEST_SPLITS
-    prompt_split = ""
-    if not isinstance(source, dict) or len(source) != 1 or next(iter(source)) not in ("pairs", "prompts"):
-        problems.append('source must be {"pairs": [splits]} or {"prompts": "<prompt split>"}')
+    prompt_split = dataset = ""
+    if not isinstance(source, dict) or set(source) not in ({"pairs"}, {"pairs", "dataset"}, {"prompts"}):
+        problems.append(
+            'source must be {"pairs": [splits]} (with "dataset": "<name>" optional) or {"prompts": "<split>"}'
+        )
     elif "pairs" in source:
+        dataset = source.get("dataset") or ""
+        if dataset and not PreferenceDataset.objects.filter(name=dataset).exists():
+            problems.append(f"unknown dataset {dataset!r}")
         pair_splits = tuple(source["pairs"]) if isinstance(source["pairs"], list) else (source["pairs"],)
         problems += [f"unknown pair split {s!r} (one of: {', '.join(PairSplit.values)})"
                      for s in pair_splits if s not in PairSplit.values]  # fmt: skip
@@ -187,7 +197,8 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
     config = BenchConfig(
         name=name.strip(), evaluation=evaluation, models=models, methods=methods, critic=critic,
         summary_judge=summary_judge, items=items, samples=samples, k=k, seed=seed, pair_splits=pair_splits,
-        prompt_split=prompt_split, persona_filter=dict(persona_filter) if isinstance(persona_filter, dict) else {},
+        prompt_split=prompt_split, dataset=dataset,
+        persona_filter=dict(persona_filter) if isinstance(persona_filter, dict) else {},
         slices=tuple(s for s in slices if isinstance(s, dict)), leave_one_out=loo,
     )  # fmt: skip
     known = set(ModelEndpoint.objects.filter(name__in=config.endpoints()).values_list("name", flat=True))
@@ -239,5 +250,6 @@ def bench_config_load(run_config: dict[str, Any]) -> BenchConfig:
         **{**data, "models": tuple(data["models"]), "methods": tuple(data["methods"]), "slices": tuple(data["slices"])},
         pair_splits=tuple(source.get("pairs", TEST_SPLITS)),
         prompt_split=source.get("prompts", ""),
+        dataset=source.get("dataset", ""),
         leave_one_out=LeaveOneOut(**{**loo, "attributes": tuple(loo["attributes"])}) if loo else None,
     )

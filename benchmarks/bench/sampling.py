@@ -57,7 +57,8 @@ def slice_label(filters: dict[str, Any]) -> str:
 
 
 def bench_items_sample(*, config: BenchConfig) -> list[tuple[int, int, int | None]]:
-    """N seeded (persona id, prompt id, pair id or None) items for ``config``, restricted to ``persona_filter``."""
+    """N seeded (persona id, prompt id, pair id or None) items for ``config``, restricted to ``persona_filter``
+    (and to the pairs of ``config.dataset`` when one is named)."""
     personas = {
         pk: attributes
         for pk, attributes in Persona.objects.exclude(status=PersonaStatus.PRUNED).values_list("pk", "attributes")
@@ -68,12 +69,10 @@ def bench_items_sample(*, config: BenchConfig) -> list[tuple[int, int, int | Non
         prompts = list(Prompt.objects.filter(split=config.prompt_split).order_by("pk").values_list("pk", flat=True))
         candidates = [(persona, prompt, None) for persona in sorted(personas) for prompt in prompts]
     else:
-        rows = (
-            PreferencePair.objects.usable()
-            .filter(split__in=config.pair_splits, persona__isnull=False)
-            .order_by("pk")
-            .values_list("persona_id", "prompt_id", "pk")
-        )
+        pairs = PreferencePair.objects.usable().filter(split__in=config.pair_splits, persona__isnull=False)
+        if config.dataset:
+            pairs = pairs.filter(dataset__name=config.dataset)
+        rows = pairs.order_by("pk").values_list("persona_id", "prompt_id", "pk")
         candidates = [(persona, prompt, pair) for persona, prompt, pair in rows if persona in personas]
     rng = random.Random(config.seed)
     if len(candidates) <= config.items:
