@@ -99,7 +99,7 @@ def loo_kappa(fig: Figure, results: dict[str, Any]) -> None:
         _empty(fig, "No twin has been judged yet (or every kappa is undefined).")
         return
     ax = fig.add_subplot()
-    ax.boxplot([by_attribute.get(name, []) for name in names], vert=False)
+    ax.boxplot([by_attribute.get(name, []) for name in names], orientation="horizontal")
     ax.set_yticks(range(1, len(names) + 1), [f"{n} ({undefined[n]} undefined)" if undefined[n] else n for n in names])
     ax.set_xlim(-1.05, 1.05)
     ax.axvline(0, color="grey", linestyle=":", linewidth=1)

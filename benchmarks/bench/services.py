@@ -8,6 +8,7 @@ nothing twice, and a call that failed transiently stores nothing and is asked ag
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from core.models import Job
 
 BENCH_RUN_JOB = "benchmarks.bench_run"
 _FLUSH_EVERY = 50
+_FLUSH_SECONDS = 2.0  # a slow endpoint still shows progress (and keeps its results) every few seconds
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def bench_run_start(*, run: BenchRun, started_by: Any = None) -> Job:
 
 
 class _Writer:
-    """Buffers new rows and updates and reports progress in chunks; on a cancel the rows already read are kept."""
+    """Buffers new rows and updates and reports progress in chunks (50 results or 2 s); on a cancel the rows
+    already read are kept."""
 
     def __init__(self, run: JobRun | None, update_fields: list[str] | None = None) -> None:
         self.run = run
@@ -73,16 +76,18 @@ class _Writer:
         self.rows: list[BenchAnswer] = []
         self.done = 0
         self.failed = 0
+        self.flushed_at = time.monotonic()
 
     def add(self, row: BenchAnswer | None, *, done: int = 0, failed: int = 0) -> None:
         if row is not None:
             self.rows.append(row)
         self.done += done
         self.failed += failed
-        if len(self.rows) + self.failed >= _FLUSH_EVERY:
+        if len(self.rows) + self.failed >= _FLUSH_EVERY or time.monotonic() - self.flushed_at >= _FLUSH_SECONDS:
             self.flush()
 
     def flush(self, *, progress: bool = True) -> None:
+        self.flushed_at = time.monotonic()
         if self.rows:
             with transaction.atomic():
                 if self.update_fields:

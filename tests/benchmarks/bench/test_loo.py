@@ -110,3 +110,22 @@ def test_too_few_personas_says_how_many(bench_data: dict[str, list[Any]], endpoi
     assert "attribute 'religion' applies to 6 personas" in str(error.value)
     assert "attribute 'fertility' applies to 0 personas" in str(error.value)
     assert LooVariant.WITH == "with"
+
+
+def test_leave_one_out_results_page(
+    client: Any, analyst: Any, password: str, bench_data: dict[str, list[Any]], endpoint: Callable
+) -> None:
+    endpoint(name="gen")
+    endpoint(name="judge", model="persona_overlap")
+    run = bench_run_create(config=bench_config_parse(_config()))
+    loo_run_execute(run=run)
+    assert client.login(username=analyst.username, password=password)
+    page = client.get(f"/benchmarks/bench/{run.pk}/")
+    assert page.status_code == 200
+    assert "Leave-one-out influence per attribute" in page.content.decode()
+    figure = client.get(f"/benchmarks/bench/{run.pk}/figures/loo-kappa.png")
+    assert figure.status_code == 200
+    assert figure.content.startswith(b"\x89PNG")
+    table = client.get(f"/benchmarks/bench/{run.pk}/tables/loo_kappa.csv").content.decode()
+    assert table.splitlines()[0] == "attribute,twin,persona,n,agreement,kappa"
+    assert len(table.splitlines()) == 1 + 8
