@@ -91,7 +91,11 @@ class _Writer:
         if self.rows:
             with transaction.atomic():
                 if self.update_fields:
-                    BenchAnswer.objects.bulk_update(self.rows, self.update_fields)
+                    # An upsert on the primary key: one INSERT … ON CONFLICT DO UPDATE, several times cheaper for
+                    # Django to build than bulk_update's CASE WHEN per field and row (measured: bin/perf bench).
+                    BenchAnswer.objects.bulk_create(
+                        self.rows, update_conflicts=True, unique_fields=["id"], update_fields=self.update_fields
+                    )
                 else:
                     BenchAnswer.objects.bulk_create(self.rows, ignore_conflicts=True)
             self.rows.clear()
