@@ -25,6 +25,7 @@ from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Eval
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
 from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
+from personas.models import Persona
 
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -41,7 +42,6 @@ class AnswerRow:
     verdict: str
     attributes: dict[str, Any]
     dropped: list[str] | None
-    summary: str
 
 
 def _none(value: float) -> float | None:
@@ -50,15 +50,18 @@ def _none(value: float) -> float | None:
 
 def bench_answer_rows(*, run: BenchRun, filters: dict[str, Any] | None = None) -> list[AnswerRow]:
     """The run's answers (optionally only personas matching ``filters``), in a stable order."""
-    rows = (
+    rows = list(
         BenchAnswer.objects.filter(run=run)
         .order_by("item__position", "endpoint__name", "method", "sample")
-        .values_list(
-            "item__persona_id", "item_id", "endpoint__name", "method", "sample", "verdict",
-            "item__persona__attributes", "dropped_attributes", "intermediate",
-        )
+        .values_list("item__persona_id", "item_id", "endpoint__name", "method", "sample", "verdict",
+                     "dropped_attributes")
     )  # fmt: skip
-    result = [AnswerRow(*row) for row in rows]
+    # Each persona's attributes once, however many answers it has (a run can have 100,000s of answers).
+    attributes = dict(Persona.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "attributes"))
+    result = [
+        AnswerRow(persona, item, model, method, sample, verdict, attributes[persona], dropped)
+        for persona, item, model, method, sample, verdict, dropped in rows
+    ]
     if filters:
         result = [row for row in result if persona_matches(row.attributes, filters)]
     return result

@@ -65,7 +65,9 @@ def pass_rate(
     n_groups = draws.shape[1]
     sums = np.bincount(codes, weights=values, minlength=n_groups)
     sizes = np.bincount(codes, minlength=n_groups).astype(np.float64)
-    weights = np.stack([np.bincount(row, minlength=n_groups) for row in draws]).astype(np.float64)
+    # How often each resample drew each persona: one bincount over (resample, persona) cells.
+    cells = (draws + n_groups * np.arange(n_resamples)[:, np.newaxis]).ravel()
+    weights = np.bincount(cells, minlength=n_resamples * n_groups).reshape(n_resamples, n_groups).astype(np.float64)
     resampled = (weights @ sums) / (weights @ sizes)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(resampled, [tail, 100 - tail])
