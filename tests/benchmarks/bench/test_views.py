@@ -189,3 +189,14 @@ def test_cli_refuses_then_runs_inline(tmp_path: Any, bench_data: Any, endpoint: 
     assert "succeeded" in out.getvalue()
     run = BenchRun.objects.get(name="cli")
     assert BenchAnswer.objects.filter(run=run).exclude(verdict=Verdict.PENDING).count() == 2 * 2 * 2
+
+
+def test_admin_lists_runs_read_only(client: Client, hand_run: BenchRun) -> None:
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    _login(client, admin_user, TEST_PASSWORD)
+    page = client.get("/admin/benchmarks/benchrun/")
+    assert page.status_code == 200
+    assert reverse("bench-run-detail", args=[hand_run.pk]) in page.content.decode()
+    assert client.get("/admin/benchmarks/benchrun/add/").status_code == 403
