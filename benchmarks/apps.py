@@ -27,6 +27,7 @@ class BenchmarksConfig(AppConfig):
 
     def ready(self) -> None:
         import benchmarks.bench.admin  # registers the bench run admin
+        import benchmarks.datasets.admin
         import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from benchmarks.bench.demo import bench_demo_ensure
         from benchmarks.demo import dataset_demo_ensure

@@ -26,7 +26,7 @@ from benchmarks.datasets.stages import STAGE_JOBS, Stage, dataset_failures, data
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
 from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
-from benchmarks.prompts.importing import PromptImportError
+from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError
 from personas.attributes import ATTRIBUTES
 
 
@@ -174,6 +174,8 @@ def dataset_import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if upload.size > MAX_FILE_BYTES:  # refused before reading it into memory
+                raise PromptImportError([f"over the {MAX_FILE_BYTES // 2**20} MB limit"])
             dataset = dataset_import_released(
                 name=form.cleaned_data["name"], data=upload.read(), filename=upload.name, created_by=request.user
             )

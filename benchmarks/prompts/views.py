@@ -18,7 +18,7 @@ from benchmarks.prompts.filters import (
     prompts_form_check,
 )
 from benchmarks.prompts.forms import ClassifyForm, PromptImportForm, TopicsSplitForm
-from benchmarks.prompts.importing import PromptImportError, prompts_import
+from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError, prompts_import
 from benchmarks.prompts.topics import prompts_cluster, prompts_split, topic_split_counts
 
 PAGE_SIZE = 50
@@ -61,6 +61,9 @@ def prompt_import(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a file to import.")
         return redirect("prompt-list")
     upload = form.cleaned_data["file"]
+    if upload.size > MAX_FILE_BYTES:  # refused before reading it into memory
+        messages.error(request, f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported.")
+        return redirect("prompt-list")
     try:
         result = prompts_import(data=upload.read(), name=upload.name)
     except PromptImportError as exc:

@@ -129,3 +129,46 @@ def test_one_call_services_check_and_retry_revisions(mock_llm, db):
     assert revision.attempts == 1
     bodies = [r["body"] for r in mock_llm.state.requests]
     assert Counter(b["system"][1]["text"].startswith("The person:") for b in bodies)[True] == len(bodies)
+
+
+def test_controversy_classifier_job_through_the_sdk(mock_llm, db):
+    from benchmarks.models import ControversyVerdict, FormCheck, Prompt, text_digest
+    from benchmarks.prompts.filters import prompts_classify
+
+    texts = [f"Should question number {i} split opinion among people?" for i in range(12)]
+    Prompt.objects.bulk_create(
+        [Prompt(text=t, text_sha256=text_digest(t), form_check=FormCheck.PASSED) for t in texts]
+        + [Prompt(text="Short?", text_sha256=text_digest("Short?"), form_check=FormCheck.TOO_SHORT)]
+    )
+    mock_llm.enqueue("offformat")  # one reply that is neither yes nor no: left unchecked, counted as failed
+    job = JobFactory(status=JobStatus.RUNNING)
+    counts = prompts_classify(endpoint=_endpoint(Provider.OPENAI_COMPATIBLE, mock_llm.openai_url), run=JobRun(job))
+    assert counts["invalid"] == 1
+    assert counts[ControversyVerdict.CONTROVERSIAL] + counts[ControversyVerdict.REJECTED] == 11
+    checked = Prompt.objects.exclude(controversy=ControversyVerdict.UNCHECKED)
+    assert checked.count() == 11
+    assert all(p.controversy_reason.startswith("Mock reasoning") for p in checked)
+    assert Prompt.objects.get(text="Short?").controversy == ControversyVerdict.UNCHECKED  # failed the form check
+    job.refresh_from_db()
+    assert (job.total, job.done, job.failed) == (12, 11, 1)
+    # A re-run asks only about the one left unchecked.
+    again = prompts_classify(endpoint=_endpoint(Provider.ANTHROPIC, mock_llm.url))
+    assert sum(again.values()) == 1
+
+
+def test_estimate_counts_calls_and_prices_batches_and_cache(small_world, mock_llm):
+    from benchmarks.datasets.estimate import dataset_estimate
+    from tests.benchmarks.datasets.conftest import verifier_judge
+
+    dataset = dataset_make(
+        generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=True, verifier=verifier_judge()
+    )
+    dataset_plan(dataset=dataset)
+    rows = {row.stage: row for row in dataset_estimate(dataset=dataset)}
+    assert rows["answer"].calls == dataset.items.values("prompt_id").distinct().count()
+    assert rows["critique"].calls == rows["revise"].calls == 24
+    assert rows["verify"].calls == 48
+    for stage in ("critique", "revise"):
+        assert 0 < rows[stage].cached_tokens < rows[stage].input_tokens
+        assert rows[stage].cost_optimised < rows[stage].cost_naive / 2  # batch share + cache reads
+    assert rows["answer"].cost_optimised <= rows["answer"].cost_naive / 2

@@ -121,3 +121,26 @@ def test_stage_without_generator_is_refused(client, coordinator):
     client.force_login(coordinator)
     response = client.post(reverse("dataset-stage", args=[dataset.pk, "critique"]), follow=True)
     assert "Choose a generator" in response.content.decode()
+
+
+def test_oversized_upload_is_refused_before_reading(client, coordinator, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from benchmarks.prompts import views
+
+    monkeypatch.setattr(views, "MAX_FILE_BYTES", 10)
+    client.force_login(coordinator)
+    upload = SimpleUploadedFile("big.csv", b"prompt\nIs this file far too large for the limit?\n")
+    response = client.post(reverse("prompt-import"), {"file": upload}, follow=True)
+    assert "over the 0 MB limit" in response.content.decode()
+    assert not Prompt.objects.exists()
+
+
+def test_released_file_import_page_refuses_a_bad_file(client, coordinator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(coordinator)
+    bad = SimpleUploadedFile("r.jsonl", b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "a"}\n')
+    response = client.post(reverse("dataset-import"), {"name": "bad", "file": bad})
+    assert "line 1: original and data are the same text" in response.content.decode()
+    assert not PreferenceDataset.objects.filter(name="bad").exists()
