@@ -19,6 +19,7 @@ from benchmarks.bench.config import BenchConfigError, bench_config_parse
 from benchmarks.bench.figures import FORMATS, figure_names, figure_render
 from benchmarks.bench.models import BenchAnswer, BenchRun, Evaluation, Method, Verdict
 from benchmarks.bench.results import bench_results_cached, comparison_results, filter_parse, table_csv
+from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
 from core.jobs import JobError, job_cancel
 
@@ -203,6 +204,10 @@ def _answers(run: BenchRun, params: Any) -> Any:
         answers = answers.filter(verdict=verdict)
     if text := params.get("q", "").strip():
         answers = answers.filter(Q(item__prompt__text__icontains=text) | Q(answer__icontains=text))
+    if persona_filter := params.get("filter", "").strip():
+        filters = filter_parse(persona_filter)  # ValueError: the caller answers 400
+        personas = run.items.values_list("persona_id", "persona__attributes")
+        answers = answers.filter(item__persona_id__in={pk for pk, attrs in personas if persona_matches(attrs, filters)})
     return answers.order_by("item__position", "endpoint__name", "method", "sample")
 
 
@@ -211,13 +216,19 @@ def _answers(run: BenchRun, params: Any) -> Any:
 def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw answers with their critiques, filterable by model, method, verdict and text."""
     run = get_object_or_404(BenchRun, pk=run_id)
-    page = Paginator(_answers(run, request.GET), 25).get_page(request.GET.get("page"))
+    try:
+        answers = _answers(run, request.GET)
+    except ValueError as exc:
+        answers, error = BenchAnswer.objects.none(), str(exc)
+    else:
+        error = ""
+    page = Paginator(answers, 25).get_page(request.GET.get("page"))
     models = sorted(set(BenchAnswer.objects.filter(run=run).values_list("endpoint__name", flat=True)))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"run": run, "page": page, "models": models, "methods": Method.choices, "verdicts": Verdict.choices,
-               "params": request.GET, "query": query.urlencode()}  # fmt: skip
-    return render(request, "benchmarks/bench/run_items.html", context)
+               "params": request.GET, "query": query.urlencode(), "error": error}  # fmt: skip
+    return render(request, "benchmarks/bench/run_items.html", context, status=400 if error else 200)
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -228,10 +239,14 @@ def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     import io
 
     run = get_object_or_404(BenchRun, pk=run_id)
+    try:
+        answers = _answers(run, request.GET)
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(ANSWER_COLUMNS)
-    for row in _answers(run, request.GET).iterator(chunk_size=500):
+    for row in answers.iterator(chunk_size=500):
         writer.writerow([
             row.item.position, row.item.persona.public_id, row.item.prompt.text, row.endpoint.name, row.method,
             row.sample, row.answer, row.intermediate, row.verdict, row.critic_reasoning, row.personalization_critique,

@@ -112,6 +112,10 @@ def test_items_browser_and_answers_csv(client: Client, analyst: Any, password: s
     )
     assert len(rows) == 8
     assert rows[0]["critic_reasoning"] == "because"
+    women = client.get(reverse("bench-run-items", args=[hand_run.pk]), {"filter": "sex=Female"})
+    assert women.context["page"].paginator.count == 2
+    assert client.get(reverse("bench-run-items", args=[hand_run.pk]), {"filter": "moon=full"}).status_code == 400
+    assert client.get(reverse("bench-run-answers-csv", args=[hand_run.pk]), {"filter": "x"}).status_code == 400
 
 
 def test_analyst_reads_but_cannot_start(client: Client, analyst: Any, password: str, hand_run: BenchRun) -> None:
