@@ -17,6 +17,7 @@ COORDINATOR_PERMISSIONS = [
     "annotation.view_answer",
     "annotation.view_bonuspayment",
     "annotation.add_bonuspayment",
+    "annotation.view_reportsnapshot",
     "benchmarks.view_prompt",
     "benchmarks.view_preferencepair",
     "benchmarks.add_preferencepair",
@@ -28,6 +29,7 @@ ANALYST_PERMISSIONS = [
     "annotation.view_question",
     "annotation.view_participant",
     "annotation.view_answer",
+    "annotation.view_reportsnapshot",
     "benchmarks.view_prompt",
     "benchmarks.view_preferencepair",
 ]

@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from annotation.models import Answer, Study
-from annotation.services.review import answer_flags, participant_report, study_majorities
+from annotation.models import Answer, Question, Study
+from annotation.services.review import answer_flags, participant_quality, study_majorities
 
 ANSWER_FIELDS = [
     "study_id",
@@ -52,6 +52,15 @@ MAJORITY_FIELDS = [
 ]
 
 
+def _persona_columns(study: Study, question: Question) -> dict[str, Any]:
+    """The columns every export row starts with: the study and the persona the question was asked for."""
+    return {
+        "study_id": study.pk,
+        "persona_public_id": str(question.study_persona.persona.public_id),
+        "persona_position": question.study_persona.position,
+    }
+
+
 def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
     answers = (
         Answer.objects.filter(participant__study=study, participant__is_preview=False)
@@ -63,13 +72,11 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
         by_participant.setdefault(answer.participant_id, []).append(answer)
     for group in by_participant.values():
         participant = group[0].participant
-        participant_flags = participant_report(participant=participant, answers=group).flags
+        participant_flags = participant_quality(participant=participant, answers=group).flags
         for answer in group:
             question = answer.question
             yield {
-                "study_id": study.pk,
-                "persona_public_id": str(question.study_persona.persona.public_id),
-                "persona_position": question.study_persona.position,
+                **_persona_columns(study, question),
                 "participant_id": participant.pk,
                 "prolific_pid": participant.prolific_pid if include_pid else "",
                 "participant_status": participant.status,
@@ -97,9 +104,7 @@ def majority_rows(*, study: Study) -> Iterator[dict[str, Any]]:
     for item in study_majorities(study=study):
         question = item.question
         yield {
-            "study_id": study.pk,
-            "persona_public_id": str(question.study_persona.persona.public_id),
-            "persona_position": question.study_persona.position,
+            **_persona_columns(study, question),
             "question_position": question.position,
             "pair_id": question.pair_id,
             "prompt_id": question.pair.prompt_id,

@@ -81,7 +81,3 @@ class ReturnsUploadForm(forms.Form):
 
 class BonusForm(forms.Form):
     amount = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, required=False)
-
-
-class PairsUploadForm(forms.Form):
-    file = forms.FileField(help_text="JSONL or CSV: prompt, chosen, rejected; optional persona (public id), topic.")

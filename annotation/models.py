@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from benchmarks.models import PreferencePair
+# The reports' model lives in annotation/reports/models.py; importing it here registers it with the app.
+from benchmarks.models import DECISIVE, Choice, Order, PreferencePair, letter_for_choice
 from personas.models import Persona
 
 REASONING_HARD_CAP = 5000  # characters; a study may set a lower maximum but never a higher one
@@ -95,10 +96,6 @@ class Study(models.Model):
     def reservation_timeout(self) -> timedelta:
         return timedelta(minutes=self.max_minutes)
 
-    @property
-    def is_live(self) -> bool:
-        return self.status == StudyStatus.LIVE
-
 
 class StudyPersona(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_personas")
@@ -120,6 +117,11 @@ class SlotStatus(models.TextChoices):
     FREE = "free", "Free"
     RESERVED = "reserved", "Reserved"
     COMPLETE = "complete", "Complete"
+
+
+class ParticipantQuerySet(models.QuerySet["Participant"]):
+    def counted(self) -> ParticipantQuerySet:
+        return self.filter(counted_rater_q())
 
 
 class Participant(models.Model):
@@ -153,6 +155,8 @@ class Participant(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     bonus = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
+    objects = ParticipantQuerySet.as_manager()
+
     class Meta:
         ordering = ["study", "id"]
         constraints = [
@@ -171,14 +175,30 @@ class Participant(models.Model):
         return f"Participant {self.pk} ({self.get_status_display()})"
 
     @property
-    def counts_for_majority(self) -> bool:
-        return self.status == self.Status.SUBMITTED and self.review != self.Review.EXCLUDED and not self.is_preview
+    def completion_code(self) -> str:
+        """The code Prolific gets for this participant: the study's failed-check code if they failed an attention
+        check, else its completion code."""
+        return self.study.failed_check_code if self.failed_attention_check else self.study.completion_code
 
     @property
     def duration(self) -> timedelta | None:
         if self.submitted_at and self.entered_at:
             return self.submitted_at - self.entered_at
         return None
+
+
+def counted_rater_q(prefix: str = "") -> Q:
+    """The raters majorities and reports count: submitted, not previews, not excluded by review. ``prefix`` reaches
+    the participant from another model (``"participant__"`` from an answer)."""
+    return Q(**{f"{prefix}status": Participant.Status.SUBMITTED, f"{prefix}is_preview": False}) & ~Q(
+        **{f"{prefix}review": Participant.Review.EXCLUDED}
+    )
+
+
+class SlotQuerySet(models.QuerySet["Slot"]):
+    def claimable(self, *, expired_before: datetime) -> SlotQuerySet:
+        """Free slots, and reserved ones whose reservation began before ``expired_before`` (see ``Slot.is_free``)."""
+        return self.filter(Q(status=SlotStatus.FREE) | Q(status=SlotStatus.RESERVED, reserved_at__lt=expired_before))
 
 
 class Slot(models.Model):
@@ -190,6 +210,8 @@ class Slot(models.Model):
     status = models.CharField(max_length=8, choices=SlotStatus.choices, default=SlotStatus.FREE)
     holder = models.OneToOneField(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="slot")
     reserved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SlotQuerySet.as_manager()
 
     class Meta:
         ordering = ["study_persona", "index"]
@@ -206,6 +228,12 @@ class Slot(models.Model):
 
     def __str__(self) -> str:
         return f"Slot {self.index} of {self.study_persona}"
+
+    def is_free(self, *, expired_before: datetime) -> bool:
+        """Free, or reserved before ``expired_before`` (the holder ran out of time: the next arrival may take it)."""
+        if self.status == SlotStatus.FREE:
+            return True
+        return self.status == SlotStatus.RESERVED and self.reserved_at is not None and self.reserved_at < expired_before
 
 
 class Question(models.Model):
@@ -257,27 +285,24 @@ class Question(models.Model):
         return self.check_wrong if self.is_attention else self.pair.rejected
 
 
-class Order(models.TextChoices):
-    CHOSEN_FIRST = "AB", "Chosen shown as A"
-    REJECTED_FIRST = "BA", "Rejected shown as A"
-
-
-class Choice(models.TextChoices):
-    CHOSEN = "chosen", "Chosen (y_w)"
-    REJECTED = "rejected", "Rejected (y_l)"
-
-
 def order_for(*, participant_id: int, question_id: int) -> str:
     """The A/B order a participant sees for a question: deterministic, so concurrent first views agree."""
     digest = hashlib.sha256(f"{participant_id}:{question_id}".encode()).digest()
     return Order.CHOSEN_FIRST if digest[0] % 2 == 0 else Order.REJECTED_FIRST
 
 
+class AnswerQuerySet(models.QuerySet["Answer"]):
+    def counted(self) -> AnswerQuerySet:
+        """Answers of counted raters (see ``counted_rater_q``)."""
+        return self.filter(counted_rater_q("participant__"))
+
+
 class Answer(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     order_shown = models.CharField(max_length=2, choices=Order.choices)
-    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
+    # A participant picks one answer or the other (a judge may also abstain; a participant may not).
+    choice = models.CharField(max_length=8, choices=[(c, Choice(c).label) for c in DECISIVE], blank=True)
     reasoning = models.TextField(blank=True)
     pasted = models.BooleanField(default=False)
     revisions = models.PositiveIntegerField(default=0)
@@ -285,12 +310,14 @@ class Answer(models.Model):
     first_shown_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AnswerQuerySet.as_manager()
+
     class Meta:
         ordering = ["participant", "question__position"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "question"], name="answer_unique"),
             models.CheckConstraint(condition=Q(order_shown__in=Order.values), name="answer_order_valid"),
-            models.CheckConstraint(condition=Q(choice__in=[*Choice.values, ""]), name="answer_choice_valid"),
+            models.CheckConstraint(condition=Q(choice__in=[*DECISIVE, ""]), name="answer_choice_valid"),
         ]
 
     def __str__(self) -> str:
@@ -299,14 +326,22 @@ class Answer(models.Model):
     @property
     def letter(self) -> str:
         """The letter (A/B) the participant picked, in the order they saw."""
-        if not self.choice:
-            return ""
-        chosen_is_a = self.order_shown == Order.CHOSEN_FIRST
-        return "A" if (self.choice == Choice.CHOSEN) == chosen_is_a else "B"
+        return letter_for_choice(choice=self.choice, order=self.order_shown)
+
+    @staticmethod
+    def explanation_ok(reasoning: str, *, min_chars: int = 1) -> bool:
+        """Whether an explanation is long enough: ``min_chars`` characters besides surrounding blanks, at least one."""
+        return len(reasoning.strip()) >= max(1, min_chars)
+
+    @staticmethod
+    def answered(choice: str, reasoning: str) -> bool:
+        """The progress bar's "answered": a choice and a non-blank explanation (the final submit also asks the
+        study's minimum length, see ``explanation_ok``)."""
+        return bool(choice) and Answer.explanation_ok(reasoning)
 
     @property
     def is_complete(self) -> bool:
-        return bool(self.choice) and bool(self.reasoning.strip())
+        return Answer.answered(self.choice, self.reasoning)
 
 
 class BonusPayment(models.Model):

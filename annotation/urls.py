@@ -16,7 +16,6 @@ urlpatterns = [
     # Coordinator console.
     path("studies/", coordinator.study_list, name="study-list"),
     path("studies/new/", coordinator.study_create_view, name="study-create"),
-    path("studies/pairs/import/", coordinator.pairs_import_view, name="pairs-import"),
     path("studies/from-dataset/<int:dataset_id>/", datasets.study_from_dataset, name="study-from-dataset"),
     path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),

@@ -6,7 +6,6 @@ JUDGE_PERMISSIONS = [
     "benchmarks.view_judge",
     "benchmarks.view_judgment",
     "benchmarks.add_judgment",
-    "benchmarks.view_reportsnapshot",
 ]
 
 DATASET_PERMISSIONS = [
@@ -26,16 +25,13 @@ class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
-        import benchmarks.bench.admin  # registers the bench run admin
-        import benchmarks.datasets.admin
-        import benchmarks.judging.admin  # noqa: F401  (registers the judge admin)
         from benchmarks.bench.demo import bench_demo_ensure
         from benchmarks.demo import dataset_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
-        # Coordinators and analysts see judges, judgments and study reports, and may run a judge on a study.
+        # Coordinators and analysts see judges and judgments, and may run a judge on a study.
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
         # PERSONA Bench: analysts read runs and results; coordinators also start, cancel and resume them.

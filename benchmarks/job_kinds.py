@@ -6,6 +6,7 @@ from __future__ import annotations
 from benchmarks.bench.loo import loo_run_execute
 from benchmarks.bench.models import BenchRun, Evaluation
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_execute
+from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
@@ -68,3 +69,8 @@ def bench_run(run: JobRun) -> None:
         loo_run_execute(run=bench, job=run)
     else:
         bench_run_execute(run=bench, job=run)
+
+
+@register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
+def dataset_export_job(run: JobRun) -> None:
+    dataset_export_archive(dataset=_dataset(run), run=run)

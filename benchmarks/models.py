@@ -12,6 +12,31 @@ import hashlib
 from django.db import models
 from django.db.models import F, Q
 
+# PERSONA Bench's models (runs, items, answers, leave-one-out) live in benchmarks/bench/models.py and name prompts
+# and pairs by string; importing them here registers them with the app.
+from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin
+
+# The preference-dataset models (plan, assignment, y_l answers) live in benchmarks/datasets/models.py with the
+# pair's split vocabulary; importing them here registers them with the app.
+from benchmarks.datasets.models import (
+    PAIR_SPLIT_MEANING,
+    DatasetAnswer,
+    DatasetItem,
+    PairSplit,
+    PreferenceDataset,
+)
+
+# The judging models live in benchmarks/judging/models.py; importing them here registers them with the app, and
+# the pair's vocabulary (Order, Choice, DECISIVE) is what annotation's answers use too.
+from benchmarks.judging.models import (
+    DECISIVE,
+    Choice,
+    Judge,
+    Judgment,
+    Order,
+    choice_for_letter,
+    letter_for_choice,
+)
 from personas.models import Persona
 
 
@@ -24,22 +49,6 @@ class ControversyVerdict(models.TextChoices):
     UNCHECKED = "unchecked", "Not checked"
     CONTROVERSIAL = "controversial", "Controversial"
     REJECTED = "rejected", "Rejected"
-
-
-class PairSplit(models.TextChoices):
-    """A pair's split; what each means is in ``PAIR_SPLIT_MEANING`` (shown on the dataset page and in the card)."""
-
-    TRAIN = "train", "Train"
-    TEST_SEEN = "test_seen", "Test (seen prompts)"
-    TEST_UNSEEN = "test_unseen", "Test (unseen prompts)"
-
-
-PAIR_SPLIT_MEANING = {
-    PairSplit.TRAIN: "pairs for training, on prompts from the train split of the prompts",
-    PairSplit.TEST_SEEN: "held-out pairs on prompts from the train split (the prompt text was seen in training, "
-    "never this persona's pair for it)",
-    PairSplit.TEST_UNSEEN: "pairs on held-out prompts, which no persona meets in train or test_seen",
-}
 
 
 class PromptSource(models.TextChoices):
@@ -189,6 +198,30 @@ class PreferencePair(models.Model):
         return f"Pair {self.pk} ({who}): {self.prompt.text[:50]}"
 
 
-from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin  # noqa: E402,F401
-from benchmarks.datasets.models import DatasetAnswer, DatasetItem, PreferenceDataset  # noqa: E402, F401
-from benchmarks.judging.models import Judge, Judgment, ReportSnapshot  # noqa: E402,F401
+__all__ = [
+    "DECISIVE",
+    "PAIR_SPLIT_MEANING",
+    "BenchAnswer",
+    "BenchItem",
+    "BenchRun",
+    "Choice",
+    "ControversyVerdict",
+    "DatasetAnswer",
+    "DatasetItem",
+    "Judge",
+    "Judgment",
+    "LooAnswer",
+    "LooRevision",
+    "LooTwin",
+    "Order",
+    "PairSplit",
+    "PreferenceDataset",
+    "PreferencePair",
+    "PreferencePairQuerySet",
+    "Prompt",
+    "PromptSplit",
+    "VerificationVerdict",
+    "choice_for_letter",
+    "letter_for_choice",
+    "text_digest",
+]

@@ -1,11 +1,15 @@
+"""Benchmark pages, mounted under ``benchmarks/``."""
+
 from __future__ import annotations
 
 from django.urls import include, path
 
+from benchmarks import views
 from benchmarks.datasets import views as datasets
 from benchmarks.prompts import views as prompts
 
 urlpatterns = [
+    path("pairs/import/", views.pairs_import_view, name="pairs-import"),
     path("prompts/", prompts.prompt_list, name="prompt-list"),
     path("prompts/import/", prompts.prompt_import, name="prompt-import"),
     path("prompts/filter/", prompts.prompt_form_filter, name="prompt-form-filter"),
@@ -20,5 +24,6 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/stage/<str:stage>/", datasets.dataset_stage_view, name="dataset-stage"),
     path("datasets/<int:dataset_id>/judge/", datasets.dataset_judge_view, name="dataset-judge"),
     path("datasets/<int:dataset_id>/export/", datasets.dataset_export_view, name="dataset-export"),
+    path("datasets/<int:dataset_id>/export.zip", datasets.dataset_download, name="dataset-download"),
     path("bench/", include("benchmarks.bench.urls")),
 ]

@@ -92,8 +92,8 @@ DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASE_PREPARED_STATEMENTS and DATABASE_URL.startswith("postgres"):
-        # Only server-side-binding cursors prepare, and only the participant save uses one (annotation.services.
-        # answer_sql); Django's ORM binds on the client. None (Django's default) would turn preparing off.
+        # Only server-side-binding cursors prepare, and only the participant pages use one (core.rows.
+        # prepared_cursor); Django's ORM binds on the client. None (Django's default) would turn preparing off.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
     DATABASES = {

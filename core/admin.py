@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+# Sub-packages keep their admin beside their models; importing it here registers it (as core.models does).
+import core.llm.admin  # noqa: F401
 from core.jobs import JobError, job_cancel, job_rerun
 from core.models import Job, Statistic
 
@@ -55,6 +57,3 @@ class JobAdmin(admin.ModelAdmin):
 class StatisticAdmin(admin.ModelAdmin):
     list_display = ("key", "label", "value", "computed_at")
     readonly_fields = ("key", "label", "value", "job", "computed_at")
-
-
-import core.llm.admin  # noqa: E402,F401  (registers the LLM endpoint admin)

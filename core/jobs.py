@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +19,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.celery import app
+from core.job_registry import JobKind, job_kind_get, job_kind_label, job_kinds, register_job_kind
 from core.models import ACTIVE_JOB_STATUSES, RERUNNABLE_JOB_STATUSES, Job, JobStatus
+
+# Handlers import ``JobRun`` and ``register_job_kind`` from here; the registry itself is ``core.job_registry``.
+__all__ = [
+    "JobCancelled",
+    "JobError",
+    "JobKind",
+    "JobRun",
+    "job_cancel",
+    "job_claim",
+    "job_execute",
+    "job_kind_label",
+    "job_kinds",
+    "job_rerun",
+    "job_start",
+    "jobs_sweep_stalled",
+    "register_job_kind",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,37 +52,6 @@ class JobError(Exception):
 
 class JobCancelled(Exception):
     """Raised inside a handler when the job stopped running (cancelled, or swept as stalled)."""
-
-
-@dataclass(frozen=True)
-class JobKind:
-    name: str
-    label: str
-    handler: Callable[[JobRun], None]
-    # Who may start it from the Jobs page, as "app_label.codename"; None = not startable there.
-    start_permission: str | None = None
-
-
-_KINDS: dict[str, JobKind] = {}
-
-
-def register_job_kind(
-    name: str, *, label: str, start_permission: str | None = None
-) -> Callable[[Callable[[JobRun], None]], Callable[[JobRun], None]]:
-    def decorate(handler: Callable[[JobRun], None]) -> Callable[[JobRun], None]:
-        _KINDS[name] = JobKind(name=name, label=label, handler=handler, start_permission=start_permission)
-        return handler
-
-    return decorate
-
-
-def job_kinds() -> dict[str, JobKind]:
-    return dict(_KINDS)
-
-
-def job_kind_label(name: str) -> str:
-    kind = _KINDS.get(name)
-    return kind.label if kind else name
 
 
 class JobRun:
@@ -117,8 +103,6 @@ def _dedupe_key(kind: str, params: dict[str, Any]) -> str:
 
 
 def _dispatch(job_id: int, *, countdown: float | None = None) -> None:
-    from config.celery import app
-
     transaction.on_commit(lambda: app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown))
 
 
@@ -128,7 +112,7 @@ def job_start(*, kind: str, started_by: Any = None, params: dict[str, Any] | Non
     Starting a job identical (same kind and parameters) to one still queued or running returns that job
     instead of a second one, so a double click or a replayed form starts the work once.
     """
-    if kind not in _KINDS:
+    if job_kind_get(kind) is None:
         raise JobError(f"Unknown job kind {kind!r}.")
     params = params or {}
     key = _dedupe_key(kind, params)
@@ -180,7 +164,7 @@ def job_execute(*, job_id: int) -> None:
         logger.info("job %s not claimed (already taken, cancelled or finished)", job_id)
         return
     job = Job.objects.get(pk=job_id)
-    kind = _KINDS.get(job.kind)
+    kind = job_kind_get(job.kind)
     if kind is None:
         _finish(job_id, JobStatus.FAILED, f"No handler is registered for job kind {job.kind!r}.")
         return

@@ -6,6 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.job_registry import job_kind_label
+
+# The LLM layer's models live in core/llm/models.py; importing them here registers them with the app.
+from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -70,8 +75,6 @@ class Job(models.Model):
 
     @property
     def label(self) -> str:
-        from core.jobs import job_kind_label
-
         return job_kind_label(self.kind)
 
     @property
@@ -113,4 +116,4 @@ class Statistic(models.Model):
         return f"{self.label}: {self.value}"
 
 
-from core.llm.models import LLMCall, LLMResponse, ModelEndpoint  # noqa: E402,F401
+__all__ = ["Job", "JobQuerySet", "JobStatus", "LLMCall", "LLMResponse", "ModelEndpoint", "Statistic"]

@@ -2,12 +2,13 @@
 
 Each app declares its roles' permissions in its AppConfig.ready with ``role_permissions_register``; after every
 ``migrate`` (and every test-database flush) ``roles_sync`` brings the groups in line with those declarations.
-The core data migration creates the groups; ``roles_sync`` gives them their permissions after every migrate.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.contrib.auth.models import Group, Permission
 
 COORDINATOR = "Coordinator"
 ANALYST = "Analyst"
@@ -20,14 +21,8 @@ def role_permissions_register(role: str, permissions: list[str]) -> None:
     _ROLE_PERMISSIONS.setdefault(role, set()).update(permissions)
 
 
-def role_permissions() -> dict[str, set[str]]:
-    return {role: set(perms) for role, perms in _ROLE_PERMISSIONS.items()}
-
-
 def roles_sync(**kwargs: Any) -> None:
     """post_migrate receiver: every role group exists and holds at least its declared permissions."""
-    from django.contrib.auth.models import Group, Permission
-
     for role, permissions in _ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         wanted = []

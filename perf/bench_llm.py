@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.core.management import call_command
 
 from core.jobs import JobRun
-from core.llm import ChoiceSchema, LLMRequest, Message, llm_complete, llm_complete_many
+from core.llm import ChoiceSchema, LLMRequest, Message
 from core.llm.models import ModelEndpoint
+from core.llm.service import llm_complete, llm_complete_many
 from core.models import Job, JobStatus
 from perf.result import Result
 from tests.llm_mock import spawn_mock_server

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from core.llm.models import ModelEndpoint
 from personas.attributes import ATTRIBUTES
 from personas.models import CensusDataset, PersonaSource, PersonaSplit, PersonaStatus
 
@@ -11,11 +12,7 @@ PERSONA_COUNT_DEFAULT = 1586  # the PERSONA dataset's size before pruning
 
 
 def llm_endpoint_choices() -> list[tuple[str, str]]:
-    """The configured LLM endpoints, or none while the LLM layer is not installed."""
-    try:
-        from core.llm.models import ModelEndpoint
-    except ImportError:
-        return []
+    """The configured LLM endpoints."""
     return [(str(e.pk), str(e)) for e in ModelEndpoint.objects.all()]
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from core.jobs import JobRun, register_job_kind
+from core.llm.models import ModelEndpoint
+from personas.llm_check import personas_llm_check
+from personas.llm_enrichment import personas_llm_enrich
 from personas.models import CensusDataset, Persona
 from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, personas_generate
 
@@ -10,7 +13,6 @@ from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, persona
 def _endpoint(pk: int | None) -> Any:
     if not pk:
         return None
-    from core.llm.models import ModelEndpoint
 
     return ModelEndpoint.objects.get(pk=pk)
 
@@ -32,19 +34,14 @@ def generate_personas(run: JobRun) -> None:
     run.set_total(n * stages, already_done=generated.count())
     personas_generate(dataset=dataset, n=n, seed=seed, run=run)
     if check_endpoint is not None:
-        from personas.llm_check import personas_llm_check
-
         personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, run=run)
     if enrich_endpoint is not None:
-        from personas.llm_enrichment import personas_llm_enrich
-
         personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, run=run)
 
 
 @register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM")
 def enrich_personas(run: JobRun) -> None:
     """LLM enrichment of existing consistent personas (one dataset, or all); already enriched ones are skipped."""
-    from personas.llm_enrichment import personas_llm_enrich
 
     params = run.params
     personas = Persona.objects.order_by("id")

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from core.jobs import JobRun
+from core.llm.service import llm_complete_many
 from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message
 from personas.formats import persona_to_text
 from personas.models import Persona, PersonaStatus
@@ -50,7 +51,6 @@ def persona_llm_verdict_apply(persona: Persona, completion: Completion) -> None:
 
 def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, run: JobRun | None = None) -> int:
     """Check ``personas`` (those not yet checked) through ``endpoint``; return how many were pruned."""
-    from core.llm import llm_complete_many
 
     pending = [p for p in personas if p.status == PersonaStatus.CONSISTENT and "llm" not in p.checks]
     # Every persona counts as one item of this stage; those already checked or pruned by the rules are done.

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from core.jobs import JobRun
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest, Message
 from personas.models import Persona, PersonaStatus
 
@@ -45,7 +46,6 @@ def job_description_text(completion: Completion) -> str:
 
 def personas_llm_enrich(*, personas: Sequence[Persona], endpoint: Any, run: JobRun | None = None) -> int:
     """Fill the detailed job description of consistent personas that lack one; return how many were filled."""
-    from core.llm import llm_complete_many
 
     by_category: dict[tuple[str, str], list[Persona]] = defaultdict(list)
     skipped = 0

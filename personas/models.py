@@ -110,7 +110,3 @@ class Persona(models.Model):
     @property
     def occupation(self) -> str:
         return self.attributes.get("occupation category", "")
-
-    @property
-    def is_pruned(self) -> bool:
-        return self.status == PersonaStatus.PRUNED

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import factory
@@ -32,3 +33,14 @@ class JobFactory(factory.django.DjangoModelFactory):
     kind = "core.recompute_statistics"
     params = factory.Sequence(lambda n: {"n": n})
     dedupe_key = factory.Sequence(lambda n: f"key-{n}")
+
+
+def wait_for(job: Job, statuses: set[str], timeout: float = 60) -> Job:
+    """Poll the job until a real worker has moved it to one of ``statuses``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in statuses:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s (wanted {statuses}): {job.error}")

@@ -22,7 +22,7 @@ from annotation.reports.figures import FIGURES, FORMATS, figure_render
 from annotation.reports.services import ReportState, report_ensure, study_has_completed_participants
 from core.api.router import router
 
-VIEW_REPORT = "benchmarks.view_reportsnapshot"
+VIEW_REPORT = "annotation.view_reportsnapshot"
 # Computed here: inside the viewset body, ``list`` is the action method.
 FIGURE_NAMES = list(FIGURES)
 FIGURE_FORMATS = list(FORMATS)

@@ -8,13 +8,14 @@ including a judge whose answer flipped with the A/B order) — those items are l
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from annotation.reports.humans import human_tables
 from annotation.reports.ratings import StudyRatings, decisive
+from annotation.reports.tables import num, table
+from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
     agreement_coverage,
     bootstrap_pairwise_kappa,
@@ -23,9 +24,9 @@ from benchmarks.agreement import (
     per_group_kappa,
     position_bias,
 )
+from benchmarks.models import DECISIVE, Choice, choice_for_letter
 
 REPORT_VERSION = 2
-LABELS = ("chosen", "rejected")
 MAJORITY = "Human majority"
 BOOTSTRAP_RESAMPLES = 500
 PAIR_COLUMNS = [
@@ -34,25 +35,9 @@ PAIR_COLUMNS = [
 ]  # fmt: skip
 
 
-def num(value: Any) -> float | None:
-    """A float for JSON, ``None`` where undefined (NaN)."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-def table(title: str, columns: list[str], rows: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
-    return {"title": title, "columns": columns, "rows": rows, "note": note}
-
-
 def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]]:
     """(name, kind, per-item answer incl. tie/abstain/invalid) for the main matrix's raters."""
-    majority = [
-        label or (None if status == "no_votes" else "tie")
-        for label, status in zip(ratings.majority, ratings.majority_status, strict=True)
-    ]
-    rows = [(MAJORITY, "human majority", majority)]
+    rows = [(MAJORITY, "human majority", ratings.majority_or_tie)]
     for judge in ratings.judges:
         rows += [(f"{judge.name} · {order}", f"judge, order {order}", judge.orders[order]) for order in judge.orders]
         rows.append((judge.name, "judge, both orders", judge.aggregated))
@@ -66,10 +51,10 @@ def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]
     labels = np.array([[decisive(a) for a in row] for row in answers], dtype=object).reshape(len(names), -1)
     present = np.array([[a is not None for a in row] for row in answers], dtype=bool).reshape(len(names), -1)
     decided = labels != None  # noqa: E711  (element-wise on an object array)
-    result = pairwise_kappa(labels, raters=names, categories=LABELS)
+    result = pairwise_kappa(labels, raters=names, categories=DECISIVE)
     ties = ((present[:, None, :] & present[None, :, :]) & ~(decided[:, None, :] & decided[None, :, :])).sum(axis=2)
     if labels.shape[1] and len(set(groups)) > 1:
-        ci = bootstrap_pairwise_kappa(labels, groups, n_resamples=BOOTSTRAP_RESAMPLES, categories=LABELS)
+        ci = bootstrap_pairwise_kappa(labels, groups, n_resamples=BOOTSTRAP_RESAMPLES, categories=DECISIVE)
         low, high = ci.low, ci.high
     else:
         low = high = np.full((len(names), len(names)), np.nan)
@@ -98,16 +83,16 @@ def _raters_table(rows: list[tuple[str, str, list[str | None]]]) -> dict[str, An
     out = []
     for name, kind, answers in rows:
         present = [a for a in answers if a is not None]
-        decided = [a for a in present if a in LABELS]
+        decided = [a for a in present if a in DECISIVE]
         out.append(
             {
                 "rater": name,
                 "kind": kind,
                 "items": len(present),
                 "n_decisive": len(decided),
-                "share_chosen": num(decided.count("chosen") / len(decided)) if decided else None,
-                "ties": sum(a in ("tie", "abstain") for a in present),
-                "invalid": sum(a == "invalid" for a in present),
+                "share_chosen": num(decided.count(Choice.CHOSEN) / len(decided)) if decided else None,
+                "ties": sum(a in (MajorityStatus.TIE, Choice.ABSTAIN) for a in present),
+                "invalid": sum(a == Choice.INVALID for a in present),
             }
         )
     columns = ["rater", "kind", "items", "n_decisive", "share_chosen", "ties", "invalid"]
@@ -124,12 +109,12 @@ def _persona_kappa(ratings: StudyRatings) -> dict[str, Any]:
             np.array(ratings.majority, dtype=object),
             np.array([decisive(a) for a in judge.aggregated], dtype=object),
             groups,
-            categories=LABELS,
+            categories=DECISIVE,
         )
         for group, kappa, n, agreement in zip(result.groups, result.kappa, result.n, result.agreement, strict=True):
             in_group = [i for i, g in enumerate(groups) if g == group]
             ties = sum(
-                ratings.majority_status[i] != "no_votes"
+                ratings.majority_status[i] != MajorityStatus.NO_VOTES
                 and judge.aggregated[i] is not None
                 and (ratings.majority[i] is None or decisive(judge.aggregated[i]) is None)
                 for i in in_group
@@ -154,10 +139,9 @@ def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
     rows = []
     for judge in ratings.judges:
         choices = np.array([choice for _, _, choice in judge.replies], dtype=object)
-        first = np.array(["chosen" if order == "AB" else "rejected" for _, order, _ in judge.replies], dtype=object)
-        bias = position_bias(choices, first, options=LABELS)
-        both = [(ab, ba) for ab, ba in zip(judge.orders["AB"], judge.orders["BA"], strict=True)]
-        both = [(ab, ba) for ab, ba in both if ab in LABELS and ba in LABELS]
+        first = np.array([choice_for_letter(letter="A", order=order) for _, order, _ in judge.replies], dtype=object)
+        bias = position_bias(choices, first, options=DECISIVE)
+        both = [(ab, ba) for ab, ba in judge.both_orders() if ab in DECISIVE and ba in DECISIVE]
         consistent = sum(ab == ba for ab, ba in both)
         rows.append(
             {
@@ -183,13 +167,12 @@ def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
 def _confusion(ratings: StudyRatings) -> dict[str, Any]:
     rows = []
     for judge in ratings.judges:
-        for human in ("chosen", "rejected", "tie"):
+        for human in (*DECISIVE, MajorityStatus.TIE.value):
             row: dict[str, Any] = {"judge": judge.name, "human_majority": human}
-            for answer in ("chosen", "rejected", "abstain", "invalid"):
+            for answer in Choice.values:
                 row[f"judge_{answer}"] = sum(
-                    judge.aggregated[i] == answer
-                    and (ratings.majority[i] or ("tie" if ratings.majority_status[i] != "no_votes" else None)) == human
-                    for i in range(len(ratings.items))
+                    judged == answer and majority == human
+                    for judged, majority in zip(judge.aggregated, ratings.majority_or_tie, strict=True)
                 )
             rows.append(row)
     columns = ["judge", "human_majority", "judge_chosen", "judge_rejected", "judge_abstain", "judge_invalid"]
@@ -207,10 +190,10 @@ def _coverage(ratings: StudyRatings) -> dict[str, Any]:
             np.array([decisive(a) for a in judge.aggregated], dtype=object),
             np.array(ratings.majority, dtype=object),
             np.array([np.nan if c is None else c for c in judge.confidence], dtype=np.float64),
-            categories=LABELS,
+            categories=DECISIVE,
         )
         left_out = sum(
-            status != "no_votes" and answer is not None and (label is None or decisive(answer) is None)
+            status != MajorityStatus.NO_VOTES and answer is not None and (label is None or decisive(answer) is None)
             for status, answer, label in zip(ratings.majority_status, judge.aggregated, ratings.majority, strict=True)
         )
         for k in range(curve.n.size):

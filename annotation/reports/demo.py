@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import hashlib
 
-from annotation.models import Order, Study
+from annotation.demo import annotation_demo_ensure
+from annotation.models import Study
 from annotation.reports.services import report_refresh, report_state
+from annotation.selectors import questions_for, study_items
+from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
+from annotation.services.slots import participant_enter
+from annotation.services.study import StudySettings, personas_select, study_create, study_transition
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
+from benchmarks.models import Order
 from core.demo import demo_base_url
 
 DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"
@@ -34,10 +40,6 @@ def _simulated_pick(pid: str, question_id: int) -> str:
 
 
 def _study_ensure() -> Study:
-    from annotation.demo import annotation_demo_ensure
-    from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
-    from annotation.services.slots import participant_enter
-    from annotation.services.study import StudySettings, personas_select, study_create, study_transition
 
     study = Study.objects.filter(name=DEMO_REPORT_STUDY).first()
     if study is not None:
@@ -65,7 +67,6 @@ def _study_ensure() -> Study:
 
 def report_demo_ensure() -> str:
     """Idempotent: creates what is missing, judges only unjudged items, recomputes the report only when stale."""
-    from annotation.reports.items import study_items
 
     study = _study_ensure()
     items = [(item.persona_id, item.pair_id) for item in study_items(study=study)]

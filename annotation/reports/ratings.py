@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from annotation.models import Answer, Participant, Study
-from annotation.reports.items import StudyItem, study_items
-from annotation.services.majority import majority_compute
-from benchmarks.judging.aggregate import DECISIVE, aggregated_answer, order_answer
-from benchmarks.judging.models import Judge, Judgment
-
-ORDERS = ("AB", "BA")
+from annotation.models import Study
+from annotation.selectors import StudyItem, counted_votes, study_items
+from annotation.services.majority import MajorityStatus, majority_compute
+from benchmarks.judging.aggregate import aggregated_answer, order_answer
+from benchmarks.models import DECISIVE, Judge, Judgment, Order
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,10 @@ class JudgeRatings:
     def has_confidence(self) -> bool:
         return any(value is not None for value in self.confidence)
 
+    def both_orders(self) -> list[tuple[str | None, str | None]]:
+        """Per item, the answer shown chosen-first and the answer shown rejected-first."""
+        return list(zip(self.orders[Order.CHOSEN_FIRST], self.orders[Order.REJECTED_FIRST], strict=True))
+
 
 @dataclass
 class StudyRatings:
@@ -57,6 +59,14 @@ class StudyRatings:
     def completed_participants(self) -> int:
         return len(self.humans)
 
+    @property
+    def majority_or_tie(self) -> list[str | None]:
+        """Per item, the majority's label, "tie" where votes reached no majority, None where nobody voted."""
+        return [
+            label or (None if status == MajorityStatus.NO_VOTES else MajorityStatus.TIE.value)
+            for label, status in zip(self.majority, self.majority_status, strict=True)
+        ]
+
 
 def decisive(label: str | None) -> str | None:
     return label if label in DECISIVE else None
@@ -69,36 +79,24 @@ def study_ratings(*, study: Study) -> StudyRatings:
     entries = study.study_personas.select_related("persona").order_by("position")
     persona_labels = {entry.pk: f"{entry.position}. {entry.persona}" for entry in entries}
 
-    counted = (
-        Answer.objects.filter(
-            question_id__in=index,
-            participant__status=Participant.Status.SUBMITTED,
-            participant__is_preview=False,
-        )
-        .exclude(participant__review=Participant.Review.EXCLUDED)
-        .exclude(choice="")
-        .values_list("participant_id", "participant__study_persona_id", "question_id", "choice")
-        .order_by("participant_id", "question_id")
-    )
     by_rater: dict[int, HumanRater] = {}
     votes: list[list[str]] = [[] for _ in items]
-    for participant_id, study_persona_id, question_id, choice in counted:
-        rater = by_rater.get(participant_id)
+    for vote in counted_votes(question_ids=index):
+        rater = by_rater.get(vote.participant_id)
         if rater is None:
-            rater = by_rater[participant_id] = HumanRater(participant_id, study_persona_id, [None] * len(items))
-        rater.labels[index[question_id]] = choice
-        votes[index[question_id]].append(choice)
+            rater = by_rater[vote.participant_id] = HumanRater(
+                vote.participant_id, vote.study_persona_id, [None] * len(items)
+            )
+        rater.labels[index[vote.question_id]] = vote.choice
+        votes[index[vote.question_id]].append(vote.choice)
     results = [majority_compute(votes=v, threshold=study.majority_threshold) for v in votes]
-    status = [
-        "no_votes" if not r.votes else "majority" if r.label else "tie" if r.tie else "no_majority" for r in results
-    ]
     return StudyRatings(
         study_id=study.pk,
         majority_threshold=study.majority_threshold,
         items=items,
         persona_labels=persona_labels,
         majority=[r.label or None for r in results],
-        majority_status=status,
+        majority_status=[r.status.value for r in results],
         votes=[(r.chosen_votes, r.rejected_votes) for r in results],
         humans=list(by_rater.values()),
         judges=judges_ratings(items=items),
@@ -132,11 +130,9 @@ def judges_ratings(*, items: list[StudyItem]) -> list[JudgeRatings]:
     result = []
     for judge_id in sorted(samples, key=lambda pk: names[pk]):
         ratings = JudgeRatings(judge_id, names[judge_id], replies=replies[judge_id])
-        for order in ORDERS:
+        for order in Order.values:
             ratings.orders[order] = [order_answer(samples[judge_id].get((i, order), [])) for i in range(len(items))]
-        ratings.aggregated = [
-            aggregated_answer(ab, ba) for ab, ba in zip(ratings.orders["AB"], ratings.orders["BA"], strict=True)
-        ]
+        ratings.aggregated = [aggregated_answer(ab, ba) for ab, ba in ratings.both_orders()]
         ratings.confidence = [
             sum(values) / len(values) if (values := confidences[judge_id].get(i)) else None for i in range(len(items))
         ]

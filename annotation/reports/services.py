@@ -1,6 +1,6 @@
 """The study report's lifecycle: fingerprint the inputs, compute as a job, store a snapshot, serve it while fresh.
 
-A snapshot (``benchmarks.ReportSnapshot``, scope ``"study:<id>"``) is fresh while the fingerprint of the study's
+A snapshot (``annotation.ReportSnapshot``, scope ``"study:<id>"``) is fresh while the fingerprint of the study's
 inputs is unchanged: every participant's status and review, every answer's choice, the judgments on the study's
 items (count, newest change, highest id), the judges' names and the report code version. Any change makes the page
 show the previous snapshot marked stale and queue a recompute.
@@ -16,9 +16,10 @@ from django.db.models import Count, Max
 
 from annotation.models import Answer, Participant, Study
 from annotation.reports.compute import REPORT_VERSION, report_compute
-from annotation.reports.items import study_items
+from annotation.reports.models import ReportSnapshot
 from annotation.reports.ratings import study_ratings
-from benchmarks.judging.models import Judge, Judgment, ReportSnapshot
+from annotation.selectors import study_items
+from benchmarks.judging.models import Judge, Judgment
 from core.jobs import JobRun, job_start
 from core.models import Job
 
@@ -46,11 +47,7 @@ def report_scope(study_id: int) -> str:
 
 
 def study_has_completed_participants(*, study: Study) -> bool:
-    return (
-        Participant.objects.filter(study=study, status=Participant.Status.SUBMITTED, is_preview=False)
-        .exclude(review=Participant.Review.EXCLUDED)
-        .exists()
-    )
+    return Participant.objects.filter(study=study).counted().exists()
 
 
 def report_fingerprint(*, study: Study) -> str:

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 from annotation.models import Study
 from annotation.reports.downloads import table_csv, table_display, table_json
 from annotation.reports.figures import FIGURES, FORMATS, figure_render
-from annotation.reports.items import study_items
 from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
-from benchmarks.judging.models import Judge, Judgment
+from annotation.selectors import study_items
 from benchmarks.judging.services import judge_run_start
+from benchmarks.models import Choice, Judge, Judgment, Order
 
-VIEW_REPORT = "benchmarks.view_reportsnapshot"
+VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.add_judgment"
 TABLE_ORDER = (
     "raters", "pairwise", "persona_kappa", "human_baseline", "human_pairs", "human_vs_judges",
@@ -46,10 +46,10 @@ def _judge_rows(study: Study) -> list[dict[str, object]]:
             {
                 "judge": judge,
                 "expected": 2 * judge.samples * len(items),
-                "ab": tally["AB"],
-                "ba": tally["BA"],
-                "abstain": tally["abstain"],
-                "invalid": tally["invalid"],
+                "ab": tally[Order.CHOSEN_FIRST],
+                "ba": tally[Order.REJECTED_FIRST],
+                "abstain": tally[Choice.ABSTAIN],
+                "invalid": tally[Choice.INVALID],
             }
         )
     return result

@@ -8,8 +8,10 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Participant, Question, Slot, SlotStatus, order_for
-from annotation.services.answer_sql import Progress, answer_update
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study, order_for
+from annotation.selectors import questions_for
+from annotation.services.participant_store import Progress, answer_update
+from benchmarks.models import Choice
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
 RELEASED_MESSAGE = "Your place in this study was released, so your answers can no longer be submitted."
@@ -23,14 +25,6 @@ def _closed_error(status: str) -> AnswerError:
     if status == Participant.Status.SUBMITTED:
         return AnswerError("Your answers have been submitted and can no longer be changed.")
     return AnswerError(RELEASED_MESSAGE)
-
-
-def questions_for(*, participant: Participant) -> list[Question]:
-    return list(
-        Question.objects.filter(study_persona_id=participant.study_persona_id)
-        .select_related("pair__prompt")
-        .order_by("position")
-    )
 
 
 def answer_open(*, participant: Participant, question: Question) -> Answer:
@@ -56,23 +50,38 @@ class AnswerChange:
     elapsed_ms: int = 0
 
 
-def answer_save(*, participant: Participant, position: int, change: AnswerChange) -> Progress:
+def answer_change_refusal(*, status: str, holds_place: bool, study: Study, change: AnswerChange) -> AnswerError | None:
+    """Why a participant may not make this change, or None when they may: the save's rules in Python.
+
+    ``participant_store.answer_update`` carries the same rules in its SQL (the hot path saves without loading the
+    participant); tests/annotation/test_save_rules.py drives both through one table of cases.
+    """
+    if status != Participant.Status.ACTIVE:
+        return _closed_error(status)
+    if not holds_place:
+        return AnswerError(RELEASED_MESSAGE)
+    if change.letter not in (None, "A", "B"):
+        return AnswerError("Choose answer A or answer B.")
+    if change.reasoning is not None and len(change.reasoning) > study.reasoning_max_chars:
+        return AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
+    if change.pasted and study.block_paste:
+        return AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
+    return None
+
+
+def answer_save(*, participant: Participant, position: int, change: AnswerChange, holds_place: bool = True) -> Progress:
     """Apply one change (choice, reasoning, paste flag, time) to the answer at ``position``; idempotent on replay.
-    Returns the participant's progress after it.
+    Returns the participant's progress after it. ``holds_place`` is what the caller loaded (the UPDATE checks it
+    again).
 
     The check comes first, so a refused change gets its reason; then the one UPDATE of ``answer_update`` (the hot
     path). Only when it matches nothing (the question was never shown, or the participant has just submitted or
     been released) does it look further.
     """
-    if participant.status != Participant.Status.ACTIVE:
-        raise _closed_error(participant.status)
     study = participant.study
-    if change.letter not in (None, "A", "B"):
-        raise AnswerError("Choose answer A or answer B.")
-    if change.reasoning is not None and len(change.reasoning) > study.reasoning_max_chars:
-        raise AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
-    if change.pasted and study.block_paste:
-        raise AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
+    refusal = answer_change_refusal(status=participant.status, holds_place=holds_place, study=study, change=change)
+    if refusal is not None:
+        raise refusal
     target = {"participant_id": participant.pk, "study_public_id": study.public_id, "position": position}
     progress = answer_change_apply(**target, change=change)
     if progress is not None:
@@ -132,7 +141,7 @@ def participant_readiness(*, participant: Participant) -> Readiness:
         answer = answers.get(question.pk)
         if answer is None or not answer.choice:
             missing.append(question.position)
-        elif len(answer.reasoning.strip()) < max(1, minimum):
+        elif not Answer.explanation_ok(answer.reasoning, min_chars=minimum):
             short.append(question.position)
     return Readiness(missing, short)
 
@@ -142,13 +151,13 @@ def participant_submit(*, participant: Participant) -> str:
 
     Submitting twice returns the same code and changes nothing the second time. The participant row is locked first
     (the order every writer takes: participant, then slot), so the answers checked are the answers submitted: a save
-    holds a key-share lock on that row while it writes (see ``answer_sql``).
+    holds a key-share lock on that row while it writes (see ``participant_store``).
     """
     study = participant.study
     with transaction.atomic():
         current = Participant.objects.select_for_update().get(pk=participant.pk)
         if current.status == Participant.Status.SUBMITTED:
-            return study.failed_check_code if current.failed_attention_check else study.completion_code
+            return current.completion_code
         if current.status != Participant.Status.ACTIVE:
             raise AnswerError(RELEASED_MESSAGE)
         current.study = study
@@ -166,4 +175,4 @@ def participant_submit(*, participant: Participant) -> str:
             status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
         )
     participant.refresh_from_db()
-    return study.failed_check_code if participant.failed_attention_check else study.completion_code
+    return participant.completion_code

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-CHOSEN = "chosen"
-REJECTED = "rejected"
+from benchmarks.models import Choice
+
+
+class MajorityStatus(StrEnum):
+    MAJORITY = "majority"  # one side reached the threshold
+    TIE = "tie"  # equal votes on both sides
+    NO_MAJORITY = "no_majority"  # one side leads but is short of the threshold
+    NO_VOTES = "no_votes"
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,14 @@ class MajorityResult:
     def reached(self) -> bool:
         return bool(self.label)
 
+    @property
+    def status(self) -> MajorityStatus:
+        if not self.votes:
+            return MajorityStatus.NO_VOTES
+        if self.label:
+            return MajorityStatus.MAJORITY
+        return MajorityStatus.TIE if self.tie else MajorityStatus.NO_MAJORITY
+
 
 def majority_compute(*, votes: Sequence[str], threshold: int) -> MajorityResult:
     """Count chosen/rejected votes (blanks ignored); a side wins when it has at least ``threshold`` votes.
@@ -34,12 +49,12 @@ def majority_compute(*, votes: Sequence[str], threshold: int) -> MajorityResult:
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
-    chosen = sum(1 for vote in votes if vote == CHOSEN)
-    rejected = sum(1 for vote in votes if vote == REJECTED)
+    chosen = sum(1 for vote in votes if vote == Choice.CHOSEN)
+    rejected = sum(1 for vote in votes if vote == Choice.REJECTED)
     tie = chosen == rejected and chosen > 0
     label = ""
     if not tie:
-        leader, count = (CHOSEN, chosen) if chosen > rejected else (REJECTED, rejected)
+        leader, count = (Choice.CHOSEN.value, chosen) if chosen > rejected else (Choice.REJECTED.value, rejected)
         if count >= threshold:
             label = leader
     return MajorityResult(chosen, rejected, threshold, label, tie)

@@ -8,8 +8,10 @@ from statistics import median
 
 from django.utils import timezone
 
-from annotation.models import Answer, Choice, Participant, Question, Study
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study
+from annotation.selectors import counted_votes
 from annotation.services.majority import MajorityResult, majority_compute
+from benchmarks.models import Choice
 
 FAST_ANSWER_MS = 5_000  # under 5 s on a question: unlikely to have read two replies
 SHORT_REASONING_CHARS = 20
@@ -24,7 +26,7 @@ class Flag:
 
 
 @dataclass
-class ParticipantReport:
+class ParticipantQuality:
     participant: Participant
     answers: list[Answer]
     flags: list[str] = field(default_factory=list)
@@ -48,11 +50,11 @@ def answer_flags(*, answer: Answer, study: Study) -> list[str]:
     return flags
 
 
-def participant_report(*, participant: Participant, answers: list[Answer]) -> ParticipantReport:
+def participant_quality(*, participant: Participant, answers: list[Answer]) -> ParticipantQuality:
     """Flags for one participant: too fast (half or more of the answers under 5 s), short/pasted/repeated
     reasoning, failed attention check."""
     study = participant.study
-    report = ParticipantReport(participant, answers, total_ms=sum(a.time_ms for a in answers))
+    report = ParticipantQuality(participant, answers, total_ms=sum(a.time_ms for a in answers))
     per_answer = [answer_flags(answer=a, study=study) for a in answers]
     counts = Counter(flag for flags in per_answer for flag in flags)
     answered = [a for a in answers if a.choice]
@@ -70,7 +72,8 @@ def participant_report(*, participant: Participant, answers: list[Answer]) -> Pa
     return report
 
 
-def study_reports(*, study: Study, include_preview: bool = False) -> list[ParticipantReport]:
+def participants_quality(*, study: Study, include_preview: bool = False) -> list[ParticipantQuality]:
+    """Quality control for each of the study's participants: their answers and flags (not the agreement report)."""
     participants = list(
         Participant.objects.filter(study=study, is_preview=include_preview)
         .select_related("study", "study_persona__persona")
@@ -83,7 +86,7 @@ def study_reports(*, study: Study, include_preview: bool = False) -> list[Partic
         .order_by("participant_id", "question__position")
     ):
         answers[answer.participant_id].append(answer)
-    return [participant_report(participant=p, answers=answers[p.pk]) for p in participants]
+    return [participant_quality(participant=p, answers=answers[p.pk]) for p in participants]
 
 
 def participant_review_set(*, participant: Participant, decision: str, note: str = "") -> Participant:
@@ -111,16 +114,9 @@ def study_majorities(*, study: Study) -> list[QuestionMajority]:
     )
     votes: dict[int, list[str]] = defaultdict(list)
     raters: dict[int, set[int]] = defaultdict(set)
-    counted = Answer.objects.filter(
-        question__in=questions,
-        participant__status=Participant.Status.SUBMITTED,
-        participant__is_preview=False,
-    ).exclude(participant__review=Participant.Review.EXCLUDED)
-    for question_id, persona_id, participant_id, choice in counted.values_list(
-        "question_id", "question__study_persona_id", "participant_id", "choice"
-    ):
-        votes[question_id].append(choice)
-        raters[persona_id].add(participant_id)
+    for vote in counted_votes(question_ids=[q.pk for q in questions]):
+        votes[vote.question_id].append(vote.choice)
+        raters[vote.study_persona_id].add(vote.participant_id)
     return [
         QuestionMajority(
             q,
@@ -146,9 +142,7 @@ class PersonaProgress:
 
 def study_dashboard(*, study: Study) -> list[PersonaProgress]:
     """Per persona: slots free / reserved (nobody answered yet) / in progress / complete, median time, flags."""
-    from annotation.models import Slot, SlotStatus
-
-    reports = {r.participant.pk: r for r in study_reports(study=study)}
+    reports = {r.participant.pk: r for r in participants_quality(study=study)}
     rows = []
     slots_by_persona: dict[int, list[Slot]] = defaultdict(list)
     for slot in Slot.objects.filter(study=study).select_related("holder"):
@@ -161,9 +155,7 @@ def study_dashboard(*, study: Study) -> list[PersonaProgress]:
         flagged = 0
         for slot in slots_by_persona[entry.pk]:
             report = reports.get(slot.holder_id) if slot.holder_id else None
-            if slot.status == SlotStatus.FREE or (
-                slot.status == SlotStatus.RESERVED and slot.reserved_at and slot.reserved_at < expired_before
-            ):
+            if slot.is_free(expired_before=expired_before):
                 counts["free"] += 1
             elif slot.status == SlotStatus.COMPLETE:
                 counts["complete"] += 1

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from annotation.models import Participant, Slot, SlotStatus, Study, StudyPersona, StudyStatus
@@ -66,7 +65,7 @@ def _slot_take(*, study: Study, participant: Participant) -> Slot | None:
         candidate = (
             Slot.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(study=study)
-            .filter(Q(status=SlotStatus.FREE) | Q(status=SlotStatus.RESERVED, reserved_at__lt=expired))
+            .claimable(expired_before=expired)
             .order_by("index", "study_persona_id")
             .first()
         )
@@ -116,13 +115,6 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         participant.study_persona_id = slot.study_persona_id
         participant.save(update_fields=["study_persona"])
         return Entry(EntryOutcome.ASSIGNED, participant)
-
-
-def participant_holds_slot(*, participant: Participant) -> bool:
-    if participant.is_preview:
-        return True
-    known = getattr(participant, "holds_slot", None)  # set by page_sql.session_participant
-    return known if known is not None else Slot.objects.filter(holder=participant).exists()
 
 
 def participant_release(*, participant: Participant, status: str) -> bool:

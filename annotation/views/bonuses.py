@@ -19,14 +19,14 @@ from annotation.services.bonuses import (
     bonus_payment_setup,
     bonus_set,
 )
-from annotation.services.review import study_reports
+from annotation.services.review import participants_quality
 
 
 @permission_required("annotation.pay_bonus", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def bonuses(request: HttpRequest, study_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
-    reports = [r for r in study_reports(study=study) if r.participant.status == Participant.Status.SUBMITTED]
+    reports = [r for r in participants_quality(study=study) if r.participant.status == Participant.Status.SUBMITTED]
     if request.method == "POST":
         try:
             with transaction.atomic():

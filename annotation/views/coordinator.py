@@ -9,14 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotation.forms import PairsUploadForm, StudyForm
+from annotation.forms import StudyForm
 from annotation.models import Study, StudyPersona
 from annotation.services.review import study_dashboard
+from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
 from annotation.services.study import StudyError, personas_select, slot_add, study_create, study_transition
-from annotation.views.participant import session_bind
-from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PairImportError, pairs_import
 
 PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
@@ -115,32 +113,5 @@ def study_preview(request: HttpRequest, study_id: int) -> HttpResponse:
     entry_id = request.POST.get("entry", "")
     entry = get_object_or_404(StudyPersona, pk=int(entry_id) if entry_id.isdigit() else 0, study=study)
     participant = preview_participant_start(study=study, user=request.user, study_persona=entry)
-    session_bind(request, study=study, participant=participant)
+    session_participant_bind(session=request.session, study=study, participant=participant)
     return redirect("participant-instructions", study_id=study.public_id)
-
-
-@permission_required("benchmarks.add_preferencepair", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def pairs_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload preference pairs (the questions studies draw from) as JSONL or CSV; all or nothing."""
-    form = PairsUploadForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        file_format = "csv" if upload.name.lower().endswith(".csv") else "jsonl"
-        try:
-            result = pairs_import(data=upload.read(), file_format=file_format)
-        except PairImportError as exc:
-            errors = exc.errors[:50]
-        else:
-            messages.success(
-                request,
-                f"Imported {result.created} new pair(s), updated {result.updated}, "
-                f"{result.prompts_created} new prompt(s).",
-            )
-            return redirect("pairs-import")
-    return render(
-        request,
-        "annotation/coordinator/pairs_import.html",
-        {"form": form, "errors": errors, "pair_count": PreferencePair.objects.count()},
-    )

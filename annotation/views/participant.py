@@ -2,12 +2,13 @@
 
 The PROLIFIC_PID arrives once, on the entry URL; from then on the participant is found through the session (its key
 rotated at entry), so later URLs carry only the study's public id and a question position. A participant can reach
-nothing but their own assignment.
+nothing but their own assignment: every page after the entry is a ``participant_page``.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import wraps
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from annotation.ratelimit import (
     client_ip,
     rate_limited,
 )
-from annotation.services.answer_sql import Progress, answers_progress
+from annotation.selectors import questions_for
 from annotation.services.answers import (
     AnswerChange,
     AnswerError,
@@ -35,50 +36,47 @@ from annotation.services.answers import (
     answer_save,
     participant_readiness,
     participant_submit,
-    questions_for,
 )
-from annotation.services.page_sql import question_with_answer, session_participant
-from annotation.services.slots import (
-    EntryOutcome,
-    param_is_valid,
-    participant_enter,
-    participant_holds_slot,
-    pid_is_valid,
+from annotation.services.participant_store import (
+    Progress,
+    answers_progress,
+    question_with_answer,
+    session_participant,
 )
+from annotation.services.sessions import session_participant_bind, session_participant_id
+from annotation.services.slots import EntryOutcome, param_is_valid, participant_enter, pid_is_valid
+from benchmarks.models import Order
 
-SESSION_KEY = "annotation_participants"  # {study public_id: participant pk}
 PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
+ParticipantView = Callable[..., HttpResponse]
 
 
 def completion_url(code: str) -> str:
     return f"{PROLIFIC_COMPLETE_URL}?{urlencode({'cc': code})}"
 
 
-def session_bind(request: HttpRequest, *, study: Study, participant: Participant) -> None:
-    """Bind the participant to a fresh session key (no fixation: a planted cookie is replaced)."""
-    bound = dict(request.session.get(SESSION_KEY, {}))
-    request.session.cycle_key()
-    bound[str(study.public_id)] = participant.pk
-    request.session[SESSION_KEY] = bound
-
-
 def _problem(request: HttpRequest, study: Study | None, problem: str, *, status: int = 200) -> HttpResponse:
     return render(request, "annotation/participant/problem.html", {"study": study, "problem": problem}, status=status)
 
 
-def _current(request: HttpRequest, study_id: UUID) -> tuple[Study, Participant] | HttpResponse:
-    """The study and the session's participant in it, or the page explaining why there is none."""
-    participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
-    participant = None
-    if participant_id is not None:
-        # One query for the participant, their study, persona and slot: every participant page starts here.
-        participant = session_participant(study_public_id=study_id, participant_id=participant_id)
-    if participant is None:
-        return _problem(request, get_object_or_404(Study, public_id=study_id), "no_session", status=404)
-    study = participant.study
-    if participant.status != Participant.Status.SUBMITTED and not participant_holds_slot(participant=participant):
-        return _problem(request, study, "released", status=410)
-    return study, participant
+def participant_page(view: ParticipantView) -> ParticipantView:
+    """Hand the view ``(request, study, participant, **url kwargs)`` for the session's participant in the study
+    (loaded with their persona in one read), or answer with the page that says why there is none: no participant
+    in this session (404), or their place was released (410)."""
+
+    @wraps(view)
+    def load(request: HttpRequest, study_id: UUID, **kwargs: object) -> HttpResponse:
+        participant_id = session_participant_id(session=request.session, study_public_id=study_id)
+        session = None
+        if participant_id is not None:
+            session = session_participant(study_public_id=study_id, participant_id=participant_id)
+        if session is None:
+            return _problem(request, get_object_or_404(Study, public_id=study_id), "no_session", status=404)
+        if session.released:
+            return _problem(request, session.study, "released", status=410)
+        return view(request, session.study, session.participant, **kwargs)
+
+    return load
 
 
 @login_not_required
@@ -90,7 +88,7 @@ def entry(request: HttpRequest, study_id: UUID) -> HttpResponse:
     pid = request.GET.get("PROLIFIC_PID", "").strip()
     study_param = request.GET.get("STUDY_ID", "").strip()
     session_param = request.GET.get("SESSION_ID", "").strip()
-    if not pid and request.session.get(SESSION_KEY, {}).get(str(study.public_id)):
+    if not pid and session_participant_id(session=request.session, study_public_id=study.public_id):
         return redirect("participant-instructions", study_id=study.public_id)
     if not pid_is_valid(pid) or not param_is_valid(study_param) or not param_is_valid(session_param):
         return _problem(request, study, "bad_link", status=400)
@@ -103,7 +101,7 @@ def entry(request: HttpRequest, study_id: UUID) -> HttpResponse:
         return _problem(request, study, "not_open")
     if outcome.outcome == EntryOutcome.RELEASED:
         return _problem(request, study, "released", status=410)
-    session_bind(request, study=study, participant=outcome.participant)
+    session_participant_bind(session=request.session, study=study, participant=outcome.participant)
     if outcome.outcome == EntryOutcome.SUBMITTED:
         return redirect("participant-done", study_id=study.public_id)
     return redirect("participant-instructions", study_id=study.public_id)
@@ -117,11 +115,8 @@ def _next_position(participant: Participant) -> int:
 
 @login_not_required
 @require_GET
-def instructions(request: HttpRequest, study_id: UUID) -> HttpResponse:
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
+@participant_page
+def instructions(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     if participant.status == Participant.Status.SUBMITTED:
         return redirect("participant-done", study_id=study.public_id)
     return render(
@@ -133,11 +128,8 @@ def instructions(request: HttpRequest, study_id: UUID) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
+@participant_page
+def persona(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     back = request.GET.get("back", "")
     return render(
         request,
@@ -155,7 +147,7 @@ def persona(request: HttpRequest, study_id: UUID) -> HttpResponse:
 def _question_context(participant: Participant, question: Question, answer: Answer | None) -> dict[str, object]:
     if answer is None:  # the first view fixes the A/B order
         answer = answer_open(participant=participant, question=question)
-    chosen_first = answer.order_shown == "AB"
+    chosen_first = answer.order_shown == Order.CHOSEN_FIRST
     first, second = (
         (question.chosen_text, question.rejected_text)
         if chosen_first
@@ -167,6 +159,7 @@ def _question_context(participant: Participant, question: Question, answer: Answ
         "persona": participant.study_persona.persona,
         "question": question,
         "answer": answer,
+        "saved": answer.updated_at is not None,
         "options": [("A", first), ("B", second)],
         "position": question.position,
         "previous": question.position - 1 if question.position > 1 else None,
@@ -193,84 +186,78 @@ def _change_from(request: HttpRequest) -> AnswerChange:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
+    """A question page; a POST saves a change to its answer (see ``_question_save_fast``)."""
     if request.method == "POST":
-        return _question_save(request, study_id, position)
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    _study, participant = current
+        return _question_save_fast(request, study_id, position) or _question_save(
+            request, study_id=study_id, position=position
+        )
+    return _question_page(request, study_id=study_id, position=position)
+
+
+@participant_page
+def _question_page(request: HttpRequest, study: Study, participant: Participant, *, position: int) -> HttpResponse:
     item, answer = question_with_answer(participant=participant, position=position)
     if item is None:
         raise Http404("No such question.")
     return render(request, "annotation/participant/question.html", _question_context(participant, item, answer))
 
 
-def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
-    """A save: from htmx (every change; answered with the save-status partial), from the form's buttons (then on to
-    the next or previous question, or the review) or from the beacon sent when the page is left (no content)."""
-    saved = _change_apply(request, study_id, position)
-    if isinstance(saved, HttpResponse):
-        return saved
+def _question_save_fast(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse | None:
+    """The hot path of a live study: a save that is allowed costs one UPDATE, which checks from the ids in the
+    session that this participant may make it (and on PostgreSQL also reads the progress bar's figures): no model
+    is loaded and no ORM query compiled. None when it did not save; ``_question_save`` then finds the participant
+    and says what is wrong (or creates the answer row for a question that was never shown, and saves)."""
+    participant_id = session_participant_id(session=request.session, study_public_id=study_id)
+    if participant_id is None:
+        return None
+    if rate_limited(scope="save", key=str(participant_id), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
+        return HttpResponse("Too many saves; please slow down.", status=429)
+    change = _change_from(request)
+    progress = answer_change_apply(
+        participant_id=participant_id, study_public_id=study_id, position=position, change=change
+    )
+    return None if progress is None else _saved(request, study_id, position, progress)
+
+
+@participant_page
+def _question_save(request: HttpRequest, study: Study, participant: Participant, *, position: int) -> HttpResponse:
+    """A save the hot path did not make: made here with its checks spelled out, or refused with the reason."""
+    if not 1 <= position <= study.questions_per_persona:
+        raise Http404("No such question.")
+    try:
+        # The page loader has refused a participant whose place was released.
+        progress = answer_save(participant=participant, position=position, change=_change_from(request))
+    except AnswerError as exc:
+        if request.htmx:
+            progress = answers_progress(participant_id=participant.pk, position=position)
+            return _save_status(request, progress, error=str(exc))
+        if request.POST.get("beacon"):
+            return HttpResponse(status=204)
+        context = _question_context(participant, *question_with_answer(participant=participant, position=position))
+        context["error"] = str(exc)
+        return render(request, "annotation/participant/question.html", context, status=400)
+    return _saved(request, study.public_id, position, progress)
+
+
+def _saved(request: HttpRequest, study_id: UUID, position: int, progress: Progress) -> HttpResponse:
+    """The answer to a save: from htmx (every change) the save-status partial, from the beacon sent when the page
+    is left no content, from the form's buttons the next or previous question, or the review."""
     if request.htmx:
-        return _save_status(request, saved, position)
+        return _save_status(request, progress)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)
-    if saved.progress is None:  # refused, on the page views' path: the participant is loaded
-        participant = saved.participant
-        context = _question_context(participant, *question_with_answer(participant=participant, position=position))
-        context["error"] = saved.error
-        return render(request, "annotation/participant/question.html", context, status=400)
     go = request.POST.get("go", "next")
     if go == "previous" and position > 1:
         return redirect("participant-question", study_id=study_id, position=position - 1)
-    if go == "next" and position < saved.progress.total:
+    if go == "next" and position < progress.total:
         return redirect("participant-question", study_id=study_id, position=position + 1)
     return redirect("participant-finish", study_id=study_id)
 
 
-class _Saved(NamedTuple):
-    participant_id: int
-    progress: Progress | None  # after the change; None when it was refused
-    error: str = ""  # why it was refused
-    participant: Participant | None = None  # loaded when the save took the page views' path
-
-
-def _change_apply(request: HttpRequest, study_id: UUID, position: int) -> _Saved | HttpResponse:
-    """Apply the posted change, or say (with the page) why there is no participant to save for.
-
-    This is the hot path of a live study, so a save that is allowed costs one UPDATE (which checks, from the ids in
-    the session, that this participant may make it, and on PostgreSQL also reads the progress bar's figures): no
-    model is loaded and no ORM query compiled. Anything else takes the page views' path, which finds the participant
-    and says what is wrong (or creates the answer row for a question that was never shown, and saves).
-    """
-    change = _change_from(request)
-    participant_id = request.session.get(SESSION_KEY, {}).get(str(study_id))
-    if participant_id is not None:
-        if rate_limited(scope="save", key=str(participant_id), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
-            return HttpResponse("Too many saves; please slow down.", status=429)
-        progress = answer_change_apply(
-            participant_id=participant_id, study_public_id=study_id, position=position, change=change
-        )
-        if progress is not None:
-            return _Saved(participant_id, progress)
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
-    if not 1 <= position <= study.questions_per_persona:
-        raise Http404("No such question.")
-    try:
-        progress = answer_save(participant=participant, position=position, change=change)
-    except AnswerError as exc:
-        return _Saved(participant.pk, None, str(exc), participant)
-    return _Saved(participant.pk, progress, participant=participant)
-
-
-def _save_status(request: HttpRequest, saved: _Saved, position: int) -> HttpResponse:
-    progress = saved.progress or answers_progress(participant_id=saved.participant_id, position=position)
-    # The partial says "Saved." once the answer has a change time; only whether it has one is needed here.
-    context = {"answer": {"updated_at": progress.saved}, "error": saved.error, "progress": progress, "request": request}
-    # A plain context: the partial needs no context processor, and running them all cost a tenth of a save.
+def _save_status(request: HttpRequest, progress: Progress, *, error: str = "") -> HttpResponse:
+    # "Saved." once the answer has a change time (progress.saved). A plain context, because the partial needs no
+    # context processor and running them all is a measurable share of a save (README, benchmarks).
+    context = {"saved": progress.saved, "error": error, "progress": progress, "request": request}
     return HttpResponse(render_to_string("annotation/participant/question.html#save-status", context))
 
 
@@ -288,11 +275,8 @@ def _finish_context(study: Study, participant: Participant) -> dict[str, object]
 
 @login_not_required
 @require_GET
-def finish(request: HttpRequest, study_id: UUID) -> HttpResponse:
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
+@participant_page
+def finish(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     if participant.status == Participant.Status.SUBMITTED:
         return redirect("participant-done", study_id=study.public_id)
     return render(request, "annotation/participant/finish.html", _finish_context(study, participant))
@@ -300,11 +284,8 @@ def finish(request: HttpRequest, study_id: UUID) -> HttpResponse:
 
 @login_not_required
 @require_POST
-def submit(request: HttpRequest, study_id: UUID) -> HttpResponse:
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
+@participant_page
+def submit(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     try:
         code = participant_submit(participant=participant)
     except AnswerError as exc:
@@ -317,14 +298,10 @@ def submit(request: HttpRequest, study_id: UUID) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def done(request: HttpRequest, study_id: UUID) -> HttpResponse:
-    current = _current(request, study_id)
-    if isinstance(current, HttpResponse):
-        return current
-    study, participant = current
+@participant_page
+def done(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     if participant.status != Participant.Status.SUBMITTED:
         return redirect("participant-finish", study_id=study.public_id)
-    code = study.failed_check_code if participant.failed_attention_check else study.completion_code
     answers = (
         Answer.objects.filter(participant=participant)
         .select_related("question__pair__prompt")
@@ -337,7 +314,7 @@ def done(request: HttpRequest, study_id: UUID) -> HttpResponse:
             "study": study,
             "participant": participant,
             "answers": answers,
-            "completion_url": completion_url(code),
+            "completion_url": completion_url(participant.completion_code),
             "coordinator_url": reverse("study-detail", args=[study.pk]) if participant.is_preview else "",
         },
     )

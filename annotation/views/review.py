@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotation.forms import ReturnsUploadForm, ReviewForm
 from annotation.models import Participant, Study
 from annotation.services.returns import ReturnsError, returns_import, webhook_apply, webhook_signature_valid
-from annotation.services.review import answer_flags, participant_report, participant_review_set, study_reports
+from annotation.services.review import answer_flags, participant_quality, participant_review_set, participants_quality
 from annotation.services.slots import participant_release
 
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -28,7 +28,7 @@ def participant_list(request: HttpRequest, study_id: int) -> HttpResponse:
     return render(
         request,
         "annotation/coordinator/participant_list.html",
-        {"study": study, "reports": study_reports(study=study), "upload_form": ReturnsUploadForm()},
+        {"study": study, "reports": participants_quality(study=study), "upload_form": ReturnsUploadForm()},
     )
 
 
@@ -49,7 +49,7 @@ def participant_detail(request: HttpRequest, study_id: int, participant_id: int)
             messages.success(request, f"Participant {participant.pk}: {participant.get_review_display().lower()}.")
             return redirect("study-participant", study_id=study_id, participant_id=participant.pk)
     answers = list(participant.answers.select_related("question__pair__prompt").order_by("question__position"))
-    report = participant_report(participant=participant, answers=answers)
+    report = participant_quality(participant=participant, answers=answers)
     rows = [(a, answer_flags(answer=a, study=participant.study)) for a in answers]
     return render(
         request,

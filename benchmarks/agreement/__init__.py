@@ -21,32 +21,21 @@ from benchmarks.agreement.fleiss import fleiss_kappa, fleiss_kappa_from_table, f
 from benchmarks.agreement.krippendorff import coincidence_matrix, krippendorff_alpha
 from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
 from benchmarks.agreement.report import (
-    MAJORITY,
-    NO_MAJORITY,
-    NO_VOTES,
-    TIE,
     CoverageCurve,
     GroupKappa,
-    MajorityVote,
     PositionBias,
     agreement_coverage,
-    majority_vote,
     per_group_kappa,
     position_bias,
 )
 
 __all__ = [
-    "MAJORITY",
     "MISSING",
-    "NO_MAJORITY",
-    "NO_VOTES",
-    "TIE",
     "UNDEFINED",
     "ConfidenceInterval",
     "CoverageCurve",
     "GroupKappa",
     "LabelMatrix",
-    "MajorityVote",
     "PairwiseKappa",
     "PositionBias",
     "agreement_coverage",
@@ -63,7 +52,6 @@ __all__ = [
     "krippendorff_alpha",
     "landis_koch",
     "landis_koch_bands",
-    "majority_vote",
     "pairwise_counts",
     "pairwise_kappa",
     "per_group_kappa",

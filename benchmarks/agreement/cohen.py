@@ -81,9 +81,9 @@ _blas_controller: ThreadpoolController | None = None
 def single_threaded_blas() -> AbstractContextManager[object]:
     """Limit BLAS to one thread for the small products of ``pairwise_counts``.
 
-    Multi-threaded OpenBLAS gains nothing on products this small and collapses when the CPU is shared (measured on a
-    loaded 2-core machine: 2.3 s with two BLAS threads against 0.14 s with one for 20 raters x 317,200 items). The
-    controller is created once (it inspects the loaded libraries); limiting is then ~40 us.
+    Multi-threaded OpenBLAS gains nothing on products this small and collapses when the CPU is shared (figures in
+    the README's benchmark section). The controller is created once (it inspects the loaded libraries); limiting is
+    then cheap.
     """
     global _blas_controller  # one lazily built controller per process
     if _blas_controller is None:

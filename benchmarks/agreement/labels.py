@@ -10,7 +10,7 @@ Input conventions (``encode_labels``):
 - an already encoded ``LabelMatrix`` passes through unchanged.
 
 Speed: small integer labels (and whole-number floats) are encoded in a few linear passes; int8 with a sentinel is
-the fastest input (20 x 317,200 in ~20 ms), float64 with NaN a few times slower, strings and objects go through
+the fastest input, float64 with NaN a few times slower, strings and objects go through
 pandas hashing and are much slower on large matrices, so build big matrices as small ints.
 
 Categories are the sorted distinct labels (order of first appearance when labels of different types cannot be

@@ -1,5 +1,6 @@
-"""Helpers the study report builds its tables and figures from: majority votes, per-persona kappa, position bias,
-and agreement against coverage. All pure functions over arrays; undefined values are NaN, never 0.
+"""Helpers the study report builds its tables and figures from: per-persona kappa, position bias, and agreement
+against coverage (the study's majority vote is ``annotation.services.majority``). All pure functions over arrays;
+undefined values are NaN, never 0.
 """
 
 from __future__ import annotations
@@ -13,68 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from benchmarks.agreement.cohen import kappa_from_counts
-from benchmarks.agreement.fleiss import item_counts
-from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
-
-MAJORITY = "majority"
-TIE = "tie"
-NO_MAJORITY = "no_majority"
-NO_VOTES = "no_votes"
-
-
-@dataclass(frozen=True)
-class MajorityVote:
-    """Outcome of a vote per item.
-
-    - ``codes``: winning category code or ``MISSING`` (-1) — a rater row ready to stack into a label matrix;
-    - ``status``: ``"majority"``, ``"tie"`` (the top count is shared by two or more labels), ``"no_majority"``
-      (a single top label, but with fewer votes than the threshold) or ``"no_votes"``;
-    - ``counts``: items x categories vote counts; ``n_votes``: votes cast per item; ``threshold``: per item.
-    """
-
-    codes: NDArray[np.intp]
-    status: NDArray[np.object_]
-    counts: NDArray[np.int64]
-    n_votes: NDArray[np.int64]
-    threshold: NDArray[np.int64]
-    categories: tuple[Any, ...]
-
-    @property
-    def labels(self) -> NDArray[np.object_]:
-        """Winning label per item, ``None`` where there is no winner (see ``status``)."""
-        return LabelMatrix(self.codes[np.newaxis, :], self.categories).decode()[0]
-
-
-def majority_vote(
-    ratings: ArrayLike | LabelMatrix,
-    *,
-    threshold: int | None = None,
-    categories: Sequence[Hashable] | None = None,
-    missing: Hashable | None = None,
-) -> MajorityVote:
-    """Vote of the raters (rows) on each item (column); missing ratings do not vote.
-
-    With ``threshold=None`` a label wins with a strict majority of the votes cast on that item (more than half);
-    with ``threshold=k`` it needs at least k votes (e.g. 3 of 4). A top count shared by several labels is a tie,
-    whatever the threshold.
-    """
-    labels = encode_labels(ratings, categories=categories, missing=missing)
-    counts = item_counts(labels)
-    n_votes = counts.sum(axis=1)
-    needed = n_votes // 2 + 1 if threshold is None else np.full(labels.n_items, threshold, dtype=np.int64)
-    if counts.shape[1] == 0:
-        top = np.zeros(labels.n_items, dtype=np.int64)
-        winner = np.full(labels.n_items, MISSING, dtype=np.intp)
-        n_top = np.zeros(labels.n_items, dtype=np.int64)
-    else:
-        top = counts.max(axis=1)
-        winner = counts.argmax(axis=1)
-        n_top = (counts == top[:, np.newaxis]).sum(axis=1)
-    status = np.where(
-        n_votes == 0, NO_VOTES, np.where(n_top > 1, TIE, np.where(top >= needed, MAJORITY, NO_MAJORITY))
-    ).astype(object)
-    codes = np.where(status == MAJORITY, winner, MISSING).astype(np.intp)
-    return MajorityVote(codes, status, counts, n_votes, needed.astype(np.int64), labels.categories)
+from benchmarks.agreement.labels import MISSING, encode_labels
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from benchmarks.judging.prompts import attributes_text
 from benchmarks.models import PreferencePair, Prompt
 from core.jobs import JobRun
 from core.llm.models import ModelEndpoint
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest
 
 VARIANTS = (LooVariant.WITHOUT.value, LooVariant.WITH.value)
@@ -44,8 +45,6 @@ VARIANTS = (LooVariant.WITHOUT.value, LooVariant.WITH.value)
 def _many(
     endpoint: ModelEndpoint, requests: list[LLMRequest], job: JobRun | None, store: Callable[[int, Completion], None]
 ) -> None:
-    from core.llm import llm_complete_many
-
     if requests:
         llm_complete_many(endpoint=endpoint, requests=requests, run=job, on_result=store)
 

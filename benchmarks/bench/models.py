@@ -1,5 +1,8 @@
 """Bench runs and what they store: sampled items, each method's answers with the critic's verdict, and the
-leave-one-out twins, revisions and judgments. Every row has a deterministic unique key, so a resumed job upserts."""
+leave-one-out twins, revisions and judgments. Every row has a deterministic unique key, so a resumed job upserts.
+
+This module imports nothing from ``benchmarks.models`` (which imports it): prompts and pairs are named by string.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from benchmarks.models import PreferencePair, Prompt
 from personas.models import Persona
 
 
@@ -66,8 +68,10 @@ class BenchItem(models.Model):
     run = models.ForeignKey(BenchRun, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()
     persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="+")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
-    pair = models.ForeignKey(PreferencePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    prompt = models.ForeignKey("benchmarks.Prompt", on_delete=models.CASCADE, related_name="+")
+    pair = models.ForeignKey(
+        "benchmarks.PreferencePair", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["run", "position"]
@@ -155,7 +159,7 @@ class LooAnswer(models.Model):
     """A fixed baseline answer (y_l) to one of the run's leave-one-out questions."""
 
     run = models.ForeignKey(BenchRun, on_delete=models.CASCADE, related_name="loo_answers")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey("benchmarks.Prompt", on_delete=models.CASCADE, related_name="+")
     text = models.TextField(blank=True)
     ok = models.BooleanField(default=False)
     error = models.TextField(blank=True)

@@ -22,6 +22,7 @@ from benchmarks.bench.prompts import METHODS, critic_request, method_request, su
 from benchmarks.bench.sampling import bench_items_sample
 from core.jobs import JobRun, job_rerun, job_start
 from core.llm.models import ModelEndpoint
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion
 from core.models import Job
 
@@ -119,8 +120,6 @@ def _complete(
     writer: _Writer,
     on_result: Callable[[int, Completion], None],
 ) -> None:
-    from core.llm import llm_complete_many
-
     try:
         if requests:
             llm_complete_many(endpoint=endpoint, requests=requests, run=run, on_result=on_result)

@@ -49,7 +49,7 @@ def _cost(endpoint: ModelEndpoint, *, fresh: int, cached: int, written: int, out
         + written * endpoint.price_cache_write_per_mtok
         + output * endpoint.price_output_per_mtok
     ) / _MTOK
-    return (total * endpoint.batch_price_factor if batch else total).quantize(Decimal("0.0001"))
+    return total * endpoint.batch_price_factor if batch else total
 
 
 def dataset_estimate(*, dataset: PreferenceDataset) -> list[StageEstimate]:

@@ -11,19 +11,24 @@ the database in chunks and go out as Parquet row groups / JSON lines, so memory 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.utils import timezone
 
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit, PreferencePair
+from core.jobs import JobRun, job_start
+from core.models import Job
 from personas.formats import persona_to_text
 from personas.models import Persona
 
+DATASET_EXPORT_JOB = "benchmarks.dataset_export"
 CHUNK_ROWS = 10_000
 COLUMNS = (
     "persona",
@@ -225,3 +230,28 @@ def dataset_card(*, dataset: PreferenceDataset, counts: dict[str, int], formats:
         "",
     ]
     return "\n".join(yaml + lines)
+
+
+def export_archive_path(dataset: PreferenceDataset) -> Path:
+    """Where the dataset's latest zipped export lives (DATA_DIR/exports/datasets/<name>.zip)."""
+    return Path(settings.DATA_DIR) / "exports" / "datasets" / f"{dataset.name}.zip"
+
+
+def dataset_export_archive(*, dataset: PreferenceDataset, run: JobRun | None = None) -> Path:
+    """Export the dataset (Parquet + JSONL + card) and zip it; the zip replaces the previous one only when done."""
+    archive = export_archive_path(dataset)
+    work = archive.with_name(f".{dataset.name}-export")
+    shutil.rmtree(work, ignore_errors=True)
+    if run is not None:
+        run.set_total(dataset.pairs.count(), already_done=0)
+    result = dataset_export(dataset=dataset, directory=work / "files")
+    zipped = Path(shutil.make_archive(str(work / dataset.name), "zip", root_dir=work / "files"))
+    zipped.replace(archive)
+    shutil.rmtree(work, ignore_errors=True)
+    if run is not None:
+        run.advance(done=sum(result.counts.values()))
+    return archive
+
+
+def dataset_export_start(*, dataset: PreferenceDataset, started_by: object = None) -> Job:
+    return job_start(kind=DATASET_EXPORT_JOB, started_by=started_by, params={"dataset_id": dataset.pk})

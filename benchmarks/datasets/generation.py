@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from core.llm.service import llm_complete
 from core.llm.types import Completion, LLMError, LLMRequest, Message
 
 if TYPE_CHECKING:
@@ -218,8 +219,6 @@ def revision_problem(
 
 
 def _complete(endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | None) -> Completion:
-    from core.llm import llm_complete
-
     try:
         return llm_complete(endpoint=endpoint, request=request, run=run)
     except LLMError as error:

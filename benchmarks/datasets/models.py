@@ -3,6 +3,9 @@
 Each stage's output is keyed by (dataset, persona, prompt, stage): y_l lives in ``DatasetAnswer`` (one per prompt,
 or one per pair when ``answer_per_pair``), the critique on the ``DatasetItem``, and y_w becomes the item's
 ``PreferencePair`` (unique per dataset, persona and prompt). A re-run or a redelivered task finds its work done.
+
+This module imports nothing from ``benchmarks.models`` (which imports it): prompts and pairs are named by string,
+and the pair's split vocabulary lives here.
 """
 
 from __future__ import annotations
@@ -11,8 +14,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from benchmarks.models import PairSplit, Prompt
 from personas.models import Persona
+
+
+class PairSplit(models.TextChoices):
+    """A pair's split; what each means is in ``PAIR_SPLIT_MEANING`` (shown on the dataset page and in the card)."""
+
+    TRAIN = "train", "Train"
+    TEST_SEEN = "test_seen", "Test (seen prompts)"
+    TEST_UNSEEN = "test_unseen", "Test (unseen prompts)"
+
+
+PAIR_SPLIT_MEANING = {
+    PairSplit.TRAIN: "pairs for training, on prompts from the train split of the prompts",
+    PairSplit.TEST_SEEN: "held-out pairs on prompts from the train split (the prompt text was seen in training, "
+    "never this persona's pair for it)",
+    PairSplit.TEST_UNSEEN: "pairs on held-out prompts, which no persona meets in train or test_seen",
+}
 
 
 class DatasetOrigin(models.TextChoices):
@@ -89,7 +107,7 @@ class DatasetAnswer(models.Model):
     """y_l: the generator's answer to the prompt alone; persona is null when one answer serves every persona."""
 
     dataset = models.ForeignKey(PreferenceDataset, on_delete=models.CASCADE, related_name="answers")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey("benchmarks.Prompt", on_delete=models.CASCADE, related_name="+")
     persona = models.ForeignKey(Persona, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -123,7 +141,7 @@ class DatasetItem(models.Model):
 
     dataset = models.ForeignKey(PreferenceDataset, on_delete=models.CASCADE, related_name="items")
     persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="+")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey("benchmarks.Prompt", on_delete=models.CASCADE, related_name="+")
     split = models.CharField(max_length=16, choices=PairSplit.choices)
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.PLANNED)
     critique = models.TextField(blank=True)

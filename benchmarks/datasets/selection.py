@@ -44,3 +44,17 @@ def dataset_study_personas(
 def dataset_judge_items(*, dataset: PreferenceDataset, split: str) -> list[tuple[int, int]]:
     """(persona, pair) items for a judge run over one split of the dataset."""
     return list(dataset_pair_pool(dataset=dataset, split=split).order_by("pk").values_list("persona_id", "pk"))
+
+
+# A "dataset" pair source for the study builder's source registry (``pair_source_register`` in issue 13's
+# ``benchmarks/pair_sources.py``): the values a coordinator can pick and the pairs a value selects. Combined with
+# the builder's "split" source this is "a dataset and its split".
+def dataset_source_options() -> list[tuple[str, str, int]]:
+    """(value, label, pairs) for every dataset that has pairs, newest first."""
+    rows = PreferenceDataset.objects.annotate(n=Count("pairs")).filter(n__gt=0).order_by("-created_at", "-id")
+    return [(str(dataset.pk), dataset.name, dataset.n) for dataset in rows]
+
+
+def dataset_source_select(pairs: PreferencePairQuerySet, value: str) -> PreferencePairQuerySet:
+    """The pairs of the dataset ``value`` (its primary key); nothing for a value that is not one."""
+    return pairs.filter(dataset_id=int(value)) if value.isdigit() else pairs.none()

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Count, Q
 
+from benchmarks.datasets.export import DATASET_EXPORT_JOB
 from benchmarks.datasets.generation import (
     RevisionFailure,
     answer_request,
@@ -29,9 +30,10 @@ from benchmarks.datasets.generation import (
     text_problem,
 )
 from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
-from benchmarks.datasets.planning import DatasetError
+from benchmarks.datasets.planning import DATASET_PLAN_JOB, DatasetError
 from benchmarks.models import PreferencePair, Prompt
 from core.jobs import JobRun, job_start
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest
 from core.models import Job
 from personas.formats import persona_to_text
@@ -74,8 +76,6 @@ def _run_requests(
     run: JobRun | None,
     on_result: Callable[[int, Completion], None],
 ) -> None:
-    from core.llm import llm_complete_many
-
     if requests:
         llm_complete_many(
             endpoint=dataset.generator, requests=requests, run=run, use_batch=dataset.use_batch, on_result=on_result
@@ -456,7 +456,8 @@ def stage_start(*, dataset: PreferenceDataset, stage: str, started_by: Any = Non
 
 def dataset_jobs(dataset: PreferenceDataset) -> models.QuerySet[Job]:
     """Every stage job of the dataset, newest first (their cost and tokens are the dataset's spend)."""
-    return Job.objects.filter(kind__in=[*STAGE_JOBS.values(), "benchmarks.dataset_plan"], params__dataset_id=dataset.pk)
+    kinds = [*STAGE_JOBS.values(), DATASET_PLAN_JOB, DATASET_EXPORT_JOB]
+    return Job.objects.filter(kind__in=kinds, params__dataset_id=dataset.pk)
 
 
 @dataclass(frozen=True)

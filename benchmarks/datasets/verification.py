@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
 
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError
-from benchmarks.judging.models import JudgmentChoice
+from benchmarks.judging.models import Choice
 from benchmarks.judging.services import judgments_run
 from benchmarks.models import PreferencePair, VerificationVerdict
 from core.jobs import JobRun
@@ -55,8 +56,8 @@ def dataset_verification_apply(*, dataset: PreferenceDataset, pair_ids: list[int
         judge.judgments.filter(pair_id__in=pair_ids)
         .values("pair_id")
         .annotate(
-            chosen=Count("pk", filter=Q(choice=JudgmentChoice.CHOSEN)),
-            rejected=Count("pk", filter=Q(choice=JudgmentChoice.REJECTED)),
+            chosen=Count("pk", filter=Q(choice=Choice.CHOSEN)),
+            rejected=Count("pk", filter=Q(choice=Choice.REJECTED)),
         )
     )
     by_verdict: dict[str, list[int]] = defaultdict(list)
@@ -93,17 +94,18 @@ def _rates(rows: dict[str, dict[str, int]]) -> list[WinRate]:
 
 
 def dataset_win_rates(*, dataset: PreferenceDataset, attribute: str = "sex") -> dict[str, object]:
-    """How often y_w wins: overall, by topic and by the values of one persona attribute."""
+    """How often y_w wins: overall, by topic and by the values of one persona attribute (counted in the database)."""
     checked = dataset.pairs.exclude(verification=VerificationVerdict.UNCHECKED)
+    key = attribute if attribute in ATTRIBUTE_BY_KEY else "sex"
     overall: dict[str, int] = defaultdict(int)
     by_topic: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for topic, verdict, n in checked.values_list("prompt__topic", "verification").annotate(n=Count("pk")):
+        overall[verdict] += n
+        by_topic[topic or "(no topic)"][verdict] += n
     by_value: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    key = attribute if attribute in ATTRIBUTE_BY_KEY else "sex"
-    rows = checked.values_list("verification", "prompt__topic", f"persona__attributes__{key}")
-    for verdict, topic, value in rows.iterator(chunk_size=5000):
-        overall[verdict] += 1
-        by_topic[topic or "(no topic)"][verdict] += 1
-        by_value[str(value) if value not in (None, "") else "(not applicable)"][verdict] += 1
+    rows = checked.annotate(value=KeyTextTransform(key, "persona__attributes")).values_list("value", "verification")
+    for value, verdict, n in rows.annotate(n=Count("pk")):
+        by_value[str(value) if value not in (None, "") else "(not applicable)"][verdict] += n
     return {
         "overall": WinRate("all pairs", overall[VerificationVerdict.VERIFIED], overall[VerificationVerdict.FAILED]),
         "by_topic": _rates(by_topic),

@@ -3,20 +3,17 @@ and the import of a released-columns file."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from benchmarks.datasets.estimate import dataset_estimate
-from benchmarks.datasets.export import dataset_export
+from benchmarks.datasets.export import dataset_export_start, export_archive_path
 from benchmarks.datasets.forms import DatasetForm, DatasetImportForm, DatasetJudgeForm, DatasetStudyForm
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError, dataset_plan_start
@@ -63,6 +60,14 @@ def _split_rows(dataset: PreferenceDataset) -> list[dict[str, object]]:
     ]
 
 
+def _export_info(dataset: PreferenceDataset) -> dict[str, object] | None:
+    archive = export_archive_path(dataset)
+    if not archive.exists():
+        return None
+    stat = archive.stat()
+    return {"at": datetime.fromtimestamp(stat.st_mtime, tz=UTC), "mb": stat.st_size / 2**20}
+
+
 def _progress_context(dataset: PreferenceDataset) -> dict[str, object]:
     jobs = list(dataset_jobs(dataset).order_by("-created_at"))
     return {
@@ -93,6 +98,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "study_form": DatasetStudyForm(initial={"name": f"Study on {dataset.name}"}),
         "judge_form": DatasetJudgeForm(),
         "personas": dataset.items.values("persona_id").distinct().count(),
+        "export": _export_info(dataset),
     }
     return render(request, "benchmarks/dataset_detail.html", context)
 
@@ -148,23 +154,24 @@ def dataset_judge_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return redirect("dataset-detail", dataset_id=dataset.pk)
 
 
-def export_root() -> Path:
-    return Path(settings.DATA_DIR) / "exports" / "datasets"
+@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
+@require_POST
+def dataset_export_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Start the export job; the page links the zip once it is written."""
+    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
+    job = dataset_export_start(dataset=dataset, started_by=request.user)
+    messages.success(request, f"Export started (job #{job.pk}); the download link appears here when it is done.")
+    return redirect("dataset-detail", dataset_id=dataset.pk)
 
 
 @permission_required("benchmarks.view_preferencedataset", raise_exception=True)
-@require_POST
-def dataset_export_view(request: HttpRequest, dataset_id: int) -> FileResponse:
-    """Export to DATA_DIR/exports/datasets/<name>/ and send it zipped (the files manage.py dataset_export writes)."""
-    dataset = get_object_or_404(
-        PreferenceDataset.objects.select_related("generator", "verifier__endpoint"), pk=dataset_id
-    )
-    directory = export_root() / dataset.name
-    shutil.rmtree(directory, ignore_errors=True)
-    dataset_export(dataset=dataset, directory=directory)
-    archive = Path(tempfile.mkdtemp(prefix="dataset-export-")) / dataset.name
-    zipped = shutil.make_archive(str(archive), "zip", root_dir=directory)
-    return FileResponse(open(zipped, "rb"), as_attachment=True, filename=f"{dataset.name}.zip")
+@require_GET
+def dataset_download(request: HttpRequest, dataset_id: int) -> FileResponse:
+    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
+    archive = export_archive_path(dataset)
+    if not archive.exists():
+        raise Http404("This dataset has not been exported yet.")
+    return FileResponse(archive.open("rb"), as_attachment=True, filename=archive.name)
 
 
 @permission_required("benchmarks.add_preferencedataset", raise_exception=True)

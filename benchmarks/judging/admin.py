@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
-from benchmarks.judging.models import Judge, Judgment, ReportSnapshot
+from benchmarks.judging.models import Judge, Judgment
+from core.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Judge)
@@ -16,23 +16,9 @@ class JudgeAdmin(admin.ModelAdmin):
     raw_id_fields = ("endpoint",)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Judgment)
-class JudgmentAdmin(_ReadOnlyAdmin):
+class JudgmentAdmin(ReadOnlyAdmin):
     list_display = ("id", "judge", "persona", "pair", "order", "sample", "choice", "confidence", "latency_s")
     list_filter = ("judge", "order", "choice")
     raw_id_fields = ("persona", "pair")
     search_fields = ("reasoning", "raw", "error")
-
-
-@admin.register(ReportSnapshot)
-class ReportSnapshotAdmin(_ReadOnlyAdmin):
-    list_display = ("scope", "fingerprint", "computed_at", "job")
-    exclude = ("data",)

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from benchmarks.judging.models import JudgmentChoice
-
-DECISIVE = (JudgmentChoice.CHOSEN.value, JudgmentChoice.REJECTED.value)
+from benchmarks.judging.models import DECISIVE, Choice
 
 
 def order_answer(choices: Iterable[str]) -> str | None:
@@ -25,12 +23,12 @@ def order_answer(choices: Iterable[str]) -> str | None:
     counts = Counter(choices)
     if not counts:
         return None
-    chosen, rejected = counts[JudgmentChoice.CHOSEN], counts[JudgmentChoice.REJECTED]
+    chosen, rejected = counts[Choice.CHOSEN], counts[Choice.REJECTED]
     if chosen != rejected:
-        return JudgmentChoice.CHOSEN.value if chosen > rejected else JudgmentChoice.REJECTED.value
-    if chosen == 0 and counts[JudgmentChoice.ABSTAIN] == 0:
-        return JudgmentChoice.INVALID.value
-    return JudgmentChoice.ABSTAIN.value
+        return Choice.CHOSEN.value if chosen > rejected else Choice.REJECTED.value
+    if chosen == 0 and counts[Choice.ABSTAIN] == 0:
+        return Choice.INVALID.value
+    return Choice.ABSTAIN.value
 
 
 def aggregated_answer(ab: str | None, ba: str | None) -> str | None:
@@ -39,6 +37,6 @@ def aggregated_answer(ab: str | None, ba: str | None) -> str | None:
         return None
     if ab == ba and ab in DECISIVE:
         return ab
-    if ab == ba == JudgmentChoice.INVALID:
-        return JudgmentChoice.INVALID.value
-    return JudgmentChoice.ABSTAIN.value
+    if ab == ba == Choice.INVALID:
+        return Choice.INVALID.value
+    return Choice.ABSTAIN.value

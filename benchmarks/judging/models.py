@@ -1,26 +1,44 @@
-"""Judges, their judgments, and stored report snapshots (a computed report keyed by a fingerprint of its inputs)."""
+"""Judges and their judgments, and the vocabulary of a pick between a pair's two answers."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
 
-from benchmarks.models import PreferencePair
 from personas.models import Persona
 
 
-class JudgeOrder(models.TextChoices):
-    """Which answer the judge saw first (same codes as ``annotation.Order``)."""
+class Order(models.TextChoices):
+    """Which answer of a pair was shown as A (``Judgment.order``, ``Answer.order_shown``)."""
 
     CHOSEN_FIRST = "AB", "Chosen shown as A"
     REJECTED_FIRST = "BA", "Rejected shown as A"
 
 
-class JudgmentChoice(models.TextChoices):
+class Choice(models.TextChoices):
+    """A pick between a pair's two answers. Participants give only the decisive two; a judge may also abstain or
+    give a reply that cannot be read."""
+
     CHOSEN = "chosen", "Chosen (y_w)"
     REJECTED = "rejected", "Rejected (y_l)"
     ABSTAIN = "abstain", "Can't tell"
     INVALID = "invalid", "Invalid reply"
+
+
+# The two labels agreement statistics are computed over (a pick of one answer or the other).
+DECISIVE = (Choice.CHOSEN.value, Choice.REJECTED.value)
+
+
+def choice_for_letter(*, letter: str, order: str) -> str:
+    """The pair's answer behind letter "A" or "B" when the pair was shown in ``order``."""
+    return Choice.CHOSEN if (letter == "A") == (order == Order.CHOSEN_FIRST) else Choice.REJECTED
+
+
+def letter_for_choice(*, choice: str, order: str) -> str:
+    """The letter ("A"/"B") a decisive ``choice`` was shown under in ``order``; "" for anything else."""
+    if choice not in DECISIVE:
+        return ""
+    return "A" if (choice == Choice.CHOSEN) == (order == Order.CHOSEN_FIRST) else "B"
 
 
 class Judge(models.Model):
@@ -45,7 +63,7 @@ class Judge(models.Model):
 
 class JudgmentQuerySet(models.QuerySet["Judgment"]):
     def decisive(self) -> JudgmentQuerySet:
-        return self.filter(choice__in=[JudgmentChoice.CHOSEN, JudgmentChoice.REJECTED])
+        return self.filter(choice__in=DECISIVE)
 
 
 class Judgment(models.Model):
@@ -53,10 +71,10 @@ class Judgment(models.Model):
 
     judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="judgments")
     persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="judgments")
-    pair = models.ForeignKey(PreferencePair, on_delete=models.CASCADE, related_name="judgments")
-    order = models.CharField(max_length=2, choices=JudgeOrder.choices)
+    pair = models.ForeignKey("benchmarks.PreferencePair", on_delete=models.CASCADE, related_name="judgments")
+    order = models.CharField(max_length=2, choices=Order.choices)
     sample = models.PositiveSmallIntegerField(default=0)
-    choice = models.CharField(max_length=8, choices=JudgmentChoice.choices)
+    choice = models.CharField(max_length=8, choices=Choice.choices)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     reasoning = models.TextField(blank=True)
     raw = models.TextField(blank=True, help_text="The reply as received (never rendered as HTML).")
@@ -74,8 +92,8 @@ class Judgment(models.Model):
         ordering = ["judge", "persona", "pair", "order", "sample"]
         constraints = [
             models.UniqueConstraint(fields=["judge", "persona", "pair", "order", "sample"], name="judgment_unique"),
-            models.CheckConstraint(condition=Q(order__in=JudgeOrder.values), name="judgment_order_valid"),
-            models.CheckConstraint(condition=Q(choice__in=JudgmentChoice.values), name="judgment_choice_valid"),
+            models.CheckConstraint(condition=Q(order__in=Order.values), name="judgment_order_valid"),
+            models.CheckConstraint(condition=Q(choice__in=Choice.values), name="judgment_choice_valid"),
             models.CheckConstraint(
                 condition=Q(confidence__isnull=True) | Q(confidence__lte=100), name="judgment_confidence_range"
             ),
@@ -91,26 +109,5 @@ class Judgment(models.Model):
     @property
     def picked_first(self) -> bool | None:
         """Whether the judge picked the answer shown first (None when it picked neither)."""
-        if self.choice not in (JudgmentChoice.CHOSEN, JudgmentChoice.REJECTED):
-            return None
-        return (self.choice == JudgmentChoice.CHOSEN) == (self.order == JudgeOrder.CHOSEN_FIRST)
-
-
-class ReportSnapshot(models.Model):
-    """A computed report (JSON) for one scope, e.g. ``"study:12"``, valid while its inputs' fingerprint holds.
-
-    The scope is a string rather than a foreign key so this app does not depend on the apps whose reports it stores
-    (imports run core ← personas ← benchmarks ← annotation).
-    """
-
-    scope = models.CharField(max_length=100, unique=True)
-    fingerprint = models.CharField(max_length=64)
-    data = models.JSONField(default=dict)
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    computed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["scope"]
-
-    def __str__(self) -> str:
-        return f"{self.scope} @ {self.fingerprint[:8]}"
+        letter = letter_for_choice(choice=self.choice, order=self.order)
+        return (letter == "A") if letter else None

@@ -7,7 +7,7 @@ order shown, go into the user message.
 
 from __future__ import annotations
 
-from benchmarks.judging.models import Judge, JudgeOrder, JudgmentChoice
+from benchmarks.judging.models import Choice, Judge, Order, choice_for_letter
 from benchmarks.models import PreferencePair
 from core.llm.types import ChoiceSchema, LLMRequest, Message
 from personas.attributes import ATTRIBUTES
@@ -56,7 +56,7 @@ def judge_system(judge: Judge) -> str:
 
 def shown_answers(pair: PreferencePair, order: str) -> tuple[str, str]:
     """The texts shown as A and B: AB shows the chosen answer first, BA the rejected one."""
-    if order == JudgeOrder.CHOSEN_FIRST:
+    if order == Order.CHOSEN_FIRST:
         return pair.chosen, pair.rejected
     return pair.rejected, pair.chosen
 
@@ -93,8 +93,7 @@ def judgment_request(*, judge: Judge, persona: Persona, pair: PreferencePair, or
 def choice_from_letter(letter: str | None, order: str) -> str:
     """A reply's letter as the pair's label: A is the chosen answer in order AB and the rejected one in BA."""
     if letter == "abstain":
-        return JudgmentChoice.ABSTAIN
+        return Choice.ABSTAIN
     if letter not in ("A", "B"):
-        return JudgmentChoice.INVALID
-    chosen_is_a = order == JudgeOrder.CHOSEN_FIRST
-    return JudgmentChoice.CHOSEN if (letter == "A") == chosen_is_a else JudgmentChoice.REJECTED
+        return Choice.INVALID
+    return choice_for_letter(letter=letter, order=order)

@@ -12,16 +12,19 @@ from typing import Any
 
 from django.db import transaction
 
-from benchmarks.judging.models import Judge, JudgeOrder, Judgment, JudgmentChoice
+from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.prompts import choice_from_letter, judgment_request
 from benchmarks.models import PreferencePair
 from core.jobs import JobRun, job_start
+from core.llm.endpoints import endpoint_upsert
+from core.llm.models import ModelEndpoint, Provider
+from core.llm.service import llm_complete_many
 from core.llm.types import Completion
 from core.models import Job
 from personas.models import Persona
 
 JUDGE_RUN_JOB = "benchmarks.judge_run"
-ORDERS = (JudgeOrder.CHOSEN_FIRST.value, JudgeOrder.REJECTED_FIRST.value)
+ORDERS = tuple(Order.values)
 _FLUSH_EVERY = 50
 
 Item = tuple[int, int]  # (persona id, pair id)
@@ -53,8 +56,6 @@ BASELINE_JUDGES = {
 
 def baseline_judges_ensure() -> list[Judge]:
     """The four offline baselines as judges (on core's ``offline-*`` endpoints, created if missing)."""
-    from core.llm.endpoints import endpoint_upsert
-    from core.llm.models import ModelEndpoint, Provider
 
     judges = []
     for name, model in BASELINE_JUDGES.items():
@@ -89,7 +90,7 @@ def judgment_existing_keys(*, judge: Judge, items: Sequence[Item]) -> set[Key]:
 
 def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgment:
     persona_id, pair_id, order, sample = key
-    choice = choice_from_letter(completion.choice, order) if completion.valid else JudgmentChoice.INVALID
+    choice = choice_from_letter(completion.choice, order) if completion.valid else Choice.INVALID
     confidence = completion.confidence if completion.valid and completion.confidence is not None else None
     return Judgment(
         judge=judge,
@@ -101,7 +102,7 @@ def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgmen
         confidence=max(0, min(100, confidence)) if confidence is not None else None,
         reasoning=completion.reasoning[:20_000],
         raw=(completion.raw or completion.text)[:50_000],
-        error=completion.error[:2000] if choice == JudgmentChoice.INVALID else "",
+        error=completion.error[:2000] if choice == Choice.INVALID else "",
         model=completion.model[:200],
         input_tokens=completion.usage.input_tokens + completion.usage.cache_read_tokens,
         output_tokens=completion.usage.output_tokens,
@@ -116,7 +117,6 @@ def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = N
     counted as failed in the job; calls that fail transiently after every retry store nothing, so a re-run asks
     again. Keys already stored are skipped.
     """
-    from core.llm import llm_complete_many
 
     keys = judgment_keys(judge=judge, items=items)
     existing = judgment_existing_keys(judge=judge, items=items)
@@ -150,7 +150,7 @@ def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = N
             judgment = _judgment_from(judge=judge, key=todo[index], completion=completion)
             buffer.append(judgment)
             counts["stored"] += 1
-            if judgment.choice == JudgmentChoice.INVALID:
+            if judgment.choice == Choice.INVALID:
                 counts["invalid"] += 1
                 pending_progress["failed"] += 1
             else:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptQuerySet
 from core.jobs import JobRun, job_start
+from core.llm.service import llm_complete_many
 from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message
 from core.models import Job
 
@@ -91,8 +92,6 @@ def prompts_to_classify() -> PromptQuerySet:
 
 def prompts_classify(*, endpoint: ModelEndpoint, run: JobRun | None = None) -> Counter[str]:
     """Ask ``endpoint`` about every prompt still to classify; invalid replies leave the prompt unchecked (failed)."""
-    from core.llm import llm_complete_many
-
     prompts = list(prompts_to_classify().order_by("pk"))
     checked = Prompt.objects.filter(form_check=FormCheck.PASSED).exclude(controversy=ControversyVerdict.UNCHECKED)
     if run is not None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin_base import ReadOnlyAdmin
 from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
 
 
@@ -32,16 +32,8 @@ class ModelEndpointAdmin(admin.ModelAdmin):
     )
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(LLMCall)
-class LLMCallAdmin(_ReadOnlyAdmin):
+class LLMCallAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "endpoint", "job", "request_key", "valid", "from_cache", "batch", "cost_usd")
     list_filter = ("endpoint", "valid", "from_cache", "batch")
     search_fields = ("request_key", "error")
@@ -50,7 +42,7 @@ class LLMCallAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(LLMResponse)
-class LLMResponseAdmin(_ReadOnlyAdmin):
+class LLMResponseAdmin(ReadOnlyAdmin):
     list_display = ("key", "endpoint", "created_at")
     list_filter = ("endpoint",)
     search_fields = ("key",)

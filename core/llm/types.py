@@ -107,6 +107,11 @@ class Completion:
     # worth trying again later, unlike an invalid answer.
     transient: bool = False
 
+    @classmethod
+    def malformed(cls, *, raw: str, error: Exception, model: str) -> Completion:
+        """A reply the SDK could not parse: kept as received, invalid."""
+        return cls(text="", valid=False, raw=raw, error=f"malformed response: {error}"[:500], model=model)
+
 
 class LLMError(Exception):
     """A provider call that failed. ``transient`` errors (429, 529, 5xx, timeouts) are worth retrying later."""

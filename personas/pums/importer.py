@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +126,69 @@ def _adjusted_income(frame: pd.DataFrame, column: str) -> pd.Series:
     return (income * factor).round(0)
 
 
+def _person_frames(
+    person_path: Path,
+    *,
+    plan: ColumnPlan,
+    dictionary: PumsDictionary,
+    housing_frame: pd.DataFrame | None,
+    block_size: int,
+) -> Iterator[pd.DataFrame]:
+    """Stream the person file in record batches, each checked and joined to its households, with the record id and
+    the adjusted income added."""
+    person_columns = sorted({"SERIALNO", "SPORDER", "PWGTP", "ADJINC", plan.state, *plan.person.values()})
+    rows = 0
+    for batch in csv_batches(person_path, person_columns, block_size=block_size):
+        frame = batch.to_pandas()
+        if rows == 0:
+            _check_year(person_path, frame["SERIALNO"], dictionary)
+        weights = pd.to_numeric(frame["PWGTP"], errors="coerce")
+        if weights.isna().any():
+            raise PumsInputError(person_path, f"has a non-numeric PWGTP near data row {rows + 1}")
+        frame["PWGTP"] = weights.astype("int64")
+        if housing_frame is not None:
+            frame = frame.join(housing_frame, on="SERIALNO")
+            for column in plan.housing.values():
+                frame[column] = frame[column].fillna("")
+        frame[RECORD_ID] = frame["SERIALNO"] + ":" + frame["SPORDER"]
+        if "income" in plan.all:
+            frame[INCOME] = _adjusted_income(frame, plan.all["income"])
+        rows += len(frame)
+        yield frame
+
+
+class _RecordsFile:
+    """The dataset's Parquet records file: written under a hidden partial name, moved into place only once complete,
+    and removed whatever fails on the way."""
+
+    def __init__(self) -> None:
+        folder = Path(settings.DATA_DIR) / "pums"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.relative = f"pums/{uuid.uuid4().hex}.parquet"
+        self.partial = folder / f".{uuid.uuid4().hex}.partial"
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.partial, table.schema, compression="zstd")
+        self.writer.write_table(table)
+
+    def finish(self) -> Path:
+        """Close the file and move it into place; the caller removes it if what follows fails."""
+        assert self.writer is not None
+        self.writer.close()
+        self.writer = None
+        final = Path(settings.DATA_DIR) / self.relative
+        self.partial.replace(final)
+        return final
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.partial.unlink(missing_ok=True)
+
+
 def census_dataset_import(
     *,
     person_path: str | Path,
@@ -141,50 +204,29 @@ def census_dataset_import(
     dictionary = dictionary_load(dictionary_path)
     plan = _plan(person_path, housing, dictionary)
     housing_frame = _housing_frame(housing, list(plan.housing.values())) if housing else None
-
-    folder = Path(settings.DATA_DIR) / "pums"
-    folder.mkdir(parents=True, exist_ok=True)
-    relative = f"pums/{uuid.uuid4().hex}.parquet"
-    partial = folder / f".{uuid.uuid4().hex}.partial"
-    person_columns = sorted({"SERIALNO", "SPORDER", "PWGTP", "ADJINC", plan.state, *plan.person.values()})
     marginals: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
     rows = 0
     weight_total = 0
     state_code = ""
-    writer: pq.ParquetWriter | None = None
+    records = _RecordsFile()
     try:
-        for batch in csv_batches(person_path, person_columns, block_size=block_size):
-            frame = batch.to_pandas()
+        frames = _person_frames(
+            person_path, plan=plan, dictionary=dictionary, housing_frame=housing_frame, block_size=block_size
+        )
+        for frame in frames:
             if rows == 0:
-                _check_year(person_path, frame["SERIALNO"], dictionary)
                 state_code = str(frame[plan.state].iloc[0]) if len(frame) else ""
-            weights = pd.to_numeric(frame["PWGTP"], errors="coerce")
-            if weights.isna().any():
-                raise PumsInputError(person_path, f"has a non-numeric PWGTP near data row {rows + 1}")
-            frame["PWGTP"] = weights.astype("int64")
-            if housing_frame is not None:
-                frame = frame.join(housing_frame, on="SERIALNO")
-                for column in plan.housing.values():
-                    frame[column] = frame[column].fillna("")
-            frame[RECORD_ID] = frame["SERIALNO"] + ":" + frame["SPORDER"]
-            if "income" in plan.all:
-                frame[INCOME] = _adjusted_income(frame, plan.all["income"])
             _accumulate(marginals, frame, plan, dictionary)
             rows += len(frame)
             weight_total += int(frame["PWGTP"].sum())
-            keep = frame[[RECORD_ID, "PWGTP", *sorted(set(plan.all.values())), *([INCOME] if INCOME in frame else [])]]
-            table = pa.Table.from_pandas(keep, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(partial, table.schema, compression="zstd")
-            writer.write_table(table)
+            records.write(
+                frame[[RECORD_ID, "PWGTP", *sorted(set(plan.all.values())), *([INCOME] if INCOME in frame else [])]]
+            )
             if progress:
                 progress(rows)
-        if writer is None or rows == 0:
+        if records.writer is None or rows == 0:
             raise PumsInputError(person_path, "has a header but no data rows")
-        writer.close()
-        writer = None
-        final = Path(settings.DATA_DIR) / relative
-        partial.replace(final)
+        final = records.finish()
         try:
             with transaction.atomic():
                 dataset = CensusDataset.objects.create(
@@ -199,14 +241,12 @@ def census_dataset_import(
                     marginals={key: dict(values) for key, values in marginals.items()},
                     codebook=dictionary.codebook(sorted(set(plan.all.values()))),
                     columns=plan.all,
-                    records_path=relative,
+                    records_path=records.relative,
                 )
         except BaseException:
             final.unlink(missing_ok=True)
             raise
     finally:
-        if writer is not None:
-            writer.close()
-        partial.unlink(missing_ok=True)
+        records.discard()
     logger.info("imported %s: %s persons, weight %s", dataset, rows, weight_total)
     return dataset

@@ -45,9 +45,10 @@ def participant_complete(
     study: Study, pid: str, *, pick: str = "chosen", reasoning: str = "Because of who they are.", elapsed_ms: int = 9000
 ) -> object:
     """Enter, answer every question (``pick`` on pairs, the correct reply on checks) and submit."""
-    from annotation.models import Order
-    from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit, questions_for
+    from annotation.selectors import questions_for
+    from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
     from annotation.services.slots import participant_enter
+    from benchmarks.models import Order
 
     participant = participant_enter(study=study, pid=pid, study_param="PS1", session_param=f"sub-{pid}").participant
     for question in questions_for(participant=participant):

@@ -114,17 +114,3 @@ def test_anonymous_is_sent_to_login() -> None:
     assert response.status_code == 302
     assert "/accounts/login/" in response.url
     assert Client().get(reverse("study-export", args=[study.pk, "answers.csv"])).status_code == 302
-
-
-def test_pairs_import_page(coordinator_client: Client) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from benchmarks.models import PreferencePair
-
-    good = SimpleUploadedFile("pairs.jsonl", b'{"prompt": "p?", "chosen": "yes", "rejected": "no"}\n')
-    response = coordinator_client.post(reverse("pairs-import"), {"file": good}, follow=True)
-    assert "Imported 1 new pair" in response.content.decode()
-    bad = SimpleUploadedFile("pairs.csv", b"prompt,chosen,rejected\nq?,same,same\n")
-    response = coordinator_client.post(reverse("pairs-import"), {"file": bad})
-    assert "identical" in response.content.decode()
-    assert PreferencePair.objects.count() == 1

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import Participant
-from annotation.services.review import Flag, participant_review_set, study_majorities, study_reports
+from annotation.services.review import Flag, participant_review_set, participants_quality, study_majorities
 from annotation.services.study import slot_add
 from tests.annotation.factories import participant_complete, study_make
 
@@ -46,7 +46,7 @@ def test_k_plus_one_rater_then_drop_one_set(rated_study: object) -> None:
 
 
 def test_flags(rated_study: object) -> None:
-    reports = {r.participant.prolific_pid: r for r in study_reports(study=rated_study)}
+    reports = {r.participant.prolific_pid: r for r in participants_quality(study=rated_study)}
     assert Flag.TOO_FAST in reports["no0"].flags
     assert Flag.SHORT in reports["no0"].flags
     assert Flag.REPEATED in reports["yes0"].flags

@@ -6,8 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotation.models import Answer, Order, Participant
-from annotation.services.answers import AnswerChange, AnswerError, answer_open, answer_save, questions_for
+from annotation.models import Answer, Participant
+from annotation.selectors import questions_for
+from annotation.services.answers import AnswerChange, AnswerError, answer_open, answer_save
+from benchmarks.models import Order
 from tests.annotation.factories import study_make
 
 pytestmark = pytest.mark.django_db

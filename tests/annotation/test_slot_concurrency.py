@@ -67,6 +67,15 @@ def _check_exact_k(study: object, results: list[tuple[str, int, str]], *, capaci
             assert status == 200
 
 
+def _fill(*, personas: int, k: int, pids: list[str]) -> list[tuple[str, int, str]]:
+    """Everyone in ``pids`` arrives at once at a study of ``personas`` x ``k`` places; no place is given twice."""
+    study = study_make(personas=personas, k=k, n=2, checks=0)
+    results = _arrive_all(study, pids)
+    assert len(results) == len(pids)
+    _check_exact_k(study, results, capacity=personas * k, k=k)
+    return results
+
+
 @pytest.fixture
 def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(participant_views, "ENTRY_PER_MINUTE_PER_IP", 10**9)
@@ -75,12 +84,9 @@ def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.postgres
 @pytest.mark.usefixtures("transactional_db", "_no_rate_limit")
 def test_200_simultaneous_arrivals_fill_exactly_40_slots_on_postgres() -> None:
-    study = study_make(personas=10, k=4, n=2, checks=0)
     # 180 distinct PIDs, 20 of them arriving twice at the same moment (a second tab, a re-opened link).
     pids = [f"pid{i:03d}" for i in range(180)] + [f"pid{i:03d}" for i in range(20)]
-    results = _arrive_all(study, pids)
-    assert len(results) == 200
-    _check_exact_k(study, results, capacity=40, k=4)
+    results = _fill(personas=10, k=4, pids=pids)
     # Same PID → same slot: the two arrivals of a duplicated PID were answered the same way.
     by_pid: dict[str, set[int]] = {}
     for pid, status, _ in results:
@@ -90,11 +96,7 @@ def test_200_simultaneous_arrivals_fill_exactly_40_slots_on_postgres() -> None:
 
 @pytest.mark.usefixtures("transactional_db", "_no_rate_limit")
 def test_simultaneous_arrivals_on_sqlite_never_overfill() -> None:
-    study = study_make(personas=3, k=2, n=2, checks=0)
-    pids = [f"sq{i:02d}" for i in range(16)] + [f"sq{i:02d}" for i in range(4)]
-    results = _arrive_all(study, pids)
-    assert len(results) == 20
-    _check_exact_k(study, results, capacity=6, k=2)
+    _fill(personas=3, k=2, pids=[f"sq{i:02d}" for i in range(16)] + [f"sq{i:02d}" for i in range(4)])
 
 
 @pytest.mark.usefixtures("transactional_db", "_no_rate_limit")

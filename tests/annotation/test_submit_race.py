@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from annotation.models import Answer, Participant
-from annotation.services.answers import AnswerChange, answer_change_apply, answer_open, answer_save, questions_for
+from annotation.selectors import questions_for
+from annotation.services.answers import AnswerChange, answer_change_apply, answer_open, answer_save
 from annotation.services.slots import participant_enter
 from tests.annotation.factories import study_make
 

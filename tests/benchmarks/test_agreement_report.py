@@ -13,11 +13,6 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
 from benchmarks.agreement import (
-    MAJORITY,
-    MISSING,
-    NO_MAJORITY,
-    NO_VOTES,
-    TIE,
     UNDEFINED,
     agreement_coverage,
     bootstrap_ci,
@@ -25,7 +20,6 @@ from benchmarks.agreement import (
     krippendorff_alpha,
     landis_koch,
     landis_koch_bands,
-    majority_vote,
     pairwise_kappa,
     per_group_kappa,
     position_bias,
@@ -116,42 +110,6 @@ def test_landis_koch_bands(kappa: float | None, band: str) -> None:
 
 def test_landis_koch_elementwise() -> None:
     assert landis_koch_bands([[0.5, np.nan]]).tolist() == [["moderate", UNDEFINED]]
-
-
-# --- majority vote --------------------------------------------------------------------------------------------------
-
-
-def test_majority_vote_three_of_four() -> None:
-    nan = np.nan
-    votes = np.array(
-        [
-            # items: 3-1 majority, 2-2 tie, 2-1 (one missing), 4-0, nobody, 1-1-2 over three labels
-            [1, 1, 1, 0, nan, 0],
-            [1, 1, 1, 0, nan, 1],
-            [1, 0, 0, 0, nan, 2],
-            [0, 0, nan, 0, nan, 2],
-        ]
-    )
-    result = majority_vote(votes, threshold=3)
-    assert result.status.tolist() == [MAJORITY, TIE, NO_MAJORITY, MAJORITY, NO_VOTES, NO_MAJORITY]
-    assert result.labels.tolist() == [1, None, None, 0, None, None]
-    assert result.codes.tolist() == [1, MISSING, MISSING, 0, MISSING, MISSING]
-    assert result.counts[0].tolist() == [1, 3, 0]
-    assert majority_vote([[0, 1], [0, 1], [2, 2], [2, 2]], threshold=2).status.tolist() == [TIE, TIE]
-    assert result.n_votes.tolist() == [4, 4, 3, 4, 0, 4]
-
-    default = majority_vote(votes)  # strict majority of the votes cast
-    assert default.status.tolist() == [MAJORITY, TIE, MAJORITY, MAJORITY, NO_VOTES, NO_MAJORITY]
-    assert default.threshold.tolist()[:3] == [3, 3, 2]
-
-
-def test_majority_vote_string_labels_feed_pairwise_kappa() -> None:
-    humans = [["A", "A", "B"], ["A", "B", "B"], ["A", None, "B"]]
-    vote = majority_vote(humans)
-    assert vote.labels.tolist() == ["A", None, "B"]
-    judge = ["A", "B", "A"]
-    result = pairwise_kappa([vote.labels, judge], raters=["humans", "judge"])
-    assert result.n[0, 1] == 2
 
 
 # --- per-persona kappa ----------------------------------------------------------------------------------------------

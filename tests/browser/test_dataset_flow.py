@@ -95,8 +95,14 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     page.reload()
     expect(page.locator("#win-rate")).to_have_text(re.compile(r"\d+ %"))
 
+    page.get_by_role("button", name=re.compile("^Export")).click()
+    for _ in range(60):  # the export runs on the worker; its link appears when the zip is written
+        page.reload()
+        if page.locator("#export-download").count():
+            break
+        page.wait_for_timeout(250)
     with page.expect_download() as download:
-        page.get_by_role("button", name=re.compile("^Export")).click()
+        page.locator("#export-download").click()
     path = tmp_path / "export.zip"
     download.value.save_as(path)
     assert "data/train-00000-of-00001.parquet" in zipfile.ZipFile(path).namelist()

@@ -19,7 +19,7 @@ from core.jobs import (
 )
 from core.models import Job, JobStatus, Statistic
 from core.statistics import countable_models
-from tests.factories import JobFactory
+from tests.factories import JobFactory, wait_for
 
 
 class FlakyError(Exception):
@@ -44,16 +44,6 @@ def process_items(run: JobRun) -> None:
             raise FlakyError("provider overloaded")
         Statistic.objects.create(key=key, label=key, value=index, computed_at=timezone.now())
         run.advance()
-
-
-def wait_for(job: Job, statuses: set[str], timeout: float = 30) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.status in statuses:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s (wanted {statuses})")
 
 
 def item_keys(job: Job) -> list[str]:

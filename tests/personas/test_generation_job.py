@@ -1,21 +1,10 @@
 from __future__ import annotations
 
-import time
-
 from core.jobs import job_rerun
 from core.models import Job, JobStatus
 from personas.models import CensusDataset, Persona, PersonaSource
 from personas.services import persona_generation_start
-
-
-def wait_for(job: Job, statuses: set[str], timeout: float = 60) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.status in statuses:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s: {job.error}")
+from tests.factories import wait_for
 
 
 def test_generation_job_runs_on_a_real_worker_and_reruns_without_duplicates(

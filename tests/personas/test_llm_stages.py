@@ -11,7 +11,7 @@ from personas.llm_check import IMPLAUSIBLE, personas_llm_check
 from personas.llm_enrichment import JOB_KEY, personas_llm_enrich
 from personas.models import CensusDataset, Persona, PersonaStatus
 from personas.services import persona_enrichment_start, persona_generation_start, personas_generate, prune_rate
-from tests.personas.test_generation_job import wait_for
+from tests.factories import wait_for
 
 
 def offline(name: str, model: str) -> ModelEndpoint:

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from annotation.models import Study
-from annotation.reports.items import study_items
+from annotation.selectors import study_items
 from benchmarks.management.commands.judge_run import Command as JudgeRunCommand
 
 

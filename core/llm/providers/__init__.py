@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Protocol
 
+from core.llm.providers.offline import OfflineProvider
 from core.llm.types import Completion, LLMError, LLMRequest
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def provider_for(endpoint: ModelEndpoint) -> LLMProvider:
 
 
 def _build(endpoint: ModelEndpoint, api_key: str | None) -> LLMProvider:
+    # The SDK providers are imported on first use: importing anthropic and openai costs every process about two
+    # seconds at start-up, and most (the web server, offline-only deployments) never call them.
     if endpoint.provider == "anthropic":
         from core.llm.providers.anthropic import AnthropicProvider
 
@@ -57,7 +60,5 @@ def _build(endpoint: ModelEndpoint, api_key: str | None) -> LLMProvider:
 
         return OpenAICompatibleProvider(endpoint, api_key=api_key)
     if endpoint.provider == "offline":
-        from core.llm.providers.offline import OfflineProvider
-
         return OfflineProvider(endpoint)
     raise LLMError(f"Endpoint {endpoint.name!r}: unknown provider {endpoint.provider!r}.", transient=False)

@@ -90,9 +90,7 @@ class AnthropicProvider:
             try:
                 message = response.parse()
             except (ValueError, TypeError, anthropic.APIResponseValidationError) as exc:
-                return Completion(
-                    text="", valid=False, raw=body, error=f"malformed response: {exc}"[:500], model=self.endpoint.model
-                )
+                return Completion.malformed(raw=body, error=exc, model=self.endpoint.model)
         except anthropic.APIError as exc:
             raise sdk_error(exc) from exc
         return self.completion(message, request, raw=body, latency=time.monotonic() - started, batch=False)

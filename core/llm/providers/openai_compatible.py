@@ -101,9 +101,7 @@ class OpenAICompatibleProvider:
         try:
             reply = response.parse()
         except (ValueError, TypeError, openai.APIResponseValidationError) as exc:
-            return Completion(
-                text="", valid=False, raw=body, error=f"malformed response: {exc}"[:500], model=self.endpoint.model
-            )
+            return Completion.malformed(raw=body, error=exc, model=self.endpoint.model)
         if structured:
             self.json_schema_supported = True
         return self.completion(reply, request, raw=body, latency=time.monotonic() - started, structured=structured)

@@ -42,7 +42,7 @@ def test_study_judge_command_judges_every_study_item_in_both_orders(hand_study):
 
     from django.core.management import call_command
 
-    from annotation.reports.items import study_items
+    from annotation.selectors import study_items
     from benchmarks.judging.services import baseline_judges_ensure
 
     baseline_judges_ensure()

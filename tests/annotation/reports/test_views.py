@@ -8,8 +8,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from annotation.models import Answer
+from annotation.reports.models import ReportSnapshot
 from annotation.reports.services import REPORT_JOB, report_refresh, report_state
-from benchmarks.judging.models import ReportSnapshot
 from core.models import Job, JobStatus
 from tests.annotation.factories import study_make
 

@@ -180,3 +180,31 @@ def test_export_command(small_world, tmp_path):
     assert not (tmp_path / "x" / "jsonl").exists()
     with pytest.raises(CommandError, match="No dataset"):
         call_command("dataset_export", "missing", "--out", str(tmp_path / "y"))
+
+
+def test_dataset_pair_source_and_study_selection(small_world):
+    from benchmarks.datasets.selection import (
+        dataset_pair_pool,
+        dataset_source_options,
+        dataset_source_select,
+        dataset_study_personas,
+    )
+
+    dataset = _full_dataset()
+    other = PreferencePair.objects.create(
+        persona=small_world["personas"][0], prompt=small_world["prompts"][0], chosen="w", rejected="l"
+    )
+    assert dataset_source_options() == [(str(dataset.pk), dataset.name, dataset.pairs.count())]
+    selected = dataset_source_select(PreferencePair.objects.all(), str(dataset.pk))
+    assert set(selected) == set(dataset.pairs.all())
+    assert other not in selected
+    assert not dataset_source_select(PreferencePair.objects.all(), "x").exists()
+    pool = dataset_pair_pool(dataset=dataset, split=PairSplit.TEST_UNSEEN)
+    assert {p.split for p in pool} == {PairSplit.TEST_UNSEEN}
+    before = pool.count()
+    dataset.pairs.filter(pk=pool.first().pk).update(verification=VerificationVerdict.FAILED)
+    assert dataset_pair_pool(dataset=dataset, split=PairSplit.TEST_UNSEEN).count() == before - 1  # failed: unusable
+    personas = dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=4)
+    assert all(dataset.pairs.filter(persona=p, split=PairSplit.TRAIN).usable().count() >= 4 for p in personas)
+    with pytest.raises(ValueError, match="unknown split"):
+        dataset_pair_pool(dataset=dataset, split="nope")

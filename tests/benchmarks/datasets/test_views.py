@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from annotation.models import Question, Study
+from benchmarks.datasets.export import dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
@@ -88,7 +89,14 @@ def test_dataset_page_create_plan_estimate_export_and_study(client, coordinator,
     progress = client.get(reverse("dataset-progress", args=[dataset.pk])).content.decode()
     assert f"{dataset.pairs.count()}/24" in progress
 
-    response = client.post(reverse("dataset-export", args=[dataset.pk]))
+    assert client.get(reverse("dataset-download", args=[dataset.pk])).status_code == 404  # not exported yet
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("dataset-export", args=[dataset.pk]))
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the export job was sent to the workers
+    dataset_export_archive(dataset=dataset)  # what the worker runs
+    assert "Download the export" in client.get(reverse("dataset-detail", args=[dataset.pk])).content.decode()
+    response = client.get(reverse("dataset-download", args=[dataset.pk]))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert "README.md" in archive.namelist()
     assert "data/train-00000-of-00001.parquet" in archive.namelist()

@@ -12,12 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from benchmarks.datasets.models import ItemStatus
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import Stage, stage_answer_run, stage_start
-from core.jobs import job_rerun, jobs_sweep_stalled
+from core import jobs
+from core.jobs import RUN_JOB_TASK, job_rerun, jobs_sweep_stalled
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import Provider
 from core.models import Job, JobStatus
@@ -59,6 +60,13 @@ def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transacti
     monkeypatch.setitem(app.conf, "task_default_queue", f"kill-{uuid.uuid4().hex[:12]}")
 
     monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    # A queue of its own: the session's in-process test worker (if another test started it) must not take the job.
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+
+    def dispatch(job_id: int, *, countdown: float | None = None) -> None:
+        transaction.on_commit(lambda: app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, countdown=countdown))
+
+    monkeypatch.setattr(jobs, "_dispatch", dispatch)
     kept_prompts(8, 4)
     personas_make(8)
     with MockLLMServer(varied_text=True, latency=0.15) as mock:
@@ -69,17 +77,16 @@ def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transacti
             base_url=mock.openai_url,
             api_key_env=KEY_ENV,
             concurrency=2,
-            timeout_seconds=5,
+            timeout_seconds=2,
         )
         dataset = dataset_make(generator=endpoint)
         dataset_plan(dataset=dataset)
         stage_answer_run(dataset=dataset)
         total = dataset.items.count()
-        queue = app.conf.task_default_queue
         worker = _worker(queue)
         try:
             job = stage_start(dataset=dataset, stage=Stage.CRITIQUE)
-            _wait(lambda: dataset.items.filter(status=ItemStatus.CRITIQUED).count() >= 5)
+            _wait(lambda: dataset.items.filter(status=ItemStatus.CRITIQUED).count() >= 5, timeout=120)
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
         finally:
@@ -95,7 +102,8 @@ def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transacti
         worker = _worker(queue)
         try:
             job_rerun(job=job)
-            _wait(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), timeout=90)
+            # The dead worker's concurrency leases expire first (timeout + 30 s), then the new worker gets its slots.
+            _wait(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), timeout=200)
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)

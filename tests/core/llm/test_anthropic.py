@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.llm import LLMError, llm_complete
+from core.llm import LLMError
 from core.llm.models import LLMCall
+from core.llm.service import llm_complete
 from tests.core.llm.requests import PERSONA, ab_request, text_request
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 
 from core.jobs import JobRun, job_start, register_job_kind
-from core.llm import llm_complete_many
 from core.llm.models import LLMCall, ModelEndpoint
+from core.llm.service import llm_complete_many
 from core.models import Job, JobStatus
 from tests.core.llm.requests import PERSONA, ab_request
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.llm import ChoiceSchema, LLMRequest, Message, llm_complete, llm_complete_many
+from core.llm import ChoiceSchema, LLMRequest, Message
 from core.llm.providers.offline import OFFLINE_MARK
+from core.llm.service import llm_complete, llm_complete_many
 from tests.core.llm.requests import text_request
 
 PERSONA = "A rancher in rural Wyoming who cares about cattle, water rights and the weather."

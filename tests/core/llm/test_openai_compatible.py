@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.llm import LLMError, llm_complete
+from core.llm import LLMError
+from core.llm.service import llm_complete
 from tests.core.llm.requests import PERSONA, ab_request, text_request
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from core.jobs import JobCancelled, job_cancel
-from core.llm import llm_complete, llm_complete_many
 from core.llm.models import LLMCall, LLMResponse
 from core.llm.providers import anthropic as anthropic_provider
+from core.llm.service import llm_complete, llm_complete_many
 from core.models import Job
 from tests.core.llm.requests import PERSONA, ab_request
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.llm import llm_complete
 from core.llm.parsing import apply_fields, object_json_schema, parse_fields_text
+from core.llm.service import llm_complete
 from core.llm.types import Completion, LLMRequest, Message, ObjectSchema, OutputField
 
 SCHEMA = ObjectSchema(

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('benchmarks', '0003_preference_datasets'),
+        ('benchmarks', '0004_preference_datasets'),
         ('core', '0003_llm'),
         ('personas', '0003_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -1,0 +1,62 @@
+"""Reads that pages, services and reports share: a participant's questions, a study's items, counted answers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from annotation.models import Answer, Participant, Question, Study
+
+
+def questions_for(*, participant: Participant) -> list[Question]:
+    """The participant's questionnaire in order, each question with its pair and prompt."""
+    return list(
+        Question.objects.filter(study_persona_id=participant.study_persona_id)
+        .select_related("pair__prompt")
+        .order_by("position")
+    )
+
+
+@dataclass(frozen=True)
+class StudyItem:
+    """A study's item as judges and reports see it: one per pair question (attention checks are not items)."""
+
+    question_id: int
+    study_persona_id: int
+    persona_id: int
+    pair_id: int
+    persona_position: int
+    position: int
+
+
+def study_items(*, study: Study) -> list[StudyItem]:
+    """The study's pair questions in persona order, then question order."""
+    rows = (
+        Question.objects.filter(study_persona__study=study, kind=Question.Kind.PAIR)
+        .order_by("study_persona__position", "position")
+        .values_list(
+            "pk", "study_persona_id", "study_persona__persona_id", "pair_id", "study_persona__position", "position"
+        )
+    )
+    return [StudyItem(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Vote:
+    participant_id: int
+    study_persona_id: int
+    question_id: int
+    choice: str
+
+
+def counted_votes(*, question_ids: Collection[int]) -> list[Vote]:
+    """The choices counted raters (``Participant.objects.counted()``) made on these questions, by participant and
+    question: what majorities and agreement reports are computed from."""
+    rows = (
+        Answer.objects.counted()
+        .filter(question_id__in=question_ids)
+        .exclude(choice="")
+        .order_by("participant_id", "question_id")
+        .values_list("participant_id", "participant__study_persona_id", "question_id", "choice")
+    )
+    return [Vote(*row) for row in rows]
