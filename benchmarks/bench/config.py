@@ -20,6 +20,7 @@ from benchmarks.bench.models import Evaluation, Method
 from benchmarks.bench.sampling import loo_candidates
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.models import PairSplit, PromptSplit
+from core.llm.models import ModelEndpoint
 from personas.attributes import ATTRIBUTE_BY_KEY
 
 MAX_K = 16
@@ -124,8 +125,6 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
 
     Unknown keys, endpoints, methods and attributes are refused by name; so is k > n (samples) or k > 16.
     """
-    from core.llm.models import ModelEndpoint
-
     if not isinstance(data, dict):
         raise BenchConfigError(["the config must be a JSON object"])
     problems = [f"unknown key {key!r}" for key in sorted(set(data) - _TOP_KEYS)]
