@@ -49,6 +49,7 @@ MAJORITY_FIELDS = [
     "threshold",
     "majority",
     "tie",
+    "outcome",
 ]
 
 
@@ -114,6 +115,7 @@ def majority_rows(*, study: Study) -> Iterator[dict[str, Any]]:
             "threshold": item.result.threshold,
             "majority": item.result.label,
             "tie": item.result.tie,
+            "outcome": item.result.outcome,  # the report's words: "tie", "no majority: 1 rater", …
         }
 
 

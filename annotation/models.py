@@ -285,9 +285,11 @@ class Question(models.Model):
         return self.check_wrong if self.is_attention else self.pair.rejected
 
 
-def order_for(*, participant_id: int, question_id: int) -> str:
-    """The A/B order a participant sees for a question: deterministic, so concurrent first views agree."""
-    digest = hashlib.sha256(f"{participant_id}:{question_id}".encode()).digest()
+def order_for(*, seed: int, pid: str, persona_position: int, question_position: int) -> str:
+    """The A/B order a participant sees for a question, from the study's seed and keys that no database assigns
+    (the worker's PROLIFIC_PID, the persona's and the question's positions in the study): concurrent first views
+    agree, and the same study built with the same seed in another database shows everyone the same orders."""
+    digest = hashlib.sha256(f"{seed}:{pid}:{persona_position}:{question_position}".encode()).digest()
     return Order.CHOSEN_FIRST if digest[0] % 2 == 0 else Order.REJECTED_FIRST
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers, viewsets
 
 from core.api.router import router
-from personas.formats import persona_to_dict, persona_to_text
+from personas.formats import persona_to_dict
 from personas.models import CensusDataset, Persona
 
 
@@ -32,7 +32,7 @@ class PersonaSerializer(serializers.ModelSerializer):
         return persona_to_dict(persona.attributes)
 
     def get_persona(self, persona: Persona) -> str:
-        return persona_to_text(persona.attributes)
+        return persona.text
 
 
 class CensusDatasetSerializer(serializers.ModelSerializer):

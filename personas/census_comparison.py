@@ -1,5 +1,9 @@
 """Personas vs census, per census attribute: shares side by side, total-variation distance and a chi-square
-goodness-of-fit test. Pure functions over counts (no ORM), so they are fast and easy to test."""
+goodness-of-fit test. Pure functions over counts (no ORM), so they are fast and easy to test.
+
+The test matches how personas are drawn (``personas.sampling``: independent draws ∝ PWGTP, with replacement): the
+personas' category counts are then multinomial with the census's weighted shares, which is what the chi-square
+goodness of fit assumes. (Pruning by the rules removes some draws, so a tiny misfit can come from the rules.)"""
 
 from __future__ import annotations
 

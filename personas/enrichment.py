@@ -1,7 +1,9 @@
 """Procedural enrichment: Big Five levels and the lifestyle/value keys drawn from curated lists, by age.
 
-The lists live in ``personas/data/enrichment.json`` (written by the project). An item may carry ``min_age`` /
-``max_age`` (a 10-year-old has no political views: no item fits, so the key stays absent) and a ``weight``.
+The lists live in ``personas/data/enrichment.json`` (written by the project). Every item states the age band it is
+drawn for (``min_age``, optional ``max_age``, inclusive), so a toddler draws from toddler items and never gets
+"Reading novels…" or "Frugal and self-reliant"; a 10-year-old has no political views (no item fits, so the key stays
+absent). An item may carry a ``weight``. The consistency rules read the same bands (``enrichment_vs_age``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import itertools
 import json
 import math
 import random
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -41,27 +44,51 @@ def big_five_draw(rng: random.Random, probabilities: tuple[float, ...] = DEFAULT
     return ", ".join(f"{domain}: {level}" for domain, level in zip(BIG_FIVE_DOMAINS, levels, strict=True))
 
 
-@cache
-def curated_lists() -> dict[str, list[dict[str, object]]]:
-    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    return {
-        key: [item if isinstance(item, dict) else {"text": item} for item in raw[key]]
-        for key in LIST_KEYS
-        if key in raw
-    }
+@dataclass(frozen=True)
+class CuratedItem:
+    text: str
+    min_age: float
+    max_age: float | None = None
+    weight: float = 1.0
 
-
-def items_for_age(key: str, age: float | None) -> list[dict[str, object]]:
-    """The curated items of ``key`` that fit a person of ``age`` (unknown age: items without an age limit)."""
-    fitting = []
-    for item in curated_lists().get(key, []):
-        low, high = item.get("min_age"), item.get("max_age")
+    def fits(self, age: float | None) -> bool:
+        """Whether the item is drawn for ``age``; an unknown age fits only items meant for every age."""
         if age is None:
-            if low is None and high is None:
-                fitting.append(item)
-        elif (low is None or age >= low) and (high is None or age <= high):  # type: ignore[operator]
-            fitting.append(item)
-    return fitting
+            return self.min_age <= 0 and self.max_age is None
+        return self.min_age <= age and (self.max_age is None or age <= self.max_age)
+
+
+@cache
+def curated_lists() -> dict[str, tuple[CuratedItem, ...]]:
+    """The curated items per key; an item without its age band is refused (it would reach toddlers)."""
+    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    lists: dict[str, tuple[CuratedItem, ...]] = {}
+    for key in LIST_KEYS:
+        items = []
+        for item in raw.get(key, []):
+            if not isinstance(item, dict) or "text" not in item or "min_age" not in item:
+                raise ValueError(f"{DATA_FILE.name}: every {key!r} item needs a text and a min_age: {item!r}")
+            items.append(
+                CuratedItem(
+                    text=str(item["text"]),
+                    min_age=float(item["min_age"]),
+                    max_age=float(item["max_age"]) if item.get("max_age") is not None else None,
+                    weight=float(item.get("weight", 1)),
+                )
+            )
+        lists[key] = tuple(items)
+    return lists
+
+
+def items_for_age(key: str, age: float | None) -> list[CuratedItem]:
+    """The curated items of ``key`` drawn for a person of ``age``."""
+    return [item for item in curated_lists().get(key, ()) if item.fits(age)]
+
+
+def curated_item(key: str, text: str) -> CuratedItem | None:
+    """The curated item of ``key`` whose text is ``text`` (case-insensitive), if any."""
+    wanted = text.strip().lower()
+    return next((item for item in curated_lists().get(key, ()) if item.text.lower() == wanted), None)
 
 
 def persona_enrich(
@@ -81,6 +108,5 @@ def persona_enrich(
         items = items_for_age(key, age)
         if key in enriched or not items:
             continue
-        weights = [float(item.get("weight", 1)) for item in items]  # type: ignore[arg-type]
-        enriched[key] = str(rng.choices(items, weights=weights, k=1)[0]["text"])
+        enriched[key] = rng.choices(items, weights=[item.weight for item in items], k=1)[0].text
     return enriched

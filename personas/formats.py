@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
 
@@ -15,19 +16,28 @@ class PersonaFormatError(ValueError):
 
 
 def _clean(attributes: dict[str, object]) -> dict[str, str]:
+    """Known keys only; null = not applicable (dropped); an empty value is kept, as the PERSONA text has it."""
     unknown = sorted(set(attributes) - set(ATTRIBUTE_BY_KEY))
     if unknown:
         raise PersonaFormatError(f"unknown attribute key(s): {', '.join(unknown)}")
-    return {key: str(value).strip() for key, value in attributes.items() if value not in (None, "")}
+    return {key: str(value).strip() for key, value in attributes.items() if value is not None}
 
 
-def persona_to_text(attributes: dict[str, str]) -> str:
-    """PERSONA's string form: one ``key: value`` line per present attribute, in registry order."""
-    return "\n".join(f"{key}: {attributes[key]}" for key in _ORDERED_KEYS if attributes.get(key) not in (None, ""))
+def persona_to_text(attributes: dict[str, str], *, order: Sequence[str] = ()) -> str:
+    """PERSONA's string form: one ``key: value`` line per present attribute, each ending in a newline.
+
+    Keys listed in ``order`` (the order an imported text had) come first, the others in registry order. An empty
+    value is written as ``key: `` — so a released PERSONA string, parsed and written back with its key order, is
+    byte-identical (PERSONA lists the optional census keys before "big five scores", the registry after "religion").
+    """
+    keys = [key for key in order if key in attributes]
+    keys += [key for key in _ORDERED_KEYS if key in attributes and key not in keys]
+    return "".join(f"{key}: {attributes[key]}\n" for key in keys)
 
 
 def persona_from_text(text: str) -> dict[str, str]:
-    """Parse the ``key: value`` line string (values may contain colons, as the Big Five line does)."""
+    """Parse the ``key: value`` line string, keeping the keys in the text's order and empty values as "".
+    (Values may contain colons, as the Big Five line does.)"""
     attributes: dict[str, object] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -42,8 +52,8 @@ def persona_from_text(text: str) -> dict[str, str]:
 
 
 def persona_to_dict(attributes: dict[str, str]) -> dict[str, str | None]:
-    """The 33-key dict (registry order); a key that does not apply is None."""
-    return {key: attributes.get(key) or None for key in _ORDERED_KEYS}
+    """The 33-key dict (registry order); a key that does not apply is None, an empty one ""."""
+    return {key: attributes.get(key) for key in _ORDERED_KEYS}
 
 
 def persona_from_dict(data: dict[str, object]) -> dict[str, str]:
@@ -88,13 +98,29 @@ def personas_read_json(text: str) -> Iterator[dict[str, str]]:
             raise PersonaFormatError(f"line {number}: {exc}") from None
 
 
-def personas_write_jsonl(rows: Iterable[tuple[str, str, dict[str, str]]]) -> Iterator[str]:
-    """JSON Lines, one persona a line: {"id", "status", "persona" (line string), "attributes" (33-key dict)}."""
-    for public_id, status, attributes in rows:
+@dataclass(frozen=True)
+class PersonaRow:
+    """One persona as the JSONL export writes it."""
+
+    id: str
+    status: str
+    attributes: dict[str, str]
+    order: Sequence[str] = ()  # the imported key order (see ``persona_to_text``)
+    key: str | None = None  # the deterministic generation key of a generated persona
+
+
+def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
+    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict)}.
+
+    Nothing in it depends on the database: a generated persona's id derives from its generation key (``key``), so
+    the same seed on the same census data exports the same bytes.
+    """
+    for row in rows:
         record = {
-            "id": public_id,
-            "status": status,
-            "persona": persona_to_text(attributes),
-            "attributes": persona_to_dict(attributes),
+            "id": row.id,
+            "key": row.key,
+            "status": row.status,
+            "persona": persona_to_text(row.attributes, order=row.order),
+            "attributes": persona_to_dict(row.attributes),
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -29,7 +29,7 @@ def generate_personas(run: JobRun) -> None:
     check_endpoint = _endpoint(params.get("llm_check_endpoint_id"))
     enrich_endpoint = _endpoint(params.get("enrichment_endpoint_id"))
     stages = 1 + (check_endpoint is not None) + (enrich_endpoint is not None)
-    keys = generation_keys(dataset_id=dataset.pk, seed=seed, n=n)
+    keys = generation_keys(dataset=dataset, seed=seed, n=n)
     generated = Persona.objects.filter(generation_key__in=keys)
     run.set_total(n * stages, already_done=generated.count())
     personas_generate(dataset=dataset, n=n, seed=seed, run=run)

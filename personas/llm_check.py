@@ -11,7 +11,6 @@ from django.db import transaction
 from core.jobs import JobRun
 from core.llm.service import llm_complete_many
 from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message
-from personas.formats import persona_to_text
 from personas.models import Persona, PersonaStatus
 
 BATCH = 50
@@ -27,7 +26,7 @@ SYSTEM = (
 def llm_check_request(persona: Persona) -> LLMRequest:
     return LLMRequest(
         system=SYSTEM,
-        messages=(Message(role="user", content=f"Persona:\n{persona_to_text(persona.attributes)}"),),
+        messages=(Message(role="user", content=f"Persona:\n{persona.text}"),),
         choice=ChoiceSchema(
             options=(PLAUSIBLE, IMPLAUSIBLE),
             name="verdict",

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from personas.attributes import attributes_by_section
+from personas.formats import PersonaRow, persona_to_text
 
 
 class PersonaSource(models.TextChoices):
@@ -89,10 +90,14 @@ class Persona(models.Model):
     dataset = models.ForeignKey(
         CensusDataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="personas"
     )
-    # Deterministic upsert key of a generated persona ("<dataset>:<seed>:<index>"); a re-run never duplicates.
+    # Deterministic upsert key of a generated persona ("<dataset fingerprint>:<seed>:<index>"); a re-run never
+    # duplicates, and the public id derives from it (``personas.services.generated_public_id``).
     generation_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Which checks ran: {"rules": [...reasons], "llm": {"verdict": ..., "reason": ...}}.
     checks = models.JSONField(default=dict, blank=True)
+    # The keys in the order an imported text or object listed them (``attributes`` is jsonb, which keeps no order);
+    # the line string is written in this order, so import → export is byte-identical. Empty = registry order.
+    key_order = models.JSONField(default=list, blank=True)
 
     objects = PersonaQuerySet.as_manager()
 
@@ -103,6 +108,20 @@ class Persona(models.Model):
         age = self.attributes.get("age", "?")
         sex = self.attributes.get("sex", "")
         return f"Persona {self.pk}: {age}, {sex}".strip(", ")
+
+    @property
+    def text(self) -> str:
+        """PERSONA's ``key: value`` line string of this persona (imported ones in their own key order)."""
+        return persona_to_text(self.attributes, order=self.key_order)
+
+    def export_row(self) -> PersonaRow:
+        return PersonaRow(
+            id=str(self.public_id),
+            key=self.generation_key,
+            status=self.status,
+            attributes=self.attributes,
+            order=self.key_order,
+        )
 
     def sections(self) -> list:
         return attributes_by_section(self.attributes)

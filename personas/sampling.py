@@ -1,11 +1,17 @@
 """Weighted, seeded sampling of PUMS person records: probability proportional to the person weight PWGTP.
 
-Same seed + same dataset → the same records in the same order. Without replacement (Efraimidis-Spirakis keys)
-while the dataset has enough weighted records; with replacement beyond that.
+Same seed + same dataset → the same records in the same order. Each draw is independent and lands on record i
+with probability PWGTP_i / ΣPWGTP (PPS *with* replacement), so every persona is distributed exactly as the
+weighted census and the census comparison's chi-square goodness of fit (multinomial counts) is the matching test.
+A record drawn twice gives two personas, each with its own enrichment. Sampling without replacement by weight
+(Efraimidis-Spirakis keys, used before) is not proportional once a sizeable share of the records is drawn: on a
+5,740-row state file with n = 1,586 the heaviest tenth of the records got 28 % of the draws against 39.5 %.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 
@@ -25,18 +31,12 @@ class SampledRecord:
 
 
 def sample_indices(weights: np.ndarray, *, n: int, seed: int) -> np.ndarray:
-    """Row indices of a weighted sample of size ``n`` (pure: no I/O)."""
+    """Row indices of ``n`` independent draws, each with probability weight / total weight (pure: no I/O)."""
     weights = np.asarray(weights, dtype="float64")
-    rng = np.random.default_rng(seed)
-    positive = int((weights > 0).sum())
-    if n <= 0 or positive == 0:
+    if n <= 0 or not (weights > 0).any():
         return np.empty(0, dtype="int64")
-    if n > positive:
-        return rng.choice(len(weights), size=n, replace=True, p=weights / weights.sum())
-    with np.errstate(divide="ignore"):
-        keys = np.log(rng.random(len(weights))) / weights  # larger key = drawn earlier; weight 0 → -inf
-    top = np.argpartition(-keys, n - 1)[:n]
-    return top[np.argsort(-keys[top], kind="stable")]
+    rng = np.random.default_rng(seed)
+    return rng.choice(len(weights), size=n, replace=True, p=weights / weights.sum())
 
 
 def record_attributes(record: dict[str, object], dataset: CensusDataset) -> dict[str, str]:
@@ -60,6 +60,20 @@ def record_attributes(record: dict[str, object], dataset: CensusDataset) -> dict
 
 def records_load(dataset: CensusDataset) -> pd.DataFrame:
     return pq.read_table(dataset.records_file).to_pandas()
+
+
+def dataset_fingerprint(dataset: CensusDataset) -> str:
+    """A digest of everything a generated persona is drawn and decoded from: the stored records (every column,
+    in row order) and the codebook. The same census files imported into any database give the same fingerprint,
+    unlike the dataset's primary key, so generation keys and the public ids derived from them are reproducible."""
+    table = pq.read_table(dataset.records_file)
+    digest = hashlib.sha256()
+    for name in sorted(table.column_names):
+        digest.update(name.encode())
+        values = pd.util.hash_pandas_object(table.column(name).to_pandas(), index=False)
+        digest.update(values.to_numpy().tobytes())
+    digest.update(json.dumps([dataset.codebook, dataset.columns], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def personas_sample(*, dataset: CensusDataset, n: int, seed: int) -> list[SampledRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from core.models import Job
 from personas.consistency import persona_rules_check
 from personas.enrichment import DEFAULT_LEVEL_PROBABILITIES, persona_enrich
 from personas.models import CensusDataset, Persona, PersonaSource, PersonaStatus
-from personas.sampling import personas_sample
+from personas.sampling import dataset_fingerprint, personas_sample
 
 GENERATE_JOB = "personas.generate"
 ENRICH_JOB = "personas.enrich"
@@ -28,12 +29,22 @@ class GenerationResult:
     pruned: int  # by the rules
 
 
-def generation_key(*, dataset_id: int, seed: int, index: int) -> str:
-    return f"{dataset_id}:{seed}:{index}"
+# Public ids of generated personas are uuid5(this, generation key): same data + same seed → the same ids.
+GENERATED_ID_NAMESPACE = uuid.UUID("7d1b3a52-5f0e-4c55-9a59-2d0c3f5e8a11")
 
 
-def generation_keys(*, dataset_id: int, seed: int, n: int) -> list[str]:
-    return [generation_key(dataset_id=dataset_id, seed=seed, index=i) for i in range(n)]
+def generation_key(*, fingerprint: str, seed: int, index: int) -> str:
+    return f"{fingerprint}:{seed}:{index}"
+
+
+def generation_keys(*, dataset: CensusDataset, seed: int, n: int) -> list[str]:
+    """The keys of the first ``n`` personas of ``seed`` on ``dataset`` (by its content, not its primary key)."""
+    fingerprint = dataset_fingerprint(dataset)
+    return [generation_key(fingerprint=fingerprint, seed=seed, index=i) for i in range(n)]
+
+
+def generated_public_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(GENERATED_ID_NAMESPACE, key)
 
 
 def persona_status_from_rules(attributes: dict[str, str]) -> tuple[str, str, list[str]]:
@@ -53,10 +64,15 @@ def personas_generate(
 ) -> GenerationResult:
     """Sample ``n`` records (∝ PWGTP, seeded), enrich them procedurally and check them with the rules.
 
-    Personas are keyed ``<dataset>:<seed>:<index>``: running again (or resuming a job) creates only the missing
-    ones, and the same seed on the same dataset always yields the same people.
+    Personas are keyed ``<dataset fingerprint>:<seed>:<index>`` and their public id is derived from that key:
+    running again (or resuming a job) creates only the missing ones, and the same seed on the same census data
+    yields the same people with the same ids in any database, so their export is byte-identical. (The same files
+    imported twice into one database are one fingerprint: the second generation finds the people already there, and
+    takes over those whose dataset was deleted.)
     """
-    keys = generation_keys(dataset_id=dataset.pk, seed=seed, n=n)
+    keys = generation_keys(dataset=dataset, seed=seed, n=n)
+    # People generated from these very records before their dataset row was deleted: this dataset is theirs now.
+    Persona.objects.filter(generation_key__in=keys, dataset__isnull=True).update(dataset=dataset)
     existing = set(Persona.objects.filter(generation_key__in=keys).values_list("generation_key", flat=True))
     created = pruned = 0
     pending: list[Persona] = []
@@ -70,6 +86,7 @@ def personas_generate(
         pruned += status == PersonaStatus.PRUNED
         pending.append(
             Persona(
+                public_id=generated_public_id(key),
                 attributes=attributes,
                 source=PersonaSource.PUMS,
                 census_record_id=record.record_id,
@@ -100,12 +117,20 @@ def _flush(pending: list[Persona], run: JobRun | None) -> int:
 
 
 def personas_import(*, personas: Iterable[dict[str, str]], source: str = PersonaSource.IMPORTED) -> list[Persona]:
-    """Store personas given as attribute dicts (see ``personas.formats``), checked by the rules; all or nothing."""
+    """Store personas given as attribute dicts (see ``personas.formats``; their key order is kept), checked by the
+    rules; all or nothing."""
     rows = []
     for attributes in personas:
         status, reason, reasons = persona_status_from_rules(attributes)
         rows.append(
-            Persona(attributes=attributes, source=source, status=status, prune_reason=reason, checks={"rules": reasons})
+            Persona(
+                attributes=attributes,
+                key_order=list(attributes),  # as the text listed them, so the export writes them back the same
+                source=source,
+                status=status,
+                prune_reason=reason,
+                checks={"rules": reasons},
+            )
         )
     with transaction.atomic():
         return Persona.objects.bulk_create(rows)

@@ -51,7 +51,7 @@ def persona_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def persona_export(request: HttpRequest) -> StreamingHttpResponse:
     _form, personas = _filtered(request)
-    rows = ((str(p.public_id), p.status, p.attributes) for p in personas.iterator(chunk_size=500))
+    rows = (p.export_row() for p in personas.iterator(chunk_size=500))
     response = StreamingHttpResponse(personas_write_jsonl(rows), content_type="application/x-ndjson")
     response["Content-Disposition"] = 'attachment; filename="personas.jsonl"'
     return response

@@ -2,45 +2,66 @@
 
 Pure computation over ``StudyRatings`` with ``benchmarks.agreement``; no ORM. Undefined statistics are ``None`` in
 the data and "undefined" on the page, never 0. "Ties" next to a pairwise statistic counts the items both raters
-had but where at least one gave no decisive label (a human tie or no majority, a judge's abstain or invalid reply,
-including a judge whose answer flipped with the A/B order) — those items are left out of n.
+had but where at least one gave no decisive label (a human tie or no majority, a judge's abstain or invalid reply)
+— those items are left out of n, and the count says so.
+
+Which comparison each table makes is said in its title and note:
+
+- ``loo`` (the headline, ``leave_one_out``): every human and every judge against the same leave-one-out majorities
+  of the other raters — like for like;
+- ``judges`` / ``pairwise`` / ``persona_kappa`` (the paper's comparison): each judge against the majority of all
+  raters of the persona (the study's threshold, e.g. 3 of 4). Humans are never scored against it, since it holds
+  their own vote. A judge's answers in both A/B orders are pooled: an answer that flips with the order counts as a
+  disagreement in one order instead of leaving the figure; order consistency is its own column;
+- ``human_baseline`` / ``human_pairs``: humans against each other.
+
+Intervals resample personas; with fewer than 10 personas, or when the statistic is undefined in more than 5 % of
+the resamples, none is shown and the note says why (``benchmarks.agreement.reportable_interval``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from annotation.reports.humans import human_tables
+from annotation.reports.leave_one_out import label_codes, loo_tables, pooled_kappa
 from annotation.reports.ratings import StudyRatings, decisive
 from annotation.reports.tables import num, table
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
+    MIN_GROUPS_FOR_INTERVAL,
+    ConfidenceInterval,
     agreement_coverage,
     bootstrap_pairwise_kappa,
+    bootstrap_tables,
+    kappa_from_counts,
     landis_koch,
+    order_consistency,
+    paired_tables,
     pairwise_kappa,
-    per_group_kappa,
-    position_bias,
+    position_bias_by_item,
+    reportable_interval,
 )
-from benchmarks.models import DECISIVE, Choice, choice_for_letter
+from benchmarks.models import DECISIVE, Choice, Order, choice_for_letter
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 MAJORITY = "Human majority"
 BOOTSTRAP_RESAMPLES = 500
 PAIR_COLUMNS = [
-    "rater_a", "rater_b", "n", "ties", "kappa", "ci_low", "ci_high", "band", "agreement",
-    "share_a_chosen", "share_b_chosen", "share_a_rejected", "share_b_rejected",
+    "rater_a", "rater_b", "n", "ties", "kappa", "ci_low", "ci_high", "ci_resamples_defined", "ci_note", "band",
+    "agreement", "share_a_chosen", "share_b_chosen", "share_a_rejected", "share_b_rejected",
 ]  # fmt: skip
+NO_MAJORITY = "no majority"
 
 
 def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]]:
     """(name, kind, per-item answer incl. tie/abstain/invalid) for the main matrix's raters."""
-    rows = [(MAJORITY, "human majority", ratings.majority_or_tie)]
+    rows = [(MAJORITY, "human majority", ratings.majority_shown)]
     for judge in ratings.judges:
         rows += [(f"{judge.name} · {order}", f"judge, order {order}", judge.orders[order]) for order in judge.orders]
-        rows.append((judge.name, "judge, both orders", judge.aggregated))
     return rows
 
 
@@ -53,21 +74,28 @@ def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]
     decided = labels != None  # noqa: E711  (element-wise on an object array)
     result = pairwise_kappa(labels, raters=names, categories=DECISIVE)
     ties = ((present[:, None, :] & present[None, :, :]) & ~(decided[:, None, :] & decided[None, :, :])).sum(axis=2)
-    if labels.shape[1] and len(set(groups)) > 1:
+    n_groups = len(set(groups))
+    if labels.shape[1]:
         ci = bootstrap_pairwise_kappa(labels, groups, n_resamples=BOOTSTRAP_RESAMPLES, categories=DECISIVE)
-        low, high = ci.low, ci.high
     else:
-        low = high = np.full((len(names), len(names)), np.nan)
+        nan = np.full((len(names), len(names)), np.nan)
+        ci = ConfidenceInterval(nan, nan, nan, 0.95, 0, np.zeros((len(names), len(names)), dtype=int))
     records = []
     for row in result.records():
         a, b = names.index(row["rater_a"]), names.index(row["rater_b"])
+        cell = ConfidenceInterval(
+            ci.estimate[a, b], ci.low[a, b], ci.high[a, b], ci.confidence, ci.n_resamples, ci.n_valid[a, b]
+        )
+        interval = reportable_interval(cell, n_groups=n_groups)
         records.append(
             {
                 **row,
                 "ties": int(ties[a, b]),
                 "band": landis_koch(row["kappa"]),
-                "ci_low": num(low[a, b]),
-                "ci_high": num(high[a, b]),
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
+                "ci_note": interval.reason,
             }
         )
     matrix = {
@@ -92,93 +120,174 @@ def _raters_table(rows: list[tuple[str, str, list[str | None]]]) -> dict[str, An
                 "n_decisive": len(decided),
                 "share_chosen": num(decided.count(Choice.CHOSEN) / len(decided)) if decided else None,
                 "ties": sum(a in (MajorityStatus.TIE, Choice.ABSTAIN) for a in present),
+                "no_majority": sum(str(a).startswith(NO_MAJORITY) for a in present),
                 "invalid": sum(a == Choice.INVALID for a in present),
             }
         )
-    columns = ["rater", "kind", "items", "n_decisive", "share_chosen", "ties", "invalid"]
+    columns = ["rater", "kind", "items", "n_decisive", "share_chosen", "ties", "no_majority", "invalid"]
     return table(
-        "Raters: items rated, decisive labels, ties (human tie / judge abstain) and invalid replies", columns, out
+        "Raters: items rated, decisive labels, ties (human tie / judge abstain), no majority and invalid replies",
+        columns,
+        out,
+        "no_majority: questions whose raters did not reach the study's threshold without a tie — mostly too few "
+        'raters ("no majority: 1 rater"), which is not a tie.',
     )
 
 
-def _persona_kappa(ratings: StudyRatings) -> dict[str, Any]:
-    groups = [item.study_persona_id for item in ratings.items]
+def _judge_tables(ratings: StudyRatings) -> dict[str, np.ndarray]:
+    """Per judge: its answers in each order against the majority of all raters, per persona (G x orders x 2 x 2)."""
+    groups = np.array([item.study_persona_id for item in ratings.items], dtype=np.int64)
+    majority = label_codes(ratings.majority)
+    result = {}
+    for judge in ratings.judges:
+        per_order = [
+            paired_tables(label_codes(judge.orders[order]), majority, groups, n_categories=len(DECISIVE))[0]
+            for order in Order.values
+        ]
+        result[judge.name] = np.stack(per_order, axis=1)
+    return result
+
+
+def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, Any]:
+    rows = []
+    n_groups = len({item.study_persona_id for item in ratings.items})
+    decided_majority = sum(label is not None for label in ratings.majority)
+    for judge in ratings.judges:
+        counts = tables[judge.name]
+        per_order = counts.sum(axis=0)
+        kappa, agreement = kappa_from_counts(per_order.sum(axis=0))
+        order_kappa = kappa_from_counts(per_order)[0]
+        interval = reportable_interval(
+            bootstrap_tables(counts, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES), n_groups=n_groups
+        )
+        consistency = order_consistency(
+            judge.orders[Order.CHOSEN_FIRST], judge.orders[Order.REJECTED_FIRST], options=DECISIVE
+        )
+        rows.append(
+            {
+                "judge": judge.name,
+                "n": int(per_order.sum()),
+                "ties": 2 * len(ratings.items) - int(per_order.sum()),
+                "kappa": num(kappa),
+                "band": landis_koch(num(kappa)),
+                "agreement": num(agreement),
+                "kappa_ab": num(order_kappa[0]),
+                "kappa_ba": num(order_kappa[1]),
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
+                "ci_note": interval.reason,
+                "order_consistent": num(consistency.share),
+                "consistent": consistency.consistent,
+                "n_both_orders": consistency.n,
+            }
+        )
+    columns = [
+        "judge", "n", "ties", "kappa", "band", "agreement", "kappa_ab", "kappa_ba", "ci_low", "ci_high",
+        "ci_resamples_defined", "ci_note", "order_consistent", "consistent", "n_both_orders",
+    ]  # fmt: skip
+    note = (
+        "The paper's comparison: each judge against the majority of ALL raters of the persona "
+        f"({ratings.majority_threshold} votes needed; {decided_majority} of {len(ratings.items)} questions have "
+        "one). kappa pools the judge's answers in both A/B orders over every question (n counts question x order): "
+        "an answer that flips with the order disagrees with the majority in one of them, so it lowers kappa "
+        "instead of leaving it; kappa_ab / kappa_ba are each order alone. ties: question x order pairs left out "
+        "(no majority, or the judge abstained or was invalid in that order). order_consistent: share of the "
+        "n_both_orders questions answered in both orders where both orders gave the same decisive label."
+    )
+    return table("Judges against the human majority (the paper's comparison), with order consistency", columns,
+                 rows, note)  # fmt: skip
+
+
+def _persona_kappa(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, Any]:
+    persona_ids = sorted({item.study_persona_id for item in ratings.items})
+    items_per_persona = {pid: sum(item.study_persona_id == pid for item in ratings.items) for pid in persona_ids}
     rows = []
     for judge in ratings.judges:
-        result = per_group_kappa(
-            np.array(ratings.majority, dtype=object),
-            np.array([decisive(a) for a in judge.aggregated], dtype=object),
-            groups,
-            categories=DECISIVE,
-        )
-        for group, kappa, n, agreement in zip(result.groups, result.kappa, result.n, result.agreement, strict=True):
-            in_group = [i for i, g in enumerate(groups) if g == group]
-            ties = sum(
-                ratings.majority_status[i] != MajorityStatus.NO_VOTES
-                and judge.aggregated[i] is not None
-                and (ratings.majority[i] is None or decisive(judge.aggregated[i]) is None)
-                for i in in_group
-            )
+        pooled = tables[judge.name].sum(axis=1)  # G x 2 x 2, both orders
+        kappa, agreement = kappa_from_counts(pooled)
+        for g, persona_id in enumerate(persona_ids):
+            n = int(pooled[g].sum())
             rows.append(
                 {
                     "judge": judge.name,
-                    "persona": ratings.persona_labels.get(int(group), str(group)),
-                    "n": int(n),
-                    "ties": ties,
-                    "kappa": num(kappa),
-                    "agreement": num(agreement),
+                    "persona": ratings.persona_labels.get(persona_id, str(persona_id)),
+                    "n": n,
+                    "ties": 2 * items_per_persona[persona_id] - n,
+                    "kappa": num(kappa[g]),
+                    "agreement": num(agreement[g]),
                 }
             )
     columns = ["judge", "persona", "n", "ties", "kappa", "agreement"]
     return table(
-        "Per-persona kappa: human majority vs each judge (both orders) over that persona's questions", columns, rows
+        "Per-persona kappa: each judge (both orders pooled) against the majority of all raters of that persona",
+        columns,
+        rows,
+        "n counts question x order pairs where both are decisive; ties the others.",
     )
 
 
 def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
     rows = []
     for judge in ratings.judges:
+        items = np.array([item for item, _, _ in judge.replies], dtype=np.int64)
         choices = np.array([choice for _, _, choice in judge.replies], dtype=object)
         first = np.array([choice_for_letter(letter="A", order=order) for _, order, _ in judge.replies], dtype=object)
-        bias = position_bias(choices, first, options=DECISIVE)
-        both = [(ab, ba) for ab, ba in judge.both_orders() if ab in DECISIVE and ba in DECISIVE]
-        consistent = sum(ab == ba for ab, ba in both)
+        bias = position_bias_by_item(choices, first, items, options=DECISIVE)
         rows.append(
             {
                 "judge": judge.name,
-                "share_first": num(bias.share_first[0]),
-                "n_first": int(bias.n_first[0]),
-                "n_decisive": int(bias.n_decisive[0]),
-                "ties": int(bias.n_other[0]),
-                "p_value": num(bias.p_value[0]),
-                "n_both_orders": len(both),
-                "order_consistent": num(consistent / len(both)) if both else None,
+                "share_first": num(bias.share_first),
+                "mean_item_share": num(bias.mean_item_share),
+                "n_items": bias.n_items,
+                "favour_first": bias.favour_first,
+                "favour_second": bias.favour_second,
+                "balanced": bias.balanced,
+                "p_value": num(bias.p_value),
+                "n_replies": bias.n_replies,
+                "ties": bias.n_other,
             }
         )
-    columns = ["judge", "share_first", "n_first", "n_decisive", "ties", "p_value", "n_both_orders", "order_consistent"]
+    columns = [
+        "judge", "share_first", "mean_item_share", "n_items", "favour_first", "favour_second", "balanced",
+        "p_value", "n_replies", "ties",
+    ]  # fmt: skip
     note = (
-        "share_first: how often a decisive reply picked the answer shown first (0.5 = no bias; p from an exact "
-        "binomial test); ties: abstain and invalid replies; order_consistent: share of items decisive in both "
-        "orders where the two orders agree."
+        "Tested per question, not per reply: the samples and both orders of one question are not independent. A "
+        "question favours the first-shown answer when more than half of its decisive replies picked it, the second "
+        "when fewer did, and is balanced at exactly half (an order-consistent judge is balanced on every question "
+        "judged in both orders); p is the exact two-sided sign test of favour_first vs favour_second. share_first "
+        "(over all decisive replies, 0.5 = no bias) and mean_item_share describe the size; ties: abstain and "
+        "invalid replies."
     )
-    return table("Position bias per judge (every reply, both orders)", columns, rows, note)
+    return table("Position bias per judge (one observation per question)", columns, rows, note)
 
 
 def _confusion(ratings: StudyRatings) -> dict[str, Any]:
     rows = []
+    kinds = [_majority_kind(shown) for shown in ratings.majority_shown]
     for judge in ratings.judges:
-        for human in (*DECISIVE, MajorityStatus.TIE.value):
+        for human in (*DECISIVE, MajorityStatus.TIE.value, NO_MAJORITY):
             row: dict[str, Any] = {"judge": judge.name, "human_majority": human}
             for answer in Choice.values:
                 row[f"judge_{answer}"] = sum(
-                    judged == answer and majority == human
-                    for judged, majority in zip(judge.aggregated, ratings.majority_or_tie, strict=True)
+                    judged == answer and kind == human for judged, kind in zip(judge.aggregated, kinds, strict=True)
                 )
             rows.append(row)
     columns = ["judge", "human_majority", "judge_chosen", "judge_rejected", "judge_abstain", "judge_invalid"]
     return table(
-        "Confusion: human majority (rows; tie = tie or no majority) vs each judge (both orders)", columns, rows
+        "Confusion: majority of all raters (rows) vs each judge's answer over both orders",
+        columns,
+        rows,
+        "judge_abstain includes every question whose answer flipped with the A/B order; no majority: the raters "
+        "did not reach the threshold (e.g. a persona with one rater) — not a tie.",
     )
+
+
+def _majority_kind(shown: str | None) -> str | None:
+    if shown is None or shown in DECISIVE or shown == MajorityStatus.TIE:
+        return shown
+    return NO_MAJORITY
 
 
 def _coverage(ratings: StudyRatings) -> dict[str, Any]:
@@ -210,10 +319,46 @@ def _coverage(ratings: StudyRatings) -> dict[str, Any]:
             )
     columns = ["judge", "min_confidence", "coverage", "n", "ties", "agreement", "kappa"]
     note = (
-        "Items where both the judge (both orders) and the human majority are decisive, most confident first; "
-        "ties: items left out because one of them was not."
+        "The judge's answer over both orders (the label both orders agree on) against the majority of all raters, "
+        "most confident first, on items where both are decisive; ties: items left out because one of them was not "
+        "(including every item whose answer flipped with the A/B order)."
     )
-    return table("Agreement vs coverage (judges that give a confidence)", columns, rows, note)
+    return table("Agreement vs coverage (judges that give a confidence; order-consistent answers)", columns, rows, note)
+
+
+def _summary(ratings: StudyRatings) -> dict[str, Any]:
+    """Counts beside the headline, and a sentence for every figure the study lacks raters for."""
+    kinds = Counter(_majority_kind(shown) or "no votes" for shown in ratings.majority_shown)
+    raters = ratings.raters_per_persona()
+    threshold = ratings.majority_threshold
+    below, single = sum(0 < n < threshold for n in raters.values()), sum(n == 1 for n in raters.values())
+    lacking = []
+    if below:
+        lacking.append(
+            f"{below} of {len(raters)} personas have fewer counted raters than the majority needs ({threshold}): "
+            'their questions show "no majority" (not a tie) and leave the judges\' comparison with the majority.'
+        )
+    if single:
+        lacking.append(
+            f"{single} personas have a single counted rater: no human-human agreement and no leave-one-out majority "
+            "for them."
+        )
+    if len(raters) < MIN_GROUPS_FOR_INTERVAL:
+        lacking.append(
+            f"{len(raters)} personas: no confidence interval is shown (a bootstrap over personas needs at least "
+            f"{MIN_GROUPS_FOR_INTERVAL})."
+        )
+    return {
+        "majority_outcomes": {
+            "majority": kinds[Choice.CHOSEN] + kinds[Choice.REJECTED],
+            "tie": kinds[MajorityStatus.TIE],
+            "no_majority": kinds[NO_MAJORITY],
+            "no_votes": kinds["no votes"],
+        },
+        "personas": len(raters),
+        "raters_per_persona": {"min": min(raters.values(), default=0), "max": max(raters.values(), default=0)},
+        "lacking": lacking,
+    }
 
 
 def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str, Any]:
@@ -231,22 +376,36 @@ def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str,
     }
     if not ratings.completed_participants:
         return {**base, "empty": True, "tables": {}}
+    base["summary"].update(_summary(ratings))
     rows = _rater_rows(ratings)
     groups = [item.study_persona_id for item in ratings.items]
     matrix, records = _matrix([r[0] for r in rows], [r[2] for r in rows], groups)
-    judge_rows = [r for r in rows if r[1] == "judge, both orders"]
-    model_matrix, model_records = _matrix([r[0] for r in judge_rows], [r[2] for r in judge_rows], groups)
+    # Judge against judge over (question, order): both see the same presentation in the same order.
+    stacked_groups = groups * len(Order.values)
+    stacked = [(j.name, [a for order in Order.values for a in j.orders[order]]) for j in ratings.judges]
+    model_matrix, model_records = _matrix([n for n, _ in stacked], [a for _, a in stacked], stacked_groups)
+    judge_tables = _judge_tables(ratings)
     pair_columns = PAIR_COLUMNS
     tables = {
+        **loo_tables(ratings),
+        "judges": _judges(ratings, judge_tables),
         "raters": _raters_table(rows),
         "pairwise": table(
-            "Cohen's kappa for every pair of raters (over the items both labelled; 95% CI resampling personas)",
+            "Cohen's kappa for every pair: the majority of all raters and each judge in each A/B order",
             pair_columns,
             records,
+            "The paper's comparison, order by order, over the questions both labelled (95% intervals resample "
+            "personas). The majority holds every rater's vote, so no human is scored against it; see the headline "
+            "for humans and judges like for like.",
         ),
-        "persona_kappa": _persona_kappa(ratings),
+        "persona_kappa": _persona_kappa(ratings, judge_tables),
         **human_tables(ratings),
-        "model_model": table("Model-model agreement (each judge, both orders)", pair_columns, model_records),
+        "model_model": table(
+            "Model-model agreement: every pair of judges over each question in each A/B order",
+            pair_columns,
+            model_records,
+            "n counts question x order pairs both judges answered decisively.",
+        ),
         "position_bias": _position_bias(ratings),
         "confusion": _confusion(ratings),
         "coverage": _coverage(ratings),

@@ -53,14 +53,14 @@ def kappa_heatmap(fig: Figure, report: dict[str, Any]) -> None:
     if len(report["matrix"]["raters"]) < 2:
         _empty(fig, "Run a judge on this study to compare it with the human majority.")
         return
-    _heatmap(fig, report["matrix"], "Cohen's kappa: human majority and judges (each order, both orders)")
+    _heatmap(fig, report["matrix"], "Cohen's kappa: majority of all raters and each judge in each A/B order")
 
 
 def model_matrix(fig: Figure, report: dict[str, Any]) -> None:
     if len(report["model_matrix"]["raters"]) < 2:
         _empty(fig, "Model-model agreement needs at least two judges.")
         return
-    _heatmap(fig, report["model_matrix"], "Model-model kappa (each judge, both orders)")
+    _heatmap(fig, report["model_matrix"], "Model-model kappa (each question in each A/B order)")
 
 
 def persona_histograms(fig: Figure, report: dict[str, Any]) -> None:

@@ -7,16 +7,21 @@ from typing import Any
 
 import numpy as np
 
+from annotation.reports.leave_one_out import reference_pairs
 from annotation.reports.ratings import StudyRatings, decisive
 from annotation.reports.tables import num, table
 from benchmarks.agreement import (
-    fleiss_kappa,
+    encode_labels,
+    fleiss_kappa_varying,
+    item_counts,
     kappa_from_counts,
     krippendorff_alpha,
     landis_koch,
     pairwise_kappa,
 )
-from benchmarks.models import DECISIVE
+from benchmarks.models import DECISIVE, Order
+
+OTHERS = "Others' majority (leave-one-out)"
 
 
 def _slot_matrix(ratings: StudyRatings) -> np.ndarray:
@@ -35,8 +40,8 @@ def _slot_matrix(ratings: StudyRatings) -> np.ndarray:
 
 
 def human_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
-    """``human_pairs`` (every pair of raters of one persona), ``human_baseline`` (pooled and multi-rater statistics)
-    and ``human_vs_judges`` (each human against the human majority and each judge, on that human's items)."""
+    """``human_pairs`` (every pair of raters of one persona), ``human_baseline`` (multi-rater and pooled statistics)
+    and ``human_vs_judges`` (each human against the others' majority and each judge, on that human's items)."""
     pair_rows, pooled = _human_pairs(ratings)
     return {
         "human_pairs": table(
@@ -45,10 +50,11 @@ def human_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
             pair_rows,
         ),
         "human_baseline": table(
-            "Human-human baseline",
-            ["statistic", "value", "band", "n", "ties", "pairs"],
+            "Human-human baseline (headline: Krippendorff's alpha)",
+            ["statistic", "headline", "value", "band", "n", "ties", "pairs", "what_it_is"],
             _baseline_rows(ratings, pair_rows, pooled),
-            "Median per-pair kappa: ties = pairs whose kappa is undefined (left out of the median).",
+            "Humans against each other only. Which number is which is said beside it: Krippendorff's alpha is the "
+            "headline because it takes every answer whatever the number of raters per persona.",
         ),
         "human_vs_judges": _human_vs_judges(ratings),
     }
@@ -86,73 +92,101 @@ def _human_pairs(ratings: StudyRatings) -> tuple[list[dict[str, Any]], np.ndarra
 
 
 def _baseline_rows(ratings: StudyRatings, pair_rows: list[dict[str, Any]], pooled: np.ndarray) -> list[dict[str, Any]]:
-    """Pooled Cohen's kappa and agreement, the median per-pair kappa, Fleiss' kappa and Krippendorff's alpha."""
+    """Krippendorff's alpha (the headline), Fleiss' kappa for varying raters, the pooled Cohen's kappa and
+    agreement of same-persona pairs and the median per-pair kappa — each with what it is, in words."""
     pooled_kappa, pooled_agreement = (num(value) for value in kappa_from_counts(pooled))
     defined = [row["kappa"] for row in pair_rows if row["kappa"] is not None]
     median = float(np.median(defined)) if defined else None
     slots = _slot_matrix(ratings)
-    complete = slots[:, (slots != None).all(axis=0)] if slots.size else slots  # noqa: E711
-    fleiss = num(fleiss_kappa(complete, categories=DECISIVE)) if complete.size else None
+    counts = item_counts(encode_labels(slots, categories=DECISIVE)) if slots.size else np.zeros((0, 2), dtype=int)
+    multi = int((counts.sum(axis=1) >= 2).sum())
+    fleiss = num(fleiss_kappa_varying(counts))
+    alpha = num(krippendorff_alpha(slots)) if slots.size else None
     pairs = len(pair_rows)
 
-    def row(statistic: str, value: float | None, band: str, n: int, ties: int = 0) -> dict[str, Any]:
-        return {"statistic": statistic, "value": value, "band": band, "n": n, "ties": ties, "pairs": pairs}
+    def row(statistic: str, value: float | None, n: int, what: str, ties: int = 0, headline: bool = False) -> dict:
+        band = landis_koch(value) if statistic != "Raw agreement, pooled" else ""
+        return {
+            "statistic": statistic,
+            "headline": "headline" if headline else "",
+            "value": value,
+            "band": band,
+            "n": n,
+            "ties": ties,
+            "pairs": pairs,
+            "what_it_is": what,
+        }
 
     return [
         row(
+            "Krippendorff's alpha (nominal)",
+            alpha,
+            multi,
+            "The headline: chance-corrected agreement of all human answers at once, any number of raters per "
+            "persona; n = questions with two or more answers (the others cannot show agreement).",
+            headline=True,
+        ),
+        row(
+            "Fleiss' kappa (varying raters per question)",
+            fleiss,
+            multi,
+            "Fleiss' kappa in the form that accepts a different number of raters per question (Gwet 2014): no "
+            "persona is dropped because it has fewer raters than another.",
+        ),
+        row(
             "Cohen's kappa, pooled over every pair of raters of the same persona",
             pooled_kappa,
-            landis_koch(pooled_kappa),
             int(pooled.sum()),
+            "One 2x2 table summing every same-persona pair of raters over their common questions, then one kappa.",
         ),
-        row("Raw agreement, pooled", pooled_agreement, "", int(pooled.sum())),
-        # ties: pairs whose kappa is undefined
+        row(
+            "Raw agreement, pooled",
+            pooled_agreement,
+            int(pooled.sum()),
+            "Share of agreeing answers in that pooled table (not chance-corrected).",
+        ),
         row(
             "Median per-pair kappa",
             median,
-            landis_koch(median) if defined else "undefined",
             len(defined),
-            pairs - len(defined),
-        ),
-        row(
-            "Fleiss' kappa (items every rater position answered)",
-            fleiss,
-            landis_koch(fleiss),
-            int(complete.shape[1]) if complete.size else 0,
-        ),
-        row(
-            "Krippendorff's alpha (nominal, all human answers)",
-            num(krippendorff_alpha(slots)) if slots.size else None,
-            "",
-            int((slots != None).any(axis=0).sum()) if slots.size else 0,  # noqa: E711
+            "The typical pair of raters: the median of the per-pair kappas; ties = pairs whose kappa is undefined "
+            "(left out of the median).",
+            ties=pairs - len(defined),
         ),
     ]
 
 
 def _human_vs_judges(ratings: StudyRatings) -> dict[str, Any]:
-    others = [("Human majority", list(ratings.majority))]
-    others += [(judge.name, [decisive(a) for a in judge.aggregated]) for judge in ratings.judges]
+    """Each human against the majority of the OTHER raters of their persona and against each judge."""
+    references: dict[tuple[int, int], str | None] = {
+        (p.participant_id, p.item): p.reference for p in reference_pairs(ratings)
+    }
     rows = []
     for human in ratings.humans:
         items = [i for i, label in enumerate(human.labels) if label is not None]
-        labels = np.array(
-            [[human.labels[i] for i in items]] + [[values[i] for i in items] for _, values in others], dtype=object
-        ).reshape(len(others) + 1, len(items))
-        result = pairwise_kappa(labels, categories=DECISIVE)
-        for b, (name, values) in enumerate(others, start=1):
+        own = [human.labels[i] for i in items]
+        others = [references.get((human.participant_id, i)) for i in items]
+        comparisons = [(OTHERS, own, others)]
+        for judge in ratings.judges:
+            answers = [decisive(judge.orders[order][i]) for order in Order.values for i in items]
+            comparisons.append((f"{judge.name} (both orders)", own * len(Order.values), answers))
+        for name, mine, theirs in comparisons:
+            result = pairwise_kappa(np.array([mine, theirs], dtype=object).reshape(2, -1), categories=DECISIVE)
             rows.append(
                 {
                     "participant": human.participant_id,
                     "persona": ratings.persona_labels.get(human.study_persona_id, ""),
                     "rater_b": name,
-                    "n": int(result.n[0, b]),
-                    "ties": sum(values[i] is None for i in items),
-                    "kappa": num(result.kappa[0, b]),
-                    "agreement": num(result.agreement[0, b]),
+                    "n": int(result.n[0, 1]),
+                    "ties": sum(value is None for value in theirs),
+                    "kappa": num(result.kappa[0, 1]),
+                    "agreement": num(result.agreement[0, 1]),
                 }
             )
     return table(
-        "Each human against the human majority (which includes them) and each judge, on their questions",
+        "Each human against the majority of the other raters of their persona, and against each judge",
         ["participant", "persona", "rater_b", "n", "ties", "kappa", "agreement"],
         rows,
+        "Never against a majority that holds their own vote. ties: questions where the others had no majority "
+        "(a tie, or no other rater), or where the judge abstained or was invalid (judges: question x order).",
     )

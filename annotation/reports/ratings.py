@@ -51,6 +51,7 @@ class StudyRatings:
     persona_labels: dict[int, str]  # study persona id → "1. Persona 4: 67, Female"
     majority: list[str | None]
     majority_status: list[str]  # majority | tie | no_majority | no_votes
+    majority_outcome: list[str]  # MajorityResult.outcome: the label, "tie", "no majority: 1 rater", …
     votes: list[tuple[int, int]]  # (chosen, rejected) votes per item
     humans: list[HumanRater]
     judges: list[JudgeRatings]
@@ -60,12 +61,20 @@ class StudyRatings:
         return len(self.humans)
 
     @property
-    def majority_or_tie(self) -> list[str | None]:
-        """Per item, the majority's label, "tie" where votes reached no majority, None where nobody voted."""
+    def majority_shown(self) -> list[str | None]:
+        """Per item, the majority's label or, where there is none, its outcome in words ("tie", "no majority:
+        1 rater", …, the same words as ``majority.csv``); None where nobody voted."""
         return [
-            label or (None if status == MajorityStatus.NO_VOTES else MajorityStatus.TIE.value)
-            for label, status in zip(self.majority, self.majority_status, strict=True)
+            None if status == MajorityStatus.NO_VOTES else outcome
+            for outcome, status in zip(self.majority_outcome, self.majority_status, strict=True)
         ]
+
+    def raters_per_persona(self) -> dict[int, int]:
+        """Counted raters of every study persona (0 for a persona nobody completed)."""
+        counts = dict.fromkeys(self.persona_labels, 0)
+        for human in self.humans:
+            counts[human.study_persona_id] = counts.get(human.study_persona_id, 0) + 1
+        return counts
 
 
 def decisive(label: str | None) -> str | None:
@@ -97,6 +106,7 @@ def study_ratings(*, study: Study) -> StudyRatings:
         persona_labels=persona_labels,
         majority=[r.label or None for r in results],
         majority_status=[r.status.value for r in results],
+        majority_outcome=[r.outcome for r in results],
         votes=[(r.chosen_votes, r.rejected_votes) for r in results],
         humans=list(by_rater.values()),
         judges=judges_ratings(items=items),

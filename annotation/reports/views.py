@@ -22,9 +22,10 @@ from benchmarks.models import Choice, Judge, Judgment, Order
 VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.add_judgment"
 TABLE_ORDER = (
-    "raters", "pairwise", "persona_kappa", "human_baseline", "human_pairs", "human_vs_judges",
+    "loo", "judges", "human_baseline", "raters", "pairwise", "persona_kappa", "human_pairs", "human_vs_judges",
     "model_model", "position_bias", "confusion", "coverage",
 )  # fmt: skip
+# Download only (too long for the page): "loo_pairs", every (human, question) pair the headline is computed from.
 
 
 def _judge_rows(study: Study) -> list[dict[str, object]]:

@@ -32,10 +32,16 @@ def answer_open(*, participant: Participant, question: Question) -> Answer:
     answer = Answer.objects.filter(participant=participant, question=question).order_by().first()
     if answer is not None:
         return answer
+    seed, persona_position = (
+        Question.objects.filter(pk=question.pk)
+        .values_list("study_persona__study__seed", "study_persona__position")
+        .get()
+    )
+    order = order_for(
+        seed=seed, pid=participant.prolific_pid, persona_position=persona_position, question_position=question.position
+    )
     answer, _ = Answer.objects.get_or_create(
-        participant=participant,
-        question=question,
-        defaults={"order_shown": order_for(participant_id=participant.pk, question_id=question.pk)},
+        participant=participant, question=question, defaults={"order_shown": order}
     )
     if participant.started_at is None:
         Participant.objects.filter(pk=participant.pk, started_at__isnull=True).update(started_at=timezone.now())

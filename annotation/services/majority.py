@@ -40,6 +40,22 @@ class MajorityResult:
             return MajorityStatus.MAJORITY
         return MajorityStatus.TIE if self.tie else MajorityStatus.NO_MAJORITY
 
+    @property
+    def outcome(self) -> str:
+        """The result in words, as the report and ``majority.csv`` both show it: the winning label, "tie",
+        "no majority: 1 rater" (too few raters to reach the threshold at all — not a tie), "no majority: 2 of 3
+        (3 needed)", or "no votes"."""
+        status = self.status
+        if status == MajorityStatus.MAJORITY:
+            return self.label
+        if status == MajorityStatus.TIE:
+            return "tie"
+        if status == MajorityStatus.NO_VOTES:
+            return "no votes"
+        if self.votes < self.threshold:
+            return f"no majority: {self.votes} rater{'s' if self.votes != 1 else ''}"
+        return f"no majority: {max(self.chosen_votes, self.rejected_votes)} of {self.votes} ({self.threshold} needed)"
+
 
 def majority_compute(*, votes: Sequence[str], threshold: int) -> MajorityResult:
     """Count chosen/rejected votes (blanks ignored); a side wins when it has at least ``threshold`` votes.

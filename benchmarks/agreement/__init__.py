@@ -9,7 +9,15 @@ returns NaN where it is undefined (no overlap, a single shared label, no pairabl
 from __future__ import annotations
 
 from benchmarks.agreement.bands import UNDEFINED, landis_koch, landis_koch_bands
-from benchmarks.agreement.bootstrap import ConfidenceInterval, bootstrap_ci, bootstrap_pairwise_kappa
+from benchmarks.agreement.bootstrap import (
+    MIN_GROUPS_FOR_INTERVAL,
+    ConfidenceInterval,
+    ReportableInterval,
+    bootstrap_ci,
+    bootstrap_pairwise_kappa,
+    bootstrap_tables,
+    reportable_interval,
+)
 from benchmarks.agreement.cohen import (
     PairwiseKappa,
     cohen_kappa,
@@ -17,43 +25,64 @@ from benchmarks.agreement.cohen import (
     pairwise_counts,
     pairwise_kappa,
 )
-from benchmarks.agreement.fleiss import fleiss_kappa, fleiss_kappa_from_table, fleiss_table, item_counts
+from benchmarks.agreement.fleiss import (
+    fleiss_kappa,
+    fleiss_kappa_from_table,
+    fleiss_kappa_varying,
+    fleiss_table,
+    item_counts,
+)
 from benchmarks.agreement.krippendorff import coincidence_matrix, krippendorff_alpha
 from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
+from benchmarks.agreement.leave_one_out import paired_tables
 from benchmarks.agreement.report import (
     CoverageCurve,
     GroupKappa,
+    ItemPositionBias,
+    OrderConsistency,
     PositionBias,
     agreement_coverage,
+    order_consistency,
     per_group_kappa,
     position_bias,
+    position_bias_by_item,
 )
 
 __all__ = [
+    "MIN_GROUPS_FOR_INTERVAL",
     "MISSING",
     "UNDEFINED",
     "ConfidenceInterval",
     "CoverageCurve",
     "GroupKappa",
+    "ItemPositionBias",
     "LabelMatrix",
+    "OrderConsistency",
     "PairwiseKappa",
     "PositionBias",
+    "ReportableInterval",
     "agreement_coverage",
     "bootstrap_ci",
     "bootstrap_pairwise_kappa",
+    "bootstrap_tables",
     "cohen_kappa",
     "coincidence_matrix",
     "encode_labels",
     "fleiss_kappa",
     "fleiss_kappa_from_table",
+    "fleiss_kappa_varying",
     "fleiss_table",
     "item_counts",
     "kappa_from_counts",
     "krippendorff_alpha",
     "landis_koch",
     "landis_koch_bands",
+    "order_consistency",
+    "paired_tables",
     "pairwise_counts",
     "pairwise_kappa",
     "per_group_kappa",
     "position_bias",
+    "position_bias_by_item",
+    "reportable_interval",
 ]

@@ -134,3 +134,76 @@ def _percentile_interval(
     if estimate.ndim == 0:
         return ConfidenceInterval(float(estimate), float(low), float(high), confidence, len(samples), int(n_valid))
     return ConfidenceInterval(estimate, low, high, confidence, len(samples), n_valid)
+
+
+def bootstrap_tables(
+    tables: ArrayLike,
+    *,
+    statistic: Callable[[NDArray[np.int64]], NDArray[np.float64]] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ConfidenceInterval:
+    """Cluster bootstrap of a statistic of summed contingency tables, resampling whole groups (personas).
+
+    ``tables`` is groups x ... x C x C (e.g. from ``leave_one_out.paired_tables``); each resample draws as many
+    groups as there are, with replacement, and sums their tables. ``statistic`` maps summed tables
+    (resamples x ... x C x C) to one value per resample (resamples x ...); the default is Cohen's kappa of each
+    table. The draws are ``group_draws``' (the same seed gives the same resamples as ``bootstrap_ci``).
+    """
+    counts = np.asarray(tables, dtype=np.int64)
+    n_groups = counts.shape[0]
+    _, draws = group_draws(np.arange(n_groups), n_resamples=n_resamples, seed=seed)
+    weights = np.stack([np.bincount(row, minlength=n_groups) for row in draws]) if n_resamples else np.zeros((0, 0))
+    resampled = np.tensordot(weights.astype(np.int64), counts, axes=(1, 0)) if n_resamples else counts[:0]
+    compute = statistic or (lambda summed: kappa_from_counts(summed)[0])
+    estimate = np.asarray(compute(counts.sum(axis=0)[np.newaxis]), dtype=np.float64)[0]
+    samples = np.asarray(compute(resampled), dtype=np.float64).reshape(n_resamples, *estimate.shape)
+    return _percentile_interval(estimate, samples, confidence)
+
+
+MIN_GROUPS_FOR_INTERVAL = 10
+MIN_DEFINED_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class ReportableInterval:
+    """What a report may print for a bootstrap interval: the bounds, or None with the reason in words."""
+
+    low: float | None
+    high: float | None
+    n_valid: int
+    n_resamples: int
+    reason: str  # empty when the interval is shown
+
+
+def reportable_interval(
+    interval: ConfidenceInterval,
+    *,
+    n_groups: int,
+    min_groups: int = MIN_GROUPS_FOR_INTERVAL,
+    min_defined_share: float = MIN_DEFINED_SHARE,
+) -> ReportableInterval:
+    """An interval a reader can defend, or none and why.
+
+    With fewer than ``min_groups`` personas a percentile bootstrap has too few clusters to mean anything; and when
+    the statistic is undefined in many resamples, the percentiles describe only the resamples where it happened to
+    be defined (conditioning on definedness), so below ``min_defined_share`` no interval is shown either. The
+    count of defined resamples is always kept so the report can print it.
+    """
+    n_valid, n_resamples = int(np.asarray(interval.n_valid)), int(interval.n_resamples)
+    if n_groups < min_groups:
+        reason = (
+            f"no interval: {n_groups} persona{'s' if n_groups != 1 else ''} "
+            f"(at least {min_groups} needed for a bootstrap over personas)"
+        )
+    elif n_resamples == 0 or n_valid < min_defined_share * n_resamples:
+        reason = (
+            f"no interval: defined in only {n_valid} of {n_resamples} resamples "
+            f"(at least {min_defined_share:.0%} needed)"
+        )
+    elif np.isnan(interval.low) or np.isnan(interval.high):
+        reason = "no interval: the statistic is undefined"
+    else:
+        return ReportableInterval(float(interval.low), float(interval.high), n_valid, n_resamples, "")
+    return ReportableInterval(None, None, n_valid, n_resamples, reason)

@@ -86,3 +86,28 @@ def fleiss_kappa_from_table(table: ArrayLike, *, method: Literal["fleiss", "rand
     from statsmodels.stats import inter_rater  # imported here: statsmodels takes seconds to import
 
     return float(inter_rater.fleiss_kappa(counts, method=method))
+
+
+def fleiss_kappa_varying(table: ArrayLike) -> float:
+    """Fleiss' kappa for a varying number of ratings per item (Gwet 2014, *Handbook of Inter-Rater Reliability*,
+    ch. 2; the form irrCAC's ``fleiss.kappa.raw`` computes). Equals the classic Fleiss' kappa when every item has the
+    same number of ratings, and keeps every item otherwise (no item is dropped because a rater was excluded).
+
+    ``table`` is items x categories counts. Observed agreement is the mean, over items with at least two ratings, of
+    the share of agreeing rating pairs; the category shares average each item's shares over items with at least one
+    rating. NaN when no item has two ratings or the expected agreement is 1.
+    """
+    counts = np.asarray(table, dtype=np.float64)
+    if counts.ndim != 2 or counts.shape[0] == 0:
+        return float("nan")
+    per_item = counts.sum(axis=1)
+    rated, paired = per_item >= 1, per_item >= 2
+    if not paired.any():
+        return float("nan")
+    pairs = per_item[paired] * (per_item[paired] - 1)
+    observed = float(((counts[paired] * (counts[paired] - 1)).sum(axis=1) / pairs).mean())
+    shares = (counts[rated] / per_item[rated, np.newaxis]).mean(axis=0)
+    expected = float((shares * shares).sum())
+    if np.isclose(expected, 1.0, rtol=0, atol=1e-15):
+        return float("nan")
+    return (observed - expected) / (1 - expected)

@@ -105,6 +105,98 @@ def position_bias(
 
 
 @dataclass(frozen=True)
+class ItemPositionBias:
+    """Position bias of one rater tested per item, not per reply.
+
+    A judge answers each item several times (samples x both A/B orders); those replies share the item and are not
+    independent, so a binomial test over replies overstates the evidence. Here each item is one observation: it
+    favours the first-shown answer when more than half of its decisive replies picked it, the second when fewer
+    did, and is balanced at exactly half (an order-consistent judge is balanced on every item judged in both
+    orders). ``p_value`` is the exact two-sided sign test of favour_first vs favour_second (balanced items carry
+    no sign); ``share_first`` (pooled over replies) and ``mean_item_share`` are descriptive.
+    """
+
+    share_first: float
+    mean_item_share: float
+    n_items: int  # items with at least one decisive reply
+    n_replies: int  # decisive replies
+    n_other: int  # replies that were neither option (abstain, invalid)
+    favour_first: int
+    favour_second: int
+    balanced: int
+    p_value: float
+
+
+def position_bias_by_item(
+    choices: ArrayLike,
+    first_shown: ArrayLike,
+    items: ArrayLike,
+    *,
+    options: tuple[Hashable, Hashable],
+) -> ItemPositionBias:
+    """Per-item position bias of one rater from its replies (one entry per reply: its choice, the option shown
+    first, and the item it belongs to); missing choices (None) are ignored."""
+    choice = np.asarray(choices, dtype=object)
+    first = np.asarray(first_shown, dtype=object)
+    item = np.asarray(items)
+    if not (choice.shape == first.shape == item.shape) or choice.ndim != 1:
+        raise ValueError("choices, first_shown and items need one entry per reply")
+    if not set(first.tolist()) <= set(options):
+        raise ValueError(f"first_shown must hold only the options {options!r}")
+    present = np.array([c is not None for c in choice.tolist()], dtype=bool)
+    decisive = present & np.isin(choice, np.array(options, dtype=object))
+    picked_first = decisive & (choice == first)
+    codes, _ = pd.factorize(item[decisive], sort=True)
+    n_first = np.bincount(codes, weights=picked_first[decisive].astype(np.float64)) if codes.size else np.zeros(0)
+    n_decisive = np.bincount(codes).astype(np.float64) if codes.size else np.zeros(0)
+    item_share = n_first / np.maximum(n_decisive, 1)
+    favour_first, favour_second = int((item_share > 0.5).sum()), int((item_share < 0.5).sum())
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
+    signed = favour_first + favour_second
+    return ItemPositionBias(
+        share_first=float(picked_first.sum() / decisive.sum()) if decisive.any() else float("nan"),
+        mean_item_share=float(item_share.mean()) if item_share.size else float("nan"),
+        n_items=int(item_share.size),
+        n_replies=int(decisive.sum()),
+        n_other=int((present & ~decisive).sum()),
+        favour_first=favour_first,
+        favour_second=favour_second,
+        balanced=int((item_share == 0.5).sum()),
+        p_value=float(stats.binomtest(favour_first, signed, 0.5).pvalue) if signed else float("nan"),
+    )
+
+
+@dataclass(frozen=True)
+class OrderConsistency:
+    """How often a rater answered an item the same way in both A/B orders.
+
+    ``n`` items were answered in both orders; ``consistent`` of them got the same decisive label in both;
+    ``inconsistent`` = n - consistent (the pick flipped with the order, or one order abstained or was invalid).
+    ``share`` = consistent / n (NaN when n = 0).
+    """
+
+    share: float
+    consistent: int
+    inconsistent: int
+    n: int
+
+
+def order_consistency(
+    first_order: ArrayLike, second_order: ArrayLike, *, options: tuple[Hashable, Hashable]
+) -> OrderConsistency:
+    """Order consistency over the items answered in both orders (None = not answered in that order)."""
+    a = np.asarray(first_order, dtype=object)
+    b = np.asarray(second_order, dtype=object)
+    if a.shape != b.shape:
+        raise ValueError("both orders need one entry per item")
+    both = np.array([x is not None and y is not None for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
+    same = both & (a == b) & np.isin(a, np.array(options, dtype=object))
+    n, consistent = int(both.sum()), int(same.sum())
+    return OrderConsistency(consistent / n if n else float("nan"), consistent, n - consistent, n)
+
+
+@dataclass(frozen=True)
 class CoverageCurve:
     """Agreement between a rater and a reference on the rater's most confident items.
 

@@ -29,3 +29,17 @@ def test_majority_compute(votes: list[str], threshold: int, label: str, tie: boo
 def test_threshold_must_be_positive() -> None:
     with pytest.raises(ValueError, match="threshold"):
         majority_compute(votes=["chosen"], threshold=0)
+
+
+@pytest.mark.parametrize(
+    ("votes", "threshold", "outcome"),
+    [
+        (["chosen", "chosen", "rejected"], 2, "chosen"),
+        (["chosen", "rejected"], 2, "tie"),
+        (["rejected"], 2, "no majority: 1 rater"),
+        (["chosen", "rejected", "chosen"], 3, "no majority: 2 of 3 (3 needed)"),
+        ([], 2, "no votes"),
+    ],
+)
+def test_outcome_in_words_tells_too_few_raters_from_a_tie(votes: list[str], threshold: int, outcome: str) -> None:
+    assert majority_compute(votes=votes, threshold=threshold).outcome == outcome

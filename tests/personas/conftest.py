@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pums"
 PERSON_CSV = FIXTURES / "psam_p56_fixture.csv"
 HOUSING_CSV = FIXTURES / "psam_h56_fixture.csv"
 DICTIONARY_CSV = FIXTURES / "PUMS_Data_Dictionary_2018.csv"
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# The real validation data sits next to the checkout (../shared/data); a git worktree elsewhere names it with
+# PERSONA_LAB_SHARED_DATA.
+SHARED_DATA = Path(
+    os.environ.get("PERSONA_LAB_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
 
 
 def make_zip(path: Path, member: str, data: bytes) -> Path:

@@ -13,3 +13,11 @@ def test_demo_step_is_registered_idempotent_and_writes_eight_personas(db: None) 
     assert "(0 new)" in second
     assert CensusDataset.objects.count() == 1
     assert Persona.objects.count() == DEMO_COUNT
+
+
+def test_demo_after_its_dataset_was_deleted_takes_its_personas_back(db: None) -> None:
+    demo_personas_ensure()
+    CensusDataset.objects.all().delete()  # personas are kept (dataset set to NULL)
+    message = demo_personas_ensure()
+    assert "with 8 personas (0 new)" in message
+    assert Persona.objects.filter(dataset__isnull=True).count() == 0

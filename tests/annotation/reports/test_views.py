@@ -45,7 +45,7 @@ def test_downloads_have_the_right_types_and_content(client, analyst, computed):
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode().splitlines()
     assert lines[0].startswith("rater_a,rater_b,n,ties,kappa")
-    assert "Human majority,hand-judge,3,1,0.4" in csv.content.decode()
+    assert "Human majority,hand-judge · AB,4,0,0.5," in csv.content.decode()
     coverage = client.get(reverse("study-report-table", args=[computed.pk, "coverage", "csv"])).content.decode()
     assert "hand-judge,90.0,0.3333333333333333,1,1,1.0,\n" in coverage  # undefined kappa: an empty cell, not 0
     as_json = client.get(reverse("study-report-table", args=[computed.pk, "coverage", "json"]))
@@ -131,8 +131,10 @@ def test_api_with_token_auth(client, analyst, computed):
     body = client.get(f"/api/study-reports/{computed.pk}/", **auth).json()
     assert body["status"] == "fresh"
     rows = body["report"]["tables"]["pairwise"]["rows"]
-    both = next(r for r in rows if r["rater_a"] == "Human majority" and r["rater_b"] == "hand-judge")
-    assert (both["n"], both["ties"]) == (3, 1)
+    ab = next(r for r in rows if r["rater_a"] == "Human majority" and r["rater_b"] == "hand-judge · AB")
+    assert (ab["n"], ab["ties"]) == (4, 0)
+    (judge,) = body["report"]["tables"]["judges"]["rows"]
+    assert (judge["n"], judge["ties"]) == (8, 0)
     table = client.get(f"/api/study-reports/{computed.pk}/tables/coverage/", **auth).json()
     assert table["rows"][0]["kappa"] is None
     csv = client.get(f"/api/study-reports/{computed.pk}/tables/pairwise/?as=csv", **auth)
