@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from annotation.models import Study
-from annotation.services.study import StudySettings, personas_select, study_create, study_transition
-from benchmarks.models import PreferencePair, Prompt, text_digest
+from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.models import PairBatch, PreferencePair, Prompt, text_digest
 from core.demo import demo_base_url
 from personas.models import Persona, PersonaSource, PersonaStatus
+from personas.selectors import personas_select
 
 DEMO_STUDY_NAME = "Demo study: which reply would they prefer?"
+DEMO_PAIR_BATCH = "Demo pairs"
 
 DEMO_PERSONAS = (
     {
@@ -81,12 +83,13 @@ def _personas_ensure() -> None:
 
 
 def _pairs_ensure() -> None:
+    batch, _ = PairBatch.objects.get_or_create(name=DEMO_PAIR_BATCH)
     for text, chosen, rejected in DEMO_PAIRS:
         prompt, _ = Prompt.objects.get_or_create(
             text_sha256=text_digest(text), defaults={"text": text, "source_id": "demo", "topic": "everyday"}
         )
         PreferencePair.objects.get_or_create(
-            persona=None, prompt=prompt, defaults={"chosen": chosen, "rejected": rejected}
+            persona=None, prompt=prompt, defaults={"chosen": chosen, "rejected": rejected, "batch": batch}
         )
 
 

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from benchmarks.models import DECISIVE, Choice, Order, PreferencePair, letter_for_choice
 from personas.models import Persona
 
+ATTENTION_EXPLANATION_MIN_CHARS = 1  # an attention check asks for one word ("check"); see Question
 REASONING_HARD_CAP = 5000  # characters; a study may set a lower maximum but never a higher one
 
 
@@ -49,6 +50,9 @@ class Study(models.Model):
     failed_check_code = models.CharField(max_length=32)
     no_place_code = models.CharField(max_length=32)
     seed = models.BigIntegerField(default=0)
+    # How the coordinator chose the personas and pairs (filters, list, sample size, pair sources), so a draft's
+    # edit form starts from the same choice: {"personas": {...}, "pairs": {...}}.
+    selection = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
@@ -122,6 +126,14 @@ class SlotStatus(models.TextChoices):
 class ParticipantQuerySet(models.QuerySet["Participant"]):
     def counted(self) -> ParticipantQuerySet:
         return self.filter(counted_rater_q())
+
+    def turned_away(self) -> ParticipantQuerySet:
+        """Arrivals who found no place left: they never had a persona (a released rater keeps theirs)."""
+        return self.filter(study_persona__isnull=True, is_preview=False)
+
+    def placed(self) -> ParticipantQuerySet:
+        """Everyone who held a place (or previewed one): the raters a coordinator reviews."""
+        return self.exclude(study_persona__isnull=True, is_preview=False)
 
 
 class Participant(models.Model):
@@ -272,6 +284,16 @@ class Question(models.Model):
     def is_attention(self) -> bool:
         return self.kind == self.Kind.ATTENTION
 
+    @staticmethod
+    def explanation_min_chars(*, kind: str, study_min_chars: int) -> int:
+        """How long the explanation must be: the study's minimum for a pair; for an attention check only present,
+        because the check itself says what to write ("write 'check' as your reason", Prolific's rule that a worker
+        who follows the instruction always passes)."""
+        return ATTENTION_EXPLANATION_MIN_CHARS if kind == Question.Kind.ATTENTION else max(1, study_min_chars)
+
+    def min_chars(self, study: Study) -> int:
+        return Question.explanation_min_chars(kind=self.kind, study_min_chars=study.reasoning_min_chars)
+
     @property
     def prompt_text(self) -> str:
         return self.check_prompt if self.is_attention else self.pair.prompt.text
@@ -336,14 +358,10 @@ class Answer(models.Model):
         return len(reasoning.strip()) >= max(1, min_chars)
 
     @staticmethod
-    def answered(choice: str, reasoning: str) -> bool:
-        """The progress bar's "answered": a choice and a non-blank explanation (the final submit also asks the
-        study's minimum length, see ``explanation_ok``)."""
-        return bool(choice) and Answer.explanation_ok(reasoning)
-
-    @property
-    def is_complete(self) -> bool:
-        return Answer.answered(self.choice, self.reasoning)
+    def answered(choice: str, reasoning: str, *, min_chars: int) -> bool:
+        """A complete answer — what the progress bar counts and the final submit asks of every question: a choice
+        and an explanation of at least ``min_chars`` (``Question.explanation_min_chars``)."""
+        return bool(choice) and Answer.explanation_ok(reasoning, min_chars=min_chars)
 
 
 class BonusPayment(models.Model):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from annotation.views import bonuses, coordinator, datasets, exports, participant, review
+from annotation.views import bonuses, builder, coordinator, datasets, exports, participant, review
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -15,10 +15,13 @@ urlpatterns = [
     path("s/<uuid:study_id>/done/", participant.done, name="participant-done"),
     # Coordinator console.
     path("studies/", coordinator.study_list, name="study-list"),
-    path("studies/new/", coordinator.study_create_view, name="study-create"),
+    path("studies/new/", builder.study_create_view, name="study-create"),
+    path("studies/new/preview/", builder.study_selection_preview, name="study-selection-preview"),
+    path("studies/new/personas/", builder.persona_search, name="study-persona-search"),
     path("studies/from-dataset/<int:dataset_id>/", datasets.study_from_dataset, name="study-from-dataset"),
     path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
+    path("studies/<int:study_id>/edit/", builder.study_edit_view, name="study-edit"),
     path("studies/<int:study_id>/dashboard/", coordinator.study_dashboard_view, name="study-dashboard"),
     path("studies/<int:study_id>/action/", coordinator.study_action, name="study-action"),
     path("studies/<int:study_id>/preview/", coordinator.study_preview, name="study-preview"),

@@ -15,10 +15,14 @@ DATASET_PERMISSIONS = [
 ]
 
 
+BENCH_VIEW_PERMISSIONS = ["benchmarks.view_benchrun", "benchmarks.view_benchanswer"]
+
+
 class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
+        from benchmarks.bench.demo import bench_demo_ensure
         from benchmarks.demo import dataset_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
@@ -27,6 +31,11 @@ class BenchmarksConfig(AppConfig):
         # Coordinators and analysts see judges and judgments; only coordinators run a judge (paid model calls).
         role_permissions_register(COORDINATOR, [*JUDGE_PERMISSIONS, RUN_JUDGES])
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
+        nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)
+        # PERSONA Bench: analysts read runs and results; coordinators also start, cancel and resume them.
+        role_permissions_register(COORDINATOR, [*BENCH_VIEW_PERMISSIONS, "benchmarks.add_benchrun"])
+        role_permissions_register(ANALYST, BENCH_VIEW_PERMISSIONS)
+        nav_register("Bench", "bench-run-list", permission="benchmarks.view_benchrun", order=40)
         # Coordinators prepare prompts and build datasets; analysts read them.
         role_permissions_register(COORDINATOR, DATASET_PERMISSIONS)
         role_permissions_register(ANALYST, ["benchmarks.view_prompt", "benchmarks.view_preferencedataset"])
@@ -34,3 +43,5 @@ class BenchmarksConfig(AppConfig):
         nav_register("Datasets", "dataset-list", permission="benchmarks.view_preferencedataset", order=25)
         if dataset_demo_ensure not in DEMO_STEPS:
             DEMO_STEPS.append(dataset_demo_ensure)
+        if bench_demo_ensure not in DEMO_STEPS:  # after the dataset: the bench samples its test pairs
+            DEMO_STEPS.append(bench_demo_ensure)

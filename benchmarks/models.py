@@ -12,6 +12,10 @@ import hashlib
 from django.db import models
 from django.db.models import F, Q
 
+# PERSONA Bench's models (runs, items, answers, leave-one-out) live in benchmarks/bench/models.py and name prompts
+# and pairs by string; importing them here registers them with the app.
+from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin
+
 # The preference-dataset models (plan, assignment, y_l answers) live in benchmarks/datasets/models.py with the
 # pair's split vocabulary; importing them here registers them with the app.
 from benchmarks.datasets.models import (
@@ -133,6 +137,20 @@ class Prompt(models.Model):
         return "unchecked"
 
 
+class PairBatch(models.Model):
+    """One arrival of pairs (an uploaded file, the demo): coordinators pick a study's questions by batch."""
+
+    name = models.CharField(max_length=200, unique=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PreferencePairQuerySet(models.QuerySet["PreferencePair"]):
     def usable(self) -> PreferencePairQuerySet:
         """Pairs a study may show: not failed verification, prompt not rejected as non-controversial."""
@@ -151,6 +169,8 @@ class PreferencePair(models.Model):
         Persona, null=True, blank=True, on_delete=models.CASCADE, related_name="preference_pairs"
     )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="pairs")
+    # The import that last wrote the pair (None: written before batches were recorded, or by hand).
+    batch = models.ForeignKey(PairBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairs")
     # The generated dataset the pair belongs to (null: imported or written by hand, one per persona and prompt).
     dataset = models.ForeignKey(
         "benchmarks.PreferenceDataset", null=True, blank=True, on_delete=models.CASCADE, related_name="pairs"
@@ -197,12 +217,18 @@ class PreferencePair(models.Model):
 __all__ = [
     "DECISIVE",
     "PAIR_SPLIT_MEANING",
+    "BenchAnswer",
+    "BenchItem",
+    "BenchRun",
     "Choice",
     "ControversyVerdict",
     "DatasetAnswer",
     "DatasetItem",
     "Judge",
     "Judgment",
+    "LooAnswer",
+    "LooRevision",
+    "LooTwin",
     "Order",
     "PairSplit",
     "PreferenceDataset",

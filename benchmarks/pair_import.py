@@ -17,8 +17,9 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text_digest
 from core.jobs import JobError, JobRun, job_start
 from core.models import Job
 from core.text import text_problem
@@ -46,6 +47,7 @@ class PairImportError(Exception):
 
 @dataclass
 class PairImportResult:
+    batch: PairBatch | None = None
     created: int = 0
     updated: int = 0
     prompts_created: int = 0
@@ -151,9 +153,25 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
     raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 
-def pairs_import(*, data: bytes, file_format: str, run: JobRun | None = None) -> PairImportResult:
+def pair_batch_name_unique(name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first no batch carries yet."""
+    taken = set(PairBatch.objects.filter(name__startswith=name).values_list("name", flat=True))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
+def pairs_import(
+    *, data: bytes, file_format: str, file_name: str = "", batch_name: str = "", run: JobRun | None = None
+) -> PairImportResult:
     """Validate every record, then create or update the prompts and pairs in bulk (nothing is written unless the
-    whole file is valid). With ``run`` (the import job), progress is reported per written batch."""
+    whole file is valid). With ``run`` (the import job), progress is reported per written batch.
+
+    The pairs written join one new batch (``batch_name``, default the file name and the time), which studies
+    select questions by; a pair imported again moves to the newer batch.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     try:
@@ -182,24 +200,30 @@ def pairs_import(*, data: bytes, file_format: str, run: JobRun | None = None) ->
     if errors:
         raise PairImportError(errors)
 
-    return _pairs_write(rows=rows, personas=personas, run=run)
+    default_name = f"{file_name or 'Pairs'} ({timezone.localtime():%Y-%m-%d %H:%M})"
+    batch = PairBatch.objects.create(
+        name=pair_batch_name_unique((batch_name.strip() or default_name)[:190]), file_name=file_name[:255]
+    )
+    return _pairs_write(rows=rows, personas=personas, batch=batch, run=run)
 
 
-def _pairs_write(*, rows: list[_Row], personas: dict[str, Persona], run: JobRun | None) -> PairImportResult:
+def _pairs_write(
+    *, rows: list[_Row], personas: dict[str, Persona], batch: PairBatch, run: JobRun | None
+) -> PairImportResult:
     """Upsert the validated rows in batches: a few bulk statements per ``WRITE_BATCH`` rows.
 
     Each batch commits on its own so a job's progress shows; the rows were all validated first, so bad input
     stores nothing, and a batch is an upsert keyed by (persona, prompt), so a resumed job redoes nothing twice.
     """
-    result = PairImportResult()
+    result = PairImportResult(batch=batch)
     if run is not None:
         run.set_total(len(rows), already_done=0)
     for start in range(0, len(rows), WRITE_BATCH):
-        batch = rows[start : start + WRITE_BATCH]
+        chunk = rows[start : start + WRITE_BATCH]
         with transaction.atomic():
-            prompts = _prompts_ensure(batch, result)
+            prompts = _prompts_ensure(chunk, result)
             keys = [
-                (personas[row.persona].pk if row.persona else None, prompts[text_digest(row.prompt)]) for row in batch
+                (personas[row.persona].pk if row.persona else None, prompts[text_digest(row.prompt)]) for row in chunk
             ]
             existing = {
                 (pair.persona_id, pair.prompt_id): pair
@@ -210,27 +234,29 @@ def _pairs_write(*, rows: list[_Row], personas: dict[str, Persona], run: JobRun 
             }
             created: list[PreferencePair] = []
             updated: list[PreferencePair] = []
-            changed: list[PreferencePair] = []
-            for row, (persona_id, prompt_id) in zip(batch, keys, strict=True):
-                values = (row.chosen, row.rejected, row.critique, row.split)
+            for row, (persona_id, prompt_id) in zip(chunk, keys, strict=True):
                 pair = existing.get((persona_id, prompt_id))
                 if pair is None:
                     pair = PreferencePair(persona_id=persona_id, prompt_id=prompt_id)
                     created.append(pair)
                 else:
-                    updated.append(pair)
-                    if (pair.chosen, pair.rejected, pair.critique, pair.split) == values:
-                        continue  # nothing to write
-                    changed.append(pair)
-                pair.chosen, pair.rejected, pair.critique, pair.split = values
+                    updated.append(pair)  # it moves to the new batch
+                pair.chosen, pair.rejected, pair.critique, pair.split = (
+                    row.chosen,
+                    row.rejected,
+                    row.critique,
+                    row.split,
+                )
+                pair.batch = batch
             PreferencePair.objects.bulk_create(created)
             # Small batches: Django writes a bulk update as one CASE per field, which slows down fast with size.
-            PreferencePair.objects.bulk_update(changed, ["chosen", "rejected", "critique", "split"], batch_size=100)
+            fields = ["chosen", "rejected", "critique", "split", "batch"]
+            PreferencePair.objects.bulk_update(updated, fields, batch_size=100)
         result.created += len(created)
         result.updated += len(updated)
         result.pair_ids.extend(pair.pk for pair in (*updated, *created))
         if run is not None:
-            run.advance(done=len(batch))
+            run.advance(done=len(chunk))
     return result
 
 
@@ -271,7 +297,12 @@ def pairs_import_run(run: JobRun) -> PairImportResult:
     """The import job: the stored file through ``pairs_import``; the file is removed once the job is done with it."""
     params = run.params
     try:
-        return pairs_import(data=upload_path(params["path"]).read_bytes(), file_format=params["file_format"], run=run)
+        return pairs_import(
+            data=upload_path(params["path"]).read_bytes(),
+            file_format=params["file_format"],
+            file_name=params["name"],
+            run=run,
+        )
     except PairImportError as exc:
         raise JobError(f"{params['name']}: {exc}. Nothing was imported.") from None
     finally:

@@ -12,8 +12,21 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.jobs import JobRun
+    from core.models import Job
 
 Handler = Callable[["JobRun"], None]
+
+
+@dataclass(frozen=True)
+class JobFact:
+    """One line of a job's own page: what was asked for (dataset, size, endpoints) or where its results are."""
+
+    label: str
+    value: str
+    url: str = ""
+
+
+Describe = Callable[["Job"], list[JobFact]]
 
 
 @dataclass(frozen=True)
@@ -23,17 +36,31 @@ class JobKind:
     handler: Handler
     # Who may start it from the Jobs page, as "app_label.codename"; None = not startable there.
     start_permission: str | None = None
+    # The facts its page shows; None = the raw parameters.
+    describe: Describe | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def register_job_kind(name: str, *, label: str, start_permission: str | None = None) -> Callable[[Handler], Handler]:
+def register_job_kind(
+    name: str, *, label: str, start_permission: str | None = None, describe: Describe | None = None
+) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
-        _KINDS[name] = JobKind(name=name, label=label, handler=handler, start_permission=start_permission)
+        _KINDS[name] = JobKind(
+            name=name, label=label, handler=handler, start_permission=start_permission, describe=describe
+        )
         return handler
 
     return decorate
+
+
+def job_facts(job: Job) -> list[JobFact]:
+    """What the job was asked to do, as its kind describes it (the raw parameters for a kind without words)."""
+    kind = _KINDS.get(job.kind)
+    if kind is not None and kind.describe is not None:
+        return kind.describe(job)
+    return [JobFact(label=str(key), value=str(value)) for key, value in sorted((job.params or {}).items())]
 
 
 def job_kinds() -> dict[str, JobKind]:

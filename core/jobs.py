@@ -21,18 +21,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.celery import app
-from core.job_registry import JobKind, job_kind_get, job_kind_label, job_kinds, register_job_kind
+from core.job_registry import JobFact, JobKind, job_facts, job_kind_get, job_kind_label, job_kinds, register_job_kind
 from core.models import ACTIVE_JOB_STATUSES, RERUNNABLE_JOB_STATUSES, Job, JobStatus
 
 # Handlers import ``JobRun`` and ``register_job_kind`` from here; the registry itself is ``core.job_registry``.
 __all__ = [
     "JobCancelled",
     "JobError",
+    "JobFact",
     "JobKind",
     "JobRun",
     "job_cancel",
     "job_claim",
     "job_execute",
+    "job_facts",
     "job_kind_label",
     "job_kinds",
     "job_rerun",

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.jobs import JobError, job_cancel, job_kinds, job_rerun, job_start
+from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_start
 from core.models import Job, Statistic
 
 
@@ -54,6 +54,16 @@ def _startable_kinds(request: HttpRequest) -> list:
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = Job.objects.select_related("started_by")[:200]
     return render(request, "core/job_list.html", {"jobs": jobs, "startable_kinds": _startable_kinds(request)})
+
+
+@permission_required("core.view_job", raise_exception=True)
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job's own page: what was submitted, live progress, the error, where the results are."""
+    job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
+    if request.htmx:
+        return render(request, "core/job_detail.html#job-state", {"job": job})
+    return render(request, "core/job_detail.html", {"job": job, "facts": job_facts(job)})
 
 
 @permission_required("core.view_job", raise_exception=True)

@@ -15,6 +15,12 @@ from personas.services import census_dataset_delete, persona_generation_start
 from personas.uploads import census_dataset_import_start
 
 
+def dataset_join_note(dataset: CensusDataset) -> str:
+    if dataset.housing_join_rate is None:
+        return " (no housing file: household attributes are absent)"
+    return f"; {dataset.housing_join_rate:.0%} of persons joined their household"
+
+
 class GenerateActionForm(GenerateForm):
     """The admin action's form: the dataset comes from the selected row."""
 
@@ -23,11 +29,25 @@ class GenerateActionForm(GenerateForm):
 
 @admin.register(CensusDataset)
 class CensusDatasetAdmin(admin.ModelAdmin):
-    list_display = ("name", "year", "state", "rows", "weight_total", "person_file", "housing_file", "created_at")
+    list_display = (
+        "name",
+        "year",
+        "state",
+        "rows",
+        "weight_total",
+        "person_file",
+        "housing_file",
+        "housing_joined",
+        "created_at",
+    )
     readonly_fields = [f.name for f in CensusDataset._meta.fields]
     exclude = ("marginals", "codebook")
     actions = ("generate_personas",)
     change_list_template = "admin/personas/censusdataset/change_list.html"
+
+    @admin.display(description="Households joined")
+    def housing_joined(self, obj: CensusDataset) -> str:
+        return "—" if obj.housing_join_rate is None else f"{obj.housing_join_rate:.0%}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # datasets come from the import form below, never typed in by hand
@@ -90,13 +110,8 @@ class CensusDatasetAdmin(admin.ModelAdmin):
                 enrichment_endpoint_id=data["enrichment_endpoint"],
                 started_by=request.user,
             )
-            link = reverse("admin:core_job_changelist")
-            self.message_user(
-                request,
-                format_html('Started {} #{} — <a href="{}">follow its progress</a>.', job.label, job.pk, link),
-                messages.SUCCESS,
-            )
-            return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+            self.message_user(request, f"Started {job.label} #{job.pk}; its progress shows below.", messages.SUCCESS)
+            return redirect("job-detail", job.pk)
         context = {
             **self.admin_site.each_context(request),
             "form": form,

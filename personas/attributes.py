@@ -68,17 +68,3 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 ATTRIBUTE_BY_KEY = {a.key: a for a in ATTRIBUTES}
 ATTRIBUTE_KEYS = tuple(a.key for a in ATTRIBUTES)
 CENSUS_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a.source == "census")
-
-
-def attributes_by_section(values: dict[str, object]) -> list[tuple[str, list[tuple[Attribute, object]]]]:
-    """The persona's present attributes grouped into display sections, in display order; absent keys hidden."""
-    sections = []
-    for section, title in SECTIONS:
-        rows = [
-            (a, values[a.key])
-            for a in sorted(ATTRIBUTES, key=lambda a: a.order)
-            if a.section == section and values.get(a.key) not in (None, "")
-        ]
-        if rows:
-            sections.append((title, rows))
-    return sections

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.text import text_problem
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
+from personas.display import attributes_display
 
 _ORDERED_KEYS = tuple(a.key for a in sorted(ATTRIBUTES, key=lambda a: a.order))
 
@@ -126,7 +127,8 @@ class PersonaRow:
 
 
 def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
-    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict)}.
+    """JSON Lines, one persona a line: {"id", "key", "status", "persona" (line string), "attributes" (33-key dict,
+    the raw census values), "display" (the same keys as people read them: money, labels without PUMS prefixes)}.
 
     Nothing in it depends on the database: a generated persona's id derives from its generation key (``key``), so
     the same seed on the same census data exports the same bytes.
@@ -138,5 +140,6 @@ def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
             "status": row.status,
             "persona": persona_to_text(row.attributes, order=row.order),
             "attributes": persona_to_dict(row.attributes),
+            "display": attributes_display(row.attributes),
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.jobs import JobRun, register_job_kind
+from django.urls import reverse
+
+from core.jobs import JobFact, JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
+from core.models import Job
 from personas.llm_check import personas_llm_check
 from personas.llm_enrichment import personas_llm_enrich
 from personas.models import CensusDataset, Persona
@@ -21,11 +24,44 @@ from personas.uploads import PUMS_IMPORT_JOB, census_dataset_import_run
 def _endpoint(pk: int | None) -> Any:
     if not pk:
         return None
-
     return ModelEndpoint.objects.get(pk=pk)
 
 
-@register_job_kind(GENERATE_JOB, label="Generate personas")
+def _endpoint_name(pk: int | None) -> str:
+    endpoint = ModelEndpoint.objects.filter(pk=pk).first() if pk else None
+    return f"{endpoint.name} ({endpoint.model})" if endpoint else "off"
+
+
+def _dataset_facts(dataset_id: int | None) -> list[JobFact]:
+    dataset = CensusDataset.objects.filter(pk=dataset_id).first() if dataset_id else None
+    if dataset is None:
+        return [JobFact(label="Personas", value="all datasets and imported personas", url=reverse("persona-list"))]
+    personas = f"{reverse('persona-list')}?dataset={dataset.pk}"
+    return [
+        JobFact(label="Census dataset", value=str(dataset)),
+        JobFact(label="Personas", value=f"{dataset.personas.count()} so far — see them", url=personas),
+    ]
+
+
+def generation_describe(job: Job) -> list[JobFact]:
+    params = job.params
+    return [
+        *_dataset_facts(params.get("dataset_id")),
+        JobFact(label="Personas asked for", value=str(params.get("n"))),
+        JobFact(label="Seed", value=str(params.get("seed"))),
+        JobFact(label="LLM consistency check", value=_endpoint_name(params.get("llm_check_endpoint_id"))),
+        JobFact(label="LLM enrichment", value=_endpoint_name(params.get("enrichment_endpoint_id"))),
+    ]
+
+
+def enrichment_describe(job: Job) -> list[JobFact]:
+    return [
+        *_dataset_facts(job.params.get("dataset_id")),
+        JobFact(label="LLM endpoint", value=_endpoint_name(job.params.get("endpoint_id"))),
+    ]
+
+
+@register_job_kind(GENERATE_JOB, label="Generate personas", describe=generation_describe)
 def generate_personas(run: JobRun) -> None:
     """Sample + enrich + rules (stage 1, resumable), then the optional LLM check and LLM enrichment stages.
 
@@ -47,7 +83,7 @@ def generate_personas(run: JobRun) -> None:
         personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, run=run)
 
 
-@register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM")
+@register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM", describe=enrichment_describe)
 def enrich_personas(run: JobRun) -> None:
     """LLM enrichment of existing consistent personas (one dataset, or all); already enriched ones are skipped."""
 

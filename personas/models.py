@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import operator
 import uuid
+from functools import reduce
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from personas.attributes import attributes_by_section
+from personas.attributes import ATTRIBUTE_KEYS
+from personas.display import persona_sections, persona_summary
 from personas.formats import PersonaRow, persona_to_text
 
 
@@ -28,6 +31,12 @@ class PersonaSplit(models.TextChoices):
     TEST = "test", "Test"
 
 
+# Share of person records that find their household in the housing file. Below MIN the files cannot belong
+# together (another state or year) and the import is refused; below WARN it succeeds with a loud warning.
+MIN_JOIN_RATE = 0.5
+WARN_JOIN_RATE = 0.95
+
+
 class CensusDataset(models.Model):
     """One imported PUMS extract: its files, size, weight total and the weighted marginals of every census key.
 
@@ -35,11 +44,13 @@ class CensusDataset(models.Model):
     ``DATA_DIR/pums``; the decoding dictionary is stored with the dataset so sampling needs no other file.
     """
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, unique=True)
     year = models.PositiveIntegerField()
     state = models.CharField(max_length=64, blank=True)
     person_file = models.CharField(max_length=255)
     housing_file = models.CharField(max_length=255, blank=True)
+    # Share of person records whose household the housing file holds (None: imported without one).
+    housing_join_rate = models.FloatField(null=True, blank=True)
     dictionary_file = models.CharField(max_length=255)
     rows = models.PositiveIntegerField(default=0)
     weight_total = models.BigIntegerField(default=0)
@@ -60,6 +71,17 @@ class CensusDataset(models.Model):
         return f"{self.name} ({self.year}, {self.rows} persons)"
 
     @property
+    def join_warning(self) -> str:
+        """What to say loudly about a partial household join; "" when it joined (nearly) fully or had no file."""
+        rate = self.housing_join_rate
+        if rate is None or rate >= WARN_JOIN_RATE:
+            return ""
+        return (
+            f"only {rate:.0%} of persons found their household in {self.housing_file}: household attributes "
+            "are empty for the rest"
+        )
+
+    @property
     def records_file(self) -> Path:
         return Path(settings.DATA_DIR) / self.records_path
 
@@ -73,6 +95,12 @@ class PersonaQuerySet(models.QuerySet["Persona"]):
         if value == "-":
             return self.exclude(**{f"attributes__{key}__isnull": False})
         return self.filter(**{f"attributes__{key}__icontains": value})
+
+    def with_any_attribute(self, value: str) -> PersonaQuerySet:
+        """Personas with some attribute value containing ``value`` (case-insensitive; keys aside)."""
+        # One lookup per key looks at values only (a text search of the JSON would also match key names: "age").
+        matching = (Q(**{f"attributes__{key}__icontains": value}) for key in ATTRIBUTE_KEYS)
+        return self.filter(reduce(operator.or_, matching))
 
 
 class Persona(models.Model):
@@ -124,7 +152,12 @@ class Persona(models.Model):
         )
 
     def sections(self) -> list:
-        return attributes_by_section(self.attributes)
+        return persona_sections(self.attributes)
+
+    @property
+    def summary(self) -> str:
+        """One readable line to tell personas apart in pickers and lists."""
+        return persona_summary(pk=self.pk, attributes=self.attributes)
 
     @property
     def occupation(self) -> str:

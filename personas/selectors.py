@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from typing import Any
 
 from personas.attributes import ATTRIBUTE_BY_KEY
@@ -17,6 +19,28 @@ def personas_filter(*, filters: dict[str, Any]) -> PersonaQuerySet:
     key, value = filters.get("key"), (filters.get("value") or "").strip()
     if key in ATTRIBUTE_BY_KEY:
         queryset = queryset.with_attribute(key, value) if value else queryset.filter(**{"attributes__has_key": key})
+    elif value and value != "-":
+        queryset = queryset.with_any_attribute(value)
+    return queryset
+
+
+def personas_select(
+    *,
+    filters: dict[str, Any] | None = None,
+    ids: Sequence[int] | None = None,
+    sample_size: int | None = None,
+    seed: int = 0,
+) -> PersonaQuerySet:
+    """The personas a study may use: an explicit list (``ids``) or all that match ``filters`` (the persona list's
+    filters), pruned ones never; then, if ``sample_size`` is smaller, a sample drawn with ``seed`` (same seed and
+    same matches → same people). In id order; a queryset, so a preview can count without loading thousands."""
+    queryset = personas_filter(filters=filters or {}).exclude(status=PersonaStatus.PRUNED).order_by("id")
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    if sample_size is not None:
+        matching = list(queryset.values_list("pk", flat=True))
+        if sample_size < len(matching):
+            queryset = queryset.filter(pk__in=random.Random(seed).sample(matching, sample_size))
     return queryset
 
 

@@ -82,9 +82,9 @@ def persona_generate(request: HttpRequest) -> HttpResponse:
             enrichment_endpoint_id=data["enrichment_endpoint"],
             started_by=request.user,
         )
-        messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
-        return redirect(f"{reverse('persona-generate')}?job={job.pk}")
-    context = {"form": form, "enrich_form": EnrichForm(), "job": job_from_query(request)}
+        messages.success(request, f"Started {job.label} #{job.pk}; its progress shows below.")
+        return redirect("job-detail", job.pk)
+    context = {"form": form, "enrich_form": EnrichForm()}
     return render(request, "personas/persona_generate.html", context)
 
 
@@ -98,8 +98,8 @@ def persona_enrich(request: HttpRequest) -> HttpResponse:
     job = persona_enrichment_start(
         endpoint_id=form.cleaned_data["endpoint"], dataset=form.cleaned_data["dataset"], started_by=request.user
     )
-    messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
-    return redirect(f"{reverse('persona-generate')}?job={job.pk}")
+    messages.success(request, f"Started {job.label} #{job.pk}; its progress shows below.")
+    return redirect("job-detail", job.pk)
 
 
 def _dataset(request: HttpRequest) -> CensusDataset | None:

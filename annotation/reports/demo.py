@@ -16,10 +16,11 @@ from annotation.reports.services import report_refresh, report_state
 from annotation.selectors import questions_for, study_items
 from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.slots import participant_enter
-from annotation.services.study import StudySettings, personas_select, study_create, study_transition
+from annotation.services.study import StudySettings, study_create, study_transition
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
 from benchmarks.models import Order
 from core.demo import demo_base_url
+from personas.selectors import personas_select
 
 DEMO_REPORT_STUDY = "Demo report study: simulated raters vs offline judges"
 DEMO_JUDGES = BASELINE_JUDGES

@@ -148,15 +148,16 @@ class Readiness:
 
 
 def participant_readiness(*, participant: Participant) -> Readiness:
-    """Which questions (by position) still need a choice or a long enough explanation."""
+    """Which questions (by position) still need a choice or a long enough explanation (an attention check's own
+    rule: see ``Question.explanation_min_chars``)."""
     answers = {a.question_id: a for a in Answer.objects.filter(participant=participant)}
-    minimum = participant.study.reasoning_min_chars
+    study = participant.study
     missing, short = [], []
     for question in questions_for(participant=participant):
         answer = answers.get(question.pk)
         if answer is None or not answer.choice:
             missing.append(question.position)
-        elif not Answer.explanation_ok(answer.reasoning, min_chars=minimum):
+        elif not Answer.explanation_ok(answer.reasoning, min_chars=question.min_chars(study)):
             short.append(question.position)
     return Readiness(missing, short)
 

@@ -125,13 +125,24 @@ def question_with_answer(*, participant: Participant, position: int) -> tuple[Qu
 
 @dataclass(frozen=True)
 class Progress:
-    answered: int
     total: int
     saved: bool  # the answer at the position asked about has been changed at least once
+    complete: frozenset[int] = frozenset()  # positions with a complete answer (``Answer.answered``)
+    incomplete: frozenset[int] = frozenset()  # positions shown but not complete (no choice, or too short)
+
+    @property
+    def answered(self) -> int:
+        return len(self.complete)
 
     @property
     def percent(self) -> int:
         return round(100 * self.answered / max(1, self.total))
+
+    def state(self, position: int) -> str:
+        """ "complete", "incomplete" (shown, not complete) or "new" (not shown yet): what the question list marks."""
+        if position in self.complete:
+            return "complete"
+        return "incomplete" if position in self.incomplete else "new"
 
 
 @cache
@@ -147,16 +158,18 @@ LEFT JOIN {table(Question)} q ON q.id = a.question_id"""
 @cache
 def _progress_sql() -> str:
     # Every row: the questionnaire's length (as Study.questions_per_persona); then one row per answer (NULLs when
-    # there is none yet).
+    # there is none yet), with what ``Answer.answered`` needs: the question's kind and the study's minimum.
     return f"""
-SELECT s.pairs_per_persona + s.attention_checks, q.position, a.choice, a.reasoning, a.updated_at IS NOT NULL
+SELECT s.pairs_per_persona + s.attention_checks, q.position, a.choice, a.reasoning, a.updated_at IS NOT NULL,
+       q.kind, s.reasoning_min_chars
 {_progress_from_sql()}
 WHERE p.id = %s
 """
 
 
 def answers_progress(*, participant_id: int, position: int | None = None) -> Progress:
-    """How many questions are answered (``Answer.answered``), from one read of the participant's answers."""
+    """Which questions are answered completely (``Answer.answered``) and which were left incomplete, from one read
+    of the participant's answers."""
     with prepared_cursor() as cursor:
         cursor.execute(_progress_sql(), [participant_id])
         rows = cursor.fetchall()
@@ -164,10 +177,19 @@ def answers_progress(*, participant_id: int, position: int | None = None) -> Pro
 
 
 def _progress_from(rows: list, position: int | None) -> Progress:
-    """Progress from the rows of ``_progress_sql`` (questionnaire length, position, choice, reasoning, saved)."""
-    answered = sum(Answer.answered(choice or "", reasoning or "") for _total, _at, choice, reasoning, _saved in rows)
-    saved = any(at == position and was_saved for _total, at, _choice, _reasoning, was_saved in rows)
-    return Progress(answered=answered, total=rows[0][0] if rows else 0, saved=saved)
+    """Progress from the rows of ``_progress_sql`` (questionnaire length, position, choice, reasoning, saved,
+    question kind, study minimum)."""
+    complete, incomplete = set(), set()
+    saved = False
+    for _total, at, choice, reasoning, was_saved, kind, study_min in rows:
+        if at is None:
+            continue
+        minimum = Question.explanation_min_chars(kind=kind, study_min_chars=study_min)
+        (complete if Answer.answered(choice or "", reasoning or "", min_chars=minimum) else incomplete).add(at)
+        saved = saved or (at == position and was_saved)
+    return Progress(
+        total=rows[0][0] if rows else 0, saved=saved, complete=frozenset(complete), incomplete=frozenset(incomplete)
+    )
 
 
 # --- the save --------------------------------------------------------------------------------------------------
@@ -207,7 +229,7 @@ def _update_with_progress_sql(update: str) -> str:
 WITH changed AS ({update} RETURNING id, choice, reasoning, updated_at)
 SELECT (SELECT count(*) FROM changed), s.pairs_per_persona + s.attention_checks, q.position,
        COALESCE(c.choice, a.choice), COALESCE(c.reasoning, a.reasoning),
-       COALESCE(c.updated_at, a.updated_at) IS NOT NULL
+       COALESCE(c.updated_at, a.updated_at) IS NOT NULL, q.kind, s.reasoning_min_chars
 {_progress_from_sql()}
 LEFT JOIN changed c ON c.id = a.id
 WHERE p.id = %s

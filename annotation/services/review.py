@@ -41,7 +41,9 @@ def answer_flags(*, answer: Answer, study: Study) -> list[str]:
     flags = []
     if answer.choice and answer.time_ms and answer.time_ms < FAST_ANSWER_MS:
         flags.append(Flag.TOO_FAST)
-    if answer.choice and len(answer.reasoning.strip()) < max(SHORT_REASONING_CHARS, study.reasoning_min_chars):
+    # An attention check's reason is the one word it asks for: never "short".
+    short = len(answer.reasoning.strip()) < max(SHORT_REASONING_CHARS, study.reasoning_min_chars)
+    if answer.choice and short and not answer.question.is_attention:
         flags.append(Flag.SHORT)
     if answer.pasted:
         flags.append(Flag.PASTED)
@@ -64,7 +66,9 @@ def participant_quality(*, participant: Participant, answers: list[Answer]) -> P
         report.flags.append(Flag.SHORT)
     if counts[Flag.PASTED]:
         report.flags.append(Flag.PASTED)
-    texts = Counter(a.reasoning.strip().lower() for a in answered if a.reasoning.strip())
+    texts = Counter(
+        a.reasoning.strip().lower() for a in answered if a.reasoning.strip() and not a.question.is_attention
+    )
     if any(n > 1 for n in texts.values()):
         report.flags.append(Flag.REPEATED)
     if participant.failed_attention_check or counts[Flag.FAILED_CHECK]:
@@ -73,9 +77,11 @@ def participant_quality(*, participant: Participant, answers: list[Answer]) -> P
 
 
 def participants_quality(*, study: Study, include_preview: bool = False) -> list[ParticipantQuality]:
-    """Quality control for each of the study's participants: their answers and flags (not the agreement report)."""
+    """Quality control for each of the study's raters (arrivals turned away are not raters): their answers and flags
+    (not the agreement report)."""
     participants = list(
         Participant.objects.filter(study=study, is_preview=include_preview)
+        .placed()
         .select_related("study", "study_persona__persona")
         .order_by("study_persona__position", "id")
     )

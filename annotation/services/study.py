@@ -8,10 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from annotation.models import REASONING_HARD_CAP, Question, Slot, SlotStatus, Study, StudyPersona, StudyStatus
+from annotation.models import (
+    REASONING_HARD_CAP,
+    Participant,
+    Question,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyPersona,
+    StudyStatus,
+)
 from benchmarks.models import PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
@@ -74,28 +83,6 @@ class StudySettings:
     seed: int = 0
 
 
-def personas_select(
-    *,
-    ids: Sequence[int] | None = None,
-    status: str = "",
-    split: str = "",
-    sample_size: int | None = None,
-    seed: int = 0,
-) -> list[Persona]:
-    """Personas for a study: the picked ids (or all), narrowed by status/split, then N sampled with the seed."""
-    queryset = Persona.objects.order_by("id")
-    if ids:
-        queryset = queryset.filter(pk__in=ids)
-    if status:
-        queryset = queryset.filter(status=status)
-    if split:
-        queryset = queryset.filter(split=split)
-    personas = list(queryset)
-    if sample_size is not None and sample_size < len(personas):
-        personas = sorted(random.Random(seed).sample(personas, sample_size), key=lambda p: p.pk)
-    return personas
-
-
 def _code() -> str:
     return secrets.token_hex(4).upper()
 
@@ -142,58 +129,123 @@ def _questionnaire(entry: StudyPersona, pairs: list[PreferencePair], n_checks: i
     return questions
 
 
+def _pairs_plan(
+    config: StudySettings, personas: Sequence[Persona], pairs: PreferencePairQuerySet | None
+) -> list[tuple[Persona, list[PreferencePair]]]:
+    """Each persona's seeded sample of n usable pairs from ``pairs`` (all pairs when None): the shared ones plus
+    those written for that persona. Raises ``StudyError`` naming the first persona with too few."""
+    base = (pairs if pairs is not None else PreferencePair.objects.all()).usable().select_related("prompt")
+    persona_ids = [p.pk for p in personas]
+    shared: list[PreferencePair] = []
+    own: dict[int, list[PreferencePair]] = {}
+    for pair in base.filter(Q(persona__isnull=True) | Q(persona_id__in=persona_ids)).order_by("id"):
+        if pair.persona_id is None:
+            shared.append(pair)
+        else:
+            own.setdefault(pair.persona_id, []).append(pair)
+    plan: list[tuple[Persona, list[PreferencePair]]] = []
+    for persona in personas:
+        candidates = sorted([*shared, *own.get(persona.pk, [])], key=lambda pair: pair.pk)
+        if len(candidates) < config.pairs_per_persona:
+            raise StudyError(
+                f"Persona #{persona.pk} has {len(candidates)} usable pairs among the chosen ones; the study needs "
+                f"{config.pairs_per_persona} per persona. Choose more pairs or fewer questions."
+            )
+        rng = random.Random(f"{config.seed}:{persona.pk}")
+        plan.append((persona, rng.sample(candidates, config.pairs_per_persona)))
+    return plan
+
+
+def _study_fields(config: StudySettings) -> dict[str, object]:
+    return {
+        "name": config.name.strip()[:200],
+        "instructions": config.instructions.strip() or DEFAULT_INSTRUCTIONS,
+        "raters_per_persona": config.raters_per_persona,
+        "majority_threshold": config.majority_threshold,
+        "pairs_per_persona": config.pairs_per_persona,
+        "attention_checks": config.attention_checks,
+        "reasoning_min_chars": config.reasoning_min_chars,
+        "reasoning_max_chars": config.reasoning_max_chars,
+        "block_paste": config.block_paste,
+        "estimated_minutes": config.estimated_minutes,
+        "max_minutes_override": config.max_minutes_override,
+        "seed": config.seed,
+    }
+
+
+def _questionnaires_create(
+    study: Study, config: StudySettings, plan: list[tuple[Persona, list[PreferencePair]]]
+) -> None:
+    slots: list[Slot] = []
+    questions: list[Question] = []
+    for position, (persona, pairs) in enumerate(plan, start=1):
+        entry = StudyPersona.objects.create(study=study, persona=persona, position=position)
+        slots += [Slot(study=study, study_persona=entry, index=i) for i in range(config.raters_per_persona)]
+        questions += _questionnaire(entry, pairs, config.attention_checks)
+    Slot.objects.bulk_create(slots)
+    Question.objects.bulk_create(questions)
+
+
 def study_create(
     *,
     config: StudySettings,
     personas: Sequence[Persona],
-    created_by: object = None,
     pairs: PreferencePairQuerySet | None = None,
+    selection: dict[str, object] | None = None,
+    created_by: object = None,
 ) -> Study:
-    """Create a draft study: for each persona, k free slots and n seeded-sampled pairs plus attention checks.
-
-    ``pairs`` is the pool to draw from (e.g. one split of a preference dataset); default every usable pair.
-    """
+    """Create a draft study: for each persona, k free slots and n seeded-sampled pairs (from ``pairs``, default
+    all) plus attention checks. ``selection`` records how personas and pairs were chosen, for editing the draft."""
     _check_settings(config)
+    personas = list(personas)
     if not personas:
         raise StudyError("Choose at least one persona.")
-    plan: list[tuple[Persona, list[PreferencePair]]] = []
-    for persona in personas:
-        pool = pairs if pairs is not None else PreferencePair.objects.all()
-        candidates = list(pool.usable().for_persona(persona).order_by("id"))
-        if len(candidates) < config.pairs_per_persona:
-            raise StudyError(
-                f"Persona {persona.pk} has {len(candidates)} usable pairs; the study needs {config.pairs_per_persona}."
-            )
-        rng = random.Random(f"{config.seed}:{persona.pk}")
-        plan.append((persona, rng.sample(candidates, config.pairs_per_persona)))
-
+    plan = _pairs_plan(config, personas, pairs)
     with transaction.atomic():
         study = Study.objects.create(
-            name=config.name.strip()[:200],
-            instructions=config.instructions.strip() or DEFAULT_INSTRUCTIONS,
-            raters_per_persona=config.raters_per_persona,
-            majority_threshold=config.majority_threshold,
-            pairs_per_persona=config.pairs_per_persona,
-            attention_checks=config.attention_checks,
-            reasoning_min_chars=config.reasoning_min_chars,
-            reasoning_max_chars=config.reasoning_max_chars,
-            block_paste=config.block_paste,
-            estimated_minutes=config.estimated_minutes,
-            max_minutes_override=config.max_minutes_override,
+            **_study_fields(config),
             completion_code=config.completion_code.strip() or _code(),
             failed_check_code=config.failed_check_code.strip() or _code(),
             no_place_code=config.no_place_code.strip() or _code(),
-            seed=config.seed,
+            selection=selection or {},
             created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
         )
-        slots: list[Slot] = []
-        questions: list[Question] = []
-        for position, (persona, pairs) in enumerate(plan, start=1):
-            entry = StudyPersona.objects.create(study=study, persona=persona, position=position)
-            slots += [Slot(study=study, study_persona=entry, index=i) for i in range(config.raters_per_persona)]
-            questions += _questionnaire(entry, pairs, config.attention_checks)
-        Slot.objects.bulk_create(slots)
-        Question.objects.bulk_create(questions)
+        _questionnaires_create(study, config, plan)
+    return study
+
+
+def study_update(
+    *,
+    study: Study,
+    config: StudySettings,
+    personas: Sequence[Persona],
+    pairs: PreferencePairQuerySet | None = None,
+    selection: dict[str, object] | None = None,
+) -> Study:
+    """Rewrite a draft with new settings, personas and pairs (its questions and places are drawn afresh). Only a
+    draft: nobody has answered it, and a launched study's questions never change under its raters."""
+    _check_settings(config)
+    personas = list(personas)
+    if not personas:
+        raise StudyError("Choose at least one persona.")
+    plan = _pairs_plan(config, personas, pairs)
+    with transaction.atomic():
+        locked = Study.objects.select_for_update().get(pk=study.pk)
+        if locked.status != StudyStatus.DRAFT:
+            raise StudyError(f"A {locked.get_status_display().lower()} study cannot be edited; only drafts can.")
+        fields = {
+            **_study_fields(config),
+            "completion_code": config.completion_code.strip() or locked.completion_code,
+            "failed_check_code": config.failed_check_code.strip() or locked.failed_check_code,
+            "no_place_code": config.no_place_code.strip() or locked.no_place_code,
+            "selection": selection or {},
+        }
+        Study.objects.filter(pk=locked.pk).update(**fields)
+        # Preview runs hold no slot but answer questions: they go with the old questionnaire.
+        Participant.objects.filter(study=locked).delete()
+        StudyPersona.objects.filter(study=locked).delete()
+        _questionnaires_create(locked, config, plan)
+    study.refresh_from_db()
     return study
 
 

@@ -7,14 +7,13 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from annotation.forms import StudyForm
 from annotation.models import Study, StudyPersona
 from annotation.services.review import study_dashboard
 from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
-from annotation.services.study import StudyError, personas_select, slot_add, study_create, study_transition
+from annotation.services.study import StudyError, slot_add, study_transition
 
 PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
@@ -29,29 +28,6 @@ def prolific_url(request: HttpRequest, study: Study) -> str:
 def study_list(request: HttpRequest) -> HttpResponse:
     studies = Study.objects.select_related("created_by")[:200]
     return render(request, "annotation/coordinator/study_list.html", {"studies": studies})
-
-
-@permission_required("annotation.add_study", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def study_create_view(request: HttpRequest) -> HttpResponse:
-    form = StudyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        personas = personas_select(
-            ids=[p.pk for p in data["personas"]],
-            status=data["persona_status"],
-            split=data["persona_split"],
-            sample_size=data["sample_size"],
-            seed=data["seed"],
-        )
-        try:
-            study = study_create(config=form.settings(), personas=personas, created_by=request.user)
-        except StudyError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Study “{study.name}” created as a draft. Preview it, then launch.")
-            return redirect("study-detail", study_id=study.pk)
-    return render(request, "annotation/coordinator/study_form.html", {"form": form})
 
 
 @permission_required("annotation.view_study", raise_exception=True)

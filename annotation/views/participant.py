@@ -149,6 +149,7 @@ def persona(request: HttpRequest, study: Study, participant: Participant) -> Htt
 def _question_context(participant: Participant, question: Question, answer: Answer | None) -> dict[str, object]:
     if answer is None:  # the first view fixes the A/B order
         answer = answer_open(participant=participant, question=question)
+    progress = answers_progress(participant_id=participant.pk)
     chosen_first = answer.order_shown == Order.CHOSEN_FIRST
     first, second = (
         (question.chosen_text, question.rejected_text)
@@ -166,7 +167,9 @@ def _question_context(participant: Participant, question: Question, answer: Answ
         "position": question.position,
         "previous": question.position - 1 if question.position > 1 else None,
         "next": question.position + 1 if question.position < participant.study.questions_per_persona else None,
-        "progress": answers_progress(participant_id=participant.pk),
+        "progress": progress,
+        "question_states": [(at, progress.state(at)) for at in range(1, progress.total + 1)],
+        "min_chars": question.min_chars(participant.study),
         "read_only": participant.status != Participant.Status.ACTIVE,
     }
 

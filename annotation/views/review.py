@@ -28,7 +28,12 @@ def participant_list(request: HttpRequest, study_id: int) -> HttpResponse:
     return render(
         request,
         "annotation/coordinator/participant_list.html",
-        {"study": study, "reports": participants_quality(study=study), "upload_form": ReturnsUploadForm()},
+        {
+            "study": study,
+            "reports": participants_quality(study=study),
+            "turned_away": Participant.objects.filter(study=study).turned_away().order_by("entered_at", "id"),
+            "upload_form": ReturnsUploadForm(),
+        },
     )
 
 

@@ -233,8 +233,8 @@ def dataset_card(*, dataset: PreferenceDataset, counts: dict[str, int], formats:
 
 
 def export_archive_path(dataset: PreferenceDataset) -> Path:
-    """Where the dataset's latest zipped export lives (DATA_DIR/exports/datasets/<name>.zip)."""
-    return Path(settings.DATA_DIR) / "exports" / "datasets" / f"{dataset.name}.zip"
+    """Where the dataset's latest zipped export lives (DATA_DIR/exports/datasets/<id>-<name>.zip)."""
+    return Path(settings.DATA_DIR) / "exports" / "datasets" / f"{dataset.pk}-{dataset.name}.zip"
 
 
 def dataset_export_archive(*, dataset: PreferenceDataset, run: JobRun | None = None) -> Path:

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from personas.attributes import CENSUS_ATTRIBUTES
 from personas.categories import NOT_APPLICABLE, attribute_category
-from personas.models import CensusDataset
+from personas.models import MIN_JOIN_RATE, CensusDataset
 from personas.pums.dictionary import PumsDictionary, dictionary_load
 from personas.pums.errors import PumsInputError
 from personas.pums.reader import BLOCK_SIZE, csv_batches, csv_header
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 STATE_VARIABLES = ("ST", "STATE")
 RECORD_ID = "RECORD_ID"
+JOINED = "_HOUSEHOLD_JOINED"  # per person: the housing file holds their household (counted, never stored)
 INCOME = "INCOME_ADJ"  # PINCP * ADJINC / 1e6, in dollars of the survey year
 NUMERIC_KEYS = {"age", "income"}
 
@@ -120,6 +121,26 @@ def _accumulate(
             target[category] += float(weight)
 
 
+def dataset_name_unique(name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first no dataset carries yet (names tell datasets apart)."""
+    taken = set(CensusDataset.objects.filter(name__startswith=name).values_list("name", flat=True))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
+def _check_join(housing: Path, *, joined: int, rows: int) -> None:
+    rate = joined / rows if rows else 1.0
+    if rate < MIN_JOIN_RATE:
+        raise PumsInputError(
+            housing,
+            f"holds the household of only {joined} of {rows} persons ({rate:.0%}) on SERIALNO; it must come from "
+            "the same state and survey year as the person file",
+        )
+
+
 def _adjusted_income(frame: pd.DataFrame, column: str) -> pd.Series:
     income = pd.to_numeric(frame[column], errors="coerce")
     factor = pd.to_numeric(frame["ADJINC"], errors="coerce") / 1_000_000
@@ -147,6 +168,7 @@ def _person_frames(
             raise PumsInputError(person_path, f"has a non-numeric PWGTP near data row {rows + 1}")
         frame["PWGTP"] = weights.astype("int64")
         if housing_frame is not None:
+            frame[JOINED] = frame["SERIALNO"].isin(housing_frame.index)
             frame = frame.join(housing_frame, on="SERIALNO")
             for column in plan.housing.values():
                 frame[column] = frame[column].fillna("")
@@ -206,6 +228,7 @@ def census_dataset_import(
     housing_frame = _housing_frame(housing, list(plan.housing.values())) if housing else None
     marginals: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
     rows = 0
+    joined = 0
     weight_total = 0
     state_code = ""
     records = _RecordsFile()
@@ -216,6 +239,8 @@ def census_dataset_import(
         for frame in frames:
             if rows == 0:
                 state_code = str(frame[plan.state].iloc[0]) if len(frame) else ""
+            if housing_frame is not None:
+                joined += int(frame[JOINED].sum())
             _accumulate(marginals, frame, plan, dictionary)
             rows += len(frame)
             weight_total += int(frame["PWGTP"].sum())
@@ -226,15 +251,19 @@ def census_dataset_import(
                 progress(rows)
         if records.writer is None or rows == 0:
             raise PumsInputError(person_path, "has a header but no data rows")
+        if housing is not None:
+            _check_join(housing, joined=joined, rows=rows)
         final = records.finish()
         try:
             with transaction.atomic():
+                default_name = f"ACS {dictionary.year or ''} PUMS {dictionary.decode(plan.state, state_code) or ''}"
                 dataset = CensusDataset.objects.create(
-                    name=name or f"ACS {dictionary.year or ''} PUMS {dictionary.decode(plan.state, state_code) or ''}",
+                    name=dataset_name_unique((name or default_name).strip()),
                     year=dictionary.year or 0,
                     state=dictionary.decode(plan.state, state_code) or state_code,
                     person_file=person_path.name,
                     housing_file=housing.name if housing else "",
+                    housing_join_rate=joined / rows if housing else None,
                     dictionary_file=Path(dictionary_path).name,
                     rows=rows,
                     weight_total=weight_total,
@@ -249,4 +278,6 @@ def census_dataset_import(
     finally:
         records.discard()
     logger.info("imported %s: %s persons, weight %s", dataset, rows, weight_total)
+    if dataset.join_warning:
+        logger.warning("%s: %s", dataset, dataset.join_warning)
     return dataset

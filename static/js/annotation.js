@@ -2,6 +2,17 @@
 // Everything else (saving each change) is htmx attributes on the form; without JavaScript the buttons still save.
 (function () {
   "use strict";
+  // Copy a code (the completion code on the done page) to the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var source = document.querySelector(button.dataset.copy);
+    if (!source || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("answer-form");
     if (!form) { return; }
@@ -32,7 +43,24 @@
       }
     });
 
+    // Live character count and, while the explanation is too short, how many characters are missing.
+    var count = document.getElementById("reasoning-count");
+    var hint = document.getElementById("reasoning-hint");
+    function showCount() {
+      if (!reasoning || !count) { return; }
+      var minimum = parseInt(reasoning.dataset.minChars || "0", 10);
+      var length = reasoning.value.trim().length;
+      count.textContent = minimum > 0 ? length + " / " + minimum + " characters" : length + " characters";
+      if (hint) {
+        var missing = Math.max(minimum, 1) - length;
+        hint.textContent = missing > 0 && length > 0
+          ? "Please write " + missing + " more character" + (missing === 1 ? "" : "s") + " to complete this answer."
+          : "";
+      }
+    }
     if (reasoning) {
+      reasoning.addEventListener("input", showCount);
+      showCount();
       reasoning.addEventListener("paste", function (event) {
         if (form.dataset.blockPaste === "1") {
           event.preventDefault();
@@ -65,15 +93,40 @@
       window.htmx.trigger(form, "change");
     }
 
-    // Leaving the page: report the remaining time with a beacon (a save without choice or reasoning fields).
-    window.addEventListener("pagehide", function () {
+    // What the server has: updated after each htmx save, so leaving the page sends only what it lacks.
+    function current() {
+      var checked = form.querySelector("input[name=choice]:checked");
+      return { choice: checked ? checked.value : "", reasoning: reasoning ? reasoning.value : "" };
+    }
+    var stored = current();
+    if (changedBeforeReady()) { stored = { choice: "", reasoning: reasoning ? reasoning.defaultValue : "" }; }
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt === form) { stored = current(); }
+    });
+
+    // Leaving the page (refresh, close, another tab on a phone): a beacon carries the remaining time and, if the
+    // last keystrokes were not saved yet (the save waits for a pause in typing), the choice and the explanation.
+    function leave() {
       var ms = collect();
-      if (ms <= 0 || !navigator.sendBeacon || form.querySelector("fieldset[disabled]")) { return; }
+      var now = current();
+      var unsaved = now.choice !== stored.choice || now.reasoning !== stored.reasoning;
+      if ((ms <= 0 && !unsaved) || !navigator.sendBeacon || form.querySelector("fieldset[disabled]")) { return; }
       var data = new FormData();
       data.append("csrfmiddlewaretoken", form.querySelector("input[name=csrfmiddlewaretoken]").value);
       data.append("elapsed_ms", String(ms));
       data.append("beacon", "1");
+      if (unsaved) {
+        if (now.choice) { data.append("choice", now.choice); }
+        data.append("reasoning", now.reasoning);
+        data.append("pasted", pasted.value);
+        stored = now;
+      }
       navigator.sendBeacon(form.action, data);
+    }
+    window.addEventListener("pagehide", leave);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { leave(); }
     });
+
   });
 })();

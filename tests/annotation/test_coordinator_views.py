@@ -24,7 +24,7 @@ def test_create_form_makes_a_draft_study(coordinator_client: Client) -> None:
         reverse("study-create"),
         {
             "name": "Round 1",
-            "personas": [p.pk for p in people[:3]],
+            "persona_mode": "filter",
             "sample_size": 2,
             "pairs_per_persona": 3,
             "raters_per_persona": 4,
@@ -42,6 +42,7 @@ def test_create_form_makes_a_draft_study(coordinator_client: Client) -> None:
     assert response.url == reverse("study-detail", args=[study.pk])
     assert study.status == StudyStatus.DRAFT
     assert study.study_personas.count() == 2
+    assert set(study.study_personas.values_list("persona_id", flat=True)) <= {p.pk for p in people}
     assert Slot.objects.filter(study=study).count() == 8
 
 
@@ -49,7 +50,8 @@ def test_create_form_shows_errors(coordinator_client: Client) -> None:
     persona_make()
     response = coordinator_client.post(
         reverse("study-create"),
-        {"name": "x", "pairs_per_persona": 3, "raters_per_persona": 2, "majority_threshold": 3, "attention_checks": 0,
+        {"name": "x", "persona_mode": "filter",
+         "pairs_per_persona": 3, "raters_per_persona": 2, "majority_threshold": 3, "attention_checks": 0,
          "reasoning_min_chars": 1, "reasoning_max_chars": 10, "estimated_minutes": 5, "seed": 0, "instructions": "i"},
     )  # fmt: skip
     assert response.status_code == 200

@@ -7,11 +7,12 @@ from annotation.models import Question, Slot, Study, StudyStatus
 from annotation.services.study import (
     StudyError,
     StudySettings,
-    personas_select,
     slot_add,
     study_create,
     study_transition,
 )
+from personas.models import Persona, PersonaStatus
+from personas.selectors import personas_select
 from tests.annotation.factories import pairs_make, persona_make, study_make
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +71,19 @@ def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:
 
 def test_personas_select_filters_and_samples_with_seed() -> None:
     people = [persona_make(i) for i in range(6)]
-    picked = personas_select(ids=[p.pk for p in people[:4]])
+    picked = list(personas_select(ids=[p.pk for p in people[:4]]))
     assert picked == people[:4]
-    sample = personas_select(sample_size=3, seed=9)
+    sample = list(personas_select(sample_size=3, seed=9))
     assert len(sample) == 3
-    assert sample == personas_select(sample_size=3, seed=9)
+    assert sample == list(personas_select(sample_size=3, seed=9))
+
+
+def test_personas_select_never_takes_pruned_personas() -> None:
+    people = [persona_make(i) for i in range(4)]
+    Persona.objects.filter(pk=people[0].pk).update(status=PersonaStatus.PRUNED)
+    assert people[0] not in personas_select(ids=[p.pk for p in people])
+    assert people[0] not in personas_select()
+    assert personas_select(sample_size=10).count() == 3
 
 
 def test_transitions_are_conditional() -> None:

@@ -18,6 +18,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+EXPECT_TIMEOUT_MS = 30_000  # under CPU load pages are slow, never wrong: assertions wait on conditions, patiently
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect() -> Iterator[None]:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright

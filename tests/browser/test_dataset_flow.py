@@ -5,6 +5,7 @@ the dataset, launched."""
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotation.models import Question, Study, StudyStatus
+from benchmarks.datasets.export import export_archive_path
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.judging.services import baseline_judges_ensure
 from benchmarks.models import Prompt
@@ -19,19 +21,30 @@ from core.llm.endpoints import llm_demo_endpoints_ensure
 from tests.benchmarks.datasets.conftest import personas_make
 from tests.browser.conftest import log_in
 
+T = 30_000  # ms; generous: the suite shares two CPUs with other work
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "prompts" / "prism_clusters_small.csv"
 pytestmark = pytest.mark.browser
 
 
-def _click_and_wait_for_row(page, button: str, stage: str, *, timeout: int = 60_000) -> None:
+def _wait_for(condition, timeout: float = 120) -> None:
+    """Wait for work a real worker does (then the page is reloaded once, not in a loop)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the worker did not finish in time"
+        time.sleep(0.2)
+
+
+def _click_and_wait_for_row(page, button: str, stage: str, *, timeout: int = 120_000) -> None:
     page.get_by_role("button", name=button).click()
     row = page.locator(f'#dataset-progress tr[data-stage="{stage}"] .progress-text')
     expect(row).to_have_text(re.compile(r"^(\d+)/\1$"), timeout=timeout)
 
 
 def test_coordinator_builds_a_dataset_and_launches_a_study(
-    page, live_server, celery_worker, coordinator, password, tmp_path
+    page, live_server, celery_worker, coordinator, password, tmp_path, settings
 ):
+    page.set_default_timeout(T)
+    settings.DATA_DIR = tmp_path  # the export's zip lands here: no earlier run's file can stand in for it
     llm_demo_endpoints_ensure()
     baseline_judges_ensure()
     personas_make(3)
@@ -40,30 +53,24 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
 
     page.get_by_label("File").set_input_files(str(FIXTURE))
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_text("32 new")).to_be_visible()
+    expect(page.get_by_text("32 new")).to_be_visible(timeout=T)
     page.get_by_role("button", name=re.compile("Apply the form filter")).click()
-    expect(page.locator('[data-reason="no_question_mark"]')).not_to_have_text("0")
+    expect(page.locator('[data-reason="no_question_mark"]')).not_to_have_text("0", timeout=T)
     page.get_by_label("Classifier endpoint").select_option(label="offline-text (offline: text)")
     page.get_by_role("button", name="2. Classify controversy").click()
-    page.wait_for_timeout(500)
-    for _ in range(60):  # the classifier runs on the worker; the counts update on reload
-        page.reload()
-        if (
-            page.locator('[data-reason="kept"]').inner_text() != "0"
-            and not Prompt.objects.filter(form_check="passed", controversy="unchecked").exists()
-        ):
-            break
-        page.wait_for_timeout(500)
+    _wait_for(lambda: not Prompt.objects.filter(form_check="passed", controversy="unchecked").exists())
+    page.reload()  # the classifier ran on the worker; the counts are read on load
+    expect(page.locator('[data-reason="kept"]')).not_to_have_text("0", timeout=T)
     # Overrule one rejected verdict from the list.
     page.goto(f"{live_server.url}/benchmarks/prompts/?reason=not_controversial")
     first = page.locator('tr[id^="prompt-"]').first
     first.get_by_role("button", name="Keep").click()
-    expect(first).to_contain_text("overruled")
+    expect(first).to_contain_text("overruled", timeout=T)
     page.goto(f"{live_server.url}/benchmarks/prompts/")
     page.get_by_label("Clusters").fill("2")
     page.get_by_role("button", name=re.compile("Cluster the prompts")).click()
-    expect(page.get_by_text(re.compile(r"split \d+ train / \d+ held out"))).to_be_visible()
-    expect(page.locator(".bar-chart tbody tr").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"split \d+ train / \d+ held out"))).to_be_visible(timeout=T)
+    expect(page.locator(".bar-chart tbody tr").first).to_be_visible(timeout=T)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Datasets").click()
     page.get_by_label("Name").fill("browser-ds")
@@ -76,31 +83,21 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     page.get_by_role("button", name="Save the plan").click()
     page.get_by_role("button", name="Plan the dataset").click()
     dataset = PreferenceDataset.objects.get(name="browser-ds")
-    for _ in range(60):
-        dataset.refresh_from_db()
-        if dataset.planned_at:
-            break
-        page.wait_for_timeout(250)
+    _wait_for(lambda: PreferenceDataset.objects.filter(pk=dataset.pk, planned_at__isnull=False).exists())
     page.reload()
-    expect(page.locator("#estimate-title")).to_be_visible()
+    expect(page.locator("#estimate-title")).to_be_visible(timeout=T)
 
     _click_and_wait_for_row(page, "Run: y_l: plain answers", "answer")
     _click_and_wait_for_row(page, "Run: Critiques", "critique")
     _click_and_wait_for_row(page, "Run: Revisions y_w", "revise")
     page.get_by_role("button", name="Run: Verification").click()
-    for _ in range(60):
-        if not dataset.pairs.filter(verification="unchecked").exists():
-            break
-        page.wait_for_timeout(250)
+    _wait_for(lambda: dataset.pairs.exists() and not dataset.pairs.filter(verification="unchecked").exists())
     page.reload()
-    expect(page.locator("#win-rate")).to_have_text(re.compile(r"\d+ %"))
+    expect(page.locator("#win-rate")).to_have_text(re.compile(r"\d+ %"), timeout=T)
 
     page.get_by_role("button", name=re.compile("^Export")).click()
-    for _ in range(60):  # the export runs on the worker; its link appears when the zip is written
-        page.reload()
-        if page.locator("#export-download").count():
-            break
-        page.wait_for_timeout(250)
+    _wait_for(lambda: export_archive_path(dataset).exists())  # the export runs on the worker
+    page.reload()
     with page.expect_download() as download:
         page.locator("#export-download").click()
     path = tmp_path / "export.zip"

@@ -83,8 +83,27 @@ def test_admin_generate_action_asks_then_starts_a_job(
         )
     job = Job.objects.get()
     assert started.status_code == 302
+    assert started["Location"] == reverse("job-detail", args=[job.pk])
     assert job.kind == "personas.generate"
     assert job.params["n"] == 7
+    page = admin_client_.get(started["Location"]).content.decode()
+    assert "<dt>Personas asked for</dt><dd>7</dd>" in page
+
+
+def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(admin_client_: Client) -> None:
+    def post(name: str) -> object:
+        with PERSON_CSV.open("rb") as person, HOUSING_CSV.open("rb") as housing, DICTIONARY_CSV.open("rb") as book:
+            return admin_client_.post(
+                reverse("admin:personas_censusdataset_import"),
+                {"person_file": person, "housing_file": housing, "dictionary_file": book, "name": name},
+                follow=True,
+            )
+
+    first = post("Wyoming fixture").content.decode()
+    assert "100% of persons joined their household" in first
+    second = post("Wyoming fixture").content.decode()
+    assert "A dataset with this name exists" in second
+    assert CensusDataset.objects.count() == 1
 
 
 def test_api_lists_personas_for_analysts_only(client: Client, analyst: object, dataset: CensusDataset) -> None:

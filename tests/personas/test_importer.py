@@ -139,3 +139,41 @@ def test_year_drift_state_and_hht2_columns(db: None, tmp_path: Path) -> None:
     assert (
         "Married couple household with children of the householder less than 18" in dataset.marginals["household type"]
     )
+
+
+OTHER_STATE_HOUSING_CSV = HOUSING_CSV.parent / "psam_h02_fixture.csv"  # same layout, serial numbers of another state
+
+
+def test_housing_file_of_another_state_is_refused_with_the_join_rate(db: None) -> None:
+    with pytest.raises(PumsInputError, match=r"^psam_h02_fixture\.csv: .*only 0 of 31 persons \(0%\)"):
+        census_dataset_import(
+            person_path=PERSON_CSV, housing_path=OTHER_STATE_HOUSING_CSV, dictionary_path=DICTIONARY_CSV
+        )
+    assert CensusDataset.objects.count() == 0
+    assert stored_files() == []
+
+
+def test_partial_join_imports_with_a_loud_warning(db: None, tmp_path: Path) -> None:
+    header, *rows = HOUSING_CSV.read_text().splitlines()
+    housing = tmp_path / "psam_h56_partial.csv"
+    housing.write_text("\n".join([header, *rows[:-3]]) + "\n")  # three households missing
+    dataset = census_dataset_import(person_path=PERSON_CSV, housing_path=housing, dictionary_path=DICTIONARY_CSV)
+    person = pd.read_csv(PERSON_CSV, dtype=str)
+    missing = {row.split(",")[1] for row in rows[-3:]}
+    expected = 1 - person["SERIALNO"].isin(missing).sum() / len(person)
+    assert dataset.housing_join_rate == pytest.approx(expected)
+    assert 0.5 <= expected < 0.95
+    assert f"only {expected:.0%} of persons" in dataset.join_warning
+
+
+def test_full_join_is_recorded_without_warning(dataset: CensusDataset) -> None:
+    assert dataset.housing_join_rate == 1.0
+    assert dataset.join_warning == ""
+
+
+def test_dataset_names_stay_unique(db: None) -> None:
+    first = census_dataset_import(person_path=PERSON_CSV, dictionary_path=DICTIONARY_CSV)
+    second = census_dataset_import(person_path=PERSON_CSV, dictionary_path=DICTIONARY_CSV)
+    third = census_dataset_import(person_path=PERSON_CSV, dictionary_path=DICTIONARY_CSV, name=first.name)
+    assert first.name == "ACS 2018 PUMS Wyoming/WY"
+    assert [second.name, third.name] == [f"{first.name} (2)", f"{first.name} (3)"]

@@ -111,3 +111,13 @@ def test_rules_on_the_1000_real_persona_personas(shared_data: Path) -> None:
     assert len(personas) == expected["count"] == 1000
     flags = {str(index): reasons for index, p in enumerate(personas) if (reasons := persona_rules_check(p))}
     assert flags == expected["flags"]
+
+
+def test_real_wyoming_persons_with_alaska_housing_are_refused(shared_data: Path, db: None) -> None:
+    with pytest.raises(PumsInputError, match=r"only 0 of 115 persons \(0%\).*same state"):
+        census_dataset_import(
+            person_path=shared_data / WY,
+            housing_path=shared_data / AK_HOUSING,
+            dictionary_path=shared_data / "PUMS_Data_Dictionary_2018.csv",
+        )
+    assert CensusDataset.objects.count() == 0

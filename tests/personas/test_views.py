@@ -69,6 +69,11 @@ def test_list_filters_by_status_and_attribute(analyst_client: Client) -> None:
     assert analyst_client.get(url, {"key": "sex", "value": "male"}).context["page"].paginator.count == 3  # "female"
     assert analyst_client.get(url, {"key": "age", "value": "70"}).context["page"].paginator.count == 1
     assert analyst_client.get(url, {"key": "fertility", "value": "-"}).context["page"].paginator.count == 3
+    # "contains" without an attribute searches every attribute's value (never the key names).
+    assert analyst_client.get(url, {"value": "Male"}).context["page"].paginator.count == 3
+    assert analyst_client.get(url, {"value": "70"}).context["page"].paginator.count == 1
+    assert analyst_client.get(url, {"value": "teachers", "status": "pruned"}).context["page"].paginator.count == 1
+    assert analyst_client.get(url, {"value": "income"}).context["page"].paginator.count == 0
     partial = analyst_client.get(url, {"status": "pruned"}, headers={"HX-Request": "true"})
     assert b"<h1>" not in partial.content
     assert b"Rules: test" in partial.content
@@ -152,8 +157,38 @@ def test_generate_page_starts_one_job_and_shows_its_progress(
         "llm_check_endpoint_id": None,
         "enrichment_endpoint_id": None,
     }
-    page = coordinator_client.get(response["Location"])
-    assert reverse("job-progress", args=[job.pk]) in page.content.decode()
+    assert response["Location"] == reverse("job-detail", args=[job.pk])
+    page = coordinator_client.get(response["Location"]).content.decode()
+    # The job's own page: what was submitted (not the form's defaults) and live progress, no stale status message.
+    assert f'Generate personas <span class="muted">#{job.pk}</span>' in page
+    assert "<dt>Personas asked for</dt><dd>5</dd>" in page
+    assert "<dt>Seed</dt><dd>3</dd>" in page
+    assert f'hx-get="{reverse("job-detail", args=[job.pk])}"' in page
+    assert "is queued" not in page
+    assert f"?dataset={dataset.pk}" in page
+
+
+def test_llm_check_offers_only_endpoints_that_can_check(coordinator_client: Client, dataset: CensusDataset) -> None:
+    from core.llm.endpoints import endpoint_upsert
+
+    claude, _ = endpoint_upsert(name="claude", provider="anthropic", model="claude-x", api_key_env="ANTHROPIC_API_KEY")
+    text, _ = endpoint_upsert(name="offline-text", provider="offline", model="text")
+    judge, _ = endpoint_upsert(name="offline-random", provider="offline", model="random")
+    html = coordinator_client.get(reverse("persona-generate")).content.decode()
+    check = html[html.index('name="llm_check_endpoint"') : html.index('name="enrichment_endpoint"')]
+    start = html.index('name="enrichment_endpoint"')
+    enrich = html[start : html.index("</select>", start)]
+    assert f'value="{claude.pk}"' in check
+    assert f'value="{text.pk}"' not in check  # an offline "verdict" is a seeded random pick
+    assert f'value="{judge.pk}"' not in check
+    assert "offline placeholder text" in enrich
+    assert f'value="{judge.pk}"' not in enrich
+    refused = coordinator_client.post(
+        reverse("persona-generate"),
+        {"dataset": dataset.pk, "n": 5, "seed": 0, "llm_check_endpoint": text.pk, "enrichment_endpoint": ""},
+    )
+    assert refused.status_code == 200
+    assert not Job.objects.exists()
 
 
 def test_nav_shows_persona_pages_by_permission(analyst_client: Client) -> None:

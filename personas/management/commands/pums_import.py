@@ -29,4 +29,8 @@ class Command(BaseCommand):
         except PumsInputError as exc:
             raise CommandError(f"{exc}. Nothing was imported.") from None
         self.stderr.write("")
-        self.stdout.write(self.style.SUCCESS(f"Imported {dataset} (id {dataset.pk})."))
+        rate = dataset.housing_join_rate
+        joined = "" if rate is None else f"; {rate:.0%} of persons joined their household"
+        self.stdout.write(self.style.SUCCESS(f"Imported {dataset} (id {dataset.pk}){joined}."))
+        if dataset.join_warning:
+            self.stderr.write(self.style.WARNING(f"WARNING: {dataset.join_warning}."))

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('benchmarks', '0004_preference_datasets'),
+        ('benchmarks', '0006_bench'),
     ]
 
     operations = [
