@@ -193,7 +193,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     # Refuses logins from a locked-out account or address before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "core.auth_backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling (/accounts/login/ and /admin/login/): after LOGIN_FAILURE_LIMIT wrong passwords for one account,
