@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 # Sub-packages keep their admin beside their models; importing it here registers it (as benchmarks.models does).
+import benchmarks.bench.admin
 import benchmarks.datasets.admin
 import benchmarks.judging.admin  # noqa: F401
 from benchmarks.models import PreferencePair, Prompt

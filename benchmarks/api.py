@@ -40,3 +40,6 @@ class PreferencePairViewSet(viewsets.ReadOnlyModelViewSet):
 
 router.register("prompts", PromptViewSet, basename="prompt")
 router.register("pairs", PreferencePairViewSet, basename="pair")
+
+# PERSONA Bench registers its viewsets on the same router.
+import benchmarks.bench.api  # noqa: E402,F401

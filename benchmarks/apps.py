@@ -18,10 +18,14 @@ DATASET_PERMISSIONS = [
 ]
 
 
+BENCH_VIEW_PERMISSIONS = ["benchmarks.view_benchrun", "benchmarks.view_benchanswer"]
+
+
 class BenchmarksConfig(AppConfig):
     name = "benchmarks"
 
     def ready(self) -> None:
+        from benchmarks.bench.demo import bench_demo_ensure
         from benchmarks.demo import dataset_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
@@ -31,6 +35,10 @@ class BenchmarksConfig(AppConfig):
         role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
         nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)
+        # PERSONA Bench: analysts read runs and results; coordinators also start, cancel and resume them.
+        role_permissions_register(COORDINATOR, [*BENCH_VIEW_PERMISSIONS, "benchmarks.add_benchrun"])
+        role_permissions_register(ANALYST, BENCH_VIEW_PERMISSIONS)
+        nav_register("Bench", "bench-run-list", permission="benchmarks.view_benchrun", order=40)
         # Coordinators prepare prompts and build datasets; analysts read them.
         role_permissions_register(COORDINATOR, DATASET_PERMISSIONS)
         role_permissions_register(ANALYST, ["benchmarks.view_prompt", "benchmarks.view_preferencedataset"])
@@ -38,3 +46,5 @@ class BenchmarksConfig(AppConfig):
         nav_register("Datasets", "dataset-list", permission="benchmarks.view_preferencedataset", order=25)
         if dataset_demo_ensure not in DEMO_STEPS:
             DEMO_STEPS.append(dataset_demo_ensure)
+        if bench_demo_ensure not in DEMO_STEPS:  # after the dataset: the bench samples its test pairs
+            DEMO_STEPS.append(bench_demo_ensure)

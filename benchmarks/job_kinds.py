@@ -1,7 +1,11 @@
-"""Benchmark jobs: running a judge; classifying prompts; planning, generating and verifying preference datasets."""
+"""Benchmark jobs: running a judge; classifying prompts; planning, generating and verifying preference datasets;
+running a PERSONA Bench run."""
 
 from __future__ import annotations
 
+from benchmarks.bench.loo import loo_run_execute
+from benchmarks.bench.models import BenchRun, Evaluation
+from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_execute
 from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
@@ -55,6 +59,16 @@ def dataset_revise_job(run: JobRun) -> None:
 @register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
 def dataset_verify_job(run: JobRun) -> None:
     dataset_verify(dataset=_dataset(run), run=run)
+
+
+@register_job_kind(BENCH_RUN_JOB, label="PERSONA Bench run")
+def bench_run(run: JobRun) -> None:
+    """Answer, critique and analyse every key of the run (or its leave-one-out stages); stored keys are skipped."""
+    bench = BenchRun.objects.get(pk=run.params["run_id"])
+    if bench.evaluation == Evaluation.LEAVE_ONE_OUT:
+        loo_run_execute(run=bench, job=run)
+    else:
+        bench_run_execute(run=bench, job=run)
 
 
 @register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")

@@ -12,6 +12,10 @@ import hashlib
 from django.db import models
 from django.db.models import F, Q
 
+# PERSONA Bench's models (runs, items, answers, leave-one-out) live in benchmarks/bench/models.py and name prompts
+# and pairs by string; importing them here registers them with the app.
+from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, LooAnswer, LooRevision, LooTwin
+
 # The preference-dataset models (plan, assignment, y_l answers) live in benchmarks/datasets/models.py with the
 # pair's split vocabulary; importing them here registers them with the app.
 from benchmarks.datasets.models import (
@@ -213,12 +217,18 @@ class PreferencePair(models.Model):
 __all__ = [
     "DECISIVE",
     "PAIR_SPLIT_MEANING",
+    "BenchAnswer",
+    "BenchItem",
+    "BenchRun",
     "Choice",
     "ControversyVerdict",
     "DatasetAnswer",
     "DatasetItem",
     "Judge",
     "Judgment",
+    "LooAnswer",
+    "LooRevision",
+    "LooTwin",
     "Order",
     "PairSplit",
     "PreferenceDataset",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from benchmarks import views
 from benchmarks.datasets import views as datasets
@@ -26,4 +26,5 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/judge/", datasets.dataset_judge_view, name="dataset-judge"),
     path("datasets/<int:dataset_id>/export/", datasets.dataset_export_view, name="dataset-export"),
     path("datasets/<int:dataset_id>/export.zip", datasets.dataset_download, name="dataset-download"),
+    path("bench/", include("benchmarks.bench.urls")),
 ]

@@ -22,7 +22,9 @@ def main(argv: list[str]) -> int:
     from perf.result import format_table
 
     names = sorted(m.name for m in pkgutil.iter_modules(["perf"]) if m.name.startswith("bench_"))
-    wanted = [n for n in names if not argv or any(a in n for a in argv)]
+    # An argument naming a module exactly (``bench`` for bench_bench) picks it alone; otherwise it matches substrings.
+    exact = [n for n in names if any(n == f"bench_{a}" for a in argv)]
+    wanted = exact or [n for n in names if not argv or any(a in n for a in argv)]
     results = []
     for name in wanted:
         started = time.perf_counter()

@@ -26,7 +26,11 @@ ABSTAIN_NOTE = ' If you truly cannot tell which answer this person would prefer,
 
 def persona_profile(persona: Persona) -> str:
     """The persona as plain text, one "Label: value" line per present attribute in the registry's display order."""
-    values = persona.attributes
+    return "The person you will become:\n" + attributes_text(persona.attributes)
+
+
+def attributes_text(values: dict[str, object]) -> str:
+    """Attributes as "Label: value" lines: registry keys in display order, then any other keys sorted."""
     lines = [
         f"{attribute.label}: {values[attribute.key]}"
         for attribute in sorted(ATTRIBUTES, key=lambda a: a.order)
@@ -36,7 +40,7 @@ def persona_profile(persona: Persona) -> str:
     lines += [
         f"{key}: {value}" for key, value in sorted(values.items()) if key not in known and value not in (None, "")
     ]
-    return "The person you will become:\n" + "\n".join(lines)
+    return "\n".join(lines)
 
 
 def judge_system(judge: Judge) -> str:

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from core.llm.types import ChoiceSchema, Completion
+from core.llm.types import ChoiceSchema, Completion, ObjectSchema
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
@@ -80,6 +80,73 @@ def parse_choice_text(completion: Completion, schema: ChoiceSchema) -> Completio
     if schema.with_confidence and (conf := re.search(r"(?im)^\W*confidence\W*[:\-]\s*(\d{1,3})", text)):
         completion.confidence = _confidence(int(conf.group(1)))
     return completion
+
+
+def object_json_schema(schema: ObjectSchema) -> dict[str, Any]:
+    """The JSON schema of a structured reply of named fields, all required, in the order given."""
+    properties: dict[str, Any] = {}
+    for item in schema.fields:
+        if item.kind == "boolean":
+            properties[item.name] = {"type": "boolean", "description": item.description}
+        elif item.kind == "list":
+            items: dict[str, Any] = {"type": "string"}
+            if item.enum:
+                items["enum"] = list(item.enum)
+            properties[item.name] = {"type": "array", "items": items, "description": item.description}
+        else:
+            properties[item.name] = {"type": "string", "description": item.description}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def plain_object_instruction(schema: ObjectSchema) -> str:
+    """What to append to the prompt when the server cannot constrain the output to the object's schema."""
+    lines = [f"{schema.description} Reply with only a JSON object with these keys:"]
+    for item in schema.fields:
+        kind = {"boolean": "true or false", "list": "a list of strings"}.get(item.kind, "a string")
+        allowed = f" (from: {', '.join(item.enum)})" if item.kind == "list" and item.enum else ""
+        lines.append(f'- "{item.name}": {kind}{allowed}. {item.description}')
+    return "\n".join(lines)
+
+
+def apply_fields(completion: Completion, schema: ObjectSchema, answer: Any) -> Completion:
+    """Fill ``completion.fields`` from a structured ``answer`` (a dict), or mark it invalid when it does not fit."""
+    if not isinstance(answer, dict):
+        return _invalid(completion, "the structured answer is not an object")
+    values: dict[str, Any] = {}
+    for item in schema.fields:
+        value = answer.get(item.name)
+        if item.kind == "boolean":
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                value = value.strip().lower() == "true"
+            if not isinstance(value, bool):
+                return _invalid(completion, f"field {item.name!r} is not true or false: {value!r}"[:300])
+        elif item.kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return _invalid(completion, f"field {item.name!r} is not a list of strings"[:300])
+            if item.enum and (unknown := [v for v in value if v not in item.enum]):
+                return _invalid(completion, f"field {item.name!r} has values not allowed: {unknown[:5]!r}"[:300])
+        elif not isinstance(value, str):
+            return _invalid(completion, f"field {item.name!r} is missing or not a string"[:300])
+        values[item.name] = value
+    completion.fields = values
+    return completion
+
+
+def parse_fields_text(completion: Completion, schema: ObjectSchema) -> Completion:
+    """Read a structured reply from free text: the outermost JSON object in it."""
+    match = _JSON_OBJECT.search(completion.text.strip())
+    if not match:
+        return _invalid(completion, "no JSON object found in the reply")
+    try:
+        answer = json.loads(match.group(0))
+    except ValueError as exc:
+        return _invalid(completion, f"the JSON object does not parse: {exc}"[:300])
+    return apply_fields(completion, schema, answer)
 
 
 def _confidence(value: Any) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,35 @@ class ChoiceSchema:
 
 
 @dataclass(frozen=True)
+class OutputField:
+    """One named field of a structured reply: free ``text``, a ``boolean``, or a ``list`` of ``enum`` values."""
+
+    name: str
+    description: str
+    kind: Literal["text", "boolean", "list"] = "text"
+    enum: tuple[str, ...] = ()  # the legal items of a ``list`` field
+
+
+@dataclass(frozen=True)
+class ObjectSchema:
+    """Ask for a JSON object with every one of ``fields`` (e.g. an answer with its reasoning, or a critique).
+
+    The reply's values land in ``Completion.fields``; a reply missing a field or with a value of the wrong type is
+    invalid. Offline endpoints fill the fields themselves (see ``core.llm.providers.offline``).
+    """
+
+    fields: tuple[OutputField, ...]
+    name: str = "reply"
+    description: str = "Reply with every field."
+
+
+@dataclass(frozen=True)
 class LLMRequest:
     system: str
     messages: tuple[Message, ...]
     choice: ChoiceSchema | None = None
+    # A structured reply of named fields (instead of a choice; a request asks for one or the other).
+    output: ObjectSchema | None = None
     max_tokens: int | None = None  # None = the endpoint's default
     # A long text shared by many requests (the persona). It follows ``system`` in the system prompt and closes the
     # cached prefix (Anthropic cache_control; automatic prefix caching elsewhere), so keep ``system`` constant
@@ -68,6 +93,7 @@ class Completion:
     valid: bool = True
     choice: str | None = None  # one of ChoiceSchema.options / "abstain"; None when no choice was asked or invalid
     reasoning: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)  # the values of ``LLMRequest.output``'s fields
     confidence: int | None = None  # 0-100 when asked for
     raw: str = ""  # the provider's reply as received (stored for audit; never rendered as HTML)
     usage: Usage = field(default_factory=Usage)

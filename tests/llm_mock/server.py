@@ -109,6 +109,40 @@ def _plain_text(state: MockState, seed_text: str, fault: str | None) -> str:
     return "Mock reply."
 
 
+def _fill(properties: dict[str, Any], seed_text: str, fault: str | None) -> dict[str, Any]:
+    """A reply to an object schema other than a choice: each field filled deterministically from the request."""
+    if fault == "offformat":
+        return {"unexpected": "a reply that fits no schema"}
+    answer: dict[str, Any] = {}
+    for name, spec in properties.items():
+        digest = int(hashlib.sha256(f"{seed_text}:{name}".encode()).hexdigest(), 16)
+        if spec.get("type") == "boolean":
+            answer[name] = bool(digest % 2)
+        elif spec.get("type") == "array":
+            options = (spec.get("items") or {}).get("enum") or ["item"]
+            answer[name] = [o for i, o in enumerate(options) if (digest >> i) % 3 == 0]
+        else:
+            answer[name] = f"Mock {name} {digest % 1000}."
+    return answer
+
+
+_PLAIN_FIELD = re.compile(r'^- "([^"]+)": (true or false|a list of strings|a string)(?: \(from: (.*)\))?\. ', re.M)
+
+
+def _plain_properties(prompt: str) -> dict[str, Any]:
+    """The fields a plain-text object instruction (``core.llm.parsing.plain_object_instruction``) lists."""
+    properties: dict[str, Any] = {}
+    for name, kind, allowed in _PLAIN_FIELD.findall(prompt):
+        if kind == "true or false":
+            properties[name] = {"type": "boolean"}
+        elif kind == "a list of strings":
+            enum = [v.strip() for v in allowed.split(",")] if allowed else []
+            properties[name] = {"type": "array", "items": {"type": "string", "enum": enum}}
+        else:
+            properties[name] = {"type": "string"}
+    return properties
+
+
 def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None) -> dict[str, Any]:
     """Build a Messages API reply: usage with simulated caching, a tool_use answer when a tool is forced."""
     system = body.get("system") or []
@@ -135,9 +169,13 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
         stop_reason = "refusal"
     elif choice.get("type") == "tool":
         tool = next(t for t in tools if t["name"] == choice["name"])
-        options = tool["input_schema"]["properties"]["choice"]["enum"]
-        picked = "maybe" if fault == "offformat" else _pick(options, seed)
-        answer = {"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70}
+        properties = tool["input_schema"]["properties"]
+        if "choice" in properties:
+            options = properties["choice"]["enum"]
+            picked = "maybe" if fault == "offformat" else _pick(options, seed)
+            answer = {"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70}
+        else:
+            answer = _fill(properties, seed, fault)
         content = [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": tool["name"], "input": answer}]
         stop_reason = "tool_use"
     else:
@@ -166,9 +204,14 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
     fmt = body.get("response_format") or {}
     schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
     options = re.findall(r"exactly one of: ([^\n.]+)", prompt)
-    if schema:
+    plain_fields = _plain_properties(prompt) if not schema and "Reply with only a JSON object" in prompt else {}
+    if schema and "choice" not in schema["properties"]:
+        text = json.dumps(_fill(schema["properties"], prompt, fault))
+    elif schema:
         picked = "maybe" if fault == "offformat" else _pick(schema["properties"]["choice"]["enum"], prompt)
         text = json.dumps({"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70})
+    elif plain_fields:
+        text = "Here it is:\n" + json.dumps(_fill(plain_fields, prompt, fault))
     elif options and fault != "offformat":
         legal = [o.strip().strip('"') for o in options[-1].split(",")]
         picked = _pick(legal, prompt)

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 import anthropic
 
 from core.llm.faults import sdk_error, with_retries
-from core.llm.parsing import apply_choice, choice_json_schema, parse_choice_text
+from core.llm.parsing import (
+    apply_choice,
+    apply_fields,
+    choice_json_schema,
+    object_json_schema,
+    parse_choice_text,
+    parse_fields_text,
+)
 from core.llm.providers.pool import ClientPool
 from core.llm.types import Completion, LLMError, LLMRequest, Usage
 
@@ -66,6 +73,12 @@ class AnthropicProvider:
                 {"name": schema.name, "description": schema.description, "input_schema": choice_json_schema(schema)}
             ]
             params["tool_choice"] = {"type": "tool", "name": schema.name}
+        elif request.output is not None:
+            output = request.output
+            params["tools"] = [
+                {"name": output.name, "description": output.description, "input_schema": object_json_schema(output)}
+            ]
+            params["tool_choice"] = {"type": "tool", "name": output.name}
         return params
 
     def complete(self, request: LLMRequest) -> Completion:
@@ -105,9 +118,15 @@ class AnthropicProvider:
             completion.valid = False
             completion.error = "the model refused to answer"
             return completion
-        if request.choice is None:
+        if request.choice is None and request.output is None:
             return completion
         tool_input = next((b.input for b in message.content if b.type == "tool_use"), None)
+        if request.output is not None:
+            if tool_input is None:
+                return parse_fields_text(completion, request.output)
+            completion.text = completion.text or json.dumps(tool_input)
+            return apply_fields(completion, request.output, tool_input)
+        assert request.choice is not None
         if tool_input is not None:
             completion.text = completion.text or json.dumps(tool_input)
             return apply_choice(completion, request.choice, tool_input)

@@ -12,6 +12,12 @@ Requests without a choice get deterministic demo text that says it is offline te
 the preference-data stages (``benchmarks.datasets.generation``): a message with ``<answer>`` and ``<critique>`` tags
 gets a revision (persona-flavoured, never longer than the answer, never quoting a whole attribute value), one with
 only ``<answer>`` gets a critique quoting the persona (``cache_prefix``) and the answer.
+
+Structured replies (``LLMRequest.output``, PERSONA Bench's methods and critic) are filled field by field: a text field
+is demo text that, when the request carries a persona, leans on one to three of its values; a boolean field is a
+seeded coin, except on ``persona_overlap``, where it is true ("needs revision") when the ``<answer>`` mentions fewer
+of the persona's values than a seeded threshold of 0-3; a list field is a seeded subset of its allowed items, except
+on ``persona_overlap``, where it lists the profile labels whose values the ``<summary>`` leaves out.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from core.llm.types import ChoiceSchema, Completion, LLMRequest
+from core.llm.types import ChoiceSchema, Completion, LLMRequest, OutputField
 
 if TYPE_CHECKING:
     from core.llm.models import ModelEndpoint
@@ -67,6 +73,8 @@ class OfflineProvider:
         self.baseline = endpoint.model
 
     def complete(self, request: LLMRequest) -> Completion:
+        if request.output is not None:
+            return self.structured(request)
         if request.choice is None:
             text = self.generate(request)
             return Completion(text=text, raw=text, model=f"offline:{self.baseline}", stop_reason="end_turn")
@@ -87,6 +95,47 @@ class OfflineProvider:
         completion.reasoning = reasoning if request.choice.with_reasoning else ""
         completion.confidence = confidence if request.choice.with_confidence else None
         return completion
+
+    def structured(self, request: LLMRequest) -> Completion:
+        assert request.output is not None
+        rng = random.Random(_request_digest(request))
+        persona = _persona_lines(request.cache_prefix or "")
+        message = request.messages[-1].content if request.messages else ""
+        values: dict[str, object] = {}
+        for item in request.output.fields:
+            if item.kind == "boolean":
+                values[item.name] = self._flag(rng, message, persona)
+            elif item.kind == "list":
+                values[item.name] = self._listed(rng, item, message, persona)
+            else:
+                values[item.name] = self._text(rng, message, persona)
+        text = json.dumps(values)
+        return Completion(text=text, raw=text, fields=values, model=f"offline:{self.baseline}", stop_reason="end_turn")
+
+    def _text(self, rng: random.Random, message: str, persona: list[tuple[str, str]]) -> str:
+        filler = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 14))).capitalize() + "."
+        if not persona:
+            return f"{OFFLINE_MARK} {filler}"
+        picked = rng.sample(persona, min(len(persona), rng.randint(1, 3)))
+        return f"{OFFLINE_MARK} Keeping in mind {' and '.join(value for _, value in picked)}: {filler}"
+
+    def _flag(self, rng: random.Random, message: str, persona: list[tuple[str, str]]) -> bool:
+        if self.baseline != "persona_overlap":
+            return rng.random() < 0.5
+        answer = (_tagged(message, "answer") or message).lower()
+        mentioned = sum(1 for _, value in persona if value.lower() in answer)
+        return mentioned < rng.randint(0, 3)
+
+    def _listed(self, rng: random.Random, item: OutputField, message: str, persona: list[tuple[str, str]]) -> list[str]:
+        if self.baseline != "persona_overlap":
+            return [option for option in item.enum if rng.random() < 0.3]
+        summary = (_tagged(message, "summary") or message).lower()
+        by_label = {label.lower(): value for label, value in persona}
+        return [
+            option
+            for option in item.enum
+            if option.lower() in by_label and by_label[option.lower()].lower() not in summary
+        ]
 
     def always_a(self, request: LLMRequest, schema: ChoiceSchema) -> tuple[str, str, int]:
         return schema.options[0], "Offline baseline: always the first option.", 50

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 import openai
 
 from core.llm.faults import sdk_error
-from core.llm.parsing import choice_json_schema, parse_choice_text, plain_text_instruction
+from core.llm.parsing import (
+    choice_json_schema,
+    object_json_schema,
+    parse_choice_text,
+    parse_fields_text,
+    plain_object_instruction,
+    plain_text_instruction,
+)
 from core.llm.providers.pool import ClientPool
 from core.llm.types import Completion, LLMRequest, Usage
 
@@ -49,25 +56,29 @@ class OpenAICompatibleProvider:
             "max_tokens": request.max_tokens or self.endpoint.max_tokens,
             "messages": messages,
         }
-        schema = request.choice
-        if schema is not None and structured:
+        if request.choice is not None:
+            name, json_schema = request.choice.name, choice_json_schema(request.choice)
+            instruction = plain_text_instruction(request.choice)
+        elif request.output is not None:
+            name, json_schema = request.output.name, object_json_schema(request.output)
+            instruction = plain_object_instruction(request.output)
+        else:
+            return params
+        if structured:
             params["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.name, "strict": True, "schema": choice_json_schema(schema)},
+                "json_schema": {"name": name, "strict": True, "schema": json_schema},
             }
-        elif schema is not None:
-            # Into the last user turn rather than a turn of its own: some chat templates insist on alternating roles.
-            if messages and messages[-1]["role"] == "user":
-                messages[-1] = {
-                    "role": "user",
-                    "content": f"{messages[-1]['content']}\n\n{plain_text_instruction(schema)}",
-                }
-            else:
-                messages.append({"role": "user", "content": plain_text_instruction(schema)})
+        # Into the last user turn rather than a turn of its own: some chat templates insist on alternating roles.
+        elif messages and messages[-1]["role"] == "user":
+            messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n\n{instruction}"}
+        else:
+            messages.append({"role": "user", "content": instruction})
         return params
 
     def complete(self, request: LLMRequest) -> Completion:
-        structured = request.choice is not None and self.json_schema_supported is not False
+        asks_structure = request.choice is not None or request.output is not None
+        structured = asks_structure and self.json_schema_supported is not False
         started = time.monotonic()
         try:
             with self.clients.client() as client:
@@ -126,4 +137,6 @@ class OpenAICompatibleProvider:
             return completion
         if request.choice is not None:
             return parse_choice_text(completion, request.choice)
+        if request.output is not None:
+            return parse_fields_text(completion, request.output)
         return completion

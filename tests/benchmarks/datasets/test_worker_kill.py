@@ -56,6 +56,9 @@ def _wait(predicate, timeout: float = 60) -> None:
 def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transactional_db, monkeypatch):
     from config.celery import app
 
+    # A queue of its own: a worker started in this test process by another test must not take this job.
+    monkeypatch.setitem(app.conf, "task_default_queue", f"kill-{uuid.uuid4().hex[:12]}")
+
     monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
     # A queue of its own: the session's in-process test worker (if another test started it) must not take the job.
     queue = f"kill-{uuid.uuid4().hex[:8]}"

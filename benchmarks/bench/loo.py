@@ -1,0 +1,316 @@
+"""Leave-one-out attribute influence (PERSONA paper section 4.1, figure 5).
+
+For each attribute a: draw personas where a applies, cut each to a few other attributes (the persona "without a")
+and make its twin with a added. A fixed set of baseline answers y_l (the generator's plain answers to seeded
+questions) is critiqued and revised for every persona and every twin with the preference-data generator's prompts
+and rules (``benchmarks.datasets.generation``). Then each of the two, role-played by the judge, picks between the
+two revisions of each answer; Cohen's kappa between a persona's picks and its twin's says how much adding a changed
+the preferences (lower = more influence). Every stage is an upsert keyed by (twin, variant, answer): a resumed job
+does only what is missing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from benchmarks.agreement.cohen import cohen_kappa
+from benchmarks.bench.config import BenchConfig, bench_config_load
+from benchmarks.bench.models import BenchRun, LooAnswer, LooRevision, LooTwin, LooVariant
+from benchmarks.bench.prompts import loo_pick_request
+from benchmarks.bench.sampling import loo_twins_draw
+from benchmarks.datasets.generation import (
+    answer_request,
+    critique_request,
+    persona_values,
+    revision_problem,
+    revision_request,
+    text_problem,
+)
+from benchmarks.judging.prompts import attributes_text
+from benchmarks.models import PreferencePair, Prompt
+from core.jobs import JobRun
+from core.llm.models import ModelEndpoint
+from core.llm.service import llm_complete_many
+from core.llm.types import Completion, LLMRequest
+
+VARIANTS = (LooVariant.WITHOUT.value, LooVariant.WITH.value)
+
+
+def _many(
+    endpoint: ModelEndpoint, requests: list[LLMRequest], job: JobRun | None, store: Callable[[int, Completion], None]
+) -> None:
+    if requests:
+        llm_complete_many(endpoint=endpoint, requests=requests, run=job, on_result=store)
+
+
+def loo_twins_ensure(*, run: BenchRun, config: BenchConfig) -> None:
+    """Draw and store the run's twins once (a resumed run keeps the ones it has)."""
+    loo = config.leave_one_out
+    assert loo is not None
+    if run.loo_twins.exists():
+        return
+    rows = [
+        LooTwin(run=run, attribute=attribute, index=index, persona_id=pk, without_attributes=without,
+                with_attributes=with_attribute)
+        for attribute in loo.attributes
+        for index, (pk, without, with_attribute) in enumerate(
+            loo_twins_draw(attribute=attribute, personas=loo.personas, others=loo.attributes_per_persona,
+                           seed=config.seed)
+        )
+    ]  # fmt: skip
+    LooTwin.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def loo_questions(*, config: BenchConfig) -> list[Prompt]:
+    """The seeded questions whose baseline answers every persona and twin revises."""
+    loo = config.leave_one_out
+    assert loo is not None
+    if config.prompt_split:
+        ids = list(Prompt.objects.filter(split=config.prompt_split).order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted(
+            set(PreferencePair.objects.filter(split__in=config.pair_splits).values_list("prompt_id", flat=True))
+        )
+    if len(ids) < loo.answers:
+        raise ValueError(f"the source has {len(ids)} questions; the leave-one-out needs {loo.answers}")
+    picked = sorted(random.Random(f"{config.seed}:questions").sample(ids, loo.answers))
+    return list(Prompt.objects.filter(pk__in=picked).order_by("pk"))
+
+
+def loo_answers_ensure(*, run: BenchRun, config: BenchConfig, job: JobRun | None) -> list[LooAnswer]:
+    """The fixed baseline answers y_l (one per question), asked for where none is stored yet."""
+    loo = config.leave_one_out
+    assert loo is not None
+    generator = ModelEndpoint.objects.get(name=loo.generator)
+    questions = loo_questions(config=config)
+    stored = {row.prompt_id: row for row in run.loo_answers.all()}
+    todo = [q for q in questions if q.pk not in stored]
+    new: list[LooAnswer] = []
+
+    def store(index: int, completion: Completion) -> None:
+        if not completion.valid and completion.transient:
+            return
+        problem = text_problem(completion)
+        new.append(LooAnswer(run=run, prompt=todo[index], text=completion.text.strip() if not problem else "",
+                             ok=problem is None, error=problem[1] if problem else ""))  # fmt: skip
+
+    requests = [answer_request(prompt_text=q.text, key=f"loo-{run.pk}-answer-{q.pk}") for q in todo]
+    _many(generator, requests, job, store)
+    LooAnswer.objects.bulk_create(new, ignore_conflicts=True)
+    if job is not None and new:
+        job.advance(done=sum(a.ok for a in new), failed=sum(not a.ok for a in new))
+    return list(run.loo_answers.filter(prompt__in=questions, ok=True).select_related("prompt"))
+
+
+def _persona_text(twin: LooTwin, variant: str) -> str:
+    return attributes_text(twin.attributes_for(variant))
+
+
+def loo_revisions_run(*, run: BenchRun, config: BenchConfig, answers: list[LooAnswer], job: JobRun | None) -> None:
+    """Critique, then revise (a revision breaking a rule is retried once), each baseline answer for every variant."""
+    loo = config.leave_one_out
+    assert loo is not None
+    generator = ModelEndpoint.objects.get(name=loo.generator)
+    twins = list(run.loo_twins.all())
+    stored = {(r.twin_id, r.variant, r.answer_id) for r in LooRevision.objects.filter(twin__run=run)}
+    keys = [(t, v, a) for t in twins for v in VARIANTS for a in answers if (t.pk, v, a.pk) not in stored]
+    critiques: list[LooRevision] = []
+
+    def store_critique(index: int, completion: Completion) -> None:
+        if not completion.valid and completion.transient:
+            return
+        twin, variant, answer = keys[index]
+        problem = text_problem(completion)
+        critiques.append(LooRevision(twin=twin, variant=variant, answer=answer,
+                                     critique=completion.text.strip() if not problem else "",
+                                     reason=problem[0] if problem else ""))  # fmt: skip
+
+    requests = [
+        critique_request(persona_text=_persona_text(t, v), prompt_text=a.prompt.text, answer=a.text,
+                         key=f"loo-{run.pk}-critique-{t.pk}-{v}-{a.pk}")
+        for t, v, a in keys
+    ]  # fmt: skip
+    _many(generator, requests, job, store_critique)
+    LooRevision.objects.bulk_create(critiques, ignore_conflicts=True)
+    if job is not None and critiques:
+        # A failed critique also settles its revision (there is nothing to revise).
+        job.advance(done=sum(not r.reason for r in critiques), failed=2 * sum(bool(r.reason) for r in critiques))
+
+    for attempt in (1, 2):
+        pending = list(
+            LooRevision.objects.filter(twin__run=run, ok=False, reason="" if attempt == 1 else "retry")
+            .exclude(critique="")
+            .select_related("twin", "answer__prompt")
+        )
+        done: list[LooRevision] = []
+
+        def store_revision(index: int, completion: Completion, pending: list[LooRevision] = pending,
+                           attempt: int = attempt, done: list[LooRevision] = done) -> None:  # fmt: skip
+            if not completion.valid and completion.transient:
+                return
+            row = pending[index]
+            values = persona_values(_persona_text(row.twin, row.variant))
+            problem = revision_problem(completion=completion, original=row.answer.text, attribute_values=values)
+            row.ok = problem is None
+            row.revision = completion.text.strip() if row.ok else ""
+            row.reason = "" if row.ok else ("retry" if attempt == 1 else problem[0])  # type: ignore[index]
+            done.append(row)
+
+        requests = [
+            revision_request(
+                persona_text=_persona_text(r.twin, r.variant), prompt_text=r.answer.prompt.text, answer=r.answer.text,
+                critique=r.critique, key=f"loo-{run.pk}-revision-{r.pk}", sample=attempt - 1,
+                retry_reason="it broke a rule" if attempt == 2 else "",
+            )
+            for r in pending
+        ]  # fmt: skip
+        _many(generator, requests, job, store_revision)
+        with transaction.atomic():
+            LooRevision.objects.bulk_update(done, ["ok", "revision", "reason"])
+        if job is not None:
+            finished = [r for r in done if r.reason != "retry"]
+            job.advance(done=sum(r.ok for r in finished), failed=sum(not r.ok for r in finished))
+
+
+def loo_judgments_run(*, run: BenchRun, config: BenchConfig, job: JobRun | None) -> None:
+    """Each variant, role-played, picks between its own and its twin's revision of each answer (order seeded)."""
+    loo = config.leave_one_out
+    assert loo is not None
+    judge = ModelEndpoint.objects.get(name=loo.judge)
+    rows = list(LooRevision.objects.filter(twin__run=run).select_related("twin", "answer__prompt"))
+    by_key = {(r.twin_id, r.variant, r.answer_id): r for r in rows}
+
+    def settled_failed(row: LooRevision | None) -> bool:
+        return row is not None and not row.ok and row.reason not in ("", "retry")
+
+    pending = []
+    skipped = []
+    for row in rows:
+        other = by_key.get((row.twin_id, LooVariant.WITH if row.variant == LooVariant.WITHOUT else LooVariant.WITHOUT,
+                            row.answer_id))  # fmt: skip
+        if row.choice == "" and (settled_failed(row) or settled_failed(other)):
+            row.choice = "skipped"  # this variant or its twin has no revision: nothing to pick between
+            skipped.append(row)
+        elif row.choice == "" and row.ok and other is not None and other.ok:
+            pending.append((row, by_key[(row.twin_id, LooVariant.WITHOUT, row.answer_id)],
+                            by_key[(row.twin_id, LooVariant.WITH, row.answer_id)]))  # fmt: skip
+    flips = [random.Random(f"{config.seed}:{row.pk}").random() < 0.5 for row, _, _ in pending]
+    requests = []
+    for (row, without, with_attribute), flip in zip(pending, flips, strict=True):
+        first, second = (with_attribute, without) if flip else (without, with_attribute)
+        requests.append(
+            loo_pick_request(persona=row.twin.attributes_for(row.variant), question=row.answer.prompt.text,
+                             answer_a=first.revision, answer_b=second.revision, key=f"loo-{run.pk}-judge-{row.pk}")
+        )  # fmt: skip
+    judged: list[LooRevision] = []
+
+    def store(index: int, completion: Completion) -> None:
+        if not completion.valid and completion.transient:
+            return
+        row = pending[index][0]
+        first_is_with = flips[index]
+        if completion.valid and completion.choice in ("A", "B"):
+            picked_with = (completion.choice == "A") == first_is_with
+            row.choice = LooVariant.WITH if picked_with else LooVariant.WITHOUT
+        else:
+            row.choice = "invalid"
+        row.judge_raw = (completion.raw or completion.text or completion.error)[:20_000]
+        judged.append(row)
+
+    LooRevision.objects.bulk_update(skipped, ["choice"])
+    if job is not None and skipped:
+        job.advance(failed=len(skipped))
+    _many(judge, requests, job, store)
+    with transaction.atomic():
+        LooRevision.objects.bulk_update(judged, ["choice", "judge_raw"])
+    if job is not None and judged:
+        job.advance(done=sum(r.choice != "invalid" for r in judged), failed=sum(r.choice == "invalid" for r in judged))
+
+
+def loo_run_execute(*, run: BenchRun, job: JobRun | None = None) -> None:
+    """Run (or resume) a leave-one-out run: twins, baseline answers, critiques and revisions, judgments."""
+    config = bench_config_load(run.config)
+    loo = config.leave_one_out
+    assert loo is not None
+    loo_twins_ensure(run=run, config=config)
+    if job is not None:
+        twins = run.loo_twins.count()
+        total = loo.answers + twins * 2 * loo.answers * 3
+        revisions = LooRevision.objects.filter(twin__run=run)
+        done = (
+            run.loo_answers.count()
+            + revisions.count()
+            + revisions.exclude(revision="", reason__in=["", "retry"]).count()
+            + revisions.exclude(choice="").count()
+        )
+        job.set_total(total, already_done=done)
+    answers = loo_answers_ensure(run=run, config=config, job=job)
+    loo_revisions_run(run=run, config=config, answers=answers, job=job)
+    loo_judgments_run(run=run, config=config, job=job)
+
+
+def loo_kappa_rows(*, run: BenchRun) -> list[dict[str, Any]]:
+    """Per twin: Cohen's kappa between the persona's picks and its twin's over the answers both judged validly."""
+    picks: dict[int, dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
+    for twin_id, variant, answer_id, choice in LooRevision.objects.filter(
+        twin__run=run, choice__in=VARIANTS
+    ).values_list("twin_id", "variant", "answer_id", "choice"):
+        picks[twin_id][variant][answer_id] = choice
+    rows = []
+    for twin in run.loo_twins.order_by("attribute", "index"):
+        without, with_attribute = picks[twin.pk][LooVariant.WITHOUT], picks[twin.pk][LooVariant.WITH]
+        shared = sorted(set(without) & set(with_attribute))
+        if shared:
+            kappa, n = cohen_kappa([without[a] for a in shared], [with_attribute[a] for a in shared],
+                                   categories=list(VARIANTS))  # fmt: skip
+        else:
+            kappa, n = float("nan"), 0
+        agreement = sum(without[a] == with_attribute[a] for a in shared) / n if n else None
+        rows.append({"attribute": twin.attribute, "twin": twin.index, "persona": twin.persona_id, "n": n,
+                     "agreement": agreement, "kappa": None if np.isnan(kappa) else round(kappa, 6)})  # fmt: skip
+    return rows
+
+
+def loo_results(*, run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    rows = loo_kappa_rows(run=run)
+    by_attribute: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row["attribute"]] += 1
+        if row["kappa"] is not None:
+            by_attribute[row["attribute"]].append(row["kappa"])
+    summary = [
+        {"attribute": attribute, "twins": counts[attribute], "defined": len(by_attribute[attribute]),
+         "median_kappa": float(np.median(by_attribute[attribute])) if by_attribute[attribute] else None,
+         "mean_kappa": float(np.mean(by_attribute[attribute])) if by_attribute[attribute] else None}
+        for attribute in sorted(counts)
+    ]  # fmt: skip
+    summary.sort(key=lambda r: (r["median_kappa"] is None, r["median_kappa"] or 0))
+    failed = LooRevision.objects.filter(twin__run=run, ok=False).exclude(reason__in=["", "retry"]).count()
+    return {
+        "items": run.loo_twins.count(),
+        "answers": LooRevision.objects.filter(twin__run=run).count(),
+        "tables": {
+            "loo_kappa_summary": {
+                "name": "loo_kappa_summary",
+                "title": "Leave-one-out influence per attribute (lowest kappa first = most influence)",
+                "columns": ["attribute", "twins", "defined", "median_kappa", "mean_kappa"],
+                "rows": summary,
+                "note": f"Kappa is undefined (left out) when a persona and its twin each picked one side only. "
+                f"{failed} revisions failed the generator's rules and were left out.",
+            },
+            "loo_kappa": {
+                "name": "loo_kappa",
+                "title": "Kappa per persona and twin",
+                "columns": ["attribute", "twin", "persona", "n", "agreement", "kappa"],
+                "rows": rows,
+                "note": "n = answers both judged validly; agreement = share of the same pick.",
+            },
+        },
+    }
