@@ -140,6 +140,15 @@ class StudyForm(forms.Form):
     def pairs(self) -> PreferencePairQuerySet:
         return pairs_select(choices=self.pair_choices())
 
+    def study_arguments(self) -> dict[str, Any]:
+        """What study_create and study_update both take from a valid form: settings, personas, pairs, the choice."""
+        return {
+            "config": self.settings(),
+            "personas": self.personas(),
+            "pairs": self.pairs(),
+            "selection": self.selection(),
+        }
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("persona_mode") == "list" and not data.get("persona_ids"):

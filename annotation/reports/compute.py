@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from annotation.reports.humans import human_tables
-from annotation.reports.leave_one_out import label_codes, loo_tables, pooled_kappa
+from annotation.reports.leave_one_out import kappa_columns, label_codes, loo_tables
 from annotation.reports.ratings import StudyRatings, decisive
 from annotation.reports.tables import num, table
 from annotation.services.majority import MajorityStatus
@@ -36,7 +36,6 @@ from benchmarks.agreement import (
     ConfidenceInterval,
     agreement_coverage,
     bootstrap_pairwise_kappa,
-    bootstrap_tables,
     kappa_from_counts,
     landis_koch,
     order_consistency,
@@ -157,9 +156,6 @@ def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, A
         per_order = counts.sum(axis=0)
         kappa, agreement = kappa_from_counts(per_order.sum(axis=0))
         order_kappa = kappa_from_counts(per_order)[0]
-        interval = reportable_interval(
-            bootstrap_tables(counts, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES), n_groups=n_groups
-        )
         consistency = order_consistency(
             judge.orders[Order.CHOSEN_FIRST], judge.orders[Order.REJECTED_FIRST], options=DECISIVE
         )
@@ -168,15 +164,9 @@ def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, A
                 "judge": judge.name,
                 "n": int(per_order.sum()),
                 "ties": 2 * len(ratings.items) - int(per_order.sum()),
-                "kappa": num(kappa),
-                "band": landis_koch(num(kappa)),
-                "agreement": num(agreement),
-                "kappa_ab": num(order_kappa[0]),
-                "kappa_ba": num(order_kappa[1]),
-                "ci_low": interval.low,
-                "ci_high": interval.high,
-                "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
-                "ci_note": interval.reason,
+                **kappa_columns(
+                    tables=counts, n_groups=n_groups, kappa=kappa, agreement=agreement, order_kappa=order_kappa
+                ),
                 "order_consistent": num(consistency.share),
                 "consistent": consistency.consistent,
                 "n_both_orders": consistency.n,

@@ -132,6 +132,26 @@ def pooled_kappa(summed: np.ndarray) -> np.ndarray:
     return kappa_from_counts(summed)[0]
 
 
+def kappa_columns(
+    *, tables: np.ndarray, n_groups: int, kappa: float, agreement: float, order_kappa: Any
+) -> dict[str, Any]:
+    """The kappa columns both agreement tables show: kappa, band, each order's kappa, the persona-resampled interval."""
+    interval = reportable_interval(
+        bootstrap_tables(tables, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES), n_groups=n_groups
+    )
+    return {
+        "kappa": num(kappa),
+        "band": landis_koch(num(kappa)),
+        "agreement": num(agreement),
+        "kappa_ab": num(order_kappa[0]),
+        "kappa_ba": num(order_kappa[1]),
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
+        "ci_note": interval.reason,
+    }
+
+
 def loo_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
     """``loo`` (the headline: humans and each judge against the same leave-one-out majorities) and ``loo_pairs``
     (every (human, item) pair with its reference: the long table the headline is computed from)."""
@@ -143,10 +163,6 @@ def loo_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
         pooled = comparison.tables.sum(axis=0)
         per_order = pooled if pooled.ndim == 3 else None
         kappa, agreement = kappa_from_counts(pooled if per_order is None else pooled.sum(axis=0))
-        interval = reportable_interval(
-            bootstrap_tables(comparison.tables, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES),
-            n_groups=comparison.tables.shape[0],
-        )
         order_kappas = kappa_from_counts(per_order)[0] if per_order is not None else [np.nan, np.nan]
         rows.append(
             {
@@ -154,15 +170,13 @@ def loo_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
                 "answers": "each human's own answer" if per_order is None else "the judge's answer in each A/B order",
                 "n": int(pooled.sum()),
                 "ties": undefined * (1 if per_order is None else 2) + comparison.unanswered,
-                "kappa": num(kappa),
-                "band": landis_koch(num(kappa)),
-                "agreement": num(agreement),
-                "kappa_ab": num(order_kappas[0]),
-                "kappa_ba": num(order_kappas[1]),
-                "ci_low": interval.low,
-                "ci_high": interval.high,
-                "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
-                "ci_note": interval.reason,
+                **kappa_columns(
+                    tables=comparison.tables,
+                    n_groups=comparison.tables.shape[0],
+                    kappa=kappa,
+                    agreement=agreement,
+                    order_kappa=order_kappas,
+                ),
             }
         )
     note = (

@@ -186,6 +186,17 @@ def _questionnaires_create(
     Question.objects.bulk_create(questions)
 
 
+def _checked_plan(
+    config: StudySettings, personas: Sequence[Persona], pairs: PreferencePairQuerySet | None
+) -> list[tuple[Persona, list[PreferencePair]]]:
+    """The settings checked, at least one persona, then each persona's pairs (``_pairs_plan``)."""
+    _check_settings(config)
+    personas = list(personas)
+    if not personas:
+        raise StudyError("Choose at least one persona.")
+    return _pairs_plan(config, personas, pairs)
+
+
 def study_create(
     *,
     config: StudySettings,
@@ -196,11 +207,7 @@ def study_create(
 ) -> Study:
     """Create a draft study: for each persona, k free slots and n seeded-sampled pairs (from ``pairs``, default
     all) plus attention checks. ``selection`` records how personas and pairs were chosen, for editing the draft."""
-    _check_settings(config)
-    personas = list(personas)
-    if not personas:
-        raise StudyError("Choose at least one persona.")
-    plan = _pairs_plan(config, personas, pairs)
+    plan = _checked_plan(config, personas, pairs)
     with transaction.atomic():
         study = Study.objects.create(
             **_study_fields(config),
@@ -224,11 +231,7 @@ def study_update(
 ) -> Study:
     """Rewrite a draft with new settings, personas and pairs (its questions and places are drawn afresh). Only a
     draft: nobody has answered it, and a launched study's questions never change under its raters."""
-    _check_settings(config)
-    personas = list(personas)
-    if not personas:
-        raise StudyError("Choose at least one persona.")
-    plan = _pairs_plan(config, personas, pairs)
+    plan = _checked_plan(config, personas, pairs)
     with transaction.atomic():
         locked = Study.objects.select_for_update().get(pk=study.pk)
         if locked.status != StudyStatus.DRAFT:

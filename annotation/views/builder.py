@@ -25,13 +25,7 @@ def study_create_view(request: HttpRequest) -> HttpResponse:
     form = StudyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            study = study_create(
-                config=form.settings(),
-                personas=form.personas(),
-                pairs=form.pairs(),
-                selection=form.selection(),
-                created_by=request.user,
-            )
+            study = study_create(**form.study_arguments(), created_by=request.user)
         except StudyError as exc:
             form.add_error(None, str(exc))
         else:
@@ -51,13 +45,7 @@ def study_edit_view(request: HttpRequest, study_id: int) -> HttpResponse:
     form = StudyForm(request.POST or None, initial=study_form_initial(study))
     if request.method == "POST" and form.is_valid():
         try:
-            study = study_update(
-                study=study,
-                config=form.settings(),
-                personas=form.personas(),
-                pairs=form.pairs(),
-                selection=form.selection(),
-            )
+            study = study_update(study=study, **form.study_arguments())
         except StudyError as exc:
             form.add_error(None, str(exc))
         else:

@@ -238,6 +238,18 @@ def _chunk_items(ids: list[int]) -> list[DatasetItem]:
     return list(DatasetItem.objects.filter(pk__in=ids).select_related("prompt").order_by("persona_id", "id"))
 
 
+def _run_chunks(
+    *, dataset: PreferenceDataset, status: str, run: JobRun | None, chunk: Callable[..., None]
+) -> StageResult:
+    """Hand the items waiting in `status` to `chunk`, a chunk at a time, summing into one result."""
+    result = StageResult()
+    ids = _stage_items(dataset, status)
+    size = _chunk_size(dataset)
+    for start in range(0, len(ids), size):
+        chunk(dataset=dataset, items=_chunk_items(ids[start : start + size]), run=run, result=result)
+    return result
+
+
 def stage_critique_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -> StageResult:
     """Critique y_l for each planned item's persona; an item waits (is skipped) while its y_l is missing."""
     _require_generator(dataset)
@@ -248,12 +260,7 @@ def stage_critique_run(*, dataset: PreferenceDataset, run: JobRun | None = None)
         past=Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage__in=[Stage.REVISE]),
         failed_before=Q(failure_stage=Stage.ANSWER),
     )
-    result = StageResult()
-    ids = _stage_items(dataset, ItemStatus.PLANNED)
-    size = _chunk_size(dataset)
-    for start in range(0, len(ids), size):
-        _critique_chunk(dataset=dataset, items=_chunk_items(ids[start : start + size]), run=run, result=result)
-    return result
+    return _run_chunks(dataset=dataset, status=ItemStatus.PLANNED, run=run, chunk=_critique_chunk)
 
 
 def _critique_chunk(
@@ -314,12 +321,7 @@ def stage_revise_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -
         past=Q(status=ItemStatus.DONE),
         failed_before=Q(failure_stage__in=[Stage.ANSWER, Stage.CRITIQUE]),
     )
-    result = StageResult()
-    ids = _stage_items(dataset, ItemStatus.CRITIQUED)
-    size = _chunk_size(dataset)
-    for start in range(0, len(ids), size):
-        _revise_chunk(dataset=dataset, items=_chunk_items(ids[start : start + size]), run=run, result=result)
-    return result
+    return _run_chunks(dataset=dataset, status=ItemStatus.CRITIQUED, run=run, chunk=_revise_chunk)
 
 
 def _revise_chunk(

@@ -23,6 +23,11 @@ def choice_json_schema(schema: ChoiceSchema) -> dict[str, Any]:
     properties["choice"] = {"type": "string", "enum": list(schema.legal), "description": schema.description}
     if schema.with_confidence:
         properties["confidence"] = {"type": "integer", "minimum": 0, "maximum": 100}
+    return _closed_object(properties)
+
+
+def _closed_object(properties: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema object that needs every one of ``properties`` and allows no other key."""
     return {
         "type": "object",
         "properties": properties,
@@ -95,12 +100,7 @@ def object_json_schema(schema: ObjectSchema) -> dict[str, Any]:
             properties[item.name] = {"type": "array", "items": items, "description": item.description}
         else:
             properties[item.name] = {"type": "string", "description": item.description}
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+    return _closed_object(properties)
 
 
 def plain_object_instruction(schema: ObjectSchema) -> str:

@@ -16,14 +16,13 @@ from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.models import PreferencePair
 from core.jobs import JobRun
-from core.llm import faults
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import LLMCall, ModelEndpoint, Provider
-from core.llm.providers import anthropic as anthropic_provider
 from core.models import JobStatus
 from tests.benchmarks.datasets.conftest import dataset_make
 from tests.factories import JobFactory
 from tests.llm_mock import MockLLMServer
+from tests.llm_retries import llm_fast_retries
 
 KEY_ENV = "PERSONA_LAB_TEST_DATASET_KEY"
 pytestmark = pytest.mark.django_db
@@ -31,9 +30,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faults, "RETRY_BASE_SECONDS", 0.01)
-    monkeypatch.setattr(anthropic_provider, "BATCH_POLL_SECONDS", 0.05)
-    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    llm_fast_retries(monkeypatch, key_env=KEY_ENV)
 
 
 @pytest.fixture

@@ -8,21 +8,18 @@ from typing import Any
 import pytest
 
 from core.jobs import JobRun
-from core.llm import faults
 from core.llm.models import ModelEndpoint
-from core.llm.providers import anthropic as anthropic_provider
 from core.models import JobStatus
 from tests.factories import JobFactory
 from tests.llm_mock import MockLLMServer
+from tests.llm_retries import llm_fast_retries
 
 KEY_ENV = "PERSONA_LAB_TEST_LLM_KEY"
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faults, "RETRY_BASE_SECONDS", 0.01)
-    monkeypatch.setattr(anthropic_provider, "BATCH_POLL_SECONDS", 0.05)
-    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    llm_fast_retries(monkeypatch, key_env=KEY_ENV)
 
 
 @pytest.fixture
