@@ -293,6 +293,16 @@ def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     return job_start(kind=PAIRS_IMPORT_JOB, started_by=started_by, params=params)
 
 
+def pairs_import_batch_name(job: Job) -> str:
+    """The batch an import job writes: named after the file and the job, so its page can link to the pairs."""
+    return f"{job.params.get('name', 'Pairs')[-150:]} (import #{job.pk})"
+
+
+def pairs_import_batch(job: Job) -> PairBatch | None:
+    """The batch the import ``job`` wrote, once it has written one."""
+    return PairBatch.objects.filter(name=pairs_import_batch_name(job)).first()
+
+
 def pairs_import_run(run: JobRun) -> PairImportResult:
     """The import job: the stored file through ``pairs_import``; the file is removed once the job is done with it."""
     params = run.params
@@ -301,6 +311,7 @@ def pairs_import_run(run: JobRun) -> PairImportResult:
             data=upload_path(params["path"]).read_bytes(),
             file_format=params["file_format"],
             file_name=params["name"],
+            batch_name=pairs_import_batch_name(run.job),
             run=run,
         )
     except PairImportError as exc:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_start
+from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_batch, pairs_import_start
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
 from core.views import job_from_query
 
@@ -41,7 +41,12 @@ def pairs_import_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "benchmarks/pairs_import.html",
-        {"form": form, "job": job, "pair_count": PreferencePair.objects.count()},
+        {
+            "form": form,
+            "job": job,
+            "batch": pairs_import_batch(job) if job else None,
+            "pair_count": PreferencePair.objects.count(),
+        },
     )
 
 

@@ -90,7 +90,9 @@ def test_admin_generate_action_asks_then_starts_a_job(
     assert "<dt>Personas asked for</dt><dd>7</dd>" in page
 
 
-def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(admin_client_: Client) -> None:
+def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(
+    celery_worker: object, admin_client_: Client
+) -> None:
     def post(name: str) -> object:
         with PERSON_CSV.open("rb") as person, HOUSING_CSV.open("rb") as housing, DICTIONARY_CSV.open("rb") as book:
             return admin_client_.post(
@@ -99,8 +101,13 @@ def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(admin_clien
                 follow=True,
             )
 
-    first = post("Wyoming fixture").content.decode()
-    assert "100% of persons joined their household" in first
+    post("Wyoming fixture")
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED
+    assert CensusDataset.objects.get().housing_join_rate == 1.0
+    changelist = admin_client_.get(reverse("admin:personas_censusdataset_changelist")).content.decode()
+    assert "Households joined" in changelist
+    assert "100%" in changelist
     second = post("Wyoming fixture").content.decode()
     assert "A dataset with this name exists" in second
     assert CensusDataset.objects.count() == 1
