@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from annotation.models import Answer, Participant, Study
@@ -41,6 +42,9 @@ class StudySerializer(serializers.ModelSerializer):
 
 class ParticipantSerializer(serializers.ModelSerializer):
     persona = serializers.SerializerMethodField()
+    # Not read-only in the schema on purpose: a read-only field is documented as always present, and this one is
+    # dropped for users who do not manage participants (analysts).
+    prolific_pid = serializers.CharField(required=False, help_text="Only for users who manage participants")
 
     class Meta:
         model = Participant
@@ -60,6 +64,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_persona(self, participant: Participant) -> str | None:
         entry = participant.study_persona
         return str(entry.persona.public_id) if entry else None
@@ -76,7 +81,9 @@ class ParticipantSerializer(serializers.ModelSerializer):
 class AnswerSerializer(serializers.ModelSerializer):
     question_position = serializers.IntegerField(source="question.position", read_only=True)
     question_kind = serializers.CharField(source="question.kind", read_only=True)
-    pair = serializers.IntegerField(source="question.pair_id", read_only=True)
+    pair = serializers.IntegerField(
+        source="question.pair_id", read_only=True, allow_null=True, help_text="null for an attention check"
+    )
 
     class Meta:
         model = Answer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from typing import Any
 
 from annotation.models import Answer, Question, Study
 from annotation.services.review import answer_flags, participant_quality, study_majorities
+from core.csv_export import CsvDictWriter
 
 ANSWER_FIELDS = [
     "study_id",
@@ -119,24 +119,15 @@ def majority_rows(*, study: Study) -> Iterator[dict[str, Any]]:
         }
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        value = ";".join(value)
-    # Spreadsheets run cells that start with these as formulas; a leading apostrophe keeps them text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_lines(rows: Iterator[dict[str, Any]], fields: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer = CsvDictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     yield buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow(row)
         yield buffer.getvalue()
 
 

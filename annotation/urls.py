@@ -33,6 +33,11 @@ urlpatterns = [
         name="study-participant",
     ),
     path(
+        "studies/<int:study_id>/participants/<int:participant_id>/session-reset/",
+        review.participant_session_reset_view,
+        name="study-participant-session-reset",
+    ),
+    path(
         "studies/<int:study_id>/participants/<int:participant_id>/release/",
         review.participant_release_view,
         name="study-participant-release",

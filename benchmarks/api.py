@@ -16,7 +16,7 @@ class PromptSerializer(serializers.ModelSerializer):
 
 
 class PreferencePairSerializer(serializers.ModelSerializer):
-    persona = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    persona = serializers.SlugRelatedField(slug_field="public_id", read_only=True, allow_null=True)
 
     class Meta:
         model = PreferencePair

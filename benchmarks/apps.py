@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-JUDGE_PERMISSIONS = [
-    "benchmarks.view_judge",
-    "benchmarks.view_judgment",
-    "benchmarks.add_judgment",
-]
+JUDGE_PERMISSIONS = ["benchmarks.view_judge", "benchmarks.view_judgment"]
+RUN_JUDGES = "benchmarks.run_judges"
 
 DATASET_PERMISSIONS = [
     "benchmarks.view_prompt",
@@ -31,8 +28,8 @@ class BenchmarksConfig(AppConfig):
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
-        # Coordinators and analysts see judges and judgments, and may run a judge on a study.
-        role_permissions_register(COORDINATOR, JUDGE_PERMISSIONS)
+        # Coordinators and analysts see judges and judgments; only coordinators run a judge (paid model calls).
+        role_permissions_register(COORDINATOR, [*JUDGE_PERMISSIONS, RUN_JUDGES])
         role_permissions_register(ANALYST, JUDGE_PERMISSIONS)
         nav_register("Pairs", "pair-list", permission="benchmarks.view_preferencepair", order=35)
         # PERSONA Bench: analysts read runs and results; coordinators also start, cancel and resume them.

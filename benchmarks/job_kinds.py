@@ -1,5 +1,5 @@
-"""Benchmark jobs: running a judge; classifying prompts; planning, generating and verifying preference datasets;
-running a PERSONA Bench run."""
+"""Benchmark jobs: running a judge; importing pairs; classifying prompts; planning, generating and verifying preference
+datasets; running a PERSONA Bench run."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stag
 from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
+from benchmarks.pair_import import PAIRS_IMPORT_JOB, pairs_import_run
 from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from core.jobs import JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
@@ -24,6 +25,11 @@ def judge_run(run: JobRun) -> None:
     judge = Judge.objects.select_related("endpoint").get(pk=run.params["judge_id"])
     items = [(int(persona_id), int(pair_id)) for persona_id, pair_id in run.params["items"]]
     judgments_run(judge=judge, items=items, run=run)
+
+
+@register_job_kind(PAIRS_IMPORT_JOB, label="Import preference pairs")
+def pairs_import_job(run: JobRun) -> None:
+    pairs_import_run(run)
 
 
 def _dataset(run: JobRun) -> PreferenceDataset:

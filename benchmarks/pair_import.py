@@ -15,15 +15,23 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text_digest
+from core.jobs import JobError, JobRun, job_start
+from core.models import Job
+from core.text import text_problem
+from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
 from personas.models import Persona
 
+PAIRS_IMPORT_JOB = "benchmarks.pairs_import"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_ERRORS_REPORTED = 20
+WRITE_BATCH = 2000
+EXTRA_CELLS = "\0extra"  # DictReader's key for cells beyond the header (never a real column name)
 FIELDS = {"prompt", "chosen", "rejected", "answer_a", "answer_b", "persona", "source_id", "topic", "critique", "split"}
 
 
@@ -65,16 +73,22 @@ def _text(record: dict[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str | int | float):
         raise ValueError(f"{key} must be text")
-    return str(value).strip()
+    text = str(value).strip()
+    problem = text_problem(text)
+    if problem:
+        raise ValueError(f"{key} {problem}")
+    return text
 
 
 def _row(line: int, record: Any) -> tuple[_Row | None, list[str]]:
     if not isinstance(record, dict):
         return None, [f"line {line}: expected an object with prompt, chosen and rejected"]
     errors: list[str] = []
-    unknown = sorted(set(record) - FIELDS)
+    if record.get(EXTRA_CELLS):
+        errors.append(f"line {line}: the row has {len(record[EXTRA_CELLS])} more cell(s) than the header names")
+    unknown = sorted(str(key)[:40] for key in set(record) - FIELDS - {EXTRA_CELLS})
     if unknown:
-        errors.append(f"line {line}: unknown field(s) {', '.join(unknown)}")
+        errors.append(f"line {line}: unknown field(s) {', '.join(map(repr, unknown))}")
     try:
         values = {key: _text(record, key) for key in FIELDS}
     except ValueError as exc:
@@ -114,15 +128,28 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
                 records.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise PairImportError([f"line {number}: not valid JSON ({exc.msg})"]) from None
+            except RecursionError:
+                raise PairImportError([f"line {number}: the JSON is nested too deeply"]) from None
+            except ValueError as exc:  # e.g. an integer with more digits than Python converts
+                raise PairImportError([f"line {number}: not valid JSON ({exc})"]) from None
         return records
     if file_format == "csv":
-        reader = csv.DictReader(io.StringIO(content))
-        if not reader.fieldnames or "prompt" not in reader.fieldnames:
-            raise PairImportError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
+        # strict: a quote left open runs to the end of the file; say so instead of "chosen is missing".
+        reader = csv.DictReader(io.StringIO(content, newline=""), restkey=EXTRA_CELLS, strict=True)
+        rows = []
         try:
-            return [(reader.line_num, dict(row)) for row in reader if any((v or "").strip() for v in row.values())]
+            if not reader.fieldnames or "prompt" not in reader.fieldnames:
+                raise PairImportError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
+            start = reader.line_num
+            for row in reader:
+                if any(v.strip() if isinstance(v, str) else v for v in row.values()):
+                    rows.append((reader.line_num, row))
+                start = reader.line_num
         except csv.Error as exc:
-            raise PairImportError([f"line {reader.line_num}: {exc}"]) from None
+            hint = " (a quote is opened and never closed)" if "end of data" in str(exc) else ""
+            # The row that broke started on the line after the previous row ended.
+            raise PairImportError([f"line {start + 1}: not valid CSV: {exc}{hint}"]) from None
+        return rows
     raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 
@@ -136,8 +163,11 @@ def pair_batch_name_unique(name: str) -> str:
     return candidate
 
 
-def pairs_import(*, data: bytes, file_format: str, file_name: str = "", batch_name: str = "") -> PairImportResult:
-    """Validate every record, then create or update the prompts and pairs in one transaction.
+def pairs_import(
+    *, data: bytes, file_format: str, file_name: str = "", batch_name: str = "", run: JobRun | None = None
+) -> PairImportResult:
+    """Validate every record, then create or update the prompts and pairs in bulk (nothing is written unless the
+    whole file is valid). With ``run`` (the import job), progress is reported per written batch.
 
     The pairs written join one new batch (``batch_name``, default the file name and the time), which studies
     select questions by; a pair imported again moves to the newer batch.
@@ -170,33 +200,121 @@ def pairs_import(*, data: bytes, file_format: str, file_name: str = "", batch_na
     if errors:
         raise PairImportError(errors)
 
-    result = PairImportResult()
-    with transaction.atomic():
-        default_name = f"{file_name or 'Pairs'} ({timezone.localtime():%Y-%m-%d %H:%M})"
-        result.batch = PairBatch.objects.create(
-            name=pair_batch_name_unique((batch_name.strip() or default_name)[:190]), file_name=file_name[:255]
-        )
-        for row in rows:
-            prompt, created = Prompt.objects.get_or_create(
-                text_sha256=text_digest(row.prompt),
-                defaults={"text": row.prompt, "source_id": row.source_id, "topic": row.topic},
-            )
-            result.prompts_created += int(created)
-            pair, created = PreferencePair.objects.update_or_create(
-                persona=personas.get(row.persona),
-                prompt=prompt,
-                dataset=None,
-                defaults={
-                    "chosen": row.chosen,
-                    "rejected": row.rejected,
-                    "critique": row.critique,
-                    "split": row.split,
-                    "batch": result.batch,
-                },
-            )
-            result.pair_ids.append(pair.pk)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+    default_name = f"{file_name or 'Pairs'} ({timezone.localtime():%Y-%m-%d %H:%M})"
+    batch = PairBatch.objects.create(
+        name=pair_batch_name_unique((batch_name.strip() or default_name)[:190]), file_name=file_name[:255]
+    )
+    return _pairs_write(rows=rows, personas=personas, batch=batch, run=run)
+
+
+def _pairs_write(
+    *, rows: list[_Row], personas: dict[str, Persona], batch: PairBatch, run: JobRun | None
+) -> PairImportResult:
+    """Upsert the validated rows in batches: a few bulk statements per ``WRITE_BATCH`` rows.
+
+    Each batch commits on its own so a job's progress shows; the rows were all validated first, so bad input
+    stores nothing, and a batch is an upsert keyed by (persona, prompt), so a resumed job redoes nothing twice.
+    """
+    result = PairImportResult(batch=batch)
+    if run is not None:
+        run.set_total(len(rows), already_done=0)
+    for start in range(0, len(rows), WRITE_BATCH):
+        chunk = rows[start : start + WRITE_BATCH]
+        with transaction.atomic():
+            prompts = _prompts_ensure(chunk, result)
+            keys = [
+                (personas[row.persona].pk if row.persona else None, prompts[text_digest(row.prompt)]) for row in chunk
+            ]
+            existing = {
+                (pair.persona_id, pair.prompt_id): pair
+                # Imported pairs only: pairs of a generated dataset are keyed by their dataset too.
+                for pair in PreferencePair.objects.filter(
+                    prompt_id__in={prompt for _, prompt in keys}, dataset__isnull=True
+                )
+            }
+            created: list[PreferencePair] = []
+            updated: list[PreferencePair] = []
+            for row, (persona_id, prompt_id) in zip(chunk, keys, strict=True):
+                pair = existing.get((persona_id, prompt_id))
+                if pair is None:
+                    pair = PreferencePair(persona_id=persona_id, prompt_id=prompt_id)
+                    created.append(pair)
+                else:
+                    updated.append(pair)  # it moves to the new batch
+                pair.chosen, pair.rejected, pair.critique, pair.split = (
+                    row.chosen,
+                    row.rejected,
+                    row.critique,
+                    row.split,
+                )
+                pair.batch = batch
+            PreferencePair.objects.bulk_create(created)
+            # Small batches: Django writes a bulk update as one CASE per field, which slows down fast with size.
+            fields = ["chosen", "rejected", "critique", "split", "batch"]
+            PreferencePair.objects.bulk_update(updated, fields, batch_size=100)
+        result.created += len(created)
+        result.updated += len(updated)
+        result.pair_ids.extend(pair.pk for pair in (*updated, *created))
+        if run is not None:
+            run.advance(done=len(chunk))
     return result
+
+
+def _prompts_ensure(batch: list[_Row], result: PairImportResult) -> dict[str, int]:
+    """The prompt id for each text digest in ``batch``, creating the prompts not stored yet."""
+    first = {text_digest(row.prompt): row for row in reversed(batch)}  # the first row wins, as get_or_create did
+    ids = dict(Prompt.objects.filter(text_sha256__in=first).values_list("text_sha256", "pk"))
+    missing = [
+        Prompt(text=row.prompt, text_sha256=digest, source_id=row.source_id, topic=row.topic)
+        for digest, row in first.items()
+        if digest not in ids
+    ]
+    Prompt.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent import may have added one
+    result.prompts_created += len(missing)
+    ids.update(Prompt.objects.filter(text_sha256__in=[p.text_sha256 for p in missing]).values_list("text_sha256", "pk"))
+    return ids
+
+
+def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
+    """Store the uploaded pairs file and queue its import as a job (``.csv`` is CSV, anything else JSONL).
+
+    The request only copies the file; checking and writing run in a worker, so a file of any allowed size
+    imports without the request timing out.
+    """
+    if (upload.size or 0) > MAX_FILE_BYTES:
+        raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
+    folder = upload_folder_new()
+    params = {
+        "folder": folder,
+        "path": upload_store(upload=upload, folder=folder),
+        "name": (upload.name or "pairs")[-200:],
+        "file_format": "csv" if (upload.name or "").lower().endswith(".csv") else "jsonl",
+    }
+    return job_start(kind=PAIRS_IMPORT_JOB, started_by=started_by, params=params)
+
+
+def pairs_import_batch_name(job: Job) -> str:
+    """The batch an import job writes: named after the file and the job, so its page can link to the pairs."""
+    return f"{job.params.get('name', 'Pairs')[-150:]} (import #{job.pk})"
+
+
+def pairs_import_batch(job: Job) -> PairBatch | None:
+    """The batch the import ``job`` wrote, once it has written one."""
+    return PairBatch.objects.filter(name=pairs_import_batch_name(job)).first()
+
+
+def pairs_import_run(run: JobRun) -> PairImportResult:
+    """The import job: the stored file through ``pairs_import``; the file is removed once the job is done with it."""
+    params = run.params
+    try:
+        return pairs_import(
+            data=upload_path(params["path"]).read_bytes(),
+            file_format=params["file_format"],
+            file_name=params["name"],
+            batch_name=pairs_import_batch_name(run.job),
+            run=run,
+        )
+    except PairImportError as exc:
+        raise JobError(f"{params['name']}: {exc}. Nothing was imported.") from None
+    finally:
+        upload_discard(params["folder"])

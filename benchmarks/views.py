@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PairImportError, pairs_import
+from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_batch, pairs_import_start
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
+from core.views import job_from_query
 
 PAGE_SIZE = 50
 
@@ -22,28 +23,30 @@ PAGE_SIZE = 50
 @permission_required("benchmarks.add_preferencepair", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def pairs_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload preference pairs (the questions studies draw from) as JSONL or CSV; all or nothing. The pairs form
-    one new batch, and the pairs page opens on it."""
+    """Upload preference pairs (the questions studies draw from) as JSONL or CSV; the import runs as a job and its
+    pairs form one new batch."""
     form = PairsUploadForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        file_format = "csv" if upload.name.lower().endswith(".csv") else "jsonl"
         try:
-            result = pairs_import(data=upload.read(), file_format=file_format, file_name=upload.name)
+            job = pairs_import_start(upload=upload, started_by=request.user)
         except PairImportError as exc:
-            errors = exc.errors[:50]
+            form.add_error("file", str(exc))
         else:
             messages.success(
-                request,
-                f"Imported {result.created} new pair(s), updated {result.updated}, "
-                f"{result.prompts_created} new prompt(s) as batch '{result.batch}'.",
+                request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}."
             )
-            return redirect(f"{reverse('pair-list')}?batch={result.batch.pk}")
+            return redirect(f"{reverse('pairs-import')}?job={job.pk}")
+    job = job_from_query(request, kinds=(PAIRS_IMPORT_JOB,))
     return render(
         request,
         "benchmarks/pairs_import.html",
-        {"form": form, "errors": errors, "pair_count": PreferencePair.objects.count()},
+        {
+            "form": form,
+            "job": job,
+            "batch": pairs_import_batch(job) if job else None,
+            "pair_count": PreferencePair.objects.count(),
+        },
     )
 
 

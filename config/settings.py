@@ -6,6 +6,7 @@ immediate transactions, and Celery on kombu's filesystem transport (a broker tha
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "core",
     "personas",
     "benchmarks",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,26 +94,31 @@ DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlit
 # The participant save prepares its two statements on PostgreSQL; turn off behind a pooler that cannot keep
 # prepared statements (PgBouncer in transaction mode before 1.21).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-if DATABASE_URL:
+# SQLite gets the same options however it is chosen (embedded default or DATABASE_URL=sqlite:///…).
+SQLITE_OPTIONS = {
+    # Writers take the lock at BEGIN, so concurrent web and worker writes queue instead of failing
+    # half-way with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASE_PREPARED_STATEMENTS and DATABASE_URL.startswith("postgres"):
+    if DATABASE_PREPARED_STATEMENTS:
         # Only server-side-binding cursors prepare, and only the participant pages use one (core.rows.
         # prepared_cursor); Django's ORM binds on the client. None (Django's default) would turn preparing off.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
+    _sqlite_name = dj_database_url.parse(DATABASE_URL)["NAME"] if DATABASE_URL else DATA_DIR / "db.sqlite3"
+    if str(_sqlite_name) in ("", ":memory:"):
+        raise EnvironmentVariableError("DATABASE_URL", "must name an SQLite file (sqlite:////path/db.sqlite3)")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # Writers take the lock at BEGIN, so concurrent web and worker writes queue instead of failing
-                # half-way with "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
+            "NAME": _sqlite_name,
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # A file, not memory: the test worker threads and the smoke test's processes share it.
-            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+            "TEST": {"NAME": str(Path(_sqlite_name).with_name(f"test-{Path(_sqlite_name).stem}.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +141,8 @@ if EMBEDDED_BROKER:
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Job state lives in core.Job rows, so task results are not stored anywhere.
+# The queue jobs are sent to and workers consume; set it to keep two deployments sharing one Redis apart.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -139,11 +151,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stalled-jobs": {"task": "core.sweep_stalled_jobs", "schedule": 60.0},
+    "sweep-stalled-jobs": {"task": "core.sweep_stalled_jobs", "schedule": 15.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# A running job that has not reported progress for this long is taken as orphaned by a dead worker.
-JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600, minimum=10)
+# A running job's lease: its worker renews the heartbeat every quarter of this; silent this long, the worker counts
+# as dead, and a redelivered task or the sweep (beat, every 15 s) resumes the job on another worker.
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
 
@@ -178,6 +191,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins from a locked-out account or address before any password is checked.
+    "core.auth_backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (/accounts/login/ and /admin/login/): after LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, that account or address is refused for LOGIN_LOCKOUT_MINUTES (the right password too).
+# Counted in the shared Redis cache when there is one (every gunicorn worker sees the same count); in the database
+# on the embedded default, whose per-process cache the web server and the worker would not share.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,8 +218,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ModelViewPermissions"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    # ?limit= (1 … 1000, default 100) and ?offset=; anything else is a 400 (core/api/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,8 +45,21 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MAX_TRANSIENT_ATTEMPTS = 5
+# Claims per job, counting transient retries and automatic resumes after a worker died; a re-run adds one more.
+MAX_ATTEMPTS = 5
+MAX_TRANSIENT_ATTEMPTS = MAX_ATTEMPTS
 RUN_JOB_TASK = "core.run_job"
+RESUMED_NOTE = "Resumed automatically after a worker stopped reporting; finished items were kept."
+
+
+def lease_seconds() -> float:
+    """How long a running job's heartbeat may be silent before its worker counts as dead (``JOB_STALL_SECONDS``)."""
+    return float(settings.JOB_STALL_SECONDS)
+
+
+def heartbeat_seconds() -> float:
+    """How often a running job's worker renews its lease, with room for two missed beats."""
+    return max(0.2, lease_seconds() / 4)
 
 
 class JobError(Exception):
@@ -65,13 +79,16 @@ class JobRun:
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        # The claim this run holds: once another worker takes the job over (attempts moves on), every write of
+        # this run is refused, so a worker that was only slow, not dead, stops instead of racing the new one.
+        self.attempt = job.attempts
 
     @property
     def params(self) -> dict[str, Any]:
         return self.job.params
 
     def _update_running(self, **fields: Any) -> None:
-        updated = Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+        updated = Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING, attempts=self.attempt).update(
             heartbeat_at=timezone.now(), **fields
         )
         if not updated:
@@ -138,57 +155,112 @@ def job_start(*, kind: str, started_by: Any = None, params: dict[str, Any] | Non
 
 
 def job_claim(*, job_id: int) -> bool:
-    """Move a queued job to running; exactly one caller wins, however many workers receive the message."""
+    """Move a queued job to running, or take over a running one whose lease ran out (its worker died).
+
+    Exactly one caller wins, however many workers receive the message: both are one conditional UPDATE. A take-over
+    is bounded by ``MAX_ATTEMPTS``; the handler resumes, skipping the items already stored.
+    """
     now = timezone.now()
+    claimed = {"status": JobStatus.RUNNING, "started_at": now, "heartbeat_at": now, "finished_at": None}
+    if Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(**claimed, error="", attempts=F("attempts") + 1):
+        return True
+    stale = now - timedelta(seconds=lease_seconds())
     return bool(
-        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            error="",
-            attempts=F("attempts") + 1,
-        )
+        Job.objects.filter(
+            pk=job_id, status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS
+        ).update(**claimed, error=RESUMED_NOTE, attempts=F("attempts") + 1)
     )
 
 
-def _finish(job_id: int, status: JobStatus, error: str = "") -> bool:
-    return bool(
-        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-            status=status, error=error[:10_000], finished_at=timezone.now()
-        )
-    )
+class _Heartbeat(threading.Thread):
+    """Renews the lease of the claim ``attempt`` every ``heartbeat_seconds()`` while the handler runs, so a long
+    step (a slow model call, a big batch) is not mistaken for a dead worker. It dies with its process, which is
+    the point: a killed worker stops renewing and another worker takes the job over."""
+
+    def __init__(self, job_id: int, attempt: int) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.job_id, self.attempt = job_id, attempt
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(heartbeat_seconds()):
+                Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a lost database connection: the handler's own writes will say so
+            logger.warning("job %s: heartbeat stopped", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+
+def _defer_while_owned(job_id: int) -> None:
+    """A second delivery of a running job's task (Celery redelivers when a pool child dies): if the lease is still
+    fresh the owner may be alive, so look again once it would have run out."""
+    job = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts__lt=MAX_ATTEMPTS).first()
+    if job is None or job.heartbeat_at is None:
+        return
+    remaining = lease_seconds() - (timezone.now() - job.heartbeat_at).total_seconds()
+    logger.info("job %s is running elsewhere; checking its lease again in %.0f s", job_id, max(remaining, 0) + 1)
+    with transaction.atomic():
+        _dispatch(job_id, countdown=max(remaining, 0) + 1)
+
+
+def _finish(job_id: int, status: JobStatus, error: str | None = None, *, attempt: int | None = None) -> bool:
+    """End a running job; with ``attempt``, only if that claim still holds it (not taken over meanwhile)."""
+    jobs = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
+    if attempt is not None:
+        jobs = jobs.filter(attempts=attempt)
+    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
+    if error is not None:  # a success keeps the note a take-over left
+        fields["error"] = error[:10_000]
+    return bool(jobs.update(**fields))
 
 
 def job_execute(*, job_id: int) -> None:
     """Claim the job and run its handler; whatever happens, the job does not stay `running`."""
     if not job_claim(job_id=job_id):
-        logger.info("job %s not claimed (already taken, cancelled or finished)", job_id)
+        logger.info("job %s not claimed (running elsewhere, cancelled or finished)", job_id)
+        _defer_while_owned(job_id)
         return
     job = Job.objects.get(pk=job_id)
     kind = job_kind_get(job.kind)
     if kind is None:
         _finish(job_id, JobStatus.FAILED, f"No handler is registered for job kind {job.kind!r}.")
         return
+    heartbeat = _Heartbeat(job_id, job.attempts)
+    heartbeat.start()
+    try:
+        _run_handler(kind, job)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+
+
+def _run_handler(kind: JobKind, job: Job) -> None:
+    job_id = job.pk
     try:
         kind.handler(JobRun(job))
     except JobCancelled:
         logger.info("job %s stopped: %s", job_id, Job.objects.get(pk=job_id).status)
         return
+    except JobError as exc:  # the handler's own refusal, worded for the user
+        _finish(job_id, JobStatus.FAILED, str(exc), attempt=job.attempts)
+        return
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        if getattr(exc, "transient", False) and job.attempts < MAX_TRANSIENT_ATTEMPTS:
+        if getattr(exc, "transient", False) and job.attempts < MAX_ATTEMPTS:
             logger.warning("job %s hit a transient error, will retry: %s", job_id, message)
             with transaction.atomic():
-                if Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                if Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=job.attempts).update(
                     status=JobStatus.QUEUED, error=f"Retrying after: {message}"
                 ):
                     _dispatch(job_id, countdown=min(300, settings.JOB_RETRY_BASE_SECONDS * 2**job.attempts))
             return
         logger.exception("job %s failed", job_id)
-        _finish(job_id, JobStatus.FAILED, message)
+        _finish(job_id, JobStatus.FAILED, message, attempt=job.attempts)
         return
-    _finish(job_id, JobStatus.SUCCEEDED)
+    _finish(job_id, JobStatus.SUCCEEDED, attempt=job.attempts)
 
 
 def job_cancel(*, job: Job) -> bool:
@@ -218,12 +290,21 @@ def job_rerun(*, job: Job) -> Job:
 
 
 def jobs_sweep_stalled(*, stall_after: timedelta | None = None) -> int:
-    """Mark running jobs whose worker stopped reporting as failed and resumable (a re-run continues them)."""
-    stall_after = stall_after or timedelta(seconds=settings.JOB_STALL_SECONDS)
-    cutoff = timezone.now() - stall_after
-    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    """Running jobs whose lease ran out (their worker died and no redelivery took them over): queue them again to
+    resume automatically while ``MAX_ATTEMPTS`` allows, else mark them failed and resumable by a re-run."""
+    stall_after = stall_after or timedelta(seconds=lease_seconds())
+    now = timezone.now()
+    stalled = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - stall_after)
+    resumed = 0
+    for job_id in stalled.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True):
+        with transaction.atomic():
+            if stalled.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS).update(status=JobStatus.QUEUED, error=RESUMED_NOTE):
+                _dispatch(job_id)
+                resumed += 1
+    failed = stalled.update(
         status=JobStatus.FAILED,
-        finished_at=timezone.now(),
-        error=f"The worker stopped reporting for over {int(stall_after.total_seconds())} s (it probably died). "
-        "Re-run the job to resume; finished items are kept.",
+        finished_at=now,
+        error=f"The worker stopped reporting for over {int(stall_after.total_seconds())} s, {MAX_ATTEMPTS} times "
+        "(it probably died). Re-run the job to resume; finished items are kept.",
     )
+    return resumed + failed

@@ -12,6 +12,16 @@ from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job
 from core.models import Job, Statistic
 
 
+def job_from_query(request: HttpRequest, *, kinds: tuple[str, ...] | None = None) -> Job | None:
+    """The job named by ``?job=<id>`` (a page that started one shows its progress), or None."""
+    job_id = request.GET.get("job", "")
+    if not job_id.isdigit() or len(job_id) > 18:
+        return None
+    jobs = Job.objects.filter(pk=job_id)
+    return (jobs.filter(kind__in=kinds) if kinds else jobs).first()
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from personas.forms import GenerateForm, PumsImportForm
 from personas.models import CensusDataset, Persona
-from personas.pums.errors import PumsInputError
 from personas.services import census_dataset_delete, persona_generation_start
-from personas.uploads import census_dataset_import_uploads
+from personas.uploads import census_dataset_import_start
 
 
 def dataset_join_note(dataset: CensusDataset) -> str:
@@ -71,20 +71,20 @@ class CensusDatasetAdmin(admin.ModelAdmin):
         form = PumsImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            try:
-                dataset = census_dataset_import_uploads(
-                    person=data["person_file"],
-                    housing=data["housing_file"],
-                    dictionary=data["dictionary_file"],
-                    name=data["name"],
-                )
-            except PumsInputError as exc:
-                form.add_error(None, f"{exc}. Nothing was imported.")
-            else:
-                self.message_user(request, f"Imported {dataset}{dataset_join_note(dataset)}.", messages.SUCCESS)
-                if dataset.join_warning:
-                    self.message_user(request, f"Warning: {dataset.join_warning}.", messages.WARNING)
-                return redirect("admin:personas_censusdataset_changelist")
+            job = census_dataset_import_start(
+                person=data["person_file"],
+                housing=data["housing_file"],
+                dictionary=data["dictionary_file"],
+                name=data["name"],
+                started_by=request.user,
+            )
+            link = reverse("admin:core_job_change", args=[job.pk])
+            self.message_user(
+                request,
+                format_html('Started {} #{} — <a href="{}">follow its progress</a>.', job.label, job.pk, link),
+                messages.SUCCESS,
+            )
+            return redirect("admin:personas_censusdataset_changelist")
         context = {
             **self.admin_site.each_context(request),
             "form": form,

@@ -10,7 +10,7 @@ from personas.models import CensusDataset, Persona
 class PersonaSerializer(serializers.ModelSerializer):
     attributes = serializers.SerializerMethodField(help_text="The 33 PERSONA keys; null = not applicable")
     persona = serializers.SerializerMethodField(help_text="PERSONA's 'key: value' line string")
-    dataset = serializers.PrimaryKeyRelatedField(read_only=True)
+    dataset = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Persona

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from core.text import text_problem
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
 from personas.display import attributes_display
 
@@ -17,11 +18,17 @@ class PersonaFormatError(ValueError):
 
 
 def _clean(attributes: dict[str, object]) -> dict[str, str]:
-    """Known keys only; null = not applicable (dropped); an empty value is kept, as the PERSONA text has it."""
-    unknown = sorted(set(attributes) - set(ATTRIBUTE_BY_KEY))
+    """Known keys only; null = not applicable (dropped); an empty value is kept, as the PERSONA text has it.
+    Text PostgreSQL cannot store (NUL, lone surrogates) is refused here, at the boundary."""
+    unknown = sorted(str(key)[:60] for key in set(attributes) - set(ATTRIBUTE_BY_KEY))
     if unknown:
-        raise PersonaFormatError(f"unknown attribute key(s): {', '.join(unknown)}")
-    return {key: str(value).strip() for key, value in attributes.items() if value is not None}
+        raise PersonaFormatError(f"unknown attribute key(s): {', '.join(map(repr, unknown))}")
+    cleaned = {key: str(value).strip() for key, value in attributes.items() if value is not None}
+    for key, value in cleaned.items():
+        problem = text_problem(value)
+        if problem:
+            raise PersonaFormatError(f"{key} {problem}")
+    return cleaned
 
 
 def persona_to_text(attributes: dict[str, str], *, order: Sequence[str] = ()) -> str:
@@ -53,8 +60,8 @@ def persona_from_text(text: str) -> dict[str, str]:
 
 
 def persona_to_dict(attributes: dict[str, str]) -> dict[str, str | None]:
-    """The 33-key dict (registry order); a key that does not apply is None, an empty one ""."""
-    return {key: attributes.get(key) for key in _ORDERED_KEYS}
+    """The 33-key dict (registry order); a key that does not apply is None, an empty one "" (always text)."""
+    return {key: None if attributes.get(key) is None else str(attributes[key]) for key in _ORDERED_KEYS}
 
 
 def persona_from_dict(data: dict[str, object]) -> dict[str, str]:
@@ -74,14 +81,24 @@ def persona_from_json_value(value: object) -> dict[str, str]:
     raise PersonaFormatError(f"expected a string or an object, got {type(value).__name__}")
 
 
+def _json_load(text: str, *, where: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PersonaFormatError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise PersonaFormatError(f"{where}: the JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise PersonaFormatError(f"{where}: not valid JSON ({exc})") from None
+
+
 def personas_read_json(text: str) -> Iterator[dict[str, str]]:
     """Personas from a JSON list (PERSONA's file of strings) or JSON Lines; errors name the line or item."""
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PersonaFormatError(f"not valid JSON: {exc}") from None
+        items = _json_load(text, where="the file")
+        if not isinstance(items, list):
+            raise PersonaFormatError("the file starts like a JSON list but is not one")
         for position, item in enumerate(items, start=1):
             try:
                 yield persona_from_json_value(item)
@@ -91,10 +108,9 @@ def personas_read_json(text: str) -> Iterator[dict[str, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        value = _json_load(line, where=f"line {number}")
         try:
-            yield persona_from_json_value(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise PersonaFormatError(f"line {number}: not valid JSON ({exc.msg})") from None
+            yield persona_from_json_value(value)
         except PersonaFormatError as exc:
             raise PersonaFormatError(f"line {number}: {exc}") from None
 

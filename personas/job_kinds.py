@@ -10,7 +10,15 @@ from core.models import Job
 from personas.llm_check import personas_llm_check
 from personas.llm_enrichment import personas_llm_enrich
 from personas.models import CensusDataset, Persona
-from personas.services import ENRICH_JOB, GENERATE_JOB, generation_keys, personas_generate
+from personas.services import (
+    ENRICH_JOB,
+    GENERATE_JOB,
+    IMPORT_JOB,
+    generation_keys,
+    persona_import_run,
+    personas_generate,
+)
+from personas.uploads import PUMS_IMPORT_JOB, census_dataset_import_run
 
 
 def _endpoint(pk: int | None) -> Any:
@@ -86,3 +94,13 @@ def enrich_personas(run: JobRun) -> None:
     items = list(personas)
     run.set_total(len(items), already_done=0)
     personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), run=run)
+
+
+@register_job_kind(IMPORT_JOB, label="Import personas")
+def import_personas(run: JobRun) -> None:
+    persona_import_run(run)
+
+
+@register_job_kind(PUMS_IMPORT_JOB, label="Import a PUMS extract")
+def import_pums(run: JobRun) -> None:
+    census_dataset_import_run(run)

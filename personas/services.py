@@ -8,16 +8,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from core.jobs import JobRun, job_start
+from core.jobs import JobError, JobRun, job_start
 from core.models import Job
+from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
 from personas.consistency import persona_rules_check
 from personas.enrichment import DEFAULT_LEVEL_PROBABILITIES, persona_enrich
+from personas.formats import PersonaFormatError, personas_read_json
 from personas.models import CensusDataset, Persona, PersonaSource, PersonaStatus
 from personas.sampling import dataset_fingerprint, personas_sample
 
 GENERATE_JOB = "personas.generate"
+IMPORT_JOB = "personas.import"
+IMPORT_BATCH = 1000
 ENRICH_JOB = "personas.enrich"
 BATCH = 100
 
@@ -116,11 +121,22 @@ def _flush(pending: list[Persona], run: JobRun | None) -> int:
     return count
 
 
-def personas_import(*, personas: Iterable[dict[str, str]], source: str = PersonaSource.IMPORTED) -> list[Persona]:
+def personas_import(
+    *,
+    personas: Iterable[dict[str, str]],
+    source: str = PersonaSource.IMPORTED,
+    key_prefix: str | None = None,
+    run: JobRun | None = None,
+) -> list[Persona]:
     """Store personas given as attribute dicts (see ``personas.formats``; their key order is kept), checked by the
-    rules; all or nothing."""
+    rules, in bulk.
+
+    Without ``key_prefix`` it is all or nothing (one transaction). The import job passes one: each persona is keyed
+    ``<prefix>:<index>`` and written in batches that each commit (so progress shows), and a resumed job skips the
+    personas already stored.
+    """
     rows = []
-    for attributes in personas:
+    for index, attributes in enumerate(personas):
         status, reason, reasons = persona_status_from_rules(attributes)
         rows.append(
             Persona(
@@ -130,10 +146,46 @@ def personas_import(*, personas: Iterable[dict[str, str]], source: str = Persona
                 status=status,
                 prune_reason=reason,
                 checks={"rules": reasons},
+                generation_key=f"{key_prefix}:{index}" if key_prefix else None,
             )
         )
-    with transaction.atomic():
-        return Persona.objects.bulk_create(rows)
+    if key_prefix is None:
+        with transaction.atomic():
+            return Persona.objects.bulk_create(rows)
+    if run is not None:
+        run.set_total(len(rows), already_done=0)
+    for start in range(0, len(rows), IMPORT_BATCH):
+        batch = rows[start : start + IMPORT_BATCH]
+        with transaction.atomic():
+            Persona.objects.bulk_create(batch, ignore_conflicts=True)
+        if run is not None:
+            run.advance(done=len(batch))
+    return rows
+
+
+def persona_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
+    """Store an uploaded PERSONA JSON / JSON Lines file and queue its import as a job."""
+    folder = upload_folder_new()
+    params = {"folder": folder, "path": upload_store(upload=upload, folder=folder), "name": (upload.name or "")[-200:]}
+    return job_start(kind=IMPORT_JOB, started_by=started_by, params=params)
+
+
+def persona_import_run(run: JobRun) -> int:
+    """The import job: read and check the whole file, then store it; a bad file stores nothing."""
+    params = run.params
+    try:
+        try:
+            text = upload_path(params["path"]).read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise JobError(f"{params['name']}: is not UTF-8 text; nothing was imported.") from None
+        try:
+            personas = list(personas_read_json(text))
+        except PersonaFormatError as exc:
+            raise JobError(f"{params['name']}: {exc}; nothing was imported.") from None
+        # The folder name is unique per upload: a resumed job finds its own personas by these keys.
+        return len(personas_import(personas=personas, key_prefix=f"import:{params['folder'][-32:]}", run=run))
+    finally:
+        upload_discard(params["folder"])
 
 
 def prune_rate(*, personas: Iterable[Persona]) -> float:

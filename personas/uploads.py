@@ -1,42 +1,74 @@
-"""Uploaded PUMS files → an import. The uploads are copied to a private temporary folder under their own names
-(so errors name the file the user chose) and removed afterwards, whatever happens."""
+"""Uploaded PUMS files → an import job. The request only stores the uploads (each under its own name, so errors
+name the file the user chose); a worker imports them and removes them afterwards, whatever happens."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
+from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from personas.models import CensusDataset
+from core.jobs import JobError, JobRun, job_start
+from core.models import Job
+from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
+from personas.pums.errors import PumsInputError
 from personas.pums.importer import census_dataset_import
 
-
-def _save(folder: Path, upload: UploadedFile, slot: str) -> Path:
-    # Only the base name of the client's file name is kept; the slot prefix keeps two equal names apart.
-    path = folder / slot / Path(upload.name or slot).name
-    path.parent.mkdir()
-    with path.open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return path
+PUMS_IMPORT_JOB = "personas.pums_import"
 
 
-def census_dataset_import_uploads(
-    *, person: UploadedFile, dictionary: UploadedFile, housing: UploadedFile | None = None, name: str = ""
-) -> CensusDataset:
-    """Import uploaded files atomically; raises ``PumsInputError`` (naming the file) on bad input."""
-    root = Path(settings.DATA_DIR) / "uploads"
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=root))
+def census_dataset_import_start(
+    *,
+    person: UploadedFile,
+    dictionary: UploadedFile,
+    housing: UploadedFile | None = None,
+    name: str = "",
+    started_by: Any = None,
+) -> Job:
+    """Store the uploads and queue their import (``census_dataset_import_run``) as a job."""
+    folder = upload_folder_new()
+    params = {
+        "folder": folder,
+        "person": upload_store(upload=person, folder=folder, slot="person"),
+        "dictionary": upload_store(upload=dictionary, folder=folder, slot="dictionary"),
+        "housing": upload_store(upload=housing, folder=folder, slot="housing") if housing else None,
+        "name": name,
+    }
+    return job_start(kind=PUMS_IMPORT_JOB, started_by=started_by, params=params)
+
+
+def _data_lines(path: Path) -> int:
+    """Rows of a plain CSV (for the progress bar); 0 = unknown (a zip is counted as it is read)."""
+    if path.suffix.lower() != ".csv":
+        return 0
+    with path.open("rb") as handle:
+        return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1)
+
+
+def census_dataset_import_run(run: JobRun) -> None:
+    """The import job: the stored files through ``census_dataset_import``; bad input fails the job with the
+    message naming the file, and stores nothing."""
+    params = run.params
     try:
-        return census_dataset_import(
-            person_path=_save(folder, person, "person"),
-            dictionary_path=_save(folder, dictionary, "dictionary"),
-            housing_path=_save(folder, housing, "housing") if housing else None,
-            name=name,
+        person = upload_path(params["person"])
+        run.set_total(_data_lines(person), already_done=0)
+        read = 0
+
+        def progress(rows: int) -> None:
+            nonlocal read
+            if rows > run.job.total:
+                run.set_total(rows)
+            run.advance(done=rows - read)
+            read = rows
+
+        census_dataset_import(
+            person_path=person,
+            dictionary_path=upload_path(params["dictionary"]),
+            housing_path=upload_path(params["housing"]) if params.get("housing") else None,
+            name=params.get("name") or "",
+            progress=progress,
         )
+    except PumsInputError as exc:
+        raise JobError(f"{exc}. Nothing was imported.") from None
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        upload_discard(params["folder"])

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -10,13 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.csv_export import CsvWriter
+from core.views import job_from_query
 from personas.attributes import ATTRIBUTE_BY_KEY
-from personas.formats import PersonaFormatError, personas_read_json, personas_write_jsonl
+from personas.formats import personas_write_jsonl
 from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
 from personas.models import CensusDataset, Persona
 from personas.plots import comparison_svg
 from personas.selectors import comparison_csv_rows, dataset_comparison, personas_filter
-from personas.services import persona_enrichment_start, persona_generation_start, personas_import
+from personas.services import persona_enrichment_start, persona_generation_start, persona_import_start
 
 PAGE_SIZE = 50
 
@@ -62,17 +62,10 @@ def persona_import(request: HttpRequest) -> HttpResponse:
     form = PersonaImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            text = upload.read().decode("utf-8-sig")
-            created = personas_import(personas=list(personas_read_json(text)))
-        except UnicodeDecodeError:
-            form.add_error("file", f"{upload.name}: is not UTF-8 text; nothing was imported.")
-        except PersonaFormatError as exc:
-            form.add_error("file", f"{upload.name}: {exc}; nothing was imported.")
-        else:
-            messages.success(request, f"Imported {len(created)} personas from {upload.name}.")
-            return redirect(f"{reverse('persona-list')}?source=imported")
-    return render(request, "personas/persona_import.html", {"form": form})
+        job = persona_import_start(upload=upload, started_by=request.user)
+        messages.success(request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}.")
+        return redirect(f"{reverse('persona-import')}?job={job.pk}")
+    return render(request, "personas/persona_import.html", {"form": form, "job": job_from_query(request)})
 
 
 @permission_required("personas.add_persona", raise_exception=True)
@@ -139,7 +132,7 @@ def census_comparison_csv(request: HttpRequest, dataset_id: int) -> HttpResponse
     comparisons = dataset_comparison(dataset=dataset, include_pruned=request.GET.get("include_pruned") == "1")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="census-comparison-{dataset.pk}.csv"'
-    csv.writer(response).writerows(comparison_csv_rows(comparisons))
+    CsvWriter(response).writerows(comparison_csv_rows(comparisons))
     return response
 
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +33,34 @@ class CanViewReports(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.has_perm(VIEW_REPORT))
 
 
+class StudyReportLinkSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+
+
+class StudyReportSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["fresh", "stale", "computing", "empty"])
+    job = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The job computing the report; absent when status is empty"
+    )
+    computed_at = serializers.DateTimeField(required=False, allow_null=True)
+    report = serializers.DictField(
+        required=False, allow_null=True, help_text="The report: tables, figures, notes; absent when status is empty"
+    )
+
+
+STUDY_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the study's id")
+
+
+def _study_id(pk: str) -> int:
+    if not pk.isdigit():
+        raise Http404("Study ids are whole numbers.")
+    return int(pk)
+
+
 def _status(state: ReportState | None) -> str:
     if state is None:
         return "empty"
@@ -50,10 +78,11 @@ class StudyReportViewSet(viewsets.ViewSet):
     """
 
     permission_classes = [CanViewReports]
-    lookup_value_regex = r"\d+"
+    # Anything up to the next slash reaches the view, so a malformed id is DRF's JSON 404, not Django's HTML one.
+    lookup_value_regex = r"[^/]+"
 
     def _state(self, request: Request, pk: str) -> tuple[Study, ReportState | None]:
-        study = get_object_or_404(Study, pk=pk)
+        study = get_object_or_404(Study, pk=_study_id(pk))
         if not study_has_completed_participants(study=study):
             return study, None
         return study, report_ensure(study=study, started_by=request.user)
@@ -64,12 +93,12 @@ class StudyReportViewSet(viewsets.ViewSet):
             raise Http404("This study has no computed report yet.")
         return state.data
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="study_reports_list")
+    @extend_schema(responses=StudyReportLinkSerializer(many=True), operation_id="study_reports_list")
     def list(self, request: Request) -> Response:
         studies = Study.objects.order_by("-created_at", "-id")
         return Response([{"study": s.pk, "name": s.name, "url": f"{request.path}{s.pk}/"} for s in studies])
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[STUDY_ID], responses=StudyReportSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         study, state = self._state(request, pk)
         body: dict[str, Any] = {"study": study.pk, "name": study.name, "status": _status(state)}
@@ -81,12 +110,13 @@ class StudyReportViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
+            STUDY_ID,
             OpenApiParameter("name", str, OpenApiParameter.PATH, description="table name, e.g. pairwise"),
             OpenApiParameter("as", str, description="csv for a CSV file instead of JSON", enum=["json", "csv"]),
         ],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
-    @action(detail=True, methods=["get"], url_path=r"tables/(?P<name>[\w-]+)")
+    @action(detail=True, methods=["get"], url_path=r"tables/(?P<name>[^/]+)")
     def table(self, request: Request, pk: str, name: str) -> Response | HttpResponse:
         """One table of the report: ``title``, ``columns``, ``rows``, ``note``; ``?as=csv`` for CSV."""
         tables = self._data(request, pk)["tables"]
@@ -98,16 +128,17 @@ class StudyReportViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
+            STUDY_ID,
             OpenApiParameter("name", str, OpenApiParameter.PATH, enum=FIGURE_NAMES),
             OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=FIGURE_FORMATS),
         ],
         responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.STR},
     )
-    @action(detail=True, methods=["get"], url_path=r"figures/(?P<name>[\w-]+)\.(?P<fmt>png|svg)")
+    @action(detail=True, methods=["get"], url_path=r"figures/(?P<name>[^/]+)\.(?P<fmt>[^/.]+)")
     def figure(self, request: Request, pk: str, name: str, fmt: str) -> HttpResponse:
         """One figure of the report as PNG or SVG (matplotlib, drawn on the server)."""
         data = self._data(request, pk)
-        if name not in FIGURES:
+        if name not in FIGURES or fmt not in FORMATS:
             raise Http404("No such figure.")
         return HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FORMATS[fmt])
 

@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
+
+from core.csv_export import CsvDictWriter
 
 UNDEFINED = "undefined"
 
 
 def table_csv(table: dict[str, Any]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore", lineterminator="\n")
+    writer = CsvDictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in table["rows"]:
         writer.writerow({key: "" if value is None else value for key, value in row.items()})

@@ -20,7 +20,7 @@ from benchmarks.judging.services import judge_run_start
 from benchmarks.models import Choice, Judge, Judgment, Order
 
 VIEW_REPORT = "annotation.view_reportsnapshot"
-RUN_JUDGE = "benchmarks.add_judgment"
+RUN_JUDGE = "benchmarks.run_judges"
 TABLE_ORDER = (
     "loo", "judges", "human_baseline", "raters", "pairwise", "persona_kappa", "human_pairs", "human_vs_judges",
     "model_model", "position_bias", "confusion", "coverage",

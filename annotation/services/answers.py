@@ -12,8 +12,13 @@ from annotation.models import Answer, Participant, Question, Slot, SlotStatus, S
 from annotation.selectors import questions_for
 from annotation.services.participant_store import Progress, answer_update
 from benchmarks.models import Choice
+from core.text import text_problem
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
+UNSAVABLE_TEXT_MESSAGE = (
+    "Not saved: your explanation contains a character that cannot be stored (a NUL or an invalid one). "
+    "Please retype it."
+)
 RELEASED_MESSAGE = "Your place in this study was released, so your answers can no longer be submitted."
 
 
@@ -70,6 +75,8 @@ def answer_change_refusal(*, status: str, holds_place: bool, study: Study, chang
         return AnswerError("Choose answer A or answer B.")
     if change.reasoning is not None and len(change.reasoning) > study.reasoning_max_chars:
         return AnswerError(f"Please keep your explanation under {study.reasoning_max_chars} characters.")
+    if change.reasoning is not None and text_problem(change.reasoning):
+        return AnswerError(UNSAVABLE_TEXT_MESSAGE)
     if change.pasted and study.block_paste:
         return AnswerError("Please type your explanation yourself; pasting is not allowed in this study.")
     return None
@@ -117,6 +124,8 @@ def answer_change_apply(
     """
     if change.letter not in (None, "A", "B"):
         return None
+    if change.reasoning is not None and text_problem(change.reasoning):
+        return None  # PostgreSQL would refuse the text: ``answer_save`` says so to the participant
     return answer_update(
         participant_id=participant_id,
         study_public_id=study_public_id,

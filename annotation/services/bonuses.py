@@ -8,6 +8,7 @@ left for the coordinator to check on Prolific; nothing retries it.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
@@ -17,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotation.models import BonusPayment, Participant, Study
+from core.csv_export import CsvWriter
 
 MAX_BONUS = Decimal("100.00")
 API_TIMEOUT_SECONDS = 30.0
@@ -56,7 +58,11 @@ def bonus_recipients(*, study: Study) -> QuerySet[Participant]:
 
 def bonus_csv(*, study: Study) -> str:
     """Prolific's bulk-bonus format: one ``participant_id,amount`` line each, no header."""
-    return "".join(f"{p.prolific_pid},{p.bonus:.2f}\n" for p in bonus_recipients(study=study))
+    buffer = io.StringIO()
+    CsvWriter(buffer, lineterminator="\n").writerows(
+        (p.prolific_pid, f"{p.bonus:.2f}") for p in bonus_recipients(study=study)
+    )
+    return buffer.getvalue()
 
 
 def _headers() -> dict[str, str]:

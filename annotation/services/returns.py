@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from annotation.models import Participant, Study
 from annotation.services.slots import participant_release
+from core.text import text_problem
 
 MAX_EXPORT_BYTES = 10 * 1024 * 1024
 WEBHOOK_MAX_AGE_SECONDS = 300
@@ -44,9 +45,14 @@ def returns_import(*, study: Study, data: bytes) -> ReturnsResult:
     if len(data) > MAX_EXPORT_BYTES:
         raise ReturnsError("the file is larger than 10 MB")
     try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        text = data.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ReturnsError(f"the file is not a CSV export ({exc})") from None
+    problem = text_problem(text)
+    if problem:
+        line = text[: text.find("\x00")].count("\n") + 1 if "\x00" in text else 1
+        raise ReturnsError(f"line {line} {problem}; nothing was released")
     if not rows:
         raise ReturnsError("the file is empty")
     pid_col = _column(rows[0], "participant id", "participant_id", "prolific_pid")
@@ -90,6 +96,10 @@ def webhook_apply(*, payload: dict) -> ReturnsResult:
         return result
     submission_id = str(payload.get("resource_id", ""))[:64]
     pid = str(payload.get("participant_id", ""))[:64]
+    study_param = str(payload.get("study_id", ""))[:64]
+    if any(text_problem(value) for value in (submission_id, pid, study_param)):
+        result.unknown += 1  # no participant has such an id
+        return result
     participants = Participant.objects.filter(is_preview=False)
     if submission_id:
         participants = participants.filter(prolific_session_id=submission_id)
@@ -97,7 +107,6 @@ def webhook_apply(*, payload: dict) -> ReturnsResult:
         participants = participants.filter(prolific_pid=pid)
     else:
         return result
-    study_param = str(payload.get("study_id", ""))[:64]
     if study_param:
         participants = participants.filter(prolific_study_id=study_param)
     for participant in participants.select_related("study")[:10]:

@@ -28,6 +28,7 @@ class EntryOutcome(StrEnum):
     FULL = "full"  # no place left
     RELEASED = "released"  # came back after being returned/timed out and the slot was given away
     NOT_OPEN = "not_open"  # draft, paused or closed
+    OTHER_SESSION = "other_session"  # the PID is bound to another Prolific SESSION_ID: someone else's link
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         participant = _participant_get_or_create(
             study=study, pid=pid, study_param=study_param, session_param=session_param
         )
+        if not participant_session_matches(participant=participant, session_param=session_param):
+            return Entry(EntryOutcome.OTHER_SESSION, participant)
         if participant.status == Participant.Status.SUBMITTED:
             return Entry(EntryOutcome.SUBMITTED, participant)
         held = Slot.objects.filter(holder=participant).first()
@@ -115,6 +118,25 @@ def participant_enter(*, study: Study, pid: str, study_param: str = "", session_
         participant.study_persona_id = slot.study_persona_id
         participant.save(update_fields=["study_persona"])
         return Entry(EntryOutcome.ASSIGNED, participant)
+
+
+def participant_session_matches(*, participant: Participant, session_param: str) -> bool:
+    """Is this entry from the participant's own Prolific submission? The first SESSION_ID seen binds the
+    participant (call inside the entry's transaction: the row is locked); a different one later, or none once bound,
+    is someone who knows the PID and the study link but not the submission."""
+    if not participant.prolific_session_id:
+        if session_param:
+            Participant.objects.filter(pk=participant.pk).update(prolific_session_id=session_param)
+            participant.prolific_session_id = session_param
+        return True
+    return participant.prolific_session_id == session_param
+
+
+def participant_session_reset(*, participant: Participant) -> None:
+    """Forget the bound SESSION_ID (a coordinator's decision, e.g. Prolific gave the participant a new submission):
+    the next entry binds again."""
+    Participant.objects.filter(pk=participant.pk).update(prolific_session_id="")
+    participant.prolific_session_id = ""
 
 
 def participant_release(*, participant: Participant, status: str) -> bool:

@@ -81,7 +81,7 @@ def study_slot_add(request: HttpRequest, study_id: int, entry_id: int) -> HttpRe
     return redirect("study-detail", study_id=study_id)
 
 
-@permission_required("annotation.view_study", raise_exception=True)
+@permission_required("annotation.change_study", raise_exception=True)  # it writes a preview participant
 @require_POST
 def study_preview(request: HttpRequest, study_id: int) -> HttpResponse:
     """Walk through the participant flow as a preview participant: no slot is used, answers are discarded."""

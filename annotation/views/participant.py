@@ -101,6 +101,8 @@ def entry(request: HttpRequest, study_id: UUID) -> HttpResponse:
         return _problem(request, study, "not_open")
     if outcome.outcome == EntryOutcome.RELEASED:
         return _problem(request, study, "released", status=410)
+    if outcome.outcome == EntryOutcome.OTHER_SESSION:
+        return _problem(request, study, "other_session", status=403)
     session_participant_bind(session=request.session, study=study, participant=outcome.participant)
     if outcome.outcome == EntryOutcome.SUBMITTED:
         return redirect("participant-done", study_id=study.public_id)

@@ -16,7 +16,7 @@ from annotation.forms import ReturnsUploadForm, ReviewForm
 from annotation.models import Participant, Study
 from annotation.services.returns import ReturnsError, returns_import, webhook_apply, webhook_signature_valid
 from annotation.services.review import answer_flags, participant_quality, participant_review_set, participants_quality
-from annotation.services.slots import participant_release
+from annotation.services.slots import participant_release, participant_session_reset
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -75,6 +75,17 @@ def participant_release_view(request: HttpRequest, study_id: int, participant_id
     else:
         messages.error(request, "Only a participant who is still answering can be released.")
     return redirect("study-participants", study_id=study_id)
+
+
+@permission_required("annotation.change_participant", raise_exception=True)
+@require_POST
+def participant_session_reset_view(request: HttpRequest, study_id: int, participant_id: int) -> HttpResponse:
+    participant = get_object_or_404(Participant, pk=participant_id, study_id=study_id, is_preview=False)
+    participant_session_reset(participant=participant)
+    messages.success(
+        request, f"Participant {participant.pk}'s Prolific session was reset; their next entry binds a new one."
+    )
+    return redirect("study-participant", study_id=study_id, participant_id=participant_id)
 
 
 @permission_required("annotation.change_participant", raise_exception=True)

@@ -6,7 +6,6 @@ every judged answer: an invalid critic reply or an unusable answer is a non-pass
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -25,6 +24,7 @@ from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Eval
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
 from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
+from core.csv_export import CsvDictWriter
 from personas.models import Persona
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -282,7 +282,7 @@ def filter_parse(text: str) -> dict[str, Any]:
 
 def table_csv(table: dict[str, Any]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore")
+    writer = CsvDictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore")
     writer.writeheader()
     writer.writerows(table["rows"])
     return buffer.getvalue()

@@ -3,6 +3,7 @@ answers, and a comparison across runs. Analysts read; coordinators start, cancel
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from benchmarks.bench.models import BenchAnswer, BenchRun, Evaluation, Method, V
 from benchmarks.bench.results import bench_results_cached, comparison_results, filter_parse, table_csv
 from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
+from core.csv_export import CsvWriter
 from core.jobs import JobError, job_cancel
 
 VIEW = "benchmarks.view_benchrun"
@@ -235,16 +237,13 @@ def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     """Every (filtered) answer with its persona, question and critique, as CSV."""
-    import csv
-    import io
-
     run = get_object_or_404(BenchRun, pk=run_id)
     try:
         answers = _answers(run, request.GET)
     except ValueError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(ANSWER_COLUMNS)
     for row in answers.iterator(chunk_size=500):
         writer.writerow([

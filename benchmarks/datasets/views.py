@@ -134,7 +134,7 @@ def dataset_stage_view(request: HttpRequest, dataset_id: int, stage: str) -> Htt
     return redirect("dataset-detail", dataset_id=dataset.pk)
 
 
-@permission_required("benchmarks.add_judgment", raise_exception=True)
+@permission_required("benchmarks.run_judges", raise_exception=True)  # paid model calls: coordinators
 @require_POST
 def dataset_judge_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)

@@ -56,6 +56,8 @@ class Judge(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.CheckConstraint(condition=Q(samples__gte=1), name="judge_samples_positive")]
+        # Running a judge makes paid model calls: its own permission, held by coordinators (not analysts).
+        permissions = [("run_judges", "Can run judges (paid model calls)")]
 
     def __str__(self) -> str:
         return self.name

@@ -25,7 +25,8 @@ from personas.models import Persona
 
 JUDGE_RUN_JOB = "benchmarks.judge_run"
 ORDERS = tuple(Order.values)
-_FLUSH_EVERY = 50
+# Each reply is stored as it lands: a worker killed mid-run loses only the calls in flight (they are paid for).
+_FLUSH_EVERY = 1
 
 Item = tuple[int, int]  # (persona id, pair id)
 Key = tuple[int, int, str, int]  # (persona id, pair id, order, sample)
@@ -41,8 +42,17 @@ class JudgeRunResult:
 
 
 def judge_upsert(*, name: str, endpoint: Any, **fields: Any) -> Judge:
-    """Create the judge ``name`` on ``endpoint`` or update the given fields of the existing one."""
-    judge, _ = Judge.objects.update_or_create(name=name, defaults={"endpoint": endpoint, **fields})
+    """Create the judge ``name`` on ``endpoint`` or update the given fields of the existing one.
+
+    Checked by the model's own rules, as the admin's form checks them (a slug name, at least one sample, …):
+    ``ValidationError`` otherwise, and nothing is stored.
+    """
+    judge = Judge.objects.filter(name=name).first() or Judge(name=name)
+    judge.endpoint = endpoint
+    for field, value in fields.items():
+        setattr(judge, field, value)
+    judge.full_clean(validate_unique=False)
+    judge.save()
     return judge
 
 

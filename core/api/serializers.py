@@ -8,7 +8,7 @@ from core.models import Job
 class JobSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
-    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Job

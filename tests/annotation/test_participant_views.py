@@ -216,3 +216,31 @@ def test_entry_is_rate_limited_per_ip_and_pid(monkeypatch: pytest.MonkeyPatch) -
     assert statuses == [302, 302, 429]
     monkeypatch.setattr(views, "ENTRY_PER_MINUTE_PER_IP", 3)
     assert enter(Client(), study, "other").status_code == 429
+
+
+def test_a_pid_is_bound_to_its_first_prolific_session(coordinator: object) -> None:
+    study = study_make()
+    url = reverse("participant-entry", args=[study.public_id])
+    pid = "5f1a2b3c4d5e6f7a8b9c0d1e"
+    first = Client()
+    assert first.get(url, {"PROLIFIC_PID": pid, "STUDY_ID": "st1", "SESSION_ID": "sess-1"}).status_code == 302
+    participant = Participant.objects.get()
+    assert participant.prolific_session_id == "sess-1"
+    # Someone else who knows the PID and the study link, from another (or no) submission: a clear refusal.
+    for session in ("sess-2", ""):
+        intruder = Client()
+        refused = intruder.get(url, {"PROLIFIC_PID": pid, "STUDY_ID": "st1", "SESSION_ID": session})
+        assert refused.status_code == 403
+        assert "belongs to another Prolific submission" in refused.content.decode()
+        assert intruder.get(reverse("participant-instructions", args=[study.public_id])).status_code == 404
+    # The owner comes back with the same submission.
+    assert Client().get(url, {"PROLIFIC_PID": pid, "STUDY_ID": "st1", "SESSION_ID": "sess-1"}).status_code == 302
+    # A coordinator resets the binding; the next entry binds again.
+    staff = Client()
+    staff.force_login(coordinator)
+    reset = reverse("study-participant-session-reset", args=[study.pk, participant.pk])
+    assert staff.post(reset).status_code == 302
+    assert Client().get(url, {"PROLIFIC_PID": pid, "STUDY_ID": "st1", "SESSION_ID": "sess-2"}).status_code == 302
+    participant.refresh_from_db()
+    assert participant.prolific_session_id == "sess-2"
+    assert Participant.objects.count() == 1

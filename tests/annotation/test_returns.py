@@ -60,6 +60,14 @@ def test_export_without_the_right_columns_is_refused() -> None:
         returns_import(study=study, data=b"foo,bar\n1,2\n")
 
 
+def test_export_with_a_nul_is_refused_with_the_line() -> None:
+    study = study_make(personas=1, k=1)
+    participant_enter(study=study, pid="nul1")
+    with pytest.raises(ReturnsError, match="line 2 contains a NUL character"):
+        returns_import(study=study, data=(EXPORT_HEADER + "s,nul1\x00,RETURNED,,,,\n").encode())
+    assert Participant.objects.get().status == Participant.Status.ACTIVE
+
+
 def test_upload_view(coordinator: object) -> None:
     study = study_make(personas=1, k=1)
     participant_enter(study=study, pid="up1")
@@ -116,3 +124,14 @@ def test_late_holder_may_finish_while_nobody_took_the_slot() -> None:
     participant_enter(study=study, pid="slow")
     Slot.objects.update(reserved_at=timezone.now() - timedelta(hours=2))
     assert participant_enter(study=study, pid="slow").outcome == EntryOutcome.ASSIGNED
+
+
+def test_webhook_with_a_nul_in_an_id_changes_nothing(client: Client, settings: object) -> None:
+    settings.PROLIFIC_WEBHOOK_SECRET = "s3cret"
+    body = json.dumps(
+        {"event_type": "submission.status.change", "status": "RETURNED", "resource_id": "sub\u0000", "study_id": "x"}
+    ).encode()
+    response = client.post(
+        reverse("prolific-webhook"), body, content_type="application/json", headers=_signed(body, "s3cret")
+    )
+    assert response.status_code < 500

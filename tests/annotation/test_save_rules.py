@@ -38,6 +38,8 @@ CASES = {
     "not a letter": Case(False, change={"letter": "C"}),
     "reasoning at the maximum": Case(True, change={"reasoning": "x" * MAX_CHARS}),
     "reasoning over the maximum": Case(False, change={"reasoning": "x" * (MAX_CHARS + 1)}),
+    "reasoning with a NUL": Case(False, change={"reasoning": "because\x00"}),
+    "reasoning with a lone surrogate": Case(False, change={"reasoning": "because \ud800"}),
     "pasted where blocked": Case(False, change={"pasted": True}),
     "pasted where allowed": Case(True, block_paste=False, change={"pasted": True}),
     "submitted": Case(False, status=Participant.Status.SUBMITTED),

@@ -196,3 +196,21 @@ def test_baseline_judges_command_is_idempotent():
     call_command("judge", "--baselines", stdout=out)
     assert "baseline-persona-overlap" in out.getvalue()
     assert Judge.objects.filter(name__startswith="baseline-", endpoint__provider="offline").count() == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bad name<script>", "--endpoint", "cmd-offline"], "name: Enter a valid “slug”"),
+        (["x" * 65, "--endpoint", "cmd-offline"], "name: Ensure this value has at most 64 characters"),
+        (["ok-name", "--endpoint", "cmd-offline", "--samples", "0"], "judge_samples_positive"),
+    ],
+)
+def test_judge_command_checks_names_as_the_admin_does(args, message):
+    from django.core.management.base import CommandError
+
+    endpoint_upsert(name="cmd-offline", provider="offline", model="shorter_answer")
+    with pytest.raises(CommandError, match=message):
+        call_command("judge", *args, stdout=StringIO())
+    assert not Judge.objects.exists()

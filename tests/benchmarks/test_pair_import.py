@@ -67,3 +67,45 @@ def test_malformed_files_store_nothing(content: bytes, file_format: str, message
         pairs_import(data=good + content if file_format == "jsonl" and content else content, file_format=file_format)
     assert not Prompt.objects.exists()
     assert not PreferencePair.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "file_format", "message"),
+    [
+        (b"prompt,chosen,rejected\nP,A,B,surplus,cells\n", "csv", "line 2: the row has 2 more cell(s) than the header"),
+        (b'prompt,chosen,rejected\nP,"A,B\nQ,C,D\n', "csv", "line 2: not valid CSV"),
+        (b"prompt,chosen,rejected\nP\x00,A,B\n", "csv", "line 2: prompt contains a NUL character"),
+        (b'{"prompt": "P\\u0000", "chosen": "A", "rejected": "B"}', "jsonl", "line 1: prompt contains a NUL"),
+        (b'{"prompt": "P", "chosen": "\\ud800", "rejected": "B"}', "jsonl", "line 1: chosen contains an unpaired"),
+        (b"[" * 100_000, "jsonl", "line 1: the JSON is nested too deeply"),
+        (b'{"prompt": ' + b"9" * 5000 + b"}", "jsonl", "line 1: not valid JSON"),
+        (b'{"prompt": "P", "chosen": "A", "rejected": "B", "\\u0000": 1}', "jsonl", "unknown field(s) '\\x00'"),
+    ],
+)
+def test_malformed_files_are_refused_with_the_line(data: bytes, file_format: str, message: str) -> None:
+    with pytest.raises(PairImportError) as refused:
+        pairs_import(data=data, file_format=file_format)
+    assert message in str(refused.value)
+    assert not PreferencePair.objects.exists()
+    assert not Prompt.objects.exists()
+
+
+def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, settings: object, tmp_path: Path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from benchmarks.pair_import import WRITE_BATCH, pairs_import_start
+    from core.models import JobStatus
+    from tests.factories import wait_for
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    lines = [json.dumps({"prompt": f"P{i}", "chosen": f"A{i}", "rejected": f"B{i}"}) for i in range(WRITE_BATCH + 5)]
+    job = pairs_import_start(upload=SimpleUploadedFile("many.jsonl", "\n".join(lines).encode()))
+    job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert (job.status, job.kind, job.done, job.total) == (JobStatus.SUCCEEDED, "benchmarks.pairs_import", 2005, 2005)
+    assert PreferencePair.objects.count() == Prompt.objects.count() == WRITE_BATCH + 5
+    bad = pairs_import_start(upload=SimpleUploadedFile("bad.csv", b"prompt,chosen,rejected\nP,A,B,C\n"))
+    bad = wait_for(bad, {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert bad.status == JobStatus.FAILED
+    assert bad.error == "bad.csv: line 2: the row has 1 more cell(s) than the header names. Nothing was imported."
+    assert PreferencePair.objects.count() == WRITE_BATCH + 5
+    assert not any((tmp_path / "uploads" / "jobs").iterdir())

@@ -97,14 +97,23 @@ def test_pairs_page_lists_and_filters_by_source(client: Client, coordinator: obj
     assert "<h1>" not in html
 
 
-def test_import_page_leads_to_the_new_batch(client: Client, coordinator: object) -> None:
+def test_import_page_leads_to_the_new_batch(
+    client: Client, coordinator: object, celery_worker: object, settings: object, tmp_path: object
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from core.models import Job, JobStatus
+    from tests.factories import wait_for
+
+    settings.DATA_DIR = tmp_path
     client.force_login(coordinator)
     upload = SimpleUploadedFile("mine.jsonl", _jsonl({"prompt": "p?", "chosen": "yes", "rejected": "no"}))
     response = client.post(reverse("pairs-import"), {"file": upload})
+    job = wait_for(Job.objects.get(kind="benchmarks.pairs_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED
     batch = PreferencePair.objects.get().batch
-    assert response["Location"] == f"{reverse('pair-list')}?batch={batch.pk}"
+    page = client.get(response["Location"])
+    assert f"{reverse('pair-list')}?batch={batch.pk}" in page.content.decode()
 
 
 def test_a_generated_dataset_is_a_pair_source() -> None:

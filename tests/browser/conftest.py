@@ -42,11 +42,18 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A fresh page; the test fails if the page broke the Content-Security-Policy (the pages run with it on)."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 def log_in(page: object, base_url: str, username: str, password: str) -> None:

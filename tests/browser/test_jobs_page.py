@@ -45,3 +45,8 @@ def test_jobs_page_fits_a_phone(browser, live_server, analyst, password):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
     context.close()
+
+
+def test_api_docs_render_under_the_content_security_policy(page, live_server):
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_text("Persona Lab API").first).to_be_visible()

@@ -23,8 +23,10 @@ from annotation.models import Answer, Participant, Question, SlotStatus, Study, 
 from annotation.selectors import study_items
 from benchmarks.judging.services import baseline_judges_ensure, judgments_run
 from benchmarks.models import PreferencePair
+from core.models import Job, JobStatus
 from personas.models import Persona, PersonaStatus
 from tests.browser.conftest import log_in
+from tests.factories import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -218,7 +220,12 @@ def test_a_whole_study_round(
         {"name": "round1.jsonl", "mimeType": "application/json", "buffer": lines.encode()}
     )
     page.get_by_role("button", name=re.compile("Import|Upload")).click()
-    expect(page.get_by_role("heading", name="Preference pairs")).to_be_visible()
+    # The import runs as a job; once it has finished, its page links to the batch it wrote.
+    job = wait_for(Job.objects.get(kind="benchmarks.pairs_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    page.reload()
+    page.get_by_role("link", name=re.compile("See the imported pairs")).click()
+    expect(page.get_by_role("heading", name="Preference pairs", exact=True)).to_be_visible()
     expect(page.locator("#pair-count")).to_have_text("4 pairs.")
     batch = PreferencePair.objects.get(prompt__text=ROUND_PAIRS[0][0]).batch
     shots(page, "coordinator-pairs-page")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,21 @@ def test_bad_environment_stops_startup_with_one_line(tmp_path, env, message):
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
     assert lines[0].startswith("Persona Lab cannot start:")
+
+
+def test_sqlite_chosen_through_database_url_keeps_the_embedded_options(tmp_path):
+    """WAL, immediate transactions, a timeout and a file test database, as the embedded default has."""
+    show = (
+        "from django.conf import settings; import json; print(json.dumps(settings.DATABASES['default'], default=str))"
+    )
+    embedded = manage("shell", "-c", show, env={}, tmp_path=tmp_path)
+    by_url = manage("shell", "-c", show, env={"DATABASE_URL": f"sqlite:///{tmp_path}/moved.sqlite3"}, tmp_path=tmp_path)
+    assert embedded.returncode == 0, embedded.stderr
+    assert by_url.returncode == 0, by_url.stderr
+
+    embedded_db, url_db = json.loads(embedded.stdout.splitlines()[-1]), json.loads(by_url.stdout.splitlines()[-1])
+    assert url_db["NAME"] == f"{tmp_path}/moved.sqlite3"
+    assert url_db["OPTIONS"] == embedded_db["OPTIONS"]
+    assert url_db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in url_db["OPTIONS"]["init_command"]
+    assert url_db["TEST"]["NAME"] == f"{tmp_path}/test-moved.sqlite3"

@@ -47,3 +47,33 @@ def test_schema_and_docs_are_served(client):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"limit": "99999999999999999999"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "99999999999999999999"}, "offset"),
+        ({"offset": "x"}, "offset"),
+    ],
+)
+def test_bad_limit_or_offset_is_a_clear_400(analyst, query, message):
+    client = APIClient()
+    client.force_authenticate(analyst)
+    response = client.get("/api/jobs/", query)
+    assert response.status_code == 400
+    assert message in response.json()
+
+
+def test_limit_is_capped_and_pages_work(analyst):
+    JobFactory.create_batch(3)
+    client = APIClient()
+    client.force_authenticate(analyst)
+    body = client.get("/api/jobs/", {"limit": 1000, "offset": 1}).json()
+    assert body["count"] == 3
+    assert len(body["results"]) == 2
+    assert len(client.get("/api/jobs/", {"limit": 1}).json()["results"]) == 1

@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from core.jobs import (
+    MAX_ATTEMPTS,
+    RESUMED_NOTE,
     JobCancelled,
     JobError,
     JobRun,
@@ -42,6 +44,7 @@ def process_items(run: JobRun) -> None:
             raise ValueError(f"item {index} is broken")
         if index == run.params.get("transient_at") and run.job.attempts == 1:
             raise FlakyError("provider overloaded")
+        time.sleep(run.params.get("sleep", 0))
         Statistic.objects.create(key=key, label=key, value=index, computed_at=timezone.now())
         run.advance()
 
@@ -157,15 +160,65 @@ def test_rerun_refuses_active_jobs():
 
 
 @pytest.mark.django_db
-def test_sweep_marks_stalled_jobs_resumable():
+def test_sweep_resumes_stalled_jobs_then_gives_up(django_capture_on_commit_callbacks):
     stalled, fresh = JobFactory(), JobFactory()
     for job in (stalled, fresh):
         job_claim(job_id=job.pk)
     Job.objects.filter(pk=stalled.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert jobs_sweep_stalled(stall_after=timedelta(minutes=10)) == 1
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert jobs_sweep_stalled(stall_after=timedelta(minutes=10)) == 1
     stalled.refresh_from_db()
     fresh.refresh_from_db()
+    assert (stalled.status, stalled.error) == (JobStatus.QUEUED, RESUMED_NOTE)  # resumes without a click
+    assert len(callbacks) == 1  # sent to a worker again
+    assert fresh.status == JobStatus.RUNNING
+    # Past MAX_ATTEMPTS it stops resuming: failed, and a re-run continues it.
+    Job.objects.filter(pk=stalled.pk).update(
+        status=JobStatus.RUNNING, attempts=MAX_ATTEMPTS, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    assert jobs_sweep_stalled(stall_after=timedelta(minutes=10)) == 1
+    stalled.refresh_from_db()
     assert stalled.status == JobStatus.FAILED
     assert "Re-run the job to resume" in stalled.error
     assert stalled.can_rerun
-    assert fresh.status == JobStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_a_stale_lease_is_taken_over_once_and_the_old_claim_is_fenced_off(settings):
+    settings.JOB_STALL_SECONDS = 30
+    job = JobFactory()
+    assert job_claim(job_id=job.pk)
+    job.refresh_from_db()
+    old_run = JobRun(job)
+    assert not job_claim(job_id=job.pk)  # the lease is fresh: the owner may be alive
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=31))
+    assert job_claim(job_id=job.pk)  # a redelivered task takes it over ...
+    assert not job_claim(job_id=job.pk)  # ... exactly once
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == (JobStatus.RUNNING, 2, RESUMED_NOTE)
+    with pytest.raises(JobCancelled):  # the first worker, if only slow, stops at its next report
+        old_run.advance()
+    JobRun(job).advance()
+    job.refresh_from_db()
+    assert job.done == 1
+
+
+@pytest.mark.django_db
+def test_take_over_is_bounded(settings):
+    settings.JOB_STALL_SECONDS = 30
+    job = JobFactory()
+    job_claim(job_id=job.pk)
+    Job.objects.filter(pk=job.pk).update(attempts=MAX_ATTEMPTS, heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert not job_claim(job_id=job.pk)
+
+
+def test_heartbeat_renews_the_lease_while_a_step_is_slow(celery_worker, settings):
+    """A handler silent for longer than the lease is not taken over: the heartbeat thread keeps it owned."""
+    settings.JOB_STALL_SECONDS = 1
+    job = job_start(kind="tests.items", params={"count": 2, "sleep": 2.5})
+    deadline = time.monotonic() + 30
+    while job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED) and time.monotonic() < deadline:
+        assert jobs_sweep_stalled() == 0  # the sweep finds no stale lease at any moment
+        time.sleep(0.2)
+        job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == (JobStatus.SUCCEEDED, 1, "")

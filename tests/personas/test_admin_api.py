@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from core.models import Job
+from core.models import Job, JobStatus
 from personas.models import CensusDataset, Persona
-from tests.factories import UserFactory
+from tests.factories import UserFactory, wait_for
 from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
 from tests.personas.factories import PersonaFactory
 
@@ -22,7 +25,7 @@ def _upload(path: object, name: str | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes())  # type: ignore[attr-defined]
 
 
-def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
+def test_admin_upload_imports_a_dataset_as_a_job(celery_worker: object, admin_client_: Client) -> None:
     changelist = admin_client_.get(reverse("admin:personas_censusdataset_changelist"))
     assert reverse("admin:personas_censusdataset_import").encode() in changelist.content
     assert admin_client_.get(reverse("admin:personas_censusdataset_import")).status_code == 200
@@ -36,11 +39,14 @@ def test_admin_upload_imports_a_dataset(admin_client_: Client) -> None:
         },
     )
     assert response.status_code == 302
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 31, 31)
     dataset = CensusDataset.objects.get()
     assert (dataset.name, dataset.rows, dataset.person_file) == ("Fixture", 31, "psam_p56_fixture.csv")
+    assert not any((Path(settings.DATA_DIR) / "uploads" / "jobs").iterdir())  # the uploads are gone
 
 
-def test_admin_upload_error_names_the_file_and_stores_nothing(admin_client_: Client) -> None:
+def test_admin_upload_error_names_the_file_and_stores_nothing(celery_worker: object, admin_client_: Client) -> None:
     response = admin_client_.post(
         reverse("admin:personas_censusdataset_import"),
         {
@@ -48,10 +54,11 @@ def test_admin_upload_error_names_the_file_and_stores_nothing(admin_client_: Cli
             "dictionary_file": _upload(DICTIONARY_CSV),
         },
     )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "psam_p99.csv: is missing the column(s) SPORDER, PWGTP" in html
-    assert "Nothing was imported." in html
+    assert response.status_code == 302
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("psam_p99.csv: is missing the column(s) SPORDER, PWGTP")
+    assert job.error.endswith("Nothing was imported.")
     assert CensusDataset.objects.count() == 0
 
 
@@ -83,7 +90,9 @@ def test_admin_generate_action_asks_then_starts_a_job(
     assert "<dt>Personas asked for</dt><dd>7</dd>" in page
 
 
-def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(admin_client_: Client) -> None:
+def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(
+    celery_worker: object, admin_client_: Client
+) -> None:
     def post(name: str) -> object:
         with PERSON_CSV.open("rb") as person, HOUSING_CSV.open("rb") as housing, DICTIONARY_CSV.open("rb") as book:
             return admin_client_.post(
@@ -92,8 +101,13 @@ def test_admin_import_reports_the_join_rate_and_refuses_a_taken_name(admin_clien
                 follow=True,
             )
 
-    first = post("Wyoming fixture").content.decode()
-    assert "100% of persons joined their household" in first
+    post("Wyoming fixture")
+    job = wait_for(Job.objects.get(kind="personas.pums_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    assert job.status == JobStatus.SUCCEEDED
+    assert CensusDataset.objects.get().housing_join_rate == 1.0
+    changelist = admin_client_.get(reverse("admin:personas_censusdataset_changelist")).content.decode()
+    assert "Households joined" in changelist
+    assert "100%" in changelist
     second = post("Wyoming fixture").content.decode()
     assert "A dataset with this name exists" in second
     assert CensusDataset.objects.count() == 1

@@ -7,11 +7,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from core.models import Job
+from core.models import Job, JobStatus
 from personas.formats import persona_from_text, persona_to_text
 from personas.models import CensusDataset, Persona, PersonaStatus
 from personas.pums.importer import census_dataset_import
 from personas.services import generated_public_id, personas_generate, personas_import
+from tests.factories import wait_for
 from tests.personas.conftest import DICTIONARY_CSV, HOUSING_CSV, PERSON_CSV
 from tests.personas.factories import ADULT, PersonaFactory
 from tests.personas.test_formats import PERSONA_LAYOUT
@@ -92,21 +93,35 @@ def test_analyst_may_not_import_or_generate(analyst_client: Client) -> None:
     assert analyst_client.get(reverse("persona-generate")).status_code == 403
 
 
-def test_coordinator_imports_personas_and_bad_files_store_nothing(coordinator_client: Client) -> None:
-    good = io.BytesIO(json.dumps([persona_to_text(ADULT)]).encode())
-    good.name = "personas.json"
-    response = coordinator_client.post(reverse("persona-import"), {"file": good})
+def _upload(client: Client, name: str, data: bytes) -> Job:
+    upload = io.BytesIO(data)
+    upload.name = name
+    response = client.post(reverse("persona-import"), {"file": upload})
     assert response.status_code == 302
+    job = Job.objects.latest("id")
+    assert response["Location"].endswith(f"?job={job.pk}")
+    return wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
+
+
+def test_coordinator_imports_personas_as_a_job_and_bad_files_store_nothing(
+    celery_worker: object, coordinator_client: Client
+) -> None:
+    job = _upload(coordinator_client, "personas.json", json.dumps([persona_to_text(ADULT)]).encode())
+    assert (job.status, job.kind, job.done, job.total) == (JobStatus.SUCCEEDED, "personas.import", 1, 1)
     assert Persona.objects.get().attributes == ADULT
-    bad = io.BytesIO(b'"age: 4"\n"shoe size: 3"\n')
-    bad.name = "bad.jsonl"
-    response = coordinator_client.post(reverse("persona-import"), {"file": bad})
-    assert "bad.jsonl: line 2: unknown attribute key(s): shoe size" in response.content.decode()
-    latin = io.BytesIO('"age: 4, caf\xe9"'.encode("latin-1"))
-    latin.name = "latin.jsonl"
+    page = coordinator_client.get(f"{reverse('persona-import')}?job={job.pk}").content.decode()
+    assert f"Import personas #{job.pk}" in page
+    job = _upload(coordinator_client, "bad.jsonl", b'"age: 4"\n"shoe size: 3"\n')
+    assert job.status == JobStatus.FAILED
+    assert job.error == "bad.jsonl: line 2: unknown attribute key(s): 'shoe size'; nothing was imported."
+    page = coordinator_client.get(f"{reverse('persona-import')}?job={job.pk}").content.decode()
+    assert "line 2: unknown attribute key(s)" in page
+    job = _upload(coordinator_client, "latin.jsonl", '"age: 4, caf\xe9"'.encode("latin-1"))
+    assert job.error == "latin.jsonl: is not UTF-8 text; nothing was imported."
+    job = _upload(coordinator_client, "nul.jsonl", b'{"age": "4\\u0000"}')
     assert (
-        "latin.jsonl: is not UTF-8"
-        in coordinator_client.post(reverse("persona-import"), {"file": latin}).content.decode()
+        job.error
+        == "nul.jsonl: line 1: age contains a NUL character (\\0), which text cannot hold; nothing was imported."
     )
     assert Persona.objects.count() == 1
 
@@ -195,11 +210,10 @@ def test_enrich_form_starts_an_enrichment_job(
     assert Job.objects.get().params == {"endpoint_id": endpoint.pk, "dataset_id": None}
 
 
-def test_imported_text_exports_byte_identical(coordinator_client: Client) -> None:
+def test_imported_text_exports_byte_identical(celery_worker: object, coordinator_client: Client) -> None:
     """Import → export through the pages: key order, empty values and the final newline survive the database."""
-    upload = io.BytesIO(json.dumps([PERSONA_LAYOUT, persona_to_text(ADULT)]).encode())
-    upload.name = "personas.json"
-    assert coordinator_client.post(reverse("persona-import"), {"file": upload}).status_code == 302
+    job = _upload(coordinator_client, "personas.json", json.dumps([PERSONA_LAYOUT, persona_to_text(ADULT)]).encode())
+    assert job.status == JobStatus.SUCCEEDED, job.error
     exported = b"".join(coordinator_client.get(reverse("persona-export")).streaming_content).decode()
     assert [json.loads(line)["persona"] for line in exported.splitlines()] == [PERSONA_LAYOUT, persona_to_text(ADULT)]
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.judging.models import Judge
@@ -43,7 +44,9 @@ class Command(BaseCommand):
         for option, field in (("samples", "samples"), ("confidence", "with_confidence"), ("abstain", "allow_abstain")):
             if options[option] is not None:
                 fields[field] = options[option]
-        if fields.get("samples", 1) < 1:
-            raise CommandError("--samples must be at least 1.")
-        judge = judge_upsert(name=options["name"], endpoint=endpoint, **fields)
+        try:
+            judge = judge_upsert(name=options["name"], endpoint=endpoint, **fields)
+        except ValidationError as exc:
+            problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
+            raise CommandError(f"Judge not saved: {problems}") from None
         self.stdout.write(self.style.SUCCESS(f"Judge {judge.name} on {endpoint.name} ({judge.samples} sample(s))."))

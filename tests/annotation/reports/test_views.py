@@ -147,11 +147,17 @@ def test_api_with_token_auth(client, analyst, computed):
     assert "/api/study-reports/{id}/tables/{name}/" in schema
 
 
-def test_analyst_runs_a_judge_on_the_study_from_the_report_page(client, analyst, computed):
+def test_coordinator_runs_a_judge_on_the_study_from_the_report_page_analyst_may_not(
+    client, coordinator, analyst, computed
+):
     from benchmarks.judging.models import Judge
 
     judge = Judge.objects.get(name="hand-judge")
     client.force_login(analyst)
+    assert client.post(reverse("study-report-judge", args=[computed.pk]), {"judge": judge.pk}).status_code == 403
+    assert "Run on this study" not in client.get(reverse("study-report", args=[computed.pk])).content.decode()
+    assert not Job.objects.filter(kind="benchmarks.judge_run").exists()
+    client.force_login(coordinator)
     response = client.post(reverse("study-report-judge", args=[computed.pk]), {"judge": judge.pk})
     assert response.status_code == 302
     job = Job.objects.get(kind="benchmarks.judge_run")

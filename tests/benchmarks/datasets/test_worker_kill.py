@@ -18,7 +18,7 @@ from benchmarks.datasets.models import ItemStatus
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import Stage, stage_answer_run, stage_start
 from core import jobs
-from core.jobs import RUN_JOB_TASK, job_rerun, jobs_sweep_stalled
+from core.jobs import RUN_JOB_TASK, jobs_sweep_stalled
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import Provider
 from core.models import Job, JobStatus
@@ -99,9 +99,9 @@ def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transacti
         time.sleep(0.01)
         assert jobs_sweep_stalled(stall_after=timedelta(milliseconds=1)) == 1
         job.refresh_from_db()
+        assert job.status == JobStatus.QUEUED  # the sweep sent it to a worker again: it resumes without a click
         worker = _worker(queue)
         try:
-            job_rerun(job=job)
             # The dead worker's concurrency leases expire first (timeout + 30 s), then the new worker gets its slots.
             _wait(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), timeout=200)
         finally:
