@@ -180,7 +180,9 @@ async def _save(client: HttpClient, study: str, index: int, state: object) -> ob
     """Flat out: the participants of the latency run re-save their first answer (still open, so a real save)."""
     if state is None:
         session = _Session(client)
-        await session.request("GET", f"/s/{study}/", params={"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf"})
+        # The same Prolific session as in the latency run: a participant is bound to its first SESSION_ID.
+        params = {"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf", "SESSION_ID": f"s{index}"}
+        await session.request("GET", f"/s/{study}/", params=params)
         await session.request("GET", f"/s/{study}/q/1/")
         return session
     session = state  # type: ignore[assignment]
