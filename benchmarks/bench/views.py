@@ -154,13 +154,18 @@ def _results_for(request: HttpRequest, run_id: int) -> tuple[BenchRun, dict[str,
     return run, bench_results_cached(run=run, filters=filters)
 
 
+def _attachment(response: HttpResponse, *, run: BenchRun, name: str, fmt: str) -> HttpResponse:
+    """One file name for every download of a run: ``bench-<run>-<name>.<fmt>``."""
+    response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-{name}.{fmt}"'
+    return response
+
+
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_json(request: HttpRequest, run_id: int) -> HttpResponse:
     run, results = _results_for(request, run_id)
     response = HttpResponse(json.dumps(results, indent=1, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-results.json"'
-    return response
+    return _attachment(response, run=run, name="results", fmt="json")
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -174,8 +179,7 @@ def bench_run_table(request: HttpRequest, run_id: int, name: str, fmt: str) -> H
         response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(json.dumps(table, indent=1, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-{name}.{fmt}"'
-    return response
+    return _attachment(response, run=run, name=name, fmt=fmt)
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -185,9 +189,7 @@ def bench_run_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> 
     if name not in dict(figure_names(results)) or fmt not in FORMATS:
         raise Http404("No such figure.")
     response = HttpResponse(figure_render(results=results, name=name, fmt=fmt), content_type=FORMATS[fmt])
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-{name}.{fmt}"'
-    return response
+    return _attachment(response, run=run, name=name, fmt=fmt) if request.GET.get("download") else response
 
 
 ANSWER_COLUMNS = [
