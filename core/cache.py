@@ -1,10 +1,14 @@
 """Django's Redis cache backend, with a client kept per connection pool and a hit counter in one round trip.
 
 Django's backend builds a new ``redis.Redis`` (and its table of ~170 reply callbacks) on every cache call and
-counts with EXISTS then INCR; the participant save path makes two such calls per request.
+counts with EXISTS then INCR; the participant save path makes two such calls per request. Its ``clear()`` is
+FLUSHDB, which would also empty Celery's queues when the cache shares the broker's db (``REDIS_URL`` defaults to
+``CELERY_BROKER_URL``): ours deletes only the cache's own keys.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -35,3 +39,16 @@ class RedisCache(DjangoRedisCache):
         pipeline.set(key, 0, ex=timeout, nx=True)
         pipeline.incr(key)
         return pipeline.execute()[1]
+
+    def clear(self) -> None:
+        """Delete every key of this cache (its ``KEY_PREFIX``, any version) and nothing else in the db."""
+        prefix = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix)  # glob-escaped: the prefix is literal
+        client = self._cache.get_client(write=True)
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=self.key_func("*", prefix, "*"), count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)

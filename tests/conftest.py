@@ -44,6 +44,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{nodeid}  ({reason})")
 
 
+@pytest.fixture(autouse=True)
+def data_dir(settings: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test stores its files (imported census records, uploads, exports) in a data folder of its own.
+
+    PERSONA_LAB_DATA_DIR is often reused between local runs; nothing a test writes may land there or outlive it.
+    """
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")  # type: ignore[attr-defined]
+    return settings.DATA_DIR  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def celery_worker_session(django_db_blocker: object) -> Iterator[object]:
     """A real Celery worker (threads pool) consuming from the configured broker: filesystem or Redis."""

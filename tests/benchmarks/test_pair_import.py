@@ -90,14 +90,13 @@ def test_malformed_files_are_refused_with_the_line(data: bytes, file_format: str
     assert not Prompt.objects.exists()
 
 
-def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, settings: object, tmp_path: Path) -> None:
+def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, data_dir: Path) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from benchmarks.pair_import import WRITE_BATCH, pairs_import_start
     from core.models import JobStatus
     from tests.factories import wait_for
 
-    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
     lines = [json.dumps({"prompt": f"P{i}", "chosen": f"A{i}", "rejected": f"B{i}"}) for i in range(WRITE_BATCH + 5)]
     job = pairs_import_start(upload=SimpleUploadedFile("many.jsonl", "\n".join(lines).encode()))
     job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
@@ -108,4 +107,4 @@ def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, setting
     assert bad.status == JobStatus.FAILED
     assert bad.error == "bad.csv: line 2: the row has 1 more cell(s) than the header names. Nothing was imported."
     assert PreferencePair.objects.count() == WRITE_BATCH + 5
-    assert not any((tmp_path / "uploads" / "jobs").iterdir())
+    assert not any((data_dir / "uploads" / "jobs").iterdir())

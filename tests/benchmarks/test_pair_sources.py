@@ -98,14 +98,13 @@ def test_pairs_page_lists_and_filters_by_source(client: Client, coordinator: obj
 
 
 def test_import_page_leads_to_the_new_batch(
-    client: Client, coordinator: object, celery_worker: object, settings: object, tmp_path: object
+    client: Client, coordinator: object, celery_worker: object
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from core.models import Job, JobStatus
     from tests.factories import wait_for
 
-    settings.DATA_DIR = tmp_path
     client.force_login(coordinator)
     upload = SimpleUploadedFile("mine.jsonl", _jsonl({"prompt": "p?", "chosen": "yes", "rejected": "no"}))
     response = client.post(reverse("pairs-import"), {"file": upload})

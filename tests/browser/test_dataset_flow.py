@@ -41,10 +41,9 @@ def _click_and_wait_for_row(page, button: str, stage: str, *, timeout: int = 120
 
 
 def test_coordinator_builds_a_dataset_and_launches_a_study(
-    page, live_server, celery_worker, coordinator, password, tmp_path, settings
+    page, live_server, celery_worker, coordinator, password, tmp_path
 ):
     page.set_default_timeout(T)
-    settings.DATA_DIR = tmp_path  # the export's zip lands here: no earlier run's file can stand in for it
     llm_demo_endpoints_ensure()
     baseline_judges_ensure()
     personas_make(3)

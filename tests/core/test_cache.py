@@ -33,3 +33,27 @@ def test_the_client_is_built_once_and_the_cache_api_still_works(redis_cache: Red
     assert redis_cache.get("k") == {"a": 1}
     assert redis_cache.add("k", "other", 30) is False
     redis_cache.delete("k")
+
+
+@pytest.mark.redis
+def test_clear_deletes_only_the_caches_own_keys(redis_cache: RedisCache) -> None:
+    # The cache shares its db with Celery's broker: clear() must leave the queues (and other prefixes) alone.
+    client = redis_cache._cache.get_client(write=True)
+    queue = f"test-queue-{uuid.uuid4().hex}"
+    client.rpush(queue, "a queued task")
+    neighbour = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": f"{redis_cache.key_prefix}x"})
+    globbed = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": f"{redis_cache.key_prefix}?"})  # glob chars are literal
+    redis_cache.set("a", 1, 30)
+    redis_cache.set("b", 2, 30, version=2)
+    neighbour.set("a", 3, 30)
+    globbed.set("a", 4, 30)
+    try:
+        globbed.clear()
+        assert (globbed.get("a"), neighbour.get("a"), redis_cache.get("a")) == (None, 3, 1)
+        redis_cache.clear()
+        assert (redis_cache.get("a"), redis_cache.get("b", version=2)) == (None, None)
+        assert neighbour.get("a") == 3
+        assert client.lrange(queue, 0, -1) == [b"a queued task"]
+    finally:
+        client.delete(queue)
+        neighbour.delete("a")

@@ -29,14 +29,6 @@ def make_zip(path: Path, member: str, data: bytes) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings: object, tmp_path: Path) -> Path:
-    """Each test imports into its own data folder, so stored record files never leak between tests."""
-    settings.DATA_DIR = tmp_path / "data"  # type: ignore[attr-defined]
-    settings.DATA_DIR.mkdir()  # type: ignore[attr-defined]
-    return settings.DATA_DIR  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def dataset(db: None) -> CensusDataset:
     return census_dataset_import(person_path=PERSON_CSV, housing_path=HOUSING_CSV, dictionary_path=DICTIONARY_CSV)

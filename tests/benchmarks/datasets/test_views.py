@@ -55,9 +55,8 @@ def test_analyst_cannot_change_prompts(client, analyst):
 
 
 def test_dataset_page_create_plan_estimate_export_and_study(
-    client, coordinator, django_capture_on_commit_callbacks, settings, tmp_path
+    client, coordinator, django_capture_on_commit_callbacks
 ):
-    settings.DATA_DIR = tmp_path  # exports land in DATA_DIR: a fresh one, so no earlier run's zip is there
     kept_prompts(8, 4)
     personas_make(3)
     client.force_login(coordinator)
