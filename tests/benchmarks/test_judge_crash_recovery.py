@@ -2,8 +2,8 @@
 
 Celery requeues the message when its pool child dies; the redelivered task waits for the dead child's lease to run
 out, takes the job over and resumes it: the job ends succeeded without a click, every reply stored once, and the
-model was asked at most once more than the calls that were in flight when the child died. (The run after the
-take-over waits for the dead child's model-call slots in the shared limiter to expire: call timeout + 30 s.)
+model was asked at most once more than the calls that were in flight when the child died. (The dead child's
+model-call slots in the shared limiter are free again within the limiter's short lease.)
 """
 
 from __future__ import annotations

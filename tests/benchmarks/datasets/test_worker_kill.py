@@ -102,7 +102,7 @@ def test_sigkilled_worker_mid_stage_resumes_without_loss_or_duplicates(transacti
         assert job.status == JobStatus.QUEUED  # the sweep sent it to a worker again: it resumes without a click
         worker = _worker(queue)
         try:
-            # The dead worker's concurrency leases expire first (timeout + 30 s), then the new worker gets its slots.
+            # The dead worker's concurrency leases, no longer renewed, run out within seconds: the new worker's slots.
             _wait(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), timeout=200)
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
