@@ -3,7 +3,9 @@
 Tokens are estimated at four characters per token from the real prompt and persona texts of the plan and the
 lengths of our own prompts; output lengths are the averages of what the stages already produced, else typical
 figures (y_l ~350 tokens, a critique ~180). With caching, the persona prefix (instructions + persona) is written
-once per persona and stage and read from the cache after that; with batches the endpoint's batch share applies.
+once per persona and stage and read from the cache after that, if it reaches the provider's minimum cacheable
+length (``ModelEndpoint.prompt_cache_min_tokens``; a shorter prefix is plain input on every call); with batches the
+endpoint's batch share applies.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def dataset_estimate(*, dataset: PreferenceDataset) -> list[StageEstimate]:
         batch: bool = batch,
     ) -> None:
         input_tokens = calls * (prefix + rest)
-        if cacheable and n_personas:
+        if cacheable and n_personas and prefix >= endpoint.prompt_cache_min_tokens:
             cached = max(0, calls - n_personas) * prefix
             written = min(calls, n_personas) * prefix
         else:

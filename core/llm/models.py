@@ -113,6 +113,14 @@ class ModelEndpoint(models.Model):
             raise KeyError(self.api_key_env)
         return value
 
+    @property
+    def prompt_cache_min_tokens(self) -> int:
+        """The shortest prompt prefix the provider caches; a shorter one is billed as plain input every time.
+
+        Claude: 1,024 tokens (Sonnet/Opus-class), 2,048 for Haiku-class models. OpenAI's automatic caching: 1,024.
+        """
+        return 2048 if self.provider == Provider.ANTHROPIC and "haiku" in self.model.lower() else 1024
+
     def cost(self, usage: Usage, *, batch: bool = False) -> Decimal:
         """USD for one call's usage; cache reads and writes priced on their own, batch calls at the batch share."""
         total = (

@@ -2,7 +2,9 @@
 
 Tests and benchmarks point the real SDKs at it (``base_url``); nothing leaves 127.0.0.1. Answers are deterministic
 (a hash of the request picks the option), token usage is counted as ~4 characters per token, and Anthropic prompt
-caching is simulated (a ``cache_control`` prefix of at least ``min_cache_tokens`` is written once, then read).
+caching is simulated the way Claude does it: a ``cache_control`` prefix is written once, then read, when it has at
+least 1,024 tokens (2,048 for Haiku-class models); a shorter one is plain input. OpenAI's automatic caching of a
+repeated system message also starts at 1,024 tokens.
 
 Faults are injected two ways:
 - ``server.enqueue("429", "500")``: the next requests, in arrival order, get these faults;
@@ -37,6 +39,11 @@ def count_tokens(text: str) -> int:
     return max(1, len(text) // 4) if text else 0
 
 
+def min_cache_tokens(model: str) -> int:
+    """The shortest prefix the provider caches (Claude's minimum cacheable prompt length)."""
+    return 2048 if "haiku" in model.lower() else 1024
+
+
 @dataclass
 class _Batch:
     id: str
@@ -51,7 +58,6 @@ class MockConfig:
     latency: float = 0.0
     retry_after: str = "0.05"  # the Retry-After header sent with 429s (seconds, as text)
     hang_seconds: float = 5.0
-    min_cache_tokens: int = 1024
     batch_seconds: float = 0.2  # how long a batch stays in_progress
     reject_json_schema: bool = False  # act like a server without response_format support
     # Plain-text replies differ per request ("Mock reply <hash>."), as generated answers would; default: fixed.
@@ -153,7 +159,7 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
     total = prefix_tokens
     for index, block in enumerate(blocks):
         total += count_tokens(block.get("text", ""))
-        if block.get("cache_control") and total >= state.config.min_cache_tokens:
+        if block.get("cache_control") and total >= min_cache_tokens(body.get("model", "")):
             key = hashlib.sha256(json.dumps([body.get("model"), tools, blocks[: index + 1]]).encode()).hexdigest()
             with state.lock:
                 hit = key in state.cache
@@ -220,7 +226,7 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
         text = _plain_text(state, prompt, fault)
     prompt_tokens = count_tokens(prompt)
     cached = 0
-    if prompt_tokens >= state.config.min_cache_tokens and messages and messages[0].get("role") == "system":
+    if prompt_tokens >= min_cache_tokens(body.get("model", "")) and messages and messages[0].get("role") == "system":
         key = hashlib.sha256(json.dumps([body.get("model"), messages[0]]).encode()).hexdigest()
         with state.lock:
             cached = count_tokens("".join(_texts(messages[0].get("content")))) if key in state.cache else 0

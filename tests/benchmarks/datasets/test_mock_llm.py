@@ -35,7 +35,7 @@ def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def mock_llm() -> Iterator[MockLLMServer]:
-    with MockLLMServer(varied_text=True, min_cache_tokens=50, hang_seconds=1.0, batch_seconds=0.05) as server:
+    with MockLLMServer(varied_text=True, hang_seconds=1.0, batch_seconds=0.05) as server:
         yield server
 
 
@@ -63,6 +63,11 @@ def _run_all(dataset, run=None):
 
 
 def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
+    # Claude caches a prefix from 1,024 tokens: instructions + a typical persona (~450) are not cached, so one
+    # persona here is long enough (~1,300 tokens) and its critiques and revisions share the cached prefix.
+    long_persona = small_world["personas"][0]
+    long_persona.attributes["defining quirks"] = "Keeps a diary of every bird heard at dawn, by species. " * 90
+    long_persona.save(update_fields=["attributes"])
     dataset = dataset_make(generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=True)
     dataset_plan(dataset=dataset)
     job = JobFactory(status=JobStatus.RUNNING)
@@ -73,8 +78,10 @@ def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
     assert mock_llm.state.stats["/v1/messages"] == 0
     calls = LLMCall.objects.filter(job=job)
     assert calls.filter(batch=True).count() == answers.done + 24 + 24
-    # Critiques and revisions of one persona share the cached prefix: written once, read after.
-    assert calls.filter(cache_read_tokens__gt=0).count() > 0
+    # The long persona's 8 critiques and 8 revisions: the prefix is written once per stage, read after.
+    assert calls.filter(cache_write_tokens__gt=0).count() == 2
+    assert calls.filter(cache_read_tokens__gt=0).count() == 14
+    assert calls.filter(cache_read_tokens__gt=0, cache_read_tokens__lt=1024).count() == 0
     job.refresh_from_db()
     assert job.cost_usd > 0
 
@@ -166,6 +173,15 @@ def test_estimate_counts_calls_and_prices_batches_and_cache(small_world, mock_ll
     assert rows["critique"].calls == rows["revise"].calls == 24
     assert rows["verify"].calls == 48
     for stage in ("critique", "revise"):
+        # Instructions + these short personas stay under Claude's 1,024-token minimum: nothing is cached.
+        assert rows[stage].cached_tokens == 0
+        assert rows[stage].cost_optimised == rows[stage].cost_naive / 2  # the batch share alone
+    assert rows["answer"].cost_optimised <= rows["answer"].cost_naive / 2
+
+    for persona in small_world["personas"]:  # personas long enough for the prefix to be cached
+        persona.attributes["defining quirks"] = "Keeps a diary of every bird heard at dawn, by species. " * 90
+        persona.save(update_fields=["attributes"])
+    rows = {row.stage: row for row in dataset_estimate(dataset=dataset)}
+    for stage in ("critique", "revise"):
         assert 0 < rows[stage].cached_tokens < rows[stage].input_tokens
         assert rows[stage].cost_optimised < rows[stage].cost_naive / 2  # batch share + cache reads
-    assert rows["answer"].cost_optimised <= rows["answer"].cost_naive / 2

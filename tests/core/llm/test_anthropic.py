@@ -52,6 +52,28 @@ def test_persona_prefix_is_cached_and_priced_apart(anthropic_endpoint, mock_llm)
     assert second.cost_usd < first.cost_usd / 3
 
 
+@pytest.mark.parametrize(
+    ("model", "prefix", "minimum", "cached"),
+    [
+        ("mock-sonnet", PERSONA[:2400], 1024, False),  # ~700 tokens with the instructions: under Claude's 1,024
+        ("mock-sonnet", PERSONA, 1024, True),
+        ("mock-haiku", PERSONA, 2048, False),  # ~1,400 tokens: under a Haiku-class model's 2,048
+        ("mock-haiku", PERSONA * 2, 2048, True),
+    ],
+)
+def test_a_prefix_is_cached_only_from_the_models_minimum_length(
+    make_endpoint, mock_llm, model, prefix, minimum, cached
+):
+    endpoint = make_endpoint("anthropic", base_url=mock_llm.url, model=model)
+    assert endpoint.prompt_cache_min_tokens == minimum
+    first = llm_complete(endpoint=endpoint, request=ab_request("Q1", cache_prefix=prefix))
+    second = llm_complete(endpoint=endpoint, request=ab_request("Q2", cache_prefix=prefix))
+    assert (first.usage.cache_write_tokens > 0, second.usage.cache_read_tokens > 0) == (cached, cached)
+    if not cached:
+        assert first.usage.cache_write_tokens == second.usage.cache_read_tokens == 0
+        assert second.usage.input_tokens == first.usage.input_tokens  # the whole prompt billed as input each time
+
+
 @pytest.mark.parametrize("fault", ["429", "529", "500"])
 def test_transient_errors_are_retried(anthropic_endpoint, mock_llm, fault):
     mock_llm.enqueue(fault, fault)
