@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from core.roles import ANALYST, roles_sync
 from tests.annotation.factories import participant_complete, study_make
 from tests.factories import JobFactory
 
@@ -67,3 +71,19 @@ def test_every_post_is_refused_to_an_analyst(client: Client, analyst: object) ->
         walked.append(path)
         assert response.status_code == 403, f"POST {path} as analyst: {response.status_code}"
     assert len(walked) >= 15, walked
+
+
+@pytest.mark.django_db
+def test_analysts_lose_the_stale_add_judgment_and_roles_sync_does_not_give_it_back() -> None:
+    analyst = Group.objects.get(name=ANALYST)
+    add_judgment = Permission.objects.get(content_type__app_label="benchmarks", codename="add_judgment")
+    analyst.permissions.add(add_judgment)  # what a deployment set up before still has
+    held = set(analyst.permissions.values_list("pk", flat=True))
+
+    migration = importlib.import_module("core.migrations.0004_analyst_without_add_judgment")
+    migration.analyst_add_judgment_revoke(apps, None)
+    roles_sync()
+    roles_sync()
+
+    assert set(analyst.permissions.values_list("pk", flat=True)) == held - {add_judgment.pk}
+    assert analyst.permissions.filter(codename="view_judgment").exists()  # reading judgments stays
