@@ -75,7 +75,10 @@ class StudyRatings:
     def majority_kinds(self) -> list[str | None]:
         """Per item, the majority's outcome as the report counts it: the label, "tie", "no majority" (however many
         votes short), None where nobody voted."""
-        return [_majority_kind(shown) for shown in self.majority_shown]
+        return [
+            shown if shown is None or shown in DECISIVE or shown == MajorityStatus.TIE else NO_MAJORITY
+            for shown in self.majority_shown
+        ]
 
     def humans_by_persona(self) -> dict[int, list[int]]:
         """Indices into ``humans`` of each study persona's counted raters (personas in order of their first rater)."""
@@ -94,12 +97,6 @@ class StudyRatings:
 
 def decisive(label: str | None) -> str | None:
     return label if label in DECISIVE else None
-
-
-def _majority_kind(shown: str | None) -> str | None:
-    if shown is None or shown in DECISIVE or shown == MajorityStatus.TIE:
-        return shown
-    return NO_MAJORITY
 
 
 def study_ratings(*, study: Study) -> StudyRatings:
