@@ -105,7 +105,29 @@ class AnswerWriter(_StageWriter):
         self.failures.clear()
 
 
-class CritiqueWriter(_StageWriter):
+class _ItemWriter(_StageWriter):
+    """A writer of results on the items themselves; an item whose result failed is saved with why."""
+
+    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
+        super().__init__(dataset=dataset, stage=stage, run=run)
+        self.failed_items: list[DatasetItem] = []
+
+    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
+        item_fail(item, self.stage, reason, detail)
+        self.failed_items.append(item)
+        self._added(failed=True)
+
+    def _write_kept(self) -> None:
+        raise NotImplementedError
+
+    def _write(self) -> None:
+        self._write_kept()
+        if self.failed_items:
+            items_save(self.failed_items, _FAILURE_FIELDS)
+            self.failed_items.clear()
+
+
+class CritiqueWriter(_ItemWriter):
     """Critiques on their items (planned → critiqued), and the items whose critique failed."""
 
     def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
@@ -118,23 +140,18 @@ class CritiqueWriter(_StageWriter):
         self.items.append(item)
         self._added(failed=False)
 
-    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
-        item_fail(item, self.stage, reason, detail)
-        self.items.append(item)
-        self._added(failed=True)
-
-    def _write(self) -> None:
-        items_save(self.items, ["critique", *_FAILURE_FIELDS])
-        self.items.clear()
+    def _write_kept(self) -> None:
+        if self.items:
+            items_save(self.items, ["status", "critique"])
+            self.items.clear()
 
 
-class RevisionWriter(_StageWriter):
+class RevisionWriter(_ItemWriter):
     """Kept revisions as the items' pairs (critiqued → done), and the items whose revision failed."""
 
     def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
         super().__init__(dataset=dataset, stage=stage, run=run)
         self.pairs: list[tuple[DatasetItem, PreferencePair]] = []
-        self.failed_items: list[DatasetItem] = []
 
     def keep(self, item: DatasetItem, text: str, original: str) -> None:
         pair = PreferencePair(
@@ -149,27 +166,18 @@ class RevisionWriter(_StageWriter):
         self.pairs.append((item, pair))
         self._added(failed=False)
 
-    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
-        item_fail(item, self.stage, reason, detail)
-        self.failed_items.append(item)
-        self._added(failed=True)
-
-    def _write(self) -> None:
-        if self.pairs:
-            PreferencePair.objects.bulk_create([pair for _, pair in self.pairs], ignore_conflicts=True)
-            rows = PreferencePair.objects.filter(
-                dataset=self.dataset,
-                persona_id__in={item.persona_id for item, _ in self.pairs},
-                prompt_id__in={item.prompt_id for item, _ in self.pairs},
-            ).values_list("persona_id", "prompt_id", "pk")
-            linked = {(persona, prompt): pk for persona, prompt, pk in rows}
-            items = []
-            for item, _ in self.pairs:
-                item.pair_id = linked[(item.persona_id, item.prompt_id)]
-                item.status = ItemStatus.DONE
-                items.append(item)
-            items_save(items, ["status", "pair"])
-        if self.failed_items:
-            items_save(self.failed_items, _FAILURE_FIELDS)
+    def _write_kept(self) -> None:
+        if not self.pairs:
+            return
+        PreferencePair.objects.bulk_create([pair for _, pair in self.pairs], ignore_conflicts=True)
+        rows = PreferencePair.objects.filter(
+            dataset=self.dataset,
+            persona_id__in={item.persona_id for item, _ in self.pairs},
+            prompt_id__in={item.prompt_id for item, _ in self.pairs},
+        ).values_list("persona_id", "prompt_id", "pk")
+        linked = {(persona, prompt): pk for persona, prompt, pk in rows}
+        for item, _ in self.pairs:
+            item.pair_id = linked[(item.persona_id, item.prompt_id)]
+            item.status = ItemStatus.DONE
+        items_save([item for item, _ in self.pairs], ["status", "pair"])
         self.pairs.clear()
-        self.failed_items.clear()
