@@ -82,7 +82,8 @@ class RevisionFailure(models.TextChoices):
 
 @dataclass(frozen=True)
 class GenerationResult:
-    """One generated text (y_l or a critique); ``reason`` is a ``RevisionFailure`` value when ``ok`` is False."""
+    """One generated text (y_l, a critique; y_w as ``RevisionResult``); ``reason`` is a ``RevisionFailure`` value when
+    ``ok`` is False."""
 
     text: str
     ok: bool
