@@ -189,20 +189,27 @@ def bench_answers_generate(*, run: BenchRun, config: BenchConfig, job: JobRun | 
 
 def _stage_run(
     *,
+    run: BenchRun,
+    stage: str,
     job: JobRun | None,
     endpoint: ModelEndpoint,
     pending: list[BenchAnswer],
-    request: Callable[[BenchAnswer], LLMRequest],
+    request: Callable[..., LLMRequest],
     store: Callable[[BenchAnswer, Completion], bool],
     update_fields: list[str],
 ) -> StageResult:
     """Ask ``endpoint`` once per pending answer row and upsert what ``store`` wrote on it (``update_fields``).
 
-    ``store`` fills the row from a reply and says whether the reply could be read: a readable one counts as done,
-    an unreadable one is stored and counts as failed. A transient failure stores nothing (the row stays pending,
-    so the next run asks again) and counts as failed.
+    ``request(row, persona=…, question=…, key=…)`` builds the stage's call about the row's answer; the key,
+    ``bench-<run>-<stage>-<row>``, is the same on every run. ``store`` fills the row from a reply and says whether
+    the reply could be read: a readable one counts as done, an unreadable one is stored and counts as failed. A
+    transient failure stores nothing (the row stays pending, so the next run asks again) and counts as failed.
     """
-    requests = [request(row) for row in pending]
+    requests = [
+        request(row, persona=row.item.persona.attributes, question=row.item.prompt.text,
+                key=f"bench-{run.pk}-{stage}-{row.pk}")
+        for row in pending
+    ]  # fmt: skip
     writer = _Writer(job, update_fields=[*update_fields, "input_tokens", "output_tokens", "cost_usd"])
     counts = {"stored": 0, "invalid": 0, "failed": 0}
 
@@ -251,15 +258,12 @@ def _critic_store(row: BenchAnswer, completion: Completion) -> bool:
 def bench_answers_critique(*, run: BenchRun, config: BenchConfig, job: JobRun | None = None) -> StageResult:
     """Stage 2: the critic judges every answer not judged yet; garbage replies are stored as ``invalid``."""
     return _stage_run(
+        run=run,
+        stage="critic",
         job=job,
         endpoint=ModelEndpoint.objects.get(name=config.critic),
         pending=_pending(BenchAnswer.objects.filter(run=run, verdict=Verdict.PENDING)),
-        request=lambda row: critic_request(
-            persona=row.item.persona.attributes,
-            question=row.item.prompt.text,
-            answer=row.answer,
-            key=f"bench-{run.pk}-critic-{row.pk}",
-        ),
+        request=lambda row, **asked: critic_request(**asked, answer=row.answer),
         store=_critic_store,
         update_fields=_CRITIC_FIELDS,
     )
@@ -281,15 +285,12 @@ def bench_summaries_analyse(*, run: BenchRun, config: BenchConfig, job: JobRun |
         run=run, method=Method.DEMOGRAPHIC_SUMMARY, dropped_attributes__isnull=True, summary_error=""
     )
     return _stage_run(
+        run=run,
+        stage="summary",
         job=job,
         endpoint=ModelEndpoint.objects.get(name=config.summary_judge or config.critic),
         pending=_pending(summaries),
-        request=lambda row: summary_request(
-            persona=row.item.persona.attributes,
-            question=row.item.prompt.text,
-            summary=row.intermediate,
-            key=f"bench-{run.pk}-summary-{row.pk}",
-        ),
+        request=lambda row, **asked: summary_request(**asked, summary=row.intermediate),
         store=_summary_store,
         update_fields=["dropped_attributes", "summary_error"],
     )
