@@ -23,6 +23,11 @@ def worker_queue(monkeypatch: pytest.MonkeyPatch) -> str:
     """Send this test's jobs to a queue of its own: a worker started in this test process by another test (the
     session's in-process worker) must not take them."""
     queue = f"kill-{uuid.uuid4().hex[:12]}"
+    # Celery caches its queues and default queue on first use. Build them from the real default before the patch:
+    # built under it, they would keep this queue for the rest of the session and a later test's jobs would wait on
+    # a queue no worker reads. Routing reads the setting each time, so this test's jobs still go to its queue.
+    app.amqp.queues  # noqa: B018
+    app.amqp.default_queue  # noqa: B018
     monkeypatch.setitem(app.conf, "task_default_queue", queue)
     return queue
 
