@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_batch, pairs_import_start
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_start
+from core.uploads import FileRefusedError
 from core.views import job_from_query
 
 PAGE_SIZE = 50
@@ -30,7 +31,7 @@ def pairs_import_view(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             job = pairs_import_start(upload=upload, started_by=request.user)
-        except PairImportError as exc:
+        except FileRefusedError as exc:
             form.add_error("file", str(exc))
         else:
             messages.success(

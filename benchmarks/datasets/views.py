@@ -17,13 +17,15 @@ from benchmarks.datasets.export import dataset_export_start, export_archive_path
 from benchmarks.datasets.forms import DatasetForm, DatasetImportForm, DatasetJudgeForm, DatasetStudyForm
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError, dataset_plan_start
+from benchmarks.datasets.progress import dataset_failures, dataset_jobs, dataset_progress
 from benchmarks.datasets.released import dataset_import_released
 from benchmarks.datasets.selection import dataset_judge_items
-from benchmarks.datasets.stages import STAGE_JOBS, Stage, dataset_failures, dataset_jobs, dataset_progress, stage_start
+from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_start
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
 from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
-from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError
+from benchmarks.prompts.importing import MAX_FILE_BYTES
+from core.uploads import FileRefusedError
 from personas.attributes import ATTRIBUTES
 
 
@@ -182,11 +184,11 @@ def dataset_import_view(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             if upload.size > MAX_FILE_BYTES:  # refused before reading it into memory
-                raise PromptImportError([f"over the {MAX_FILE_BYTES // 2**20} MB limit"])
+                raise FileRefusedError([f"over the {MAX_FILE_BYTES // 2**20} MB limit"])
             dataset = dataset_import_released(
                 name=form.cleaned_data["name"], data=upload.read(), filename=upload.name, created_by=request.user
             )
-        except PromptImportError as exc:
+        except FileRefusedError as exc:
             form.add_error("file", f"{upload.name} was refused, nothing was imported: {exc}")
         else:
             messages.success(request, f"Imported {dataset.pairs.count()} pairs into {dataset.name}.")

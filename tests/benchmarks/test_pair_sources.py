@@ -7,7 +7,6 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.models import PreferencePair, PreferencePairQuerySet
-from benchmarks.pair_import import pairs_import
 from benchmarks.pair_sources import (
     _SOURCES,
     PairSource,
@@ -16,6 +15,7 @@ from benchmarks.pair_sources import (
     pair_source_register,
     pairs_select,
 )
+from benchmarks.pairs.importing import pairs_import
 from tests.personas.factories import PersonaFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,9 +97,7 @@ def test_pairs_page_lists_and_filters_by_source(client: Client, coordinator: obj
     assert "<h1>" not in html
 
 
-def test_import_page_leads_to_the_new_batch(
-    client: Client, coordinator: object, celery_worker: object
-) -> None:
+def test_import_page_leads_to_the_new_batch(client: Client, coordinator: object, celery_worker: object) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from core.models import Job, JobStatus

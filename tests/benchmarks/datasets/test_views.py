@@ -54,9 +54,7 @@ def test_analyst_cannot_change_prompts(client, analyst):
     assert client.post(reverse("prompt-form-filter")).status_code == 403
 
 
-def test_dataset_page_create_plan_estimate_export_and_study(
-    client, coordinator, django_capture_on_commit_callbacks
-):
+def test_dataset_page_create_plan_estimate_export_and_study(client, coordinator, django_capture_on_commit_callbacks):
     kept_prompts(8, 4)
     personas_make(3)
     client.force_login(coordinator)
