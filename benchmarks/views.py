@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_batch, pairs_import_start
+from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_start
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
 from core.views import job_from_query
 
@@ -44,7 +44,6 @@ def pairs_import_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "job": job,
-            "batch": pairs_import_batch(job) if job else None,
             "pair_count": PreferencePair.objects.count(),
         },
     )

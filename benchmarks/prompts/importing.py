@@ -11,6 +11,7 @@ import ast
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from benchmarks.models import Prompt, PromptSource, TopicOrigin, text_digest
 MAX_FILE_BYTES = 200 * 1024 * 1024  # PRISM's conversations.jsonl is ~100 MB
 MAX_PROMPT_CHARS = 10_000
 MAX_ERRORS_REPORTED = 20
+WRITE_BATCH = 1000
 
 
 class PromptImportError(Exception):
@@ -178,8 +180,12 @@ def prompts_read(*, data: bytes, name: str) -> PromptFile:
     raise PromptImportError([f"{name}: use a .csv or .jsonl file"])
 
 
-def prompts_import(*, data: bytes, name: str) -> PromptImportResult:
-    """Read and store the prompts of one file; existing texts (same sha256) are left as they are."""
+def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], None] | None = None) -> PromptImportResult:
+    """Read and store the prompts of one file; existing texts (same sha256) are left as they are.
+
+    The new prompts are written in batches that each commit, reporting ``progress(stored, distinct)`` after each
+    (the import job's progress bar); the file was checked whole first, and a re-run skips what is stored.
+    """
     parsed = prompts_read(data=data, name=name)
     unique: dict[str, PromptRow] = {}
     for row in parsed.rows:
@@ -198,6 +204,14 @@ def prompts_import(*, data: bytes, name: str) -> PromptImportResult:
         for digest, row in unique.items()
         if digest not in existing
     ]
-    with transaction.atomic():
-        Prompt.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    stored = len(existing)
+    if progress is not None:
+        progress(stored, len(unique))
+    for start in range(0, len(new), WRITE_BATCH):
+        batch = new[start : start + WRITE_BATCH]
+        with transaction.atomic():
+            Prompt.objects.bulk_create(batch, ignore_conflicts=True)
+        stored += len(batch)
+        if progress is not None:
+            progress(stored, len(unique))
     return PromptImportResult(parsed.source, len(parsed.rows), len(new), len(existing))
