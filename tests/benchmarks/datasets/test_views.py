@@ -1,4 +1,4 @@
-"""The coordinator's pages: prompts (import, filter, overrule, topics), a dataset (plan, stages, export, study)."""
+"""The coordinator's pages: prompts (filter, overrule, topics), a dataset (plan, stages, export, study)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, Prompt
+from benchmarks.prompts.importing import prompts_import
 from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, offline_endpoint, personas_make
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
 pytestmark = pytest.mark.django_db
 
 
-def test_prompt_page_import_filter_overrule(client, coordinator):
+def test_prompt_page_filter_overrule(client, coordinator):
+    # The import page (a job) is tested in tests/benchmarks/prompts/test_import_job.py.
+    assert prompts_import(data=(FIXTURES / "prism_clusters_small.csv").read_bytes(), name="c.csv").created == 32
     client.force_login(coordinator)
-    with (FIXTURES / "prism_clusters_small.csv").open("rb") as handle:
-        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
-    assert "32 new" in response.content.decode()
     client.post(reverse("prompt-form-filter"))
     assert Prompt.objects.filter(form_check=FormCheck.PASSED).count() > 20
     prompt = Prompt.objects.filter(form_check=FormCheck.PASSED).first()
@@ -38,14 +38,6 @@ def test_prompt_page_import_filter_overrule(client, coordinator):
     assert prompt.controversy == ControversyVerdict.CONTROVERSIAL
     page = client.get(reverse("prompt-list")).content.decode()
     assert 'data-reason="kept">1<' in page
-
-
-def test_bad_prompt_file_shows_the_line_and_stores_nothing(client, coordinator):
-    client.force_login(coordinator)
-    with (FIXTURES / "malformed.jsonl").open("rb") as handle:
-        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
-    assert "line 2: not valid JSON" in response.content.decode()
-    assert not Prompt.objects.exists()
 
 
 def test_analyst_cannot_change_prompts(client, analyst):
@@ -132,19 +124,6 @@ def test_stage_without_generator_is_refused(client, coordinator):
     client.force_login(coordinator)
     response = client.post(reverse("dataset-stage", args=[dataset.pk, "critique"]), follow=True)
     assert "Choose a generator" in response.content.decode()
-
-
-def test_oversized_upload_is_refused_before_reading(client, coordinator, monkeypatch):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from benchmarks.prompts import views
-
-    monkeypatch.setattr(views, "MAX_FILE_BYTES", 10)
-    client.force_login(coordinator)
-    upload = SimpleUploadedFile("big.csv", b"prompt\nIs this file far too large for the limit?\n")
-    response = client.post(reverse("prompt-import"), {"file": upload}, follow=True)
-    assert "over the 0 MB limit" in response.content.decode()
-    assert not Prompt.objects.exists()
 
 
 def test_released_file_import_page_refuses_a_bad_file(client, coordinator):
