@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from benchmarks.models import ControversyVerdict, FormCheck, Prompt
@@ -22,7 +21,7 @@ from benchmarks.prompts.forms import ClassifyForm, PromptImportForm, TopicsSplit
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
 from benchmarks.prompts.importing import PromptImportError
 from benchmarks.prompts.topics import prompts_cluster, prompts_split, topic_split_counts
-from core.views import job_from_query
+from core.views import upload_job_page
 
 PAGE_SIZE = 50
 _REASON_FILTERS = {
@@ -60,20 +59,14 @@ def prompt_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def prompt_import(request: HttpRequest) -> HttpResponse:
     """Upload a prompts file; the import runs as a job whose progress, then outcome, this page shows."""
-    form = PromptImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = prompts_import_start(upload=upload, started_by=request.user)
-        except PromptImportError as exc:
-            form.add_error("file", f"{upload.name} was refused, nothing was imported: {exc}")
-        else:
-            messages.success(
-                request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}."
-            )
-            return redirect(f"{reverse('prompt-import')}?job={job.pk}")
-    job = job_from_query(request, kinds=(PROMPTS_IMPORT_JOB,))
-    return render(request, "benchmarks/prompts_import.html", {"form": form, "job": job})
+    return upload_job_page(
+        request,
+        form=PromptImportForm(request.POST or None, request.FILES or None),
+        start=prompts_import_start,
+        refused=PromptImportError,
+        kinds=(PROMPTS_IMPORT_JOB,),
+        template="benchmarks/prompts_import.html",
+    )
 
 
 @permission_required("benchmarks.change_prompt", raise_exception=True)

@@ -128,7 +128,7 @@ def test_an_oversized_upload_is_refused_before_it_is_stored(
     upload = SimpleUploadedFile("big.csv", b"prompt\nIs this file far too large for the limit?\n")
     response = client.post(reverse("prompt-import"), {"file": upload})
     assert response.status_code == 200
-    assert "big.csv was refused, nothing was imported: over the 0 MB limit" in response.content.decode()
+    assert "big.csv is over the 0 MB limit; nothing was imported" in response.content.decode()
     assert not Job.objects.exists()
     assert not (data_dir / "uploads").exists()
 
