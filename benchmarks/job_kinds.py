@@ -1,16 +1,18 @@
-"""Benchmark jobs: running a judge; importing pairs and prompts; classifying prompts; planning, generating and
-verifying preference datasets; running a PERSONA Bench run."""
+"""Benchmark jobs: running a judge; importing pairs, prompts and released datasets; classifying prompts; planning,
+generating and verifying preference datasets; running a PERSONA Bench run."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from benchmarks.bench.loo import loo_run_execute
 from benchmarks.bench.models import BenchRun, Evaluation
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_execute
 from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
+from benchmarks.datasets.import_job import DATASET_IMPORT_JOB, dataset_import_dataset, dataset_import_run
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
@@ -104,3 +106,17 @@ def bench_run(run: JobRun) -> None:
 @register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
 def dataset_export_job(run: JobRun) -> None:
     dataset_export_archive(dataset=_dataset(run), run=run)
+
+
+def dataset_import_outcome(job: Job) -> JobFact | None:
+    dataset = dataset_import_dataset(job)
+    if dataset is None:
+        return None
+    url = reverse("dataset-detail", args=[dataset.pk])
+    pairs = dataset.pairs.count()
+    return JobFact(label="Dataset", value=f"See the dataset {dataset.name} ({pairs} pair{pluralize(pairs)})", url=url)
+
+
+@register_job_kind(DATASET_IMPORT_JOB, label="Import a released dataset", outcome=dataset_import_outcome)
+def dataset_import_job(run: JobRun) -> None:
+    dataset_import_run(run)

@@ -35,12 +35,14 @@ def upload_job_page(
     refused: type[Exception] | tuple[type[Exception], ...] = (),
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """An import page: a valid POST hands the form's ``file`` to ``start`` (which stores it and queues its job) and
-    comes back to the page showing that job (``?job=``); ``refused``, the start's own refusal, lands on the field."""
+    """An import page: a valid POST hands the form's ``file`` (as ``upload``) and its other fields to ``start``, which
+    stores the file and queues its job, then comes back to the page showing that job (``?job=``); ``refused``, the
+    start's own refusal, lands on the file field."""
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+        fields = dict(form.cleaned_data)
+        upload = fields.pop("file")
         try:
-            job = start(upload=upload, started_by=request.user)
+            job = start(upload=upload, started_by=request.user, **fields)
         except refused as exc:
             form.add_error("file", str(exc))
         else:

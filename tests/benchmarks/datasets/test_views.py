@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotation.models import Question, Study
@@ -14,9 +15,11 @@ from benchmarks.datasets.export import dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, Prompt
+from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, PreferencePair, Prompt
 from benchmarks.prompts.importing import prompts_import
+from core.models import Job, JobStatus
 from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, offline_endpoint, personas_make
+from tests.factories import wait_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
 pytestmark = pytest.mark.django_db
@@ -126,11 +129,31 @@ def test_stage_without_generator_is_refused(client, coordinator):
     assert "Choose a generator" in response.content.decode()
 
 
-def test_released_file_import_page_refuses_a_bad_file(client, coordinator):
-    from django.core.files.uploadedfile import SimpleUploadedFile
+def _released_import(client, name, content):
+    response = client.post(reverse("dataset-import"), {"name": name, "file": SimpleUploadedFile("r.jsonl", content)})
+    assert response.status_code == 302
+    job = wait_for(Job.objects.get(pk=response["Location"].split("?job=")[1]), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    return job, client.get(response["Location"]).content.decode()
 
+
+def test_released_file_imports_as_a_job_and_the_page_links_to_the_dataset(celery_worker, client, coordinator):
     client.force_login(coordinator)
-    bad = SimpleUploadedFile("r.jsonl", b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "a"}\n')
-    response = client.post(reverse("dataset-import"), {"name": "bad", "file": bad})
-    assert "line 1: original and data are the same text" in response.content.decode()
+    good = b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "b"}\n'
+    job, page = _released_import(client, "good", good)
+    dataset = PreferenceDataset.objects.get(name="good")
+    assert (job.status, job.done, job.total, dataset.pairs.count()) == (JobStatus.SUCCEEDED, 1, 1, 1)
+    assert f'<a href="{reverse("dataset-detail", args=[dataset.pk])}">See the dataset good (1 pair)</a>' in page
+    # The same name again: the job refuses it, and nothing is added.
+    job, page = _released_import(client, "good", good)
+    assert job.status == JobStatus.FAILED
+    assert "a dataset named &#x27;good&#x27; exists already" in page
+    assert PreferencePair.objects.count() == 1
+
+
+def test_released_file_import_job_refuses_a_bad_file(celery_worker, client, coordinator):
+    client.force_login(coordinator)
+    bad = b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "a"}\n'
+    job, page = _released_import(client, "bad", bad)
+    assert job.status == JobStatus.FAILED
+    assert "line 1: original and data are the same text" in page
     assert not PreferenceDataset.objects.filter(name="bad").exists()
