@@ -19,7 +19,7 @@ from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stag
 from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_run
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_run
 from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_run
 from core.jobs import JobFact, JobRun, register_job_kind

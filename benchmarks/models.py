@@ -8,6 +8,7 @@ a separate partial constraint keeps one persona-independent pair per prompt.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
@@ -124,6 +125,22 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return f"Prompt {self.pk}: {self.text[:60]}"
+
+    @classmethod
+    def from_file(
+        cls, *, text: str, source: str, source_id: str = "", topic: str = "", conversation_type: str = "", **fields: Any
+    ) -> Prompt:
+        """An unsaved prompt read from a file, keyed by its text's digest; a topic it came with is the source's."""
+        return cls(
+            text=text,
+            text_sha256=text_digest(text),
+            source_id=source_id,
+            topic=topic,
+            topic_origin=TopicOrigin.SUPPLIED if topic else TopicOrigin.NONE,
+            conversation_type=conversation_type,
+            source=source,
+            **fields,
+        )
 
     @property
     def filter_reason(self) -> str:

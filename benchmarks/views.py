@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, PairImportError, pairs_import_start
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_start
+from core.uploads import FileRefusedError
 from core.views import upload_job_page
 
 PAGE_SIZE = 50
@@ -27,7 +28,7 @@ def pairs_import_view(request: HttpRequest) -> HttpResponse:
         request,
         form=PairsUploadForm(request.POST or None, request.FILES or None),
         start=pairs_import_start,
-        refused=PairImportError,
+        refused=FileRefusedError,
         kinds=(PAIRS_IMPORT_JOB,),
         template="benchmarks/pairs_import.html",
         context={"pair_count": PreferencePair.objects.count()},

@@ -1,5 +1,6 @@
 """Uploaded files handed to a job: stored under ``$PERSONA_LAB_DATA_DIR/uploads/jobs/`` by the request, read by
-the worker, removed when the job is done with them.
+the worker, removed when the job is done with them. Also what every import of a file shares: the error that refuses
+a file whole with its line numbers, and the free name for what it creates.
 
 The web server and the workers must share ``PERSONA_LAB_DATA_DIR`` (one machine, or a shared volume), as they
 already do for PUMS records files. The job's parameters hold the path relative to the data directory; a name
@@ -16,11 +17,33 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
 from core.jobs import job_start
 from core.models import Job
 
 UPLOADS = "uploads/jobs"
+MAX_ERRORS_REPORTED = 20
+
+
+class FileRefusedError(Exception):
+    """A file refused whole, nothing imported; ``errors`` lists each problem, with its line number where it has one."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        shown = errors[:MAX_ERRORS_REPORTED]
+        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
+        super().__init__("; ".join(shown) + more)
+
+
+def name_unique(*, queryset: QuerySet[Any], name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first ``name`` no row of ``queryset`` carries yet."""
+    taken = set(queryset.filter(name__startswith=name).values_list("name", flat=True))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
 
 
 def upload_folder_new() -> str:

@@ -42,7 +42,7 @@ def run() -> list[Result]:
     from django.core.management import call_command
 
     from benchmarks.models import PreferencePair, Prompt
-    from benchmarks.pair_import import pairs_import
+    from benchmarks.pairs.importing import pairs_import
 
     call_command("migrate", verbosity=0)
     data, count = pairs_file()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -26,14 +25,12 @@ OTHERS = "Others' majority (leave-one-out)"
 
 def _slot_matrix(ratings: StudyRatings) -> np.ndarray:
     """Raters x items with the j-th rater of each persona on row j: one row per rater position, not per person."""
-    by_persona: dict[int, list[list[str | None]]] = defaultdict(list)
-    for human in ratings.humans:
-        by_persona[human.study_persona_id].append(human.labels)
-    depth = max((len(rows) for rows in by_persona.values()), default=0)
+    by_persona = ratings.humans_by_persona().values()
+    depth = max((len(members) for members in by_persona), default=0)
     matrix = np.full((depth, len(ratings.items)), None, dtype=object)
-    for rows in by_persona.values():
-        for j, labels in enumerate(rows):
-            for i, label in enumerate(labels):
+    for members in by_persona:
+        for j, member in enumerate(members):
+            for i, label in enumerate(ratings.humans[member].labels):
                 if label is not None:
                     matrix[j, i] = label
     return matrix
@@ -64,10 +61,7 @@ def _human_pairs(ratings: StudyRatings) -> tuple[list[dict[str, Any]], np.ndarra
     """One row per pair of raters of the same persona, and their agreement counts pooled over every such pair."""
     rows: list[dict[str, Any]] = []
     pooled = np.zeros((len(DECISIVE), len(DECISIVE)), dtype=np.int64)
-    by_persona: dict[int, list[int]] = defaultdict(list)
-    for index, human in enumerate(ratings.humans):
-        by_persona[human.study_persona_id].append(index)
-    for study_persona_id, members in by_persona.items():
+    for study_persona_id, members in ratings.humans_by_persona().items():
         if len(members) < 2:
             continue
         items = [i for i, item in enumerate(ratings.items) if item.study_persona_id == study_persona_id]

@@ -13,8 +13,8 @@ study the pooled kappa of human vs majority was 0.692 with the human included an
 - pairs whose reference is undefined (the others tie, or nobody else rated the persona) are left out of both
   figures alike and counted beside them.
 
-Intervals resample personas (cluster bootstrap); ``benchmarks.agreement.reportable_interval`` decides whether one is
-shown. Pure computation over ``StudyRatings``; no ORM.
+Intervals resample personas (cluster bootstrap) by the report's policy (``annotation.reports.intervals``). Pure
+computation over ``StudyRatings``; no ORM.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
 from annotation.reports.ratings import StudyRatings
 from annotation.reports.tables import num, table
 from annotation.services.majority import majority_compute
@@ -34,20 +35,18 @@ from benchmarks.agreement import (
     kappa_from_counts,
     landis_koch,
     paired_tables,
-    reportable_interval,
 )
 from benchmarks.models import DECISIVE, Order
 
-BOOTSTRAP_RESAMPLES = 500
 HUMANS = "Humans"
-NO_OTHERS = "no_others"
+NO_OTHERS = "no_others"  # nobody else rated the persona: no reference (not a tie)
 PAIR_COLUMNS = [
     "persona", "participant", "question", "question_position", "human", "others_majority", "others_status", "n_others",
 ]  # fmt: skip
 LOO_COLUMNS = [
     "rater", "answers", "n", "ties", "kappa", "band", "agreement", "kappa_ab", "kappa_ba",
     "ci_low", "ci_high", "ci_resamples_defined", "ci_note",
-]  # fmt: skip  # nobody else rated the persona: no reference (not a tie)
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,7 @@ class ReferencePair:
 
 def reference_pairs(ratings: StudyRatings) -> list[ReferencePair]:
     """Every decisive human answer with the leave-one-out majority of the persona's other counted raters."""
-    by_persona: dict[int, list[int]] = defaultdict(list)
-    for index, human in enumerate(ratings.humans):
-        by_persona[human.study_persona_id].append(index)
+    by_persona = ratings.humans_by_persona()
     persona_items: dict[int, list[int]] = defaultdict(list)  # a human answers only their persona's questions
     for item, study_item in enumerate(ratings.items):
         persona_items[study_item.study_persona_id].append(item)
@@ -136,19 +133,14 @@ def kappa_columns(
     *, tables: np.ndarray, n_groups: int, kappa: float, agreement: float, order_kappa: Any
 ) -> dict[str, Any]:
     """The kappa columns both agreement tables show: kappa, band, each order's kappa, the persona-resampled interval."""
-    interval = reportable_interval(
-        bootstrap_tables(tables, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES), n_groups=n_groups
-    )
+    interval = bootstrap_tables(tables, statistic=pooled_kappa, n_resamples=BOOTSTRAP_RESAMPLES)
     return {
         "kappa": num(kappa),
         "band": landis_koch(num(kappa)),
         "agreement": num(agreement),
         "kappa_ab": num(order_kappa[0]),
         "kappa_ba": num(order_kappa[1]),
-        "ci_low": interval.low,
-        "ci_high": interval.high,
-        "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
-        "ci_note": interval.reason,
+        **interval_columns(interval, n_groups=n_groups),
     }
 
 

@@ -15,6 +15,8 @@ from annotation.services.majority import MajorityStatus, majority_compute
 from benchmarks.judging.aggregate import aggregated_answer, order_answer
 from benchmarks.models import DECISIVE, Judge, Judgment, Order
 
+NO_MAJORITY = "no majority"  # how every "no majority: …" outcome starts (MajorityResult.outcome)
+
 
 @dataclass(frozen=True)
 class HumanRater:
@@ -68,6 +70,22 @@ class StudyRatings:
             None if status == MajorityStatus.NO_VOTES else outcome
             for outcome, status in zip(self.majority_outcome, self.majority_status, strict=True)
         ]
+
+    @property
+    def majority_kinds(self) -> list[str | None]:
+        """Per item, the majority's outcome as the report counts it: the label, "tie", "no majority" (however many
+        votes short), None where nobody voted."""
+        return [
+            shown if shown is None or shown in DECISIVE or shown == MajorityStatus.TIE else NO_MAJORITY
+            for shown in self.majority_shown
+        ]
+
+    def humans_by_persona(self) -> dict[int, list[int]]:
+        """Indices into ``humans`` of each study persona's counted raters (personas in order of their first rater)."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, human in enumerate(self.humans):
+            groups[human.study_persona_id].append(index)
+        return dict(groups)
 
     def raters_per_persona(self) -> dict[int, int]:
         """Counted raters of every study persona (0 for a persona nobody completed)."""

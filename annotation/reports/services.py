@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Count, Max
 
 from annotation.models import Answer, Participant, Study
-from annotation.reports.compute import REPORT_VERSION, report_compute
 from annotation.reports.models import ReportSnapshot
 from annotation.reports.ratings import study_ratings
+from annotation.reports.study_report import REPORT_VERSION, report_compute
 from annotation.selectors import study_items
 from benchmarks.judging.models import Judge, Judgment
 from core.jobs import JobRun, job_start

@@ -24,6 +24,10 @@ from numpy.typing import ArrayLike, NDArray
 from benchmarks.agreement.cohen import kappa_from_counts, pairwise_counts
 from benchmarks.agreement.labels import LabelMatrix, encode_labels
 
+# Resamples a bootstrap draws unless its caller names a number. A report's figures should name theirs
+# (``annotation.reports.intervals``, ``benchmarks.bench.results``), so changing this changes no published interval.
+DEFAULT_RESAMPLES = 1000
+
 
 @dataclass(frozen=True)
 class ConfidenceInterval:
@@ -47,12 +51,42 @@ def group_draws(groups: ArrayLike, *, n_resamples: int, seed: int) -> tuple[NDAr
     return codes.astype(np.intp), draws
 
 
+@dataclass(frozen=True)
+class _Clusters:
+    """Encoded labels with their items laid out by group: group g's items are ``order[bounds[g] : bounds[g + 1]]``;
+    ``draws`` are ``group_draws``' (n_resamples x G group codes)."""
+
+    labels: LabelMatrix
+    order: NDArray[np.intp]
+    bounds: NDArray[np.int64]
+    draws: NDArray[np.intp]
+
+
+def _clusters(
+    ratings: ArrayLike | LabelMatrix,
+    groups: ArrayLike,
+    *,
+    n_resamples: int,
+    seed: int,
+    categories: Sequence[Hashable] | None,
+    missing: Hashable | None,
+) -> _Clusters:
+    """What both label-matrix bootstraps start from: the labels encoded once, the items laid out by group, the draws."""
+    labels = encode_labels(ratings, categories=categories, missing=missing)
+    item_groups, draws = group_draws(groups, n_resamples=n_resamples, seed=seed)
+    if item_groups.size != labels.n_items:
+        raise ValueError(f"{item_groups.size} group ids for {labels.n_items} items")
+    order = np.argsort(item_groups, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(item_groups, minlength=draws.shape[1]))])
+    return _Clusters(labels, order, bounds, draws)
+
+
 def bootstrap_ci(
     statistic: Callable[[LabelMatrix], Any],
     ratings: ArrayLike | LabelMatrix,
     groups: ArrayLike,
     *,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
     seed: int = 0,
     categories: Sequence[Hashable] | None = None,
@@ -63,19 +97,15 @@ def bootstrap_ci(
     ``groups`` gives each item's persona id (one entry per column of ``ratings``). Labels are encoded once, so every
     resample has the same categories even when a label drops out of it.
     """
-    labels = encode_labels(ratings, categories=categories, missing=missing)
-    item_groups, draws = group_draws(groups, n_resamples=n_resamples, seed=seed)
-    if item_groups.size != labels.n_items:
-        raise ValueError(f"{item_groups.size} group ids for {labels.n_items} items")
-    order = np.argsort(item_groups, kind="stable")
-    sizes = np.bincount(item_groups, minlength=draws.shape[1] if draws.size else 0)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    clusters = _clusters(ratings, groups, n_resamples=n_resamples, seed=seed, categories=categories, missing=missing)
+    labels, draws = clusters.labels, clusters.draws
+    sizes, starts = np.diff(clusters.bounds), clusters.bounds[:-1]
     estimate = np.asarray(statistic(labels), dtype=np.float64)
     samples = np.empty((n_resamples, *estimate.shape), dtype=np.float64)
     for b in range(n_resamples):
         picked_sizes = sizes[draws[b]]
         offsets = np.arange(picked_sizes.sum()) - np.repeat(np.cumsum(picked_sizes) - picked_sizes, picked_sizes)
-        items = order[np.repeat(starts[draws[b]], picked_sizes) + offsets]
+        items = clusters.order[np.repeat(starts[draws[b]], picked_sizes) + offsets]
         samples[b] = statistic(labels.take(items))
     return _percentile_interval(estimate, samples, confidence)
 
@@ -84,7 +114,7 @@ def bootstrap_pairwise_kappa(
     ratings: ArrayLike | LabelMatrix,
     groups: ArrayLike,
     *,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
     seed: int = 0,
     categories: Sequence[Hashable] | None = None,
@@ -96,17 +126,13 @@ def bootstrap_pairwise_kappa(
     group's contingency tables are computed once and a resample's tables are a weighted sum of them, so a thousand
     resamples cost one matrix product.
     """
-    labels = encode_labels(ratings, categories=categories, missing=missing)
-    item_groups, draws = group_draws(groups, n_resamples=n_resamples, seed=seed)
-    if item_groups.size != labels.n_items:
-        raise ValueError(f"{item_groups.size} group ids for {labels.n_items} items")
-    n_groups = draws.shape[1]
-    order = np.argsort(item_groups, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(item_groups, minlength=n_groups))])
+    clusters = _clusters(ratings, groups, n_resamples=n_resamples, seed=seed, categories=categories, missing=missing)
+    labels, order, bounds = clusters.labels, clusters.order, clusters.bounds
+    n_groups = clusters.draws.shape[1]
     per_group = np.stack(
         [pairwise_counts(labels.take(order[bounds[g] : bounds[g + 1]])) for g in range(n_groups)]
     ).reshape(n_groups, -1)
-    weights = np.stack([np.bincount(row, minlength=n_groups) for row in draws]).astype(np.float64)
+    weights = np.stack([np.bincount(row, minlength=n_groups) for row in clusters.draws]).astype(np.float64)
     resampled = np.rint(weights @ per_group.astype(np.float64)).astype(np.int64)
     shape = (labels.n_raters, labels.n_raters, labels.n_categories, labels.n_categories)
     samples, _ = kappa_from_counts(resampled.reshape(n_resamples, *shape))
@@ -140,7 +166,7 @@ def bootstrap_tables(
     tables: ArrayLike,
     *,
     statistic: Callable[[NDArray[np.int64]], NDArray[np.float64]] | None = None,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> ConfidenceInterval:

@@ -14,7 +14,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from benchmarks.agreement.cohen import kappa_from_counts
-from benchmarks.agreement.labels import MISSING, encode_labels
+from benchmarks.agreement.labels import MISSING, LabelMatrix, encode_labels
+from benchmarks.agreement.leave_one_out import paired_tables
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,13 @@ def per_group_kappa(
     """Cohen's kappa of two raters over each group's items that both rated (e.g. one value per persona, for a
     histogram). Groups where kappa is undefined (no overlap, or both used one identical label) are NaN.
     """
-    labels = encode_labels(_stack(rater_a, rater_b), categories=categories, missing=missing)
-    group_codes, group_ids = pd.factorize(np.asarray(groups), sort=True)
-    if group_codes.size != labels.n_items:
-        raise ValueError(f"{group_codes.size} group ids for {labels.n_items} items")
-    a, b = labels.codes
-    both = (a != MISSING) & (b != MISSING) & (group_codes >= 0)
-    n_cat = labels.n_categories
-    keys = (group_codes[both] * n_cat + a[both]) * n_cat + b[both]
-    counts = np.bincount(keys, minlength=len(group_ids) * n_cat * n_cat).reshape(len(group_ids), n_cat, n_cat)
+    labels, a, b = _paired_codes(rater_a, rater_b, categories=categories, missing=missing)
+    group_of = np.asarray(groups)
+    if group_of.size != labels.n_items:
+        raise ValueError(f"{group_of.size} group ids for {labels.n_items} items")
+    counts, group_ids = paired_tables(a, b, group_of, n_categories=labels.n_categories)
     kappa, agreement = kappa_from_counts(counts)
-    return GroupKappa(np.asarray(group_ids), kappa, counts.sum(axis=(1, 2)), agreement)
+    return GroupKappa(group_ids, kappa, counts.sum(axis=(1, 2)), agreement)
 
 
 @dataclass(frozen=True)
@@ -223,11 +220,10 @@ def agreement_coverage(
     """Agreement vs coverage: sort items by the rater's confidence (highest first) and accumulate agreement with the
     reference. Items missing either label or the confidence (NaN) are left out of the curve and of its denominator.
     """
-    labels = encode_labels(_stack(rater, reference), categories=categories, missing=missing)
+    labels, a, b = _paired_codes(rater, reference, categories=categories, missing=missing)
     conf = np.asarray(confidence, dtype=np.float64)
     if conf.shape != (labels.n_items,):
         raise ValueError(f"confidence needs one entry per item ({labels.n_items}), got shape {conf.shape}")
-    a, b = labels.codes.astype(np.intp)
     eligible = (a != MISSING) & (b != MISSING) & ~np.isnan(conf)
     a, b, conf = a[eligible], b[eligible], conf[eligible]
     order = np.argsort(-conf, kind="stable")
@@ -244,8 +240,14 @@ def agreement_coverage(
     return CoverageCurve(conf[ends], coverage, n, agreement, kappa)
 
 
-def _stack(first: ArrayLike, second: ArrayLike) -> NDArray[Any]:
+def _paired_codes(
+    first: ArrayLike, second: ArrayLike, *, categories: Sequence[Hashable] | None, missing: Hashable | None
+) -> tuple[LabelMatrix, NDArray[np.intp], NDArray[np.intp]]:
+    """Two raters' labels encoded together (so both share one set of categories) and each one's codes as ``intp``
+    (``MISSING`` where unrated)."""
     rows = [np.asarray(first), np.asarray(second)]
     if any(row.dtype.kind not in "fiub" for row in rows):
         rows = [row.astype(object) for row in rows]
-    return np.vstack(rows)
+    labels = encode_labels(np.vstack(rows), categories=categories, missing=missing)
+    a, b = labels.codes.astype(np.intp)
+    return labels, a, b

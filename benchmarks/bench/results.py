@@ -27,6 +27,9 @@ from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
 from core.csv_export import CsvDictWriter
 from personas.models import Persona
 
+# Persona resamples behind every pass-rate interval of a run. Not the study report's 500
+# (annotation.reports.intervals.BOOTSTRAP_RESAMPLES): one number for both would move the intervals one of the two
+# pages shows. Named here rather than left to agreement's DEFAULT_RESAMPLES so a library default never moves it.
 BOOTSTRAP_RESAMPLES = 1000
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from benchmarks.agreement.bootstrap import group_draws
+from benchmarks.agreement.bootstrap import DEFAULT_RESAMPLES, group_draws
 
 
 def pass_at_k(n: ArrayLike, c: ArrayLike, k: int) -> NDArray[np.float64]:
@@ -51,7 +51,12 @@ class Rate:
 
 
 def pass_rate(
-    passed: ArrayLike, groups: ArrayLike, *, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+    passed: ArrayLike,
+    groups: ArrayLike,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> Rate:
     """Share of ``passed`` (booleans, one per judged answer) with a 95 % interval that resamples personas.
 

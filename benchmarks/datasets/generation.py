@@ -3,7 +3,8 @@
 This module is the stable service other parts reuse (PERSONA Bench's leave-one-out calls ``answer_plain``,
 ``critique_answer`` and ``revise_answer``); keep its names and keyword-only signatures. The dataset stages
 (``benchmarks.datasets.stages``) build the same requests with the ``*_request`` builders and apply the same
-``revision_problem`` check, so there is one place for the prompts and one for the rules.
+``revision_problem`` check and ``revision_retry_reason``, so there is one place for the prompts and one for the
+rules.
 
 The prompts are ours; they carry the rules of the PERSONA paper's appendix B: the critic puts itself in the
 persona's place and quotes both the persona and the answer, keeps to what matters for this question, and the
@@ -81,7 +82,8 @@ class RevisionFailure(models.TextChoices):
 
 @dataclass(frozen=True)
 class GenerationResult:
-    """One generated text (y_l or a critique); ``reason`` is a ``RevisionFailure`` value when ``ok`` is False."""
+    """One generated text (y_l, a critique; y_w as ``RevisionResult``); ``reason`` is a ``RevisionFailure`` value when
+    ``ok`` is False."""
 
     text: str
     ok: bool
@@ -91,15 +93,10 @@ class GenerationResult:
 
 
 @dataclass(frozen=True)
-class RevisionResult:
+class RevisionResult(GenerationResult):
     """The revision y_w after the checks (and one retry when the first attempt failed them)."""
 
-    text: str
-    ok: bool
-    reason: str = ""
-    detail: str = ""
     attempts: int = 1
-    completion: Completion | None = None
 
 
 # ---- requests -------------------------------------------------------------------------------------------------
@@ -215,6 +212,11 @@ def revision_problem(
     return None
 
 
+def revision_retry_reason(problem: tuple[str, str]) -> str:
+    """What the one retry of a refused revision tells the model: the first attempt's ``revision_problem``."""
+    return RevisionFailure(problem[0]).label.lower()
+
+
 # ---- one-call services (PERSONA Bench's leave-one-out uses these) ---------------------------------------------
 
 
@@ -287,7 +289,7 @@ def revise_answer(
         problem = revision_problem(completion=completion, original=answer, attribute_values=values, tolerance=tolerance)
         if problem is None:
             return RevisionResult(text=completion.text.strip(), ok=True, attempts=attempt, completion=completion)
-        retry_reason = RevisionFailure(problem[0]).label.lower()
+        retry_reason = revision_retry_reason(problem)
     assert problem is not None
     return RevisionResult(text="", ok=False, reason=problem[0], detail=problem[1], attempts=2, completion=completion)
 

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import UploadedFile
 
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.released import dataset_import_released
-from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError
+from benchmarks.prompts.importing import MAX_FILE_BYTES
 from core.jobs import JobError, JobRun
 from core.models import Job
-from core.uploads import upload_discard, upload_job_start, upload_path
+from core.uploads import FileRefusedError, upload_discard, upload_job_start, upload_path
 
 DATASET_IMPORT_JOB = "benchmarks.dataset_import"
 
@@ -21,7 +21,7 @@ def dataset_import_start(*, upload: UploadedFile, name: str, started_by: Any = N
     """Store the uploaded file and queue the import of dataset ``name``; the same file and name sent twice while it
     imports is one job."""
     if (upload.size or 0) > MAX_FILE_BYTES:  # refused before it is stored
-        raise PromptImportError([f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported"])
+        raise FileRefusedError([f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported"])
     return upload_job_start(kind=DATASET_IMPORT_JOB, upload=upload, started_by=started_by, params={"dataset": name})
 
 
@@ -41,7 +41,7 @@ def dataset_import_run(run: JobRun) -> PreferenceDataset:
             filename=params["name"],
             created_by=run.job.started_by,
         )
-    except PromptImportError as exc:
+    except FileRefusedError as exc:
         raise JobError(f"{params['name']} was refused, nothing was imported: {exc}") from None
     finally:
         upload_discard(params["folder"])

@@ -28,10 +28,10 @@ from benchmarks.models import (
     PreferencePair,
     Prompt,
     PromptSource,
-    TopicOrigin,
     text_digest,
 )
-from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError
+from benchmarks.prompts.importing import MAX_FILE_BYTES
+from core.uploads import FileRefusedError
 from personas.formats import PersonaFormatError, persona_from_text, persona_to_text
 from personas.models import Persona, PersonaSource, PersonaStatus
 
@@ -55,17 +55,17 @@ class _Row:
 
 def _records(data: bytes, name: str) -> list[dict[str, Any]]:
     if len(data) > MAX_FILE_BYTES:
-        raise PromptImportError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
+        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     lower = name.lower()
     if lower.endswith(".parquet"):
         try:
             return pq.read_table(io.BytesIO(data)).to_pylist()
         except Exception as exc:  # pyarrow raises several types for a broken file
-            raise PromptImportError([f"{name}: not a readable Parquet file ({exc})"]) from None
+            raise FileRefusedError([f"{name}: not a readable Parquet file ({exc})"]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PromptImportError([f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
+        raise FileRefusedError([f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     if lower.endswith((".jsonl", ".json", ".ndjson")):
         records, errors = [], []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -77,11 +77,11 @@ def _records(data: bytes, name: str) -> list[dict[str, Any]]:
                     continue
                 records.append(record if isinstance(record, dict) else {})
         if errors:
-            raise PromptImportError(errors)
+            raise FileRefusedError(errors)
         return records
     if lower.endswith(".csv"):
         return list(csv.DictReader(io.StringIO(text)))
-    raise PromptImportError([f"{name}: use a .parquet, .jsonl or .csv file"])
+    raise FileRefusedError([f"{name}: use a .parquet, .jsonl or .csv file"])
 
 
 def _rows(records: list[dict[str, Any]]) -> list[_Row]:
@@ -128,9 +128,9 @@ def _rows(records: list[dict[str, Any]]) -> list[_Row]:
             )
         )
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     if not rows:
-        raise PromptImportError(["the file holds no pairs"])
+        raise FileRefusedError(["the file holds no pairs"])
     return rows
 
 
@@ -160,7 +160,7 @@ def _personas(rows: list[_Row]) -> dict[str, Persona]:
 def dataset_import_released(*, name: str, data: bytes, filename: str, created_by: Any = None) -> PreferenceDataset:
     """Create dataset ``name`` from a released-PERSONA-columns file (all or nothing)."""
     if PreferenceDataset.objects.filter(name=name).exists():
-        raise PromptImportError([f"a dataset named {name!r} exists already"])
+        raise FileRefusedError([f"a dataset named {name!r} exists already"])
     rows = _rows(_records(data, filename))
     with transaction.atomic():
         dataset = PreferenceDataset.objects.create(
@@ -175,14 +175,12 @@ def dataset_import_released(*, name: str, data: bytes, filename: str, created_by
         known = set(Prompt.objects.filter(text_sha256__in=list(digests)).values_list("text_sha256", flat=True))
         Prompt.objects.bulk_create(
             [
-                Prompt(
+                Prompt.from_file(
                     text=row.instruction,
-                    text_sha256=digest,
+                    source=PromptSource.PAIRS,
                     source_id=row.source_id,
                     topic=row.topic,
-                    topic_origin=TopicOrigin.SUPPLIED if row.topic else TopicOrigin.NONE,
                     conversation_type=row.kind,
-                    source=PromptSource.PAIRS,
                     form_check=FormCheck.PASSED,
                     controversy=ControversyVerdict.CONTROVERSIAL,
                 )

@@ -1,10 +1,10 @@
 """The three generation stages of a dataset, each run as a job: y_l, the critique, the revision y_w.
 
-Work items are keyed by (dataset, persona, prompt, stage) and written as upserts: y_l as ``DatasetAnswer`` rows
-(one per prompt, or per pair with ``answer_per_pair``), the critique on its ``DatasetItem`` (status planned →
-critiqued), y_w as the item's ``PreferencePair`` (critiqued → done). A stage reads what is still to do, so a
-re-run, a redelivered task or a restart after a killed worker does only what is left and duplicates nothing.
-Items that failed a stage are retried when the stage runs again.
+Work items are keyed by (dataset, persona, prompt, stage) and written as upserts (``stage_writes``): y_l as
+``DatasetAnswer`` rows (one per prompt, or per pair with ``answer_per_pair``), the critique on its ``DatasetItem``
+(status planned → critiqued), y_w as the item's ``PreferencePair`` (critiqued → done). A stage reads what is still
+to do, so a re-run, a redelivered task or a restart after a killed worker does only what is left and duplicates
+nothing. Items that failed a stage are retried when the stage runs again.
 
 Requests are ordered persona by persona, so the persona prefix stays hot in the provider's cache; with
 ``use_batch`` on an Anthropic endpoint each chunk goes through the Message Batches API.
@@ -12,35 +12,31 @@ Requests are ordered persona by persona, so the persona prefix stays hot in the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, Q
 
-from benchmarks.datasets.export import DATASET_EXPORT_JOB
 from benchmarks.datasets.generation import (
-    RevisionFailure,
     answer_request,
     critique_request,
     revision_problem,
     revision_request,
+    revision_retry_reason,
     text_problem,
 )
-from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
-from benchmarks.datasets.planning import DATASET_PLAN_JOB, DatasetError
-from benchmarks.models import PreferencePair, Prompt
+from benchmarks.datasets.models import DatasetItem, ItemStatus, PreferenceDataset
+from benchmarks.datasets.planning import DatasetError
+from benchmarks.datasets.stage_writes import AnswerWriter, CritiqueWriter, RevisionWriter
+from benchmarks.models import Prompt
 from core.jobs import JobRun, job_start
 from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest
 from core.models import Job
 from personas.formats import persona_to_text
 from personas.models import Persona
-
-_FLUSH_EVERY = 200
-_FLUSH_SECONDS = 2.0  # results are written at least this often, so progress shows live and a kill loses little
 
 
 class Stage(models.TextChoices):
@@ -102,6 +98,12 @@ def _persona_texts(persona_ids: set[int]) -> dict[int, tuple[str, list[str]]]:
     return {pk: (persona_to_text(attrs), [str(v) for v in attrs.values() if v not in (None, "")]) for pk, attrs in rows}
 
 
+def _written(result: StageResult, writer: AnswerWriter | CritiqueWriter | RevisionWriter) -> None:
+    writer.flush()
+    result.done += writer.kept
+    result.failed += writer.failed
+
+
 # ---- y_l --------------------------------------------------------------------------------------------------------
 
 
@@ -138,41 +140,14 @@ def _answer_chunk(
     run: JobRun | None,
     result: StageResult,
 ) -> None:
-    answers: list[DatasetAnswer] = []
-    failures: list[tuple[tuple[int, int | None], str, str]] = []
-    progress = {"done": 0, "failed": 0}
-    last = [time.monotonic()]
-
-    def flush() -> None:
-        last[0] = time.monotonic()
-        with transaction.atomic():
-            DatasetAnswer.objects.bulk_create(answers, ignore_conflicts=True)
-            for (prompt_id, persona_id), reason, detail in failures:
-                items = dataset.items.filter(prompt_id=prompt_id, status=ItemStatus.PLANNED)
-                if persona_id is not None:
-                    items = items.filter(persona_id=persona_id)
-                items.update(
-                    status=ItemStatus.FAILED, failure_stage=Stage.ANSWER, failure_reason=reason, failure_detail=detail
-                )
-        answers.clear()
-        failures.clear()
-        if run is not None and (progress["done"] or progress["failed"]):
-            run.advance(done=progress["done"], failed=progress["failed"])
-        progress.update(done=0, failed=0)
+    writer = AnswerWriter(dataset=dataset, stage=Stage.ANSWER, run=run)
 
     def on_result(index: int, completion: Completion) -> None:
         prompt_id, persona_id = chunk[index]
         if problem := text_problem(completion):
-            failures.append((chunk[index], problem[0], problem[1]))
-            progress["failed"] += 1
-            result.failed += 1
+            writer.fail(prompt_id=prompt_id, persona_id=persona_id, reason=problem[0], detail=problem[1])
         else:
-            text = completion.text.strip()
-            answers.append(DatasetAnswer(dataset=dataset, prompt_id=prompt_id, persona_id=persona_id, text=text))
-            progress["done"] += 1
-            result.done += 1
-        if len(answers) + len(failures) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
-            flush()
+            writer.keep(prompt_id=prompt_id, persona_id=persona_id, text=completion.text.strip())
 
     requests = [
         answer_request(
@@ -182,7 +157,7 @@ def _answer_chunk(
         for prompt_id, persona_id in chunk
     ]
     _run_requests(dataset=dataset, requests=requests, run=run, on_result=on_result)
-    flush()
+    _written(result, writer)
 
 
 def _answers_for(dataset: PreferenceDataset, items: list[DatasetItem]) -> dict[tuple[int, int | None], str]:
@@ -213,25 +188,6 @@ def _stage_totals(dataset: PreferenceDataset, run: JobRun | None, past: Q, faile
     run.set_total(counts["total"], already_done=counts["past"])
     if counts["failed"]:
         run.advance(failed=counts["failed"])
-
-
-def _items_save(items: list[DatasetItem], fields: list[str]) -> None:
-    """Write each item's ``fields`` in one transaction, one UPDATE per row.
-
-    Measured: ``bulk_update`` builds a CASE per field and row, ~1.8 ms of CPU per item in the thread that also
-    collects the answers, which held the GIL long enough to cost 10 % of a stage's throughput at concurrency 32.
-    """
-    attnames = {field: DatasetItem._meta.get_field(field).attname for field in fields}
-    with transaction.atomic():
-        for item in items:
-            DatasetItem.objects.filter(pk=item.pk).update(**{a: getattr(item, a) for a in attnames.values()})
-
-
-def _fail(item: DatasetItem, stage: str, reason: str, detail: str) -> None:
-    item.status = ItemStatus.FAILED
-    item.failure_stage = stage
-    item.failure_reason = reason
-    item.failure_detail = detail[:1000]
 
 
 def _chunk_items(ids: list[int]) -> list[DatasetItem]:
@@ -279,36 +235,16 @@ def _critique_chunk(
         for item in items
     ]
     result.requested += len(requests)
-    pending: list[DatasetItem] = []
-    progress = {"done": 0, "failed": 0}
-    last = [time.monotonic()]
-
-    def flush() -> None:
-        last[0] = time.monotonic()
-        if pending:
-            _items_save(pending, ["status", "critique", "failure_stage", "failure_reason", "failure_detail"])
-            pending.clear()
-        if run is not None and (progress["done"] or progress["failed"]):
-            run.advance(done=progress["done"], failed=progress["failed"])
-        progress.update(done=0, failed=0)
+    writer = CritiqueWriter(dataset=dataset, stage=Stage.CRITIQUE, run=run)
 
     def on_result(index: int, completion: Completion) -> None:
-        item = items[index]
         if problem := text_problem(completion):
-            _fail(item, Stage.CRITIQUE, *problem)
-            progress["failed"] += 1
-            result.failed += 1
+            writer.fail(items[index], *problem)
         else:
-            item.critique = completion.text.strip()
-            item.status = ItemStatus.CRITIQUED
-            progress["done"] += 1
-            result.done += 1
-        pending.append(item)
-        if len(pending) >= _FLUSH_EVERY or time.monotonic() - last[0] >= _FLUSH_SECONDS:
-            flush()
+            writer.keep(items[index], completion.text.strip())
 
     _run_requests(dataset=dataset, requests=requests, run=run, on_result=on_result)
-    flush()
+    _written(result, writer)
 
 
 def stage_revise_run(*, dataset: PreferenceDataset, run: JobRun | None = None) -> StageResult:
@@ -331,7 +267,7 @@ def _revise_chunk(
     personas = _persona_texts({item.persona_id for item in items})
     result.requested += len(items)
     retry: list[tuple[DatasetItem, str]] = []
-    writer = _RevisionWriter(dataset=dataset, run=run, result=result)
+    writer = RevisionWriter(dataset=dataset, stage=Stage.REVISE, run=run)
 
     def request_for(item: DatasetItem, retry_reason: str = "") -> LLMRequest:
         return revision_request(
@@ -355,7 +291,7 @@ def _revise_chunk(
     def first(index: int, completion: Completion) -> None:
         item = items[index]
         if problem := check(item, completion):
-            retry.append((item, RevisionFailure(problem[0]).label.lower()))
+            retry.append((item, revision_retry_reason(problem)))
         else:
             writer.keep(item, completion.text.strip(), _answer_of(dataset, answers, item) or "")
 
@@ -370,78 +306,10 @@ def _revise_chunk(
     _run_requests(
         dataset=dataset, requests=[request_for(item, reason) for item, reason in retry], run=run, on_result=second
     )
-    writer.flush()
+    _written(result, writer)
 
 
-class _RevisionWriter:
-    """Buffers kept revisions (as pairs) and failed items; writes them in one transaction per flush."""
-
-    def __init__(self, *, dataset: PreferenceDataset, run: JobRun | None, result: StageResult) -> None:
-        self.dataset, self.run, self.result = dataset, run, result
-        self.pairs: list[tuple[DatasetItem, PreferencePair]] = []
-        self.failed: list[DatasetItem] = []
-        self.last = time.monotonic()
-
-    def keep(self, item: DatasetItem, text: str, original: str) -> None:
-        pair = PreferencePair(
-            dataset=self.dataset,
-            persona_id=item.persona_id,
-            prompt_id=item.prompt_id,
-            rejected=original,
-            critique=item.critique,
-            chosen=text,
-            split=item.split,
-        )
-        self.pairs.append((item, pair))
-        self._maybe_flush()
-
-    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
-        _fail(item, Stage.REVISE, reason, detail)
-        self.failed.append(item)
-        self._maybe_flush()
-
-    def _maybe_flush(self) -> None:
-        if len(self.pairs) + len(self.failed) >= _FLUSH_EVERY or time.monotonic() - self.last >= _FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        self.last = time.monotonic()
-        done, failed = len(self.pairs), len(self.failed)
-        if not (done or failed):
-            return
-        with transaction.atomic():
-            if self.pairs:
-                PreferencePair.objects.bulk_create([pair for _, pair in self.pairs], ignore_conflicts=True)
-                rows = PreferencePair.objects.filter(
-                    dataset=self.dataset,
-                    persona_id__in={item.persona_id for item, _ in self.pairs},
-                    prompt_id__in={item.prompt_id for item, _ in self.pairs},
-                ).values_list("persona_id", "prompt_id", "pk")
-                linked = {(persona, prompt): pk for persona, prompt, pk in rows}
-                items = []
-                for item, _ in self.pairs:
-                    item.pair_id = linked[(item.persona_id, item.prompt_id)]
-                    item.status = ItemStatus.DONE
-                    items.append(item)
-                _items_save(items, ["status", "pair"])
-            if self.failed:
-                _items_save(self.failed, ["status", "failure_stage", "failure_reason", "failure_detail"])
-        self.pairs.clear()
-        self.failed.clear()
-        self.result.done += done
-        self.result.failed += failed
-        if self.run is not None:
-            self.run.advance(done=done, failed=failed)
-
-
-# ---- starting and reading ---------------------------------------------------------------------------------------
-
-
-STAGE_RUNNERS: dict[str, Callable[..., StageResult]] = {
-    Stage.ANSWER: stage_answer_run,
-    Stage.CRITIQUE: stage_critique_run,
-    Stage.REVISE: stage_revise_run,
-}
+# ---- starting ---------------------------------------------------------------------------------------------------
 
 
 def stage_start(*, dataset: PreferenceDataset, stage: str, started_by: Any = None) -> Job:
@@ -454,59 +322,3 @@ def stage_start(*, dataset: PreferenceDataset, stage: str, started_by: Any = Non
     else:
         _require_generator(dataset)
     return job_start(kind=STAGE_JOBS[stage], started_by=started_by, params={"dataset_id": dataset.pk, "stage": stage})
-
-
-def dataset_jobs(dataset: PreferenceDataset) -> models.QuerySet[Job]:
-    """Every stage job of the dataset, newest first (their cost and tokens are the dataset's spend)."""
-    kinds = [*STAGE_JOBS.values(), DATASET_PLAN_JOB, DATASET_EXPORT_JOB]
-    return Job.objects.filter(kind__in=kinds, params__dataset_id=dataset.pk)
-
-
-@dataclass(frozen=True)
-class StageProgress:
-    stage: str
-    label: str
-    total: int
-    done: int
-    failed: int
-
-
-def dataset_progress(dataset: PreferenceDataset) -> list[StageProgress]:
-    """Per stage: items (or answers) it must produce, those produced, those that failed it."""
-    counts = dataset.items.aggregate(
-        total=Count("pk"),
-        critiqued=Count(
-            "pk", filter=Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage=Stage.REVISE)
-        ),
-        done=Count("pk", filter=Q(status=ItemStatus.DONE)),
-        failed_answer=Count("pk", filter=Q(failure_stage=Stage.ANSWER)),
-        failed_critique=Count("pk", filter=Q(failure_stage=Stage.CRITIQUE)),
-        failed_revise=Count("pk", filter=Q(failure_stage=Stage.REVISE)),
-    )
-    answers_needed = (
-        counts["total"] if dataset.answer_per_pair else dataset.items.values("prompt_id").distinct().count()
-    )
-    return [
-        StageProgress(
-            Stage.ANSWER, Stage.ANSWER.label, answers_needed, dataset.answers.count(), counts["failed_answer"]
-        ),
-        StageProgress(
-            Stage.CRITIQUE, Stage.CRITIQUE.label, counts["total"], counts["critiqued"], counts["failed_critique"]
-        ),
-        StageProgress(Stage.REVISE, Stage.REVISE.label, counts["total"], counts["done"], counts["failed_revise"]),
-    ]
-
-
-def dataset_failures(dataset: PreferenceDataset) -> list[tuple[str, str, int]]:
-    """(stage, reason label, count) of the failed items, most frequent first."""
-    labels = dict(RevisionFailure.choices)
-    rows = (
-        dataset.items.filter(status=ItemStatus.FAILED)
-        .values_list("failure_stage", "failure_reason")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-    )
-    return [
-        (Stage(stage).label if stage in Stage.values else stage, labels.get(reason, reason), n)
-        for stage, reason, n in rows
-    ]

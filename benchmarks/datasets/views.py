@@ -18,12 +18,13 @@ from benchmarks.datasets.forms import DatasetForm, DatasetImportForm, DatasetJud
 from benchmarks.datasets.import_job import DATASET_IMPORT_JOB, dataset_import_start
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError, dataset_plan_start
+from benchmarks.datasets.progress import dataset_failures, dataset_jobs, dataset_progress
 from benchmarks.datasets.selection import dataset_judge_items
-from benchmarks.datasets.stages import STAGE_JOBS, Stage, dataset_failures, dataset_jobs, dataset_progress, stage_start
+from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_start
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
 from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
-from benchmarks.prompts.importing import PromptImportError
+from core.uploads import FileRefusedError
 from core.views import upload_job_page
 from personas.attributes import ATTRIBUTES
 
@@ -183,7 +184,7 @@ def dataset_import_view(request: HttpRequest) -> HttpResponse:
         request,
         form=DatasetImportForm(request.POST or None, request.FILES or None),
         start=dataset_import_start,
-        refused=PromptImportError,
+        refused=FileRefusedError,
         kinds=(DATASET_IMPORT_JOB,),
         template="benchmarks/dataset_import.html",
     )

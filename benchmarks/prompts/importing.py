@@ -16,22 +16,16 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from benchmarks.models import Prompt, PromptSource, TopicOrigin, text_digest
+from benchmarks.models import Prompt, PromptSource, text_digest
+from core.uploads import FileRefusedError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # PRISM's conversations.jsonl is ~100 MB
 MAX_PROMPT_CHARS = 10_000
-MAX_ERRORS_REPORTED = 20
 WRITE_BATCH = 1000
 
 
-class PromptImportError(Exception):
-    """The file cannot be imported; ``errors`` lists each problem with its line number."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        shown = errors[:MAX_ERRORS_REPORTED]
-        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        super().__init__("; ".join(shown) + more)
+class PromptImportError(FileRefusedError):
+    """A prompts file refused whole (the prompt upload page catches it by this name)."""
 
 
 @dataclass(frozen=True)
@@ -192,14 +186,12 @@ def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], Non
         unique.setdefault(text_digest(row.text), row)
     existing = set(Prompt.objects.filter(text_sha256__in=list(unique)).values_list("text_sha256", flat=True))
     new = [
-        Prompt(
+        Prompt.from_file(
             text=row.text,
-            text_sha256=digest,
+            source=parsed.source,
             source_id=row.source_id,
             topic=row.topic,
-            topic_origin=TopicOrigin.SUPPLIED if row.topic else TopicOrigin.NONE,
             conversation_type=row.conversation_type,
-            source=parsed.source,
         )
         for digest, row in unique.items()
         if digest not in existing

@@ -19,8 +19,8 @@ from benchmarks.prompts.filters import (
 )
 from benchmarks.prompts.forms import ClassifyForm, PromptImportForm, TopicsSplitForm
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
-from benchmarks.prompts.importing import PromptImportError
 from benchmarks.prompts.topics import prompts_cluster, prompts_split, topic_split_counts
+from core.uploads import FileRefusedError
 from core.views import upload_job_page
 
 PAGE_SIZE = 50
@@ -63,7 +63,7 @@ def prompt_import(request: HttpRequest) -> HttpResponse:
         request,
         form=PromptImportForm(request.POST or None, request.FILES or None),
         start=prompts_import_start,
-        refused=PromptImportError,
+        refused=FileRefusedError,
         kinds=(PROMPTS_IMPORT_JOB,),
         template="benchmarks/prompts_import.html",
     )

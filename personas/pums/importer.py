@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 
+from core.uploads import name_unique
 from personas.attributes import CENSUS_ATTRIBUTES
 from personas.categories import NOT_APPLICABLE, attribute_category
 from personas.models import MIN_JOIN_RATE, CensusDataset
@@ -119,16 +120,6 @@ def _accumulate(
             else:
                 category = dictionary.decode(column, str(value)) or NOT_APPLICABLE
             target[category] += float(weight)
-
-
-def dataset_name_unique(name: str) -> str:
-    """``name``, or ``name (2)``, ``name (3)``… — the first no dataset carries yet (names tell datasets apart)."""
-    taken = set(CensusDataset.objects.filter(name__startswith=name).values_list("name", flat=True))
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{name} ({number})"
-    return candidate
 
 
 def _check_join(housing: Path, *, joined: int, rows: int) -> None:
@@ -258,7 +249,7 @@ def census_dataset_import(
             with transaction.atomic():
                 default_name = f"ACS {dictionary.year or ''} PUMS {dictionary.decode(plan.state, state_code) or ''}"
                 dataset = CensusDataset.objects.create(
-                    name=dataset_name_unique((name or default_name).strip()),
+                    name=name_unique(queryset=CensusDataset.objects.all(), name=(name or default_name).strip()),
                     year=dictionary.year or 0,
                     state=dictionary.decode(plan.state, state_code) or state_code,
                     person_file=person_path.name,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from annotation.models import Question, Slot, Study, StudyStatus
 from annotation.services.study import study_transition
 from benchmarks.models import PreferencePair
-from benchmarks.pair_import import pairs_import
+from benchmarks.pairs.importing import pairs_import
 from personas.models import Persona, PersonaStatus
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.models import PreferencePair, PreferencePairQuerySet
-from benchmarks.pair_import import pairs_import
 from benchmarks.pair_sources import (
     _SOURCES,
     PairSource,
@@ -16,6 +15,7 @@ from benchmarks.pair_sources import (
     pair_source_register,
     pairs_select,
 )
+from benchmarks.pairs.importing import pairs_import
 from tests.personas.factories import PersonaFactory
 
 pytestmark = pytest.mark.django_db

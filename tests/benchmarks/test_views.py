@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.models import PairBatch, PreferencePair
-from benchmarks.pair_import import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_batch_name
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_batch_name
 from core.models import Job, JobStatus
 from tests.factories import JobFactory, wait_for
 

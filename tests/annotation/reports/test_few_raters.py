@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 
 from annotation.models import Question, Study
-from annotation.reports.compute import report_compute
 from annotation.reports.ratings import study_ratings
+from annotation.reports.study_report import report_compute
 from benchmarks.judging.services import judge_upsert
 from benchmarks.models import Judgment
 from core.llm.endpoints import endpoint_upsert

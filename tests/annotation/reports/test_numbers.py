@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.reports.compute import report_compute
 from annotation.reports.ratings import study_ratings
+from annotation.reports.study_report import report_compute
 
 
 def _row(table: dict, **match: object) -> dict:

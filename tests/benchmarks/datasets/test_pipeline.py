@@ -8,13 +8,8 @@ import pytest
 
 from benchmarks.datasets.models import DatasetItem, ItemStatus
 from benchmarks.datasets.planning import DatasetError, dataset_plan
-from benchmarks.datasets.stages import (
-    dataset_failures,
-    dataset_progress,
-    stage_answer_run,
-    stage_critique_run,
-    stage_revise_run,
-)
+from benchmarks.datasets.progress import dataset_failures, dataset_progress
+from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify, dataset_win_rates, pair_verdict
 from benchmarks.models import PairSplit, PreferencePair, PromptSplit, VerificationVerdict
 from core.llm.providers.offline import OFFLINE_MARK

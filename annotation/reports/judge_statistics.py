@@ -1,38 +1,23 @@
-"""The study report as JSON-ready data: tables (each with n and ties beside every statistic) and figure inputs.
+"""Judges against the majority of all raters of the persona (the paper's comparison) and against each other.
 
-Pure computation over ``StudyRatings`` with ``benchmarks.agreement``; no ORM. Undefined statistics are ``None`` in
-the data and "undefined" on the page, never 0. "Ties" next to a pairwise statistic counts the items both raters
-had but where at least one gave no decisive label (a human tie or no majority, a judge's abstain or invalid reply)
-— those items are left out of n, and the count says so.
-
-Which comparison each table makes is said in its title and note:
-
-- ``loo`` (the headline, ``leave_one_out``): every human and every judge against the same leave-one-out majorities
-  of the other raters — like for like;
-- ``judges`` / ``pairwise`` / ``persona_kappa`` (the paper's comparison): each judge against the majority of all
-  raters of the persona (the study's threshold, e.g. 3 of 4). Humans are never scored against it, since it holds
-  their own vote. A judge's answers in both A/B orders are pooled: an answer that flips with the order counts as a
-  disagreement in one order instead of leaving the figure; order consistency is its own column;
-- ``human_baseline`` / ``human_pairs``: humans against each other.
-
-Intervals resample personas; with fewer than 10 personas, or when the statistic is undefined in more than 5 % of
-the resamples, none is shown and the note says why (``benchmarks.agreement.reportable_interval``).
+The majority is the study's (its threshold, e.g. 3 of 4) and holds every rater's vote, so no human is scored against it
+here (``leave_one_out`` compares humans and judges like for like). A judge's answers in both A/B orders are pooled: an
+answer that flips with the order counts as a disagreement in one order instead of leaving the figure; order
+consistency is its own column. Pure computation over ``StudyRatings``; no ORM.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from annotation.reports.humans import human_tables
-from annotation.reports.leave_one_out import kappa_columns, label_codes, loo_tables
-from annotation.reports.ratings import StudyRatings, decisive
+from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
+from annotation.reports.leave_one_out import kappa_columns, label_codes
+from annotation.reports.ratings import NO_MAJORITY, StudyRatings, decisive
 from annotation.reports.tables import num, table
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
-    MIN_GROUPS_FOR_INTERVAL,
     ConfidenceInterval,
     agreement_coverage,
     bootstrap_pairwise_kappa,
@@ -42,18 +27,14 @@ from benchmarks.agreement import (
     paired_tables,
     pairwise_kappa,
     position_bias_by_item,
-    reportable_interval,
 )
 from benchmarks.models import DECISIVE, Choice, Order, choice_for_letter
 
-REPORT_VERSION = 3
 MAJORITY = "Human majority"
-BOOTSTRAP_RESAMPLES = 500
 PAIR_COLUMNS = [
     "rater_a", "rater_b", "n", "ties", "kappa", "ci_low", "ci_high", "ci_resamples_defined", "ci_note", "band",
     "agreement", "share_a_chosen", "share_b_chosen", "share_a_rejected", "share_b_rejected",
 ]  # fmt: skip
-NO_MAJORITY = "no majority"
 
 
 def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]]:
@@ -64,7 +45,7 @@ def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]
     return rows
 
 
-def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]) -> tuple[dict[str, Any], list]:
+def _pairwise(names: list[str], answers: list[list[str | None]], groups: list[int]) -> tuple[dict[str, Any], list]:
     """Pairwise kappa, n, ties and bootstrap intervals (resampling personas) for the given raters."""
     if not names:
         return {"raters": [], "kappa": [], "n": [], "ties": []}, []
@@ -85,16 +66,12 @@ def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]
         cell = ConfidenceInterval(
             ci.estimate[a, b], ci.low[a, b], ci.high[a, b], ci.confidence, ci.n_resamples, ci.n_valid[a, b]
         )
-        interval = reportable_interval(cell, n_groups=n_groups)
         records.append(
             {
                 **row,
                 "ties": int(ties[a, b]),
                 "band": landis_koch(row["kappa"]),
-                "ci_low": interval.low,
-                "ci_high": interval.high,
-                "ci_resamples_defined": f"{interval.n_valid} of {interval.n_resamples}",
-                "ci_note": interval.reason,
+                **interval_columns(cell, n_groups=n_groups),
             }
         )
     matrix = {
@@ -106,9 +83,39 @@ def _matrix(names: list[str], answers: list[list[str | None]], groups: list[int]
     return matrix, records
 
 
-def _raters_table(rows: list[tuple[str, str, list[str | None]]]) -> dict[str, Any]:
+def majority_pairwise(ratings: StudyRatings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The kappa matrix of the majority of all raters and each judge in each A/B order, and its ``pairwise`` table."""
+    rows = _rater_rows(ratings)
+    groups = [item.study_persona_id for item in ratings.items]
+    matrix, records = _pairwise([r[0] for r in rows], [r[2] for r in rows], groups)
+    return matrix, table(
+        "Cohen's kappa for every pair: the majority of all raters and each judge in each A/B order",
+        PAIR_COLUMNS,
+        records,
+        "The paper's comparison, order by order, over the questions both labelled (95% intervals resample "
+        "personas). The majority holds every rater's vote, so no human is scored against it; see the headline "
+        "for humans and judges like for like.",
+    )
+
+
+def judge_pairwise(ratings: StudyRatings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The kappa matrix of every pair of judges, and its ``model_model`` table."""
+    # Judge against judge over (question, order): both see the same presentation in the same order.
+    groups = [item.study_persona_id for item in ratings.items] * len(Order.values)
+    stacked = [(j.name, [a for order in Order.values for a in j.orders[order]]) for j in ratings.judges]
+    matrix, records = _pairwise([n for n, _ in stacked], [a for _, a in stacked], groups)
+    return matrix, table(
+        "Model-model agreement: every pair of judges over each question in each A/B order",
+        PAIR_COLUMNS,
+        records,
+        "n counts question x order pairs both judges answered decisively.",
+    )
+
+
+def raters_table(ratings: StudyRatings) -> dict[str, Any]:
+    """Per rater of the majority matrix: items rated, decisive labels, and why the others are not."""
     out = []
-    for name, kind, answers in rows:
+    for name, kind, answers in _rater_rows(ratings):
         present = [a for a in answers if a is not None]
         decided = [a for a in present if a in DECISIVE]
         out.append(
@@ -133,7 +140,7 @@ def _raters_table(rows: list[tuple[str, str, list[str | None]]]) -> dict[str, An
     )
 
 
-def _judge_tables(ratings: StudyRatings) -> dict[str, np.ndarray]:
+def majority_counts(ratings: StudyRatings) -> dict[str, np.ndarray]:
     """Per judge: its answers in each order against the majority of all raters, per persona (G x orders x 2 x 2)."""
     groups = np.array([item.study_persona_id for item in ratings.items], dtype=np.int64)
     majority = label_codes(ratings.majority)
@@ -147,13 +154,15 @@ def _judge_tables(ratings: StudyRatings) -> dict[str, np.ndarray]:
     return result
 
 
-def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, Any]:
+def judges_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Each judge against the majority of all raters (both orders pooled, and each alone), with order consistency;
+    ``counts`` from ``majority_counts``."""
     rows = []
     n_groups = len({item.study_persona_id for item in ratings.items})
     decided_majority = sum(label is not None for label in ratings.majority)
     for judge in ratings.judges:
-        counts = tables[judge.name]
-        per_order = counts.sum(axis=0)
+        judge_counts = counts[judge.name]
+        per_order = judge_counts.sum(axis=0)
         kappa, agreement = kappa_from_counts(per_order.sum(axis=0))
         order_kappa = kappa_from_counts(per_order)[0]
         consistency = order_consistency(
@@ -165,7 +174,7 @@ def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, A
                 "n": int(per_order.sum()),
                 "ties": 2 * len(ratings.items) - int(per_order.sum()),
                 **kappa_columns(
-                    tables=counts, n_groups=n_groups, kappa=kappa, agreement=agreement, order_kappa=order_kappa
+                    tables=judge_counts, n_groups=n_groups, kappa=kappa, agreement=agreement, order_kappa=order_kappa
                 ),
                 "order_consistent": num(consistency.share),
                 "consistent": consistency.consistent,
@@ -189,12 +198,13 @@ def _judges(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, A
                  rows, note)  # fmt: skip
 
 
-def _persona_kappa(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict[str, Any]:
+def persona_kappa_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Per judge and persona: kappa against the majority of all raters, both orders pooled."""
     persona_ids = sorted({item.study_persona_id for item in ratings.items})
     items_per_persona = {pid: sum(item.study_persona_id == pid for item in ratings.items) for pid in persona_ids}
     rows = []
     for judge in ratings.judges:
-        pooled = tables[judge.name].sum(axis=1)  # G x 2 x 2, both orders
+        pooled = counts[judge.name].sum(axis=1)  # G x 2 x 2, both orders
         kappa, agreement = kappa_from_counts(pooled)
         for g, persona_id in enumerate(persona_ids):
             n = int(pooled[g].sum())
@@ -217,7 +227,8 @@ def _persona_kappa(ratings: StudyRatings, tables: dict[str, np.ndarray]) -> dict
     )
 
 
-def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
+def position_bias_table(ratings: StudyRatings) -> dict[str, Any]:
+    """Per judge: whether it favours the answer shown first, one observation per question."""
     rows = []
     for judge in ratings.judges:
         items = np.array([item for item, _, _ in judge.replies], dtype=np.int64)
@@ -253,9 +264,10 @@ def _position_bias(ratings: StudyRatings) -> dict[str, Any]:
     return table("Position bias per judge (one observation per question)", columns, rows, note)
 
 
-def _confusion(ratings: StudyRatings) -> dict[str, Any]:
+def confusion_table(ratings: StudyRatings) -> dict[str, Any]:
+    """The majority's outcome (rows) against each judge's answer over both orders."""
     rows = []
-    kinds = [_majority_kind(shown) for shown in ratings.majority_shown]
+    kinds = ratings.majority_kinds
     for judge in ratings.judges:
         for human in (*DECISIVE, MajorityStatus.TIE.value, NO_MAJORITY):
             row: dict[str, Any] = {"judge": judge.name, "human_majority": human}
@@ -274,13 +286,8 @@ def _confusion(ratings: StudyRatings) -> dict[str, Any]:
     )
 
 
-def _majority_kind(shown: str | None) -> str | None:
-    if shown is None or shown in DECISIVE or shown == MajorityStatus.TIE:
-        return shown
-    return NO_MAJORITY
-
-
-def _coverage(ratings: StudyRatings) -> dict[str, Any]:
+def coverage_table(ratings: StudyRatings) -> dict[str, Any]:
+    """Agreement with the majority against coverage, most confident answers first (judges that give a confidence)."""
     rows = []
     for judge in ratings.judges:
         if not judge.has_confidence:
@@ -314,90 +321,3 @@ def _coverage(ratings: StudyRatings) -> dict[str, Any]:
         "(including every item whose answer flipped with the A/B order)."
     )
     return table("Agreement vs coverage (judges that give a confidence; order-consistent answers)", columns, rows, note)
-
-
-def _summary(ratings: StudyRatings) -> dict[str, Any]:
-    """Counts beside the headline, and a sentence for every figure the study lacks raters for."""
-    kinds = Counter(_majority_kind(shown) or "no votes" for shown in ratings.majority_shown)
-    raters = ratings.raters_per_persona()
-    threshold = ratings.majority_threshold
-    below, single = sum(0 < n < threshold for n in raters.values()), sum(n == 1 for n in raters.values())
-    lacking = []
-    if below:
-        lacking.append(
-            f"{below} of {len(raters)} personas have fewer counted raters than the majority needs ({threshold}): "
-            'their questions show "no majority" (not a tie) and leave the judges\' comparison with the majority.'
-        )
-    if single:
-        lacking.append(
-            f"{single} personas have a single counted rater: no human-human agreement and no leave-one-out majority "
-            "for them."
-        )
-    if len(raters) < MIN_GROUPS_FOR_INTERVAL:
-        lacking.append(
-            f"{len(raters)} personas: no confidence interval is shown (a bootstrap over personas needs at least "
-            f"{MIN_GROUPS_FOR_INTERVAL})."
-        )
-    return {
-        "majority_outcomes": {
-            "majority": kinds[Choice.CHOSEN] + kinds[Choice.REJECTED],
-            "tie": kinds[MajorityStatus.TIE],
-            "no_majority": kinds[NO_MAJORITY],
-            "no_votes": kinds["no votes"],
-        },
-        "personas": len(raters),
-        "raters_per_persona": {"min": min(raters.values(), default=0), "max": max(raters.values(), default=0)},
-        "lacking": lacking,
-    }
-
-
-def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str, Any]:
-    """Every table and figure input of the study report (see the module docstring)."""
-    base: dict[str, Any] = {
-        "version": REPORT_VERSION,
-        "study_id": ratings.study_id,
-        "fingerprint": fingerprint,
-        "summary": {
-            "items": len(ratings.items),
-            "completed_participants": ratings.completed_participants,
-            "majority_threshold": ratings.majority_threshold,
-            "judges": [judge.name for judge in ratings.judges],
-        },
-    }
-    if not ratings.completed_participants:
-        return {**base, "empty": True, "tables": {}}
-    base["summary"].update(_summary(ratings))
-    rows = _rater_rows(ratings)
-    groups = [item.study_persona_id for item in ratings.items]
-    matrix, records = _matrix([r[0] for r in rows], [r[2] for r in rows], groups)
-    # Judge against judge over (question, order): both see the same presentation in the same order.
-    stacked_groups = groups * len(Order.values)
-    stacked = [(j.name, [a for order in Order.values for a in j.orders[order]]) for j in ratings.judges]
-    model_matrix, model_records = _matrix([n for n, _ in stacked], [a for _, a in stacked], stacked_groups)
-    judge_tables = _judge_tables(ratings)
-    pair_columns = PAIR_COLUMNS
-    tables = {
-        **loo_tables(ratings),
-        "judges": _judges(ratings, judge_tables),
-        "raters": _raters_table(rows),
-        "pairwise": table(
-            "Cohen's kappa for every pair: the majority of all raters and each judge in each A/B order",
-            pair_columns,
-            records,
-            "The paper's comparison, order by order, over the questions both labelled (95% intervals resample "
-            "personas). The majority holds every rater's vote, so no human is scored against it; see the headline "
-            "for humans and judges like for like.",
-        ),
-        "persona_kappa": _persona_kappa(ratings, judge_tables),
-        **human_tables(ratings),
-        "model_model": table(
-            "Model-model agreement: every pair of judges over each question in each A/B order",
-            pair_columns,
-            model_records,
-            "n counts question x order pairs both judges answered decisively.",
-        ),
-        "position_bias": _position_bias(ratings),
-        "confusion": _confusion(ratings),
-        "coverage": _coverage(ratings),
-    }
-    return {**base, "empty": False, "matrix": matrix, "model_matrix": model_matrix, "tables": tables}

@@ -23,26 +23,22 @@ from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text
 from core.jobs import JobError, JobRun, job_start
 from core.models import Job
 from core.text import text_problem
-from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
+from core.uploads import (
+    FileRefusedError,
+    name_unique,
+    upload_discard,
+    upload_folder_new,
+    upload_path,
+    upload_store,
+)
 from personas.models import Persona
 
 PAIRS_IMPORT_JOB = "benchmarks.pairs_import"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
-MAX_ERRORS_REPORTED = 20
 WRITE_BATCH = 2000
 EXTRA_CELLS = "\0extra"  # DictReader's key for cells beyond the header (never a real column name)
 FIELDS = {"prompt", "chosen", "rejected", "answer_a", "answer_b", "persona", "source_id", "topic", "critique", "split"}
-
-
-class PairImportError(Exception):
-    """The file cannot be imported; ``errors`` lists each problem with its line number."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        shown = errors[:MAX_ERRORS_REPORTED]
-        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        super().__init__("; ".join(shown) + more)
 
 
 @dataclass
@@ -127,11 +123,11 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
             try:
                 records.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
-                raise PairImportError([f"line {number}: not valid JSON ({exc.msg})"]) from None
+                raise FileRefusedError([f"line {number}: not valid JSON ({exc.msg})"]) from None
             except RecursionError:
-                raise PairImportError([f"line {number}: the JSON is nested too deeply"]) from None
+                raise FileRefusedError([f"line {number}: the JSON is nested too deeply"]) from None
             except ValueError as exc:  # e.g. an integer with more digits than Python converts
-                raise PairImportError([f"line {number}: not valid JSON ({exc})"]) from None
+                raise FileRefusedError([f"line {number}: not valid JSON ({exc})"]) from None
         return records
     if file_format == "csv":
         # strict: a quote left open runs to the end of the file; say so instead of "chosen is missing".
@@ -139,7 +135,7 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
         rows = []
         try:
             if not reader.fieldnames or "prompt" not in reader.fieldnames:
-                raise PairImportError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
+                raise FileRefusedError(["line 1: the CSV header must name prompt, chosen and rejected columns"])
             start = reader.line_num
             for row in reader:
                 if any(v.strip() if isinstance(v, str) else v for v in row.values()):
@@ -148,19 +144,9 @@ def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:
         except csv.Error as exc:
             hint = " (a quote is opened and never closed)" if "end of data" in str(exc) else ""
             # The row that broke started on the line after the previous row ended.
-            raise PairImportError([f"line {start + 1}: not valid CSV: {exc}{hint}"]) from None
+            raise FileRefusedError([f"line {start + 1}: not valid CSV: {exc}{hint}"]) from None
         return rows
-    raise PairImportError([f"unknown format {file_format!r}: use jsonl or csv"])
-
-
-def pair_batch_name_unique(name: str) -> str:
-    """``name``, or ``name (2)``, ``name (3)``… — the first no batch carries yet."""
-    taken = set(PairBatch.objects.filter(name__startswith=name).values_list("name", flat=True))
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{name} ({number})"
-    return candidate
+    raise FileRefusedError([f"unknown format {file_format!r}: use jsonl or csv"])
 
 
 def pairs_import(
@@ -173,11 +159,11 @@ def pairs_import(
     select questions by; a pair imported again moves to the newer batch.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
+        raise FileRefusedError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PairImportError(["the file is not UTF-8 text"]) from None
+        raise FileRefusedError(["the file is not UTF-8 text"]) from None
     rows: list[_Row] = []
     errors: list[str] = []
     for line, record in _records(content, file_format=file_format.lower()):
@@ -198,11 +184,12 @@ def pairs_import(
             errors.append(f"line {row.line}: the same prompt appears twice for this persona")
         seen.add(key)
     if errors:
-        raise PairImportError(errors)
+        raise FileRefusedError(errors)
 
     default_name = f"{file_name or 'Pairs'} ({timezone.localtime():%Y-%m-%d %H:%M})"
     batch = PairBatch.objects.create(
-        name=pair_batch_name_unique((batch_name.strip() or default_name)[:190]), file_name=file_name[:255]
+        name=name_unique(queryset=PairBatch.objects.all(), name=(batch_name.strip() or default_name)[:190]),
+        file_name=file_name[:255],
     )
     return _pairs_write(rows=rows, personas=personas, batch=batch, run=run)
 
@@ -282,7 +269,7 @@ def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     imports without the request timing out.
     """
     if (upload.size or 0) > MAX_FILE_BYTES:
-        raise PairImportError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
+        raise FileRefusedError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     folder = upload_folder_new()
     params = {
         "folder": folder,
@@ -314,7 +301,7 @@ def pairs_import_run(run: JobRun) -> PairImportResult:
             batch_name=pairs_import_batch_name(run.job),
             run=run,
         )
-    except PairImportError as exc:
+    except FileRefusedError as exc:
         raise JobError(f"{params['name']}: {exc}. Nothing was imported.") from None
     finally:
         upload_discard(params["folder"])

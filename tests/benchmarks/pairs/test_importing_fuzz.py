@@ -1,4 +1,4 @@
-"""Fuzz the pairs parser: any file is imported or refused with PairImportError, never a crash, never half-stored."""
+"""Fuzz the pairs parser: any file is imported or refused with FileRefusedError, never a crash, never half-stored."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.models import PreferencePair, Prompt
-from benchmarks.pair_import import PairImportError, pairs_import
+from benchmarks.pairs.importing import pairs_import
+from core.uploads import FileRefusedError
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def _import_or_refuse(data: bytes, file_format: str) -> None:
     before = (Prompt.objects.count(), PreferencePair.objects.count())
     try:
         result = pairs_import(data=data, file_format=file_format)
-    except PairImportError as exc:
+    except FileRefusedError as exc:
         assert str(exc)  # noqa: PT017 (either outcome is fine; a refusal must say why)
         assert (Prompt.objects.count(), PreferencePair.objects.count()) == before
     else:

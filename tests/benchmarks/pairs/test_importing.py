@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.models import PairSplit, PreferencePair, Prompt
-from benchmarks.pair_import import PairImportError, pairs_import
+from benchmarks.pairs.importing import pairs_import
+from core.uploads import FileRefusedError
 from personas.models import Persona
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pairs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pairs"
 pytestmark = pytest.mark.django_db
 
 
@@ -63,7 +64,7 @@ def test_per_persona_pairs_are_keyed_by_public_id() -> None:
 )
 def test_malformed_files_store_nothing(content: bytes, file_format: str, message: str) -> None:
     good = b'{"prompt": "fine", "chosen": "a", "rejected": "b"}\n'
-    with pytest.raises(PairImportError, match=message):
+    with pytest.raises(FileRefusedError, match=message):
         pairs_import(data=good + content if file_format == "jsonl" and content else content, file_format=file_format)
     assert not Prompt.objects.exists()
     assert not PreferencePair.objects.exists()
@@ -83,7 +84,7 @@ def test_malformed_files_store_nothing(content: bytes, file_format: str, message
     ],
 )
 def test_malformed_files_are_refused_with_the_line(data: bytes, file_format: str, message: str) -> None:
-    with pytest.raises(PairImportError) as refused:
+    with pytest.raises(FileRefusedError) as refused:
         pairs_import(data=data, file_format=file_format)
     assert message in str(refused.value)
     assert not PreferencePair.objects.exists()
@@ -93,7 +94,7 @@ def test_malformed_files_are_refused_with_the_line(data: bytes, file_format: str
 def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, settings: object, tmp_path: Path) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from benchmarks.pair_import import WRITE_BATCH, pairs_import_start
+    from benchmarks.pairs.importing import WRITE_BATCH, pairs_import_start
     from core.models import JobStatus
     from tests.factories import wait_for
 

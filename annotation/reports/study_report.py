@@ -1,0 +1,112 @@
+"""The study report as JSON-ready data: the summary and every table (each with n and ties beside every statistic) and
+figure input.
+
+Undefined statistics are ``None`` in the data and "undefined" on the page, never 0. "Ties" next to a pairwise
+statistic counts the items both raters had but where at least one gave no decisive label (a human tie or no majority,
+a judge's abstain or invalid reply) — those items are left out of n, and the count says so.
+
+Which comparison each table makes is said in its title and note:
+
+- ``loo`` (the headline, ``leave_one_out``): every human and every judge against the same leave-one-out majorities
+  of the other raters — like for like;
+- ``judges`` / ``pairwise`` / ``persona_kappa`` / ``model_model`` / ``position_bias`` / ``confusion`` / ``coverage``
+  (``judge_statistics``, the paper's comparison): each judge against the majority of all raters of the persona, and
+  against each other;
+- ``human_baseline`` / ``human_pairs`` / ``human_vs_judges`` (``humans``): humans against each other.
+
+Intervals follow the report's bootstrap policy (``intervals``). Pure computation over ``StudyRatings``; no ORM.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from annotation.reports.humans import human_tables
+from annotation.reports.judge_statistics import (
+    confusion_table,
+    coverage_table,
+    judge_pairwise,
+    judges_table,
+    majority_counts,
+    majority_pairwise,
+    persona_kappa_table,
+    position_bias_table,
+    raters_table,
+)
+from annotation.reports.leave_one_out import loo_tables
+from annotation.reports.ratings import NO_MAJORITY, StudyRatings
+from annotation.services.majority import MajorityStatus
+from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
+from benchmarks.models import Choice
+
+REPORT_VERSION = 3
+
+
+def _summary(ratings: StudyRatings) -> dict[str, Any]:
+    """Counts beside the headline, and a sentence for every figure the study lacks raters for."""
+    kinds = Counter(kind or "no votes" for kind in ratings.majority_kinds)
+    raters = ratings.raters_per_persona()
+    threshold = ratings.majority_threshold
+    below, single = sum(0 < n < threshold for n in raters.values()), sum(n == 1 for n in raters.values())
+    lacking = []
+    if below:
+        lacking.append(
+            f"{below} of {len(raters)} personas have fewer counted raters than the majority needs ({threshold}): "
+            'their questions show "no majority" (not a tie) and leave the judges\' comparison with the majority.'
+        )
+    if single:
+        lacking.append(
+            f"{single} personas have a single counted rater: no human-human agreement and no leave-one-out majority "
+            "for them."
+        )
+    if len(raters) < MIN_GROUPS_FOR_INTERVAL:
+        lacking.append(
+            f"{len(raters)} personas: no confidence interval is shown (a bootstrap over personas needs at least "
+            f"{MIN_GROUPS_FOR_INTERVAL})."
+        )
+    return {
+        "majority_outcomes": {
+            "majority": kinds[Choice.CHOSEN] + kinds[Choice.REJECTED],
+            "tie": kinds[MajorityStatus.TIE],
+            "no_majority": kinds[NO_MAJORITY],
+            "no_votes": kinds["no votes"],
+        },
+        "personas": len(raters),
+        "raters_per_persona": {"min": min(raters.values(), default=0), "max": max(raters.values(), default=0)},
+        "lacking": lacking,
+    }
+
+
+def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str, Any]:
+    """Every table and figure input of the study report (see the module docstring)."""
+    base: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "study_id": ratings.study_id,
+        "fingerprint": fingerprint,
+        "summary": {
+            "items": len(ratings.items),
+            "completed_participants": ratings.completed_participants,
+            "majority_threshold": ratings.majority_threshold,
+            "judges": [judge.name for judge in ratings.judges],
+        },
+    }
+    if not ratings.completed_participants:
+        return {**base, "empty": True, "tables": {}}
+    base["summary"].update(_summary(ratings))
+    matrix, pairwise = majority_pairwise(ratings)
+    model_matrix, model_model = judge_pairwise(ratings)
+    counts = majority_counts(ratings)
+    tables = {
+        **loo_tables(ratings),
+        "judges": judges_table(ratings, counts),
+        "raters": raters_table(ratings),
+        "pairwise": pairwise,
+        "persona_kappa": persona_kappa_table(ratings, counts),
+        **human_tables(ratings),
+        "model_model": model_model,
+        "position_bias": position_bias_table(ratings),
+        "confusion": confusion_table(ratings),
+        "coverage": coverage_table(ratings),
+    }
+    return {**base, "empty": False, "matrix": matrix, "model_matrix": model_matrix, "tables": tables}
