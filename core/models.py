@@ -12,6 +12,22 @@ from core.job_registry import JobFact, job_kind_label, job_outcome
 from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
 
 
+class UserCreatedModel(models.Model):
+    """A record a user makes (a run, a dataset): who made it (null once the user is deleted) and when; newest first.
+
+    Subclasses that declare a ``Meta`` extend ``UserCreatedModel.Meta`` to keep the ordering.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -121,4 +137,13 @@ class Statistic(models.Model):
         return f"{self.label}: {self.value}"
 
 
-__all__ = ["Job", "JobQuerySet", "JobStatus", "LLMCall", "LLMResponse", "ModelEndpoint", "Statistic"]
+__all__ = [
+    "Job",
+    "JobQuerySet",
+    "JobStatus",
+    "LLMCall",
+    "LLMResponse",
+    "ModelEndpoint",
+    "Statistic",
+    "UserCreatedModel",
+]

@@ -3,18 +3,15 @@ a stored report's data, as PNG or SVG. Undefined values are drawn as hatched "un
 
 from __future__ import annotations
 
-import io
 import math
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
-FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+from benchmarks.bench.figures import FORMATS, figure_bytes, figure_empty
 
 
 def _heatmap(fig: Figure, matrix: dict[str, Any], title: str) -> None:
@@ -51,14 +48,14 @@ def _cell(x: int, y: int, color: Any, hatch: str | None = None) -> Any:
 
 def kappa_heatmap(fig: Figure, report: dict[str, Any]) -> None:
     if len(report["matrix"]["raters"]) < 2:
-        _empty(fig, "Run a judge on this study to compare it with the human majority.")
+        figure_empty(fig, "Run a judge on this study to compare it with the human majority.")
         return
     _heatmap(fig, report["matrix"], "Cohen's kappa: majority of all raters and each judge in each A/B order")
 
 
 def model_matrix(fig: Figure, report: dict[str, Any]) -> None:
     if len(report["model_matrix"]["raters"]) < 2:
-        _empty(fig, "Model-model agreement needs at least two judges.")
+        figure_empty(fig, "Model-model agreement needs at least two judges.")
         return
     _heatmap(fig, report["model_matrix"], "Model-model kappa (each question in each A/B order)")
 
@@ -69,7 +66,7 @@ def persona_histograms(fig: Figure, report: dict[str, Any]) -> None:
     for row in report["tables"]["persona_kappa"]["rows"]:
         by_judge[row["judge"]].append(row["kappa"])
     if not by_judge:
-        _empty(fig, "No judge has judged this study's questions yet.")
+        figure_empty(fig, "No judge has judged this study's questions yet.")
         return
     columns = min(3, len(by_judge))
     rows = math.ceil(len(by_judge) / columns)
@@ -102,7 +99,7 @@ def human_baseline(fig: Figure, report: dict[str, Any]) -> None:
 def position_bias(fig: Figure, report: dict[str, Any]) -> None:
     rows = report["tables"]["position_bias"]["rows"]
     if not rows:
-        _empty(fig, "No judge has judged this study's questions yet.")
+        figure_empty(fig, "No judge has judged this study's questions yet.")
         return
     ax = fig.add_subplot()
     names = [row["judge"] for row in rows]
@@ -128,7 +125,7 @@ def coverage(fig: Figure, report: dict[str, Any]) -> None:
     for row in report["tables"]["coverage"]["rows"]:
         by_judge[row["judge"]].append(row)
     if not by_judge:
-        _empty(fig, "No judge gave a confidence on this study's questions.")
+        figure_empty(fig, "No judge gave a confidence on this study's questions.")
         return
     ax = fig.add_subplot()
     for judge, rows in sorted(by_judge.items()):
@@ -140,12 +137,6 @@ def coverage(fig: Figure, report: dict[str, Any]) -> None:
     ax.set_ylabel("agreement with the human majority")
     ax.legend(fontsize=8)
     ax.set_title("Agreement vs coverage")
-
-
-def _empty(fig: Figure, message: str) -> None:
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.text(0.5, 0.5, message, ha="center", va="center")
 
 
 FIGURES: dict[str, tuple[str, Callable[[Figure, dict[str, Any]], None]]] = {
@@ -177,7 +168,4 @@ def _draw(report: dict[str, Any], name: str, fmt: str) -> bytes:
     size = max(6.0, 0.55 * len(report["matrix"]["raters"]) + 3) if name == "kappa-heatmap" else 7.0
     fig = Figure(figsize=(size, size * 0.8), layout="constrained")
     draw(fig, report)
-    buffer = io.BytesIO()
-    canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)
-    canvas.print_figure(buffer, format=fmt, dpi=110)
-    return buffer.getvalue()
+    return figure_bytes(fig, fmt)

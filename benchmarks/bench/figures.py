@@ -19,17 +19,26 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 COLOURS = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd", "#dd8452", "#937860"]
 
 
-def _empty(fig: Figure, message: str) -> None:
+def figure_empty(fig: Figure, message: str) -> None:
+    """A figure with nothing to draw says why in words, instead of empty axes that read as zero."""
     ax = fig.add_subplot()
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center")
+
+
+def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    """The figure as PNG or SVG (``fmt``, a key of ``FORMATS``), drawn on its own canvas: no pyplot global state."""
+    buffer = io.BytesIO()
+    canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)
+    canvas.print_figure(buffer, format=fmt, dpi=110)
+    return buffer.getvalue()
 
 
 def pass_rates(fig: Figure, results: dict[str, Any]) -> None:
     """Pass rate per model x method (or run x model x method on the comparison page) with its 95 % interval."""
     rows = [row for row in results["tables"]["pass_rates"]["rows"] if row["pass_rate"] is not None]
     if not rows:
-        _empty(fig, "No answer has been judged yet.")
+        figure_empty(fig, "No answer has been judged yet.")
         return
     ax = fig.add_subplot()
     labels = [" · ".join(str(row[key]) for key in ("run", "model", "method") if key in row) for row in rows]
@@ -58,7 +67,7 @@ def pass_at_k(fig: Figure, results: dict[str, Any]) -> None:
             name = " · ".join(str(row[key]) for key in ("run", "model", "method") if key in row)
             curves[name].append((row["k"], row["pass_at_k"]))
     if not curves:
-        _empty(fig, "No answer has been judged yet.")
+        figure_empty(fig, "No answer has been judged yet.")
         return
     ax = fig.add_subplot()
     for index, (name, points) in enumerate(sorted(curves.items())):
@@ -74,7 +83,7 @@ def summary_dropped(fig: Figure, results: dict[str, Any]) -> None:
     table = results["tables"].get("summary_dropped")
     rows = [row for row in (table or {"rows": []})["rows"] if row["share_dropped"] is not None]
     if not rows:
-        _empty(fig, "No demographic summary has been analysed yet.")
+        figure_empty(fig, "No demographic summary has been analysed yet.")
         return
     ax = fig.add_subplot()
     ax.barh([row["attribute"] for row in rows], [row["share_dropped"] for row in rows], color="#8172b2")
@@ -96,7 +105,7 @@ def loo_kappa(fig: Figure, results: dict[str, Any]) -> None:
             by_attribute[row["attribute"]].append(row["kappa"])
     names = sorted(set(by_attribute) | set(undefined))
     if not by_attribute:
-        _empty(fig, "No twin has been judged yet (or every kappa is undefined).")
+        figure_empty(fig, "No twin has been judged yet (or every kappa is undefined).")
         return
     ax = fig.add_subplot()
     ax.boxplot([by_attribute.get(name, []) for name in names], orientation="horizontal")
@@ -135,9 +144,6 @@ def figure_render(*, results: dict[str, Any], name: str, fmt: str) -> bytes:
     height = max(4.5, 0.35 * rows + 2) if name == "pass-rates" else 5.5
     fig = Figure(figsize=(8, height), layout="constrained")
     draw(fig, results)
-    buffer = io.BytesIO()
-    canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)
-    canvas.print_figure(buffer, format=fmt, dpi=110)
-    content = buffer.getvalue()
+    content = figure_bytes(fig, fmt)
     cache.set(key, content, timeout=24 * 3600)
     return content

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.models import UserCreatedModel
 from personas.models import Persona
 
 
@@ -40,20 +40,15 @@ class Verdict(models.TextChoices):
 JUDGED_VERDICTS = (Verdict.PASS, Verdict.REVISE, Verdict.INVALID, Verdict.NO_ANSWER)
 
 
-class BenchRun(models.Model):
+class BenchRun(UserCreatedModel):
     """A saved, validated config (see ``benchmarks.bench.config``) and the job that runs it."""
 
     name = models.CharField(max_length=200)
     evaluation = models.CharField(max_length=16, choices=Evaluation.choices, default=Evaluation.PERSONALIZATION)
     config = models.JSONField(help_text="The normalised config (endpoint names already mapped).")
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(UserCreatedModel.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(evaluation__in=Evaluation.values), name="benchrun_evaluation_valid")
         ]

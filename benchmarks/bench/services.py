@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from benchmarks.bench.config import BenchConfig, bench_config_load
 from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, Evaluation, Method, Verdict
@@ -23,7 +23,7 @@ from benchmarks.bench.sampling import bench_items_sample
 from core.jobs import JobRun, job_rerun, job_start
 from core.llm.models import ModelEndpoint
 from core.llm.service import llm_complete_many
-from core.llm.types import Completion
+from core.llm.types import Completion, LLMRequest
 from core.models import Job
 
 BENCH_RUN_JOB = "benchmarks.bench_run"
@@ -187,28 +187,30 @@ def bench_answers_generate(*, run: BenchRun, config: BenchConfig, job: JobRun | 
     return StageResult(**totals)
 
 
-_CRITIC_FIELDS = [
-    "verdict", "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_raw", "critic_error",
-    "input_tokens", "output_tokens", "cost_usd",
-]  # fmt: skip
+def _stage_run(
+    *,
+    run: BenchRun,
+    stage: str,
+    job: JobRun | None,
+    endpoint: ModelEndpoint,
+    pending: list[BenchAnswer],
+    request: Callable[..., LLMRequest],
+    store: Callable[[BenchAnswer, Completion], bool],
+    update_fields: list[str],
+) -> StageResult:
+    """Ask ``endpoint`` once per pending answer row and upsert what ``store`` wrote on it (``update_fields``).
 
-
-def bench_answers_critique(*, run: BenchRun, config: BenchConfig, job: JobRun | None = None) -> StageResult:
-    """Stage 2: the critic judges every answer not judged yet; garbage replies are stored as ``invalid``."""
-    critic = ModelEndpoint.objects.get(name=config.critic)
-    pending = list(
-        BenchAnswer.objects.filter(run=run, verdict=Verdict.PENDING)
-        .select_related("item__persona", "item__prompt")
-        .order_by("pk")
-    )
+    ``request(row, persona=…, question=…, key=…)`` builds the stage's call about the row's answer; the key,
+    ``bench-<run>-<stage>-<row>``, is the same on every run. ``store`` fills the row from a reply and says whether
+    the reply could be read: a readable one counts as done, an unreadable one is stored and counts as failed. A
+    transient failure stores nothing (the row stays pending, so the next run asks again) and counts as failed.
+    """
     requests = [
-        critic_request(
-            persona=row.item.persona.attributes, question=row.item.prompt.text, answer=row.answer,
-            key=f"bench-{run.pk}-critic-{row.pk}",
-        )
+        request(row, persona=row.item.persona.attributes, question=row.item.prompt.text,
+                key=f"bench-{run.pk}-{stage}-{row.pk}")
         for row in pending
     ]  # fmt: skip
-    writer = _Writer(job, update_fields=_CRITIC_FIELDS)
+    writer = _Writer(job, update_fields=[*update_fields, "input_tokens", "output_tokens", "cost_usd"])
     counts = {"stored": 0, "invalid": 0, "failed": 0}
 
     def on_result(index: int, completion: Completion) -> None:
@@ -218,67 +220,80 @@ def bench_answers_critique(*, run: BenchRun, config: BenchConfig, job: JobRun | 
             return
         row = pending[index]
         _usage(row, completion)
-        row.critic_raw = (completion.raw or completion.text)[:50_000]
         counts["stored"] += 1
-        if not completion.valid:
-            row.verdict = Verdict.INVALID
-            row.critic_error = completion.error[:2000]
+        if store(row, completion):
+            writer.add(row, done=1)
+        else:
             counts["invalid"] += 1
             writer.add(row, failed=1)
-            return
-        fields = completion.fields
-        row.verdict = Verdict.REVISE if fields["needs_revision"] else Verdict.PASS
-        row.critic_reasoning = fields["reasoning"][:20_000]
-        row.personalization_critique = fields["personalization_critique"][:20_000]
-        row.helpfulness_critique = fields["helpfulness_critique"][:20_000]
-        row.critic_error = ""
-        writer.add(row, done=1)
 
-    _complete(endpoint=critic, requests=requests, run=job, writer=writer, on_result=on_result)
+    _complete(endpoint=endpoint, requests=requests, run=job, writer=writer, on_result=on_result)
     return StageResult(len(requests), counts["stored"], counts["invalid"], counts["failed"])
+
+
+def _pending(answers: QuerySet[BenchAnswer]) -> list[BenchAnswer]:
+    return list(answers.select_related("item__persona", "item__prompt").order_by("pk"))
+
+
+_CRITIC_FIELDS = [
+    "verdict", "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_raw", "critic_error",
+]  # fmt: skip
+
+
+def _critic_store(row: BenchAnswer, completion: Completion) -> bool:
+    row.critic_raw = (completion.raw or completion.text)[:50_000]
+    if not completion.valid:
+        row.verdict = Verdict.INVALID
+        row.critic_error = completion.error[:2000]
+        return False
+    fields = completion.fields
+    row.verdict = Verdict.REVISE if fields["needs_revision"] else Verdict.PASS
+    row.critic_reasoning = fields["reasoning"][:20_000]
+    row.personalization_critique = fields["personalization_critique"][:20_000]
+    row.helpfulness_critique = fields["helpfulness_critique"][:20_000]
+    row.critic_error = ""
+    return True
+
+
+def bench_answers_critique(*, run: BenchRun, config: BenchConfig, job: JobRun | None = None) -> StageResult:
+    """Stage 2: the critic judges every answer not judged yet; garbage replies are stored as ``invalid``."""
+    return _stage_run(
+        run=run,
+        stage="critic",
+        job=job,
+        endpoint=ModelEndpoint.objects.get(name=config.critic),
+        pending=_pending(BenchAnswer.objects.filter(run=run, verdict=Verdict.PENDING)),
+        request=lambda row, **asked: critic_request(**asked, answer=row.answer),
+        store=_critic_store,
+        update_fields=_CRITIC_FIELDS,
+    )
+
+
+def _summary_store(row: BenchAnswer, completion: Completion) -> bool:
+    if not completion.valid:
+        row.summary_error = (completion.error or "invalid reply")[:2000]
+        return False
+    row.dropped_attributes = list(dict.fromkeys(completion.fields["dropped"]))
+    return True
 
 
 def bench_summaries_analyse(*, run: BenchRun, config: BenchConfig, job: JobRun | None = None) -> StageResult:
     """Stage 3 (figure 11): for each demographic summary, the judge lists the profile attributes it dropped."""
     if Method.DEMOGRAPHIC_SUMMARY not in config.methods:
         return StageResult(0, 0, 0, 0)
-    judge = ModelEndpoint.objects.get(name=config.summary_judge or config.critic)
-    pending = list(
-        BenchAnswer.objects.filter(
-            run=run, method=Method.DEMOGRAPHIC_SUMMARY, dropped_attributes__isnull=True, summary_error=""
-        )
-        .select_related("item__persona", "item__prompt")
-        .order_by("pk")
+    summaries = BenchAnswer.objects.filter(
+        run=run, method=Method.DEMOGRAPHIC_SUMMARY, dropped_attributes__isnull=True, summary_error=""
     )
-    requests = [
-        summary_request(
-            persona=row.item.persona.attributes, question=row.item.prompt.text, summary=row.intermediate,
-            key=f"bench-{run.pk}-summary-{row.pk}",
-        )
-        for row in pending
-    ]  # fmt: skip
-    writer = _Writer(job, update_fields=["dropped_attributes", "summary_error", "input_tokens", "output_tokens",
-                                         "cost_usd"])  # fmt: skip
-    counts = {"stored": 0, "invalid": 0, "failed": 0}
-
-    def on_result(index: int, completion: Completion) -> None:
-        if not completion.valid and completion.transient:
-            counts["failed"] += 1
-            writer.add(None, failed=1)
-            return
-        row = pending[index]
-        _usage(row, completion)
-        counts["stored"] += 1
-        if completion.valid:
-            row.dropped_attributes = list(dict.fromkeys(completion.fields["dropped"]))
-            writer.add(row, done=1)
-        else:
-            row.summary_error = (completion.error or "invalid reply")[:2000]
-            counts["invalid"] += 1
-            writer.add(row, failed=1)
-
-    _complete(endpoint=judge, requests=requests, run=job, writer=writer, on_result=on_result)
-    return StageResult(len(requests), counts["stored"], counts["invalid"], counts["failed"])
+    return _stage_run(
+        run=run,
+        stage="summary",
+        job=job,
+        endpoint=ModelEndpoint.objects.get(name=config.summary_judge or config.critic),
+        pending=_pending(summaries),
+        request=lambda row, **asked: summary_request(**asked, summary=row.intermediate),
+        store=_summary_store,
+        update_fields=["dropped_attributes", "summary_error"],
+    )
 
 
 def bench_run_progress(*, run: BenchRun, config: BenchConfig) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -160,6 +160,13 @@ def _attachment(response: HttpResponse, *, run: BenchRun, name: str, fmt: str) -
     return response
 
 
+def _table_response(table: dict[str, Any], fmt: str) -> HttpResponse:
+    """A results table as CSV (through the formula guard) or JSON (undefined values as null, never NaN)."""
+    if fmt == "csv":
+        return HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
+    return HttpResponse(json.dumps(table, indent=1, allow_nan=False), content_type="application/json")
+
+
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_json(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -174,12 +181,7 @@ def bench_run_table(request: HttpRequest, run_id: int, name: str, fmt: str) -> H
     run, results = _results_for(request, run_id)
     if name not in results["tables"] or fmt not in ("csv", "json"):
         raise Http404("No such table.")
-    table = results["tables"][name]
-    if fmt == "csv":
-        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(json.dumps(table, indent=1, allow_nan=False), content_type="application/json")
-    return _attachment(response, run=run, name=name, fmt=fmt)
+    return _attachment(_table_response(results["tables"][name], fmt), run=run, name=name, fmt=fmt)
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -198,7 +200,11 @@ ANSWER_COLUMNS = [
 ]  # fmt: skip
 
 
-def _answers(run: BenchRun, params: Any) -> Any:
+def _run_answers(request: HttpRequest, run_id: int) -> tuple[BenchRun, QuerySet[BenchAnswer], str]:
+    """The run and its answers filtered by the query string (model, method, verdict, text, persona filter); with
+    an unreadable persona filter, no answers and the error to show."""
+    run = get_object_or_404(BenchRun, pk=run_id)
+    params = request.GET
     answers = BenchAnswer.objects.filter(run=run).select_related("item__persona", "item__prompt", "endpoint")
     if model := params.get("model"):
         answers = answers.filter(endpoint__name=model)
@@ -209,23 +215,20 @@ def _answers(run: BenchRun, params: Any) -> Any:
     if text := params.get("q", "").strip():
         answers = answers.filter(Q(item__prompt__text__icontains=text) | Q(answer__icontains=text))
     if persona_filter := params.get("filter", "").strip():
-        filters = filter_parse(persona_filter)  # ValueError: the caller answers 400
+        try:
+            filters = filter_parse(persona_filter)
+        except ValueError as exc:
+            return run, BenchAnswer.objects.none(), str(exc)
         personas = run.items.values_list("persona_id", "persona__attributes")
         answers = answers.filter(item__persona_id__in={pk for pk, attrs in personas if persona_matches(attrs, filters)})
-    return answers.order_by("item__position", "endpoint__name", "method", "sample")
+    return run, answers.order_by("item__position", "endpoint__name", "method", "sample"), ""
 
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw answers with their critiques, filterable by model, method, verdict and text."""
-    run = get_object_or_404(BenchRun, pk=run_id)
-    try:
-        answers = _answers(run, request.GET)
-    except ValueError as exc:
-        answers, error = BenchAnswer.objects.none(), str(exc)
-    else:
-        error = ""
+    run, answers, error = _run_answers(request, run_id)
     page = Paginator(answers, 25).get_page(request.GET.get("page"))
     models = sorted(set(BenchAnswer.objects.filter(run=run).values_list("endpoint__name", flat=True)))
     query = request.GET.copy()
@@ -239,11 +242,9 @@ def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     """Every (filtered) answer with its persona, question and critique, as CSV."""
-    run = get_object_or_404(BenchRun, pk=run_id)
-    try:
-        answers = _answers(run, request.GET)
-    except ValueError as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    run, answers, error = _run_answers(request, run_id)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
     writer.writerow(ANSWER_COLUMNS)
@@ -294,10 +295,6 @@ def bench_compare_table(request: HttpRequest, name: str, fmt: str) -> HttpRespon
     results = comparison_results(runs=runs)
     if len(runs) < 2 or name not in results["tables"] or fmt not in ("csv", "json"):
         raise Http404("No such table.")
-    table = results["tables"][name]
-    if fmt == "csv":
-        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(json.dumps(table, indent=1, allow_nan=False), content_type="application/json")
+    response = _table_response(results["tables"][name], fmt)
     response["Content-Disposition"] = f'attachment; filename="bench-compare-{name}.{fmt}"'
     return response

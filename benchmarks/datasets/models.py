@@ -10,10 +10,10 @@ and the pair's split vocabulary lives here.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.models import UserCreatedModel
 from personas.models import Persona
 
 
@@ -43,7 +43,7 @@ class PersonaScope(models.TextChoices):
     FILTER = "filter", "Consistent personas matching a filter"
 
 
-class PreferenceDataset(models.Model):
+class PreferenceDataset(UserCreatedModel):
     """What to build: which personas and prompts, how many pairs per persona and split, which models, which seeds."""
 
     name = models.SlugField(max_length=80, unique=True)
@@ -76,13 +76,8 @@ class PreferenceDataset(models.Model):
     )
     planned_at = models.DateTimeField(null=True, blank=True)
     plan_digest = models.CharField(max_length=64, blank=True, help_text="sha256 of the assignment, in order.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(UserCreatedModel.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(origin__in=DatasetOrigin.values), name="dataset_origin_valid"),
             models.CheckConstraint(condition=Q(length_tolerance__gte=0), name="dataset_tolerance_nonnegative"),

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, PromptSource, text_digest
 from core.jobs import JobError, JobRun, job_start
 from core.models import Job
 from core.text import text_problem
@@ -252,7 +252,7 @@ def _prompts_ensure(batch: list[_Row], result: PairImportResult) -> dict[str, in
     first = {text_digest(row.prompt): row for row in reversed(batch)}  # the first row wins, as get_or_create did
     ids = dict(Prompt.objects.filter(text_sha256__in=first).values_list("text_sha256", "pk"))
     missing = [
-        Prompt(text=row.prompt, text_sha256=digest, source_id=row.source_id, topic=row.topic)
+        Prompt.from_file(text=row.prompt, source=PromptSource.PAIRS, source_id=row.source_id, topic=row.topic)
         for digest, row in first.items()
         if digest not in ids
     ]

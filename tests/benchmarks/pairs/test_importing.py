@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt
+from benchmarks.models import PairSplit, PreferencePair, Prompt, PromptSource, TopicOrigin
 from benchmarks.pairs.importing import pairs_import
 from core.uploads import FileRefusedError
 from personas.models import Persona
@@ -19,6 +19,9 @@ def test_jsonl_import_creates_persona_independent_pairs() -> None:
     assert (result.created, result.updated, result.prompts_created) == (2, 0, 2)
     pair = PreferencePair.objects.get(prompt__source_id="fx-1")
     assert pair.persona is None
+    # The prompt says where it came from, as the other imports' prompts do.
+    assert pair.prompt.source == PromptSource.PAIRS
+    assert pair.prompt.topic_origin == (TopicOrigin.SUPPLIED if pair.prompt.topic else TopicOrigin.NONE)
     assert pair.chosen.startswith("Baking")
     assert PreferencePair.objects.get(split=PairSplit.TEST_SEEN).chosen.startswith("Alternate")
 
