@@ -24,10 +24,6 @@ MAX_PROMPT_CHARS = 10_000
 WRITE_BATCH = 1000
 
 
-class PromptImportError(FileRefusedError):
-    """A prompts file refused whole (the prompt upload page catches it by this name)."""
-
-
 @dataclass(frozen=True)
 class PromptRow:
     text: str
@@ -52,11 +48,11 @@ class PromptImportResult:
 
 def _decode(data: bytes, name: str) -> str:
     if len(data) > MAX_FILE_BYTES:
-        raise PromptImportError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
+        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PromptImportError(
+        raise FileRefusedError(
             [f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); save it as UTF-8"]
         ) from None
 
@@ -87,9 +83,9 @@ def _read_jsonl(text: str) -> PromptFile:
             continue
         records.append((number, record))
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     if not records:
-        raise PromptImportError(["the file holds no records"])
+        raise FileRefusedError(["the file holds no records"])
     prism = "opening_prompt" in records[0][1]
     result = PromptFile(PromptSource.PRISM_CONVERSATIONS if prism else PromptSource.FILE)
     for number, record in records:
@@ -106,7 +102,7 @@ def _read_jsonl(text: str) -> PromptFile:
         if prompt is not None:
             result.rows.append(PromptRow(prompt, source_id[:128], topic[:128], kind[:64]))
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     return result
 
 
@@ -154,24 +150,24 @@ def _read_csv(text: str) -> PromptFile:
                     )
                 )
     else:
-        raise PromptImportError(
+        raise FileRefusedError(
             ["line 1: no prompt column: expected `prompt` or `text`, or PRISM's `cluster_id,…,top_texts`"]
         )
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     if not result.rows:
-        raise PromptImportError(["the file holds no prompts"])
+        raise FileRefusedError(["the file holds no prompts"])
     return result
 
 
 def prompts_read(*, data: bytes, name: str) -> PromptFile:
-    """Parse a prompts file (format from the name: .jsonl/.json → JSON Lines, else CSV); raises PromptImportError."""
+    """Parse a prompts file (format from the name: .jsonl/.json → JSON Lines, else CSV); raises FileRefusedError."""
     text = _decode(data, name)
     if name.lower().endswith((".jsonl", ".json", ".ndjson")):
         return _read_jsonl(text)
     if name.lower().endswith((".csv", ".txt")):
         return _read_csv(text)
-    raise PromptImportError([f"{name}: use a .csv or .jsonl file"])
+    raise FileRefusedError([f"{name}: use a .csv or .jsonl file"])
 
 
 def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], None] | None = None) -> PromptImportResult:

@@ -113,3 +113,18 @@ def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, setting
     assert bad.error == "bad.csv: line 2: the row has 1 more cell(s) than the header names. Nothing was imported."
     assert PreferencePair.objects.count() == WRITE_BATCH + 5
     assert not any((tmp_path / "uploads" / "jobs").iterdir())
+
+
+def test_the_same_file_sent_twice_while_queued_is_one_job(settings: object, tmp_path: Path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from benchmarks.pairs.importing import pairs_import_start
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    data = (FIXTURES / "independent.csv").read_bytes()
+    first = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data))
+    again = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data))  # a double click / replayed form
+    other = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data + b"P2,A2,B2\n"))
+    assert again.pk == first.pk != other.pk
+    assert first.params["file_format"] == "csv"
+    assert len(list((tmp_path / "uploads" / "jobs").iterdir())) == 2  # the second copy of the first file is gone
