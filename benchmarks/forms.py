@@ -4,4 +4,6 @@ from django import forms
 
 
 class PairsUploadForm(forms.Form):
-    file = forms.FileField(help_text="JSONL or CSV: prompt, chosen, rejected; optional persona (public id), topic.")
+    file = forms.FileField(
+        label="Pairs file", help_text="JSONL or CSV: prompt, chosen, rejected; optional persona (public id), topic."
+    )

@@ -1,22 +1,30 @@
-"""Benchmark jobs: running a judge; importing pairs; classifying prompts; planning, generating and verifying preference
-datasets; running a PERSONA Bench run."""
+"""Benchmark jobs: running a judge; importing pairs, prompts and released datasets; classifying prompts; planning,
+generating and verifying preference datasets; running a PERSONA Bench run."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 
 from benchmarks.bench.loo import loo_run_execute
 from benchmarks.bench.models import BenchRun, Evaluation
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_execute
 from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archive
+from benchmarks.datasets.import_job import DATASET_IMPORT_JOB, dataset_import_dataset, dataset_import_run
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
-from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_run
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_run
 from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
-from core.jobs import JobRun, register_job_kind
+from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_run
+from core.jobs import JobFact, JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
+from core.models import Job
 
 
 @register_job_kind(JUDGE_RUN_JOB, label="Run a judge")
@@ -27,9 +35,27 @@ def judge_run(run: JobRun) -> None:
     judgments_run(judge=judge, items=items, run=run)
 
 
-@register_job_kind(PAIRS_IMPORT_JOB, label="Import preference pairs")
+def pairs_import_outcome(job: Job) -> JobFact | None:
+    batch = pairs_import_batch(job)
+    if batch is None:
+        return None
+    url = f"{reverse('pair-list')}?{urlencode({'batch': batch.pk})}"
+    return JobFact(label="Pairs", value=f"See the imported pairs ({batch.name})", url=url)
+
+
+@register_job_kind(PAIRS_IMPORT_JOB, label="Import preference pairs", outcome=pairs_import_outcome)
 def pairs_import_job(run: JobRun) -> None:
     pairs_import_run(run)
+
+
+def prompts_import_outcome(job: Job) -> JobFact:
+    value = f"See the prompts ({job.total} distinct in {job.params.get('name', 'the file')})"
+    return JobFact(label="Prompts", value=value, url=reverse("prompt-list"))
+
+
+@register_job_kind(PROMPTS_IMPORT_JOB, label="Import prompts", outcome=prompts_import_outcome)
+def prompts_import_job(run: JobRun) -> None:
+    prompts_import_run(run)
 
 
 def _dataset(run: JobRun) -> PreferenceDataset:
@@ -80,3 +106,17 @@ def bench_run(run: JobRun) -> None:
 @register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
 def dataset_export_job(run: JobRun) -> None:
     dataset_export_archive(dataset=_dataset(run), run=run)
+
+
+def dataset_import_outcome(job: Job) -> JobFact | None:
+    dataset = dataset_import_dataset(job)
+    if dataset is None:
+        return None
+    url = reverse("dataset-detail", args=[dataset.pk])
+    pairs = dataset.pairs.count()
+    return JobFact(label="Dataset", value=f"See the dataset {dataset.name} ({pairs} pair{pluralize(pairs)})", url=url)
+
+
+@register_job_kind(DATASET_IMPORT_JOB, label="Import a released dataset", outcome=dataset_import_outcome)
+def dataset_import_job(run: JobRun) -> None:
+    dataset_import_run(run)

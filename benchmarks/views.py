@@ -3,20 +3,18 @@ source."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
 from benchmarks.models import PreferencePair
 from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
-from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_start
+from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_start
 from core.uploads import FileRefusedError
-from core.views import job_from_query
+from core.views import upload_job_page
 
 PAGE_SIZE = 50
 
@@ -26,28 +24,14 @@ PAGE_SIZE = 50
 def pairs_import_view(request: HttpRequest) -> HttpResponse:
     """Upload preference pairs (the questions studies draw from) as JSONL or CSV; the import runs as a job and its
     pairs form one new batch."""
-    form = PairsUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = pairs_import_start(upload=upload, started_by=request.user)
-        except FileRefusedError as exc:
-            form.add_error("file", str(exc))
-        else:
-            messages.success(
-                request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}."
-            )
-            return redirect(f"{reverse('pairs-import')}?job={job.pk}")
-    job = job_from_query(request, kinds=(PAIRS_IMPORT_JOB,))
-    return render(
+    return upload_job_page(
         request,
-        "benchmarks/pairs_import.html",
-        {
-            "form": form,
-            "job": job,
-            "batch": pairs_import_batch(job) if job else None,
-            "pair_count": PreferencePair.objects.count(),
-        },
+        form=PairsUploadForm(request.POST or None, request.FILES or None),
+        start=pairs_import_start,
+        refused=FileRefusedError,
+        kinds=(PAIRS_IMPORT_JOB,),
+        template="benchmarks/pairs_import.html",
+        context={"pair_count": PreferencePair.objects.count()},
     )
 
 

@@ -27,6 +27,7 @@ class JobFact:
 
 
 Describe = Callable[["Job"], list[JobFact]]
+Outcome = Callable[["Job"], JobFact | None]
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,29 @@ class JobKind:
     start_permission: str | None = None
     # The facts its page shows; None = the raw parameters.
     describe: Describe | None = None
+    # Where a finished job's results are (the link its pages show once it has succeeded); None = nowhere to go.
+    outcome: Outcome | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
 def register_job_kind(
-    name: str, *, label: str, start_permission: str | None = None, describe: Describe | None = None
+    name: str,
+    *,
+    label: str,
+    start_permission: str | None = None,
+    describe: Describe | None = None,
+    outcome: Outcome | None = None,
 ) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         _KINDS[name] = JobKind(
-            name=name, label=label, handler=handler, start_permission=start_permission, describe=describe
+            name=name,
+            label=label,
+            handler=handler,
+            start_permission=start_permission,
+            describe=describe,
+            outcome=outcome,
         )
         return handler
 
@@ -61,6 +74,12 @@ def job_facts(job: Job) -> list[JobFact]:
     if kind is not None and kind.describe is not None:
         return kind.describe(job)
     return [JobFact(label=str(key), value=str(value)) for key, value in sorted((job.params or {}).items())]
+
+
+def job_outcome(job: Job) -> JobFact | None:
+    """The link to what ``job`` made, as its kind names it (None for a kind without one)."""
+    kind = _KINDS.get(job.kind)
+    return kind.outcome(job) if kind is not None and kind.outcome is not None else None
 
 
 def job_kinds() -> dict[str, JobKind]:

@@ -125,16 +125,24 @@ def _dispatch(job_id: int, *, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown))
 
 
-def job_start(*, kind: str, started_by: Any = None, params: dict[str, Any] | None = None, total: int = 0) -> Job:
+def job_start(
+    *,
+    kind: str,
+    started_by: Any = None,
+    params: dict[str, Any] | None = None,
+    total: int = 0,
+    dedupe: dict[str, Any] | None = None,
+) -> Job:
     """Create a queued job and send it to a worker when the transaction commits.
 
     Starting a job identical (same kind and parameters) to one still queued or running returns that job
-    instead of a second one, so a double click or a replayed form starts the work once.
+    instead of a second one, so a double click or a replayed form starts the work once. ``dedupe`` names the
+    work when some parameters do not (where an upload was stored, say); by default it is ``params``.
     """
     if job_kind_get(kind) is None:
         raise JobError(f"Unknown job kind {kind!r}.")
     params = params or {}
-    key = _dedupe_key(kind, params)
+    key = _dedupe_key(kind, params if dedupe is None else dedupe)
     existing = Job.objects.filter(dedupe_key=key, status__in=ACTIVE_JOB_STATUSES).first()
     if existing is not None:
         return existing

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.job_registry import job_kind_label
+from core.job_registry import JobFact, job_kind_label, job_outcome
 
 # The LLM layer's models live in core/llm/models.py; importing them here registers them with the app.
 from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
@@ -104,6 +104,11 @@ class Job(models.Model):
     @property
     def processed(self) -> int:
         return self.done + self.failed
+
+    @property
+    def outcome(self) -> JobFact | None:
+        """Where the results are (its kind's link), once the job has succeeded."""
+        return job_outcome(self) if self.status == JobStatus.SUCCEEDED else None
 
     @property
     def percent(self) -> int:

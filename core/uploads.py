@@ -9,6 +9,7 @@ is never taken from the client beyond its base name.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from pathlib import Path
@@ -17,6 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+
+from core.jobs import job_start
+from core.models import Job
 
 UPLOADS = "uploads/jobs"
 MAX_ERRORS_REPORTED = 20
@@ -77,3 +81,23 @@ def upload_path(relative: str) -> Path:
 def upload_discard(folder: str) -> None:
     """Remove one job's upload folder; a folder already gone is fine."""
     shutil.rmtree(upload_path(folder), ignore_errors=True)
+
+
+def upload_job_start(
+    *, kind: str, upload: UploadedFile, started_by: Any = None, params: dict[str, Any] | None = None
+) -> Job:
+    """Store one uploaded file and queue the job ``kind`` that imports it (params ``folder``, ``path``, ``name``,
+    ``sha256`` and ``params``).
+
+    The job is named by the file's name and content, not by where it is stored: the same file sent again while its
+    import is queued or running (a double click, a replayed form) returns that job, and the second copy is removed.
+    """
+    folder = upload_folder_new()
+    path = upload_store(upload=upload, folder=folder)
+    with upload_path(path).open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    work = {"name": (upload.name or "")[-200:], "sha256": digest, **(params or {})}
+    job = job_start(kind=kind, started_by=started_by, params={"folder": folder, "path": path, **work}, dedupe=work)
+    if job.params.get("folder") != folder:
+        upload_discard(folder)
+    return job

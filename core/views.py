@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +23,34 @@ def job_from_query(request: HttpRequest, *, kinds: tuple[str, ...] | None = None
         return None
     jobs = Job.objects.filter(pk=job_id)
     return (jobs.filter(kind__in=kinds) if kinds else jobs).first()
+
+
+def upload_job_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    start: Callable[..., Job],
+    kinds: tuple[str, ...],
+    template: str,
+    refused: type[Exception] | tuple[type[Exception], ...] = (),
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """An import page: a valid POST hands the form's ``file`` (as ``upload``) and its other fields to ``start``, which
+    stores the file and queues its job, then comes back to the page showing that job (``?job=``); ``refused``, the
+    start's own refusal, lands on the file field."""
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        upload = fields.pop("file")
+        try:
+            job = start(upload=upload, started_by=request.user, **fields)
+        except refused as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(
+                request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}."
+            )
+            return redirect(f"{request.path}?job={job.pk}")
+    return render(request, template, {**(context or {}), "form": form, "job": job_from_query(request, kinds=kinds)})
 
 
 @require_GET

@@ -9,7 +9,7 @@ from core.llm.models import ModelEndpoint
 from core.models import Job
 from personas.llm_check import personas_llm_check
 from personas.llm_enrichment import personas_llm_enrich
-from personas.models import CensusDataset, Persona
+from personas.models import CensusDataset, Persona, PersonaSource
 from personas.services import (
     ENRICH_JOB,
     GENERATE_JOB,
@@ -96,7 +96,12 @@ def enrich_personas(run: JobRun) -> None:
     personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), run=run)
 
 
-@register_job_kind(IMPORT_JOB, label="Import personas")
+def import_outcome(job: Job) -> JobFact:
+    url = f"{reverse('persona-list')}?source={PersonaSource.IMPORTED}"
+    return JobFact(label="Personas", value=f"See the imported personas ({job.done} in this file)", url=url)
+
+
+@register_job_kind(IMPORT_JOB, label="Import personas", outcome=import_outcome)
 def import_personas(run: JobRun) -> None:
     persona_import_run(run)
 

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from core.jobs import JobError, JobRun, job_start
 from core.models import Job
-from core.uploads import upload_discard, upload_folder_new, upload_path, upload_store
+from core.uploads import upload_discard, upload_job_start, upload_path
 from personas.consistency import persona_rules_check
 from personas.enrichment import DEFAULT_LEVEL_PROBABILITIES, persona_enrich
 from personas.formats import PersonaFormatError, personas_read_json
@@ -165,9 +165,7 @@ def personas_import(
 
 def persona_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     """Store an uploaded PERSONA JSON / JSON Lines file and queue its import as a job."""
-    folder = upload_folder_new()
-    params = {"folder": folder, "path": upload_store(upload=upload, folder=folder), "name": (upload.name or "")[-200:]}
-    return job_start(kind=IMPORT_JOB, started_by=started_by, params=params)
+    return upload_job_start(kind=IMPORT_JOB, upload=upload, started_by=started_by)
 
 
 def persona_import_run(run: JobRun) -> int:

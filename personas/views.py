@@ -5,18 +5,17 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.csv_export import CsvWriter
-from core.views import job_from_query
+from core.views import upload_job_page
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.formats import personas_write_jsonl
 from personas.forms import EnrichForm, GenerateForm, PersonaFilterForm, PersonaImportForm
 from personas.models import CensusDataset, Persona
 from personas.plots import comparison_svg
 from personas.selectors import comparison_csv_rows, dataset_comparison, personas_filter
-from personas.services import persona_enrichment_start, persona_generation_start, persona_import_start
+from personas.services import IMPORT_JOB, persona_enrichment_start, persona_generation_start, persona_import_start
 
 PAGE_SIZE = 50
 
@@ -59,13 +58,13 @@ def persona_export(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required("personas.add_persona", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def persona_import(request: HttpRequest) -> HttpResponse:
-    form = PersonaImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job = persona_import_start(upload=upload, started_by=request.user)
-        messages.success(request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}.")
-        return redirect(f"{reverse('persona-import')}?job={job.pk}")
-    return render(request, "personas/persona_import.html", {"form": form, "job": job_from_query(request)})
+    return upload_job_page(
+        request,
+        form=PersonaImportForm(request.POST or None, request.FILES or None),
+        start=persona_import_start,
+        kinds=(IMPORT_JOB,),
+        template="personas/persona_import.html",
+    )
 
 
 @permission_required("personas.add_persona", raise_exception=True)

@@ -15,17 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from benchmarks.datasets.estimate import dataset_estimate
 from benchmarks.datasets.export import dataset_export_start, export_archive_path
 from benchmarks.datasets.forms import DatasetForm, DatasetImportForm, DatasetJudgeForm, DatasetStudyForm
+from benchmarks.datasets.import_job import DATASET_IMPORT_JOB, dataset_import_start
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError, dataset_plan_start
 from benchmarks.datasets.progress import dataset_failures, dataset_jobs, dataset_progress
-from benchmarks.datasets.released import dataset_import_released
 from benchmarks.datasets.selection import dataset_judge_items
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_start
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
 from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
-from benchmarks.prompts.importing import MAX_FILE_BYTES
 from core.uploads import FileRefusedError
+from core.views import upload_job_page
 from personas.attributes import ATTRIBUTES
 
 
@@ -179,18 +179,12 @@ def dataset_download(request: HttpRequest, dataset_id: int) -> FileResponse:
 @permission_required("benchmarks.add_preferencedataset", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def dataset_import_view(request: HttpRequest) -> HttpResponse:
-    form = DatasetImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            if upload.size > MAX_FILE_BYTES:  # refused before reading it into memory
-                raise FileRefusedError([f"over the {MAX_FILE_BYTES // 2**20} MB limit"])
-            dataset = dataset_import_released(
-                name=form.cleaned_data["name"], data=upload.read(), filename=upload.name, created_by=request.user
-            )
-        except FileRefusedError as exc:
-            form.add_error("file", f"{upload.name} was refused, nothing was imported: {exc}")
-        else:
-            messages.success(request, f"Imported {dataset.pairs.count()} pairs into {dataset.name}.")
-            return redirect("dataset-detail", dataset_id=dataset.pk)
-    return render(request, "benchmarks/dataset_import.html", {"form": form})
+    """Upload a released-columns file; the import runs as a job whose progress, then dataset, this page shows."""
+    return upload_job_page(
+        request,
+        form=DatasetImportForm(request.POST or None, request.FILES or None),
+        start=dataset_import_start,
+        refused=FileRefusedError,
+        kinds=(DATASET_IMPORT_JOB,),
+        template="benchmarks/dataset_import.html",
+    )

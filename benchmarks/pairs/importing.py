@@ -19,18 +19,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, text_digest
-from core.jobs import JobError, JobRun, job_start
+from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, PromptSource, text_digest
+from core.jobs import JobError, JobRun
 from core.models import Job
 from core.text import text_problem
-from core.uploads import (
-    FileRefusedError,
-    name_unique,
-    upload_discard,
-    upload_folder_new,
-    upload_path,
-    upload_store,
-)
+from core.uploads import FileRefusedError, name_unique, upload_discard, upload_job_start, upload_path
 from personas.models import Persona
 
 PAIRS_IMPORT_JOB = "benchmarks.pairs_import"
@@ -252,7 +245,7 @@ def _prompts_ensure(batch: list[_Row], result: PairImportResult) -> dict[str, in
     first = {text_digest(row.prompt): row for row in reversed(batch)}  # the first row wins, as get_or_create did
     ids = dict(Prompt.objects.filter(text_sha256__in=first).values_list("text_sha256", "pk"))
     missing = [
-        Prompt(text=row.prompt, text_sha256=digest, source_id=row.source_id, topic=row.topic)
+        Prompt.from_file(text=row.prompt, source=PromptSource.PAIRS, source_id=row.source_id, topic=row.topic)
         for digest, row in first.items()
         if digest not in ids
     ]
@@ -266,23 +259,19 @@ def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     """Store the uploaded pairs file and queue its import as a job (``.csv`` is CSV, anything else JSONL).
 
     The request only copies the file; checking and writing run in a worker, so a file of any allowed size
-    imports without the request timing out.
+    imports without the request timing out. The same file sent twice while it imports is one job.
     """
     if (upload.size or 0) > MAX_FILE_BYTES:
         raise FileRefusedError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
-    folder = upload_folder_new()
-    params = {
-        "folder": folder,
-        "path": upload_store(upload=upload, folder=folder),
-        "name": (upload.name or "pairs")[-200:],
-        "file_format": "csv" if (upload.name or "").lower().endswith(".csv") else "jsonl",
-    }
-    return job_start(kind=PAIRS_IMPORT_JOB, started_by=started_by, params=params)
+    file_format = "csv" if (upload.name or "").lower().endswith(".csv") else "jsonl"
+    return upload_job_start(
+        kind=PAIRS_IMPORT_JOB, upload=upload, started_by=started_by, params={"file_format": file_format}
+    )
 
 
 def pairs_import_batch_name(job: Job) -> str:
     """The batch an import job writes: named after the file and the job, so its page can link to the pairs."""
-    return f"{job.params.get('name', 'Pairs')[-150:]} (import #{job.pk})"
+    return f"{(job.params.get('name') or 'Pairs')[-150:]} (import #{job.pk})"
 
 
 def pairs_import_batch(job: Job) -> PairBatch | None:

@@ -11,6 +11,7 @@ import ast
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -20,10 +21,7 @@ from core.uploads import FileRefusedError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # PRISM's conversations.jsonl is ~100 MB
 MAX_PROMPT_CHARS = 10_000
-
-
-class PromptImportError(FileRefusedError):
-    """A prompts file refused whole (the prompt upload page catches it by this name)."""
+WRITE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,11 @@ class PromptImportResult:
 
 def _decode(data: bytes, name: str) -> str:
     if len(data) > MAX_FILE_BYTES:
-        raise PromptImportError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
+        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PromptImportError(
+        raise FileRefusedError(
             [f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); save it as UTF-8"]
         ) from None
 
@@ -85,9 +83,9 @@ def _read_jsonl(text: str) -> PromptFile:
             continue
         records.append((number, record))
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     if not records:
-        raise PromptImportError(["the file holds no records"])
+        raise FileRefusedError(["the file holds no records"])
     prism = "opening_prompt" in records[0][1]
     result = PromptFile(PromptSource.PRISM_CONVERSATIONS if prism else PromptSource.FILE)
     for number, record in records:
@@ -104,7 +102,7 @@ def _read_jsonl(text: str) -> PromptFile:
         if prompt is not None:
             result.rows.append(PromptRow(prompt, source_id[:128], topic[:128], kind[:64]))
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     return result
 
 
@@ -152,28 +150,32 @@ def _read_csv(text: str) -> PromptFile:
                     )
                 )
     else:
-        raise PromptImportError(
+        raise FileRefusedError(
             ["line 1: no prompt column: expected `prompt` or `text`, or PRISM's `cluster_id,…,top_texts`"]
         )
     if errors:
-        raise PromptImportError(errors)
+        raise FileRefusedError(errors)
     if not result.rows:
-        raise PromptImportError(["the file holds no prompts"])
+        raise FileRefusedError(["the file holds no prompts"])
     return result
 
 
 def prompts_read(*, data: bytes, name: str) -> PromptFile:
-    """Parse a prompts file (format from the name: .jsonl/.json → JSON Lines, else CSV); raises PromptImportError."""
+    """Parse a prompts file (format from the name: .jsonl/.json → JSON Lines, else CSV); raises FileRefusedError."""
     text = _decode(data, name)
     if name.lower().endswith((".jsonl", ".json", ".ndjson")):
         return _read_jsonl(text)
     if name.lower().endswith((".csv", ".txt")):
         return _read_csv(text)
-    raise PromptImportError([f"{name}: use a .csv or .jsonl file"])
+    raise FileRefusedError([f"{name}: use a .csv or .jsonl file"])
 
 
-def prompts_import(*, data: bytes, name: str) -> PromptImportResult:
-    """Read and store the prompts of one file; existing texts (same sha256) are left as they are."""
+def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], None] | None = None) -> PromptImportResult:
+    """Read and store the prompts of one file; existing texts (same sha256) are left as they are.
+
+    The new prompts are written in batches that each commit, reporting ``progress(stored, distinct)`` after each
+    (the import job's progress bar); the file was checked whole first, and a re-run skips what is stored.
+    """
     parsed = prompts_read(data=data, name=name)
     unique: dict[str, PromptRow] = {}
     for row in parsed.rows:
@@ -190,6 +192,14 @@ def prompts_import(*, data: bytes, name: str) -> PromptImportResult:
         for digest, row in unique.items()
         if digest not in existing
     ]
-    with transaction.atomic():
-        Prompt.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    stored = len(existing)
+    if progress is not None:
+        progress(stored, len(unique))
+    for start in range(0, len(new), WRITE_BATCH):
+        batch = new[start : start + WRITE_BATCH]
+        with transaction.atomic():
+            Prompt.objects.bulk_create(batch, ignore_conflicts=True)
+        stored += len(batch)
+        if progress is not None:
+            progress(stored, len(unique))
     return PromptImportResult(parsed.source, len(parsed.rows), len(new), len(existing))

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from benchmarks.models import ControversyVerdict, FormCheck, Prompt
 from benchmarks.prompts.filters import (
@@ -18,8 +18,10 @@ from benchmarks.prompts.filters import (
     prompts_form_check,
 )
 from benchmarks.prompts.forms import ClassifyForm, PromptImportForm, TopicsSplitForm
-from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError, prompts_import
+from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
 from benchmarks.prompts.topics import prompts_cluster, prompts_split, topic_split_counts
+from core.uploads import FileRefusedError
+from core.views import upload_job_page
 
 PAGE_SIZE = 50
 _REASON_FILTERS = {
@@ -54,27 +56,17 @@ def prompt_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("benchmarks.add_prompt", raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def prompt_import(request: HttpRequest) -> HttpResponse:
-    form = PromptImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "Choose a file to import.")
-        return redirect("prompt-list")
-    upload = form.cleaned_data["file"]
-    if upload.size > MAX_FILE_BYTES:  # refused before reading it into memory
-        messages.error(request, f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported.")
-        return redirect("prompt-list")
-    try:
-        result = prompts_import(data=upload.read(), name=upload.name)
-    except PromptImportError as exc:
-        messages.error(request, f"{upload.name} was refused, nothing was imported: {exc}")
-        return redirect("prompt-list")
-    messages.success(
+    """Upload a prompts file; the import runs as a job whose progress, then outcome, this page shows."""
+    return upload_job_page(
         request,
-        f"{upload.name} ({result.source}): {result.read} prompts read, {result.created} new, "
-        f"{result.existing} already there.",
+        form=PromptImportForm(request.POST or None, request.FILES or None),
+        start=prompts_import_start,
+        refused=FileRefusedError,
+        kinds=(PROMPTS_IMPORT_JOB,),
+        template="benchmarks/prompts_import.html",
     )
-    return redirect("prompt-list")
 
 
 @permission_required("benchmarks.change_prompt", raise_exception=True)

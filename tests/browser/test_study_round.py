@@ -220,10 +220,9 @@ def test_a_whole_study_round(
         {"name": "round1.jsonl", "mimeType": "application/json", "buffer": lines.encode()}
     )
     page.get_by_role("button", name=re.compile("Import|Upload")).click()
-    # The import runs as a job; once it has finished, its page links to the batch it wrote.
+    # The import runs as a job; the page polls it and, once it has finished, links to the batch it wrote.
     job = wait_for(Job.objects.get(kind="benchmarks.pairs_import"), {JobStatus.SUCCEEDED, JobStatus.FAILED})
     assert job.status == JobStatus.SUCCEEDED, job.error
-    page.reload()
     page.get_by_role("link", name=re.compile("See the imported pairs")).click()
     expect(page.get_by_role("heading", name="Preference pairs", exact=True)).to_be_visible()
     expect(page.locator("#pair-count")).to_have_text("4 pairs.")

@@ -111,11 +111,13 @@ def test_coordinator_imports_personas_as_a_job_and_bad_files_store_nothing(
     assert Persona.objects.get().attributes == ADULT
     page = coordinator_client.get(f"{reverse('persona-import')}?job={job.pk}").content.decode()
     assert f"Import personas #{job.pk}" in page
+    assert f'<a href="{reverse("persona-list")}?source=imported">See the imported personas (1 in this file)</a>' in page
     job = _upload(coordinator_client, "bad.jsonl", b'"age: 4"\n"shoe size: 3"\n')
     assert job.status == JobStatus.FAILED
     assert job.error == "bad.jsonl: line 2: unknown attribute key(s): 'shoe size'; nothing was imported."
     page = coordinator_client.get(f"{reverse('persona-import')}?job={job.pk}").content.decode()
     assert "line 2: unknown attribute key(s)" in page
+    assert "See the imported personas" not in page
     job = _upload(coordinator_client, "latin.jsonl", '"age: 4, caf\xe9"'.encode("latin-1"))
     assert job.error == "latin.jsonl: is not UTF-8 text; nothing was imported."
     job = _upload(coordinator_client, "nul.jsonl", b'{"age": "4\\u0000"}')

@@ -1,4 +1,4 @@
-"""The coordinator's pages: prompts (import, filter, overrule, topics), a dataset (plan, stages, export, study)."""
+"""The coordinator's pages: prompts (filter, overrule, topics), a dataset (plan, stages, export, study)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotation.models import Question, Study
@@ -14,18 +15,20 @@ from benchmarks.datasets.export import dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, Prompt
+from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, PreferencePair, Prompt
+from benchmarks.prompts.importing import prompts_import
+from core.models import Job, JobStatus
 from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, offline_endpoint, personas_make
+from tests.factories import wait_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
 pytestmark = pytest.mark.django_db
 
 
-def test_prompt_page_import_filter_overrule(client, coordinator):
+def test_prompt_page_filter_overrule(client, coordinator):
+    # The import page (a job) is tested in tests/benchmarks/prompts/test_import_job.py.
+    assert prompts_import(data=(FIXTURES / "prism_clusters_small.csv").read_bytes(), name="c.csv").created == 32
     client.force_login(coordinator)
-    with (FIXTURES / "prism_clusters_small.csv").open("rb") as handle:
-        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
-    assert "32 new" in response.content.decode()
     client.post(reverse("prompt-form-filter"))
     assert Prompt.objects.filter(form_check=FormCheck.PASSED).count() > 20
     prompt = Prompt.objects.filter(form_check=FormCheck.PASSED).first()
@@ -38,14 +41,6 @@ def test_prompt_page_import_filter_overrule(client, coordinator):
     assert prompt.controversy == ControversyVerdict.CONTROVERSIAL
     page = client.get(reverse("prompt-list")).content.decode()
     assert 'data-reason="kept">1<' in page
-
-
-def test_bad_prompt_file_shows_the_line_and_stores_nothing(client, coordinator):
-    client.force_login(coordinator)
-    with (FIXTURES / "malformed.jsonl").open("rb") as handle:
-        response = client.post(reverse("prompt-import"), {"file": handle}, follow=True)
-    assert "line 2: not valid JSON" in response.content.decode()
-    assert not Prompt.objects.exists()
 
 
 def test_analyst_cannot_change_prompts(client, analyst):
@@ -131,24 +126,31 @@ def test_stage_without_generator_is_refused(client, coordinator):
     assert "Choose a generator" in response.content.decode()
 
 
-def test_oversized_upload_is_refused_before_reading(client, coordinator, monkeypatch):
-    from django.core.files.uploadedfile import SimpleUploadedFile
+def _released_import(client, name, content):
+    response = client.post(reverse("dataset-import"), {"name": name, "file": SimpleUploadedFile("r.jsonl", content)})
+    assert response.status_code == 302
+    job = wait_for(Job.objects.get(pk=response["Location"].split("?job=")[1]), {JobStatus.SUCCEEDED, JobStatus.FAILED})
+    return job, client.get(response["Location"]).content.decode()
 
-    from benchmarks.prompts import views
 
-    monkeypatch.setattr(views, "MAX_FILE_BYTES", 10)
+def test_released_file_imports_as_a_job_and_the_page_links_to_the_dataset(celery_worker, client, coordinator):
     client.force_login(coordinator)
-    upload = SimpleUploadedFile("big.csv", b"prompt\nIs this file far too large for the limit?\n")
-    response = client.post(reverse("prompt-import"), {"file": upload}, follow=True)
-    assert "over the 0 MB limit" in response.content.decode()
-    assert not Prompt.objects.exists()
+    good = b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "b"}\n'
+    job, page = _released_import(client, "good", good)
+    dataset = PreferenceDataset.objects.get(name="good")
+    assert (job.status, job.done, job.total, dataset.pairs.count()) == (JobStatus.SUCCEEDED, 1, 1, 1)
+    assert f'<a href="{reverse("dataset-detail", args=[dataset.pk])}">See the dataset good (1 pair)</a>' in page
+    # The same name again: the job refuses it, and nothing is added.
+    job, page = _released_import(client, "good", good)
+    assert job.status == JobStatus.FAILED
+    assert "a dataset named &#x27;good&#x27; exists already" in page
+    assert PreferencePair.objects.count() == 1
 
 
-def test_released_file_import_page_refuses_a_bad_file(client, coordinator):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def test_released_file_import_job_refuses_a_bad_file(celery_worker, client, coordinator):
     client.force_login(coordinator)
-    bad = SimpleUploadedFile("r.jsonl", b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "a"}\n')
-    response = client.post(reverse("dataset-import"), {"name": "bad", "file": bad})
-    assert "line 1: original and data are the same text" in response.content.decode()
+    bad = b'{"persona": "age: 30", "instruction": "Q?", "original": "a", "data": "a"}\n'
+    job, page = _released_import(client, "bad", bad)
+    assert job.status == JobStatus.FAILED
+    assert "line 1: original and data are the same text" in page
     assert not PreferenceDataset.objects.filter(name="bad").exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt
+from benchmarks.models import PairSplit, PreferencePair, Prompt, PromptSource, TopicOrigin
 from benchmarks.pairs.importing import pairs_import
 from core.uploads import FileRefusedError
 from personas.models import Persona
@@ -19,6 +19,9 @@ def test_jsonl_import_creates_persona_independent_pairs() -> None:
     assert (result.created, result.updated, result.prompts_created) == (2, 0, 2)
     pair = PreferencePair.objects.get(prompt__source_id="fx-1")
     assert pair.persona is None
+    # The prompt says where it came from, as the other imports' prompts do.
+    assert pair.prompt.source == PromptSource.PAIRS
+    assert pair.prompt.topic_origin == (TopicOrigin.SUPPLIED if pair.prompt.topic else TopicOrigin.NONE)
     assert pair.chosen.startswith("Baking")
     assert PreferencePair.objects.get(split=PairSplit.TEST_SEEN).chosen.startswith("Alternate")
 
@@ -109,3 +112,17 @@ def test_an_upload_imports_as_a_job_with_progress(celery_worker: object, data_di
     assert bad.error == "bad.csv: line 2: the row has 1 more cell(s) than the header names. Nothing was imported."
     assert PreferencePair.objects.count() == WRITE_BATCH + 5
     assert not any((data_dir / "uploads" / "jobs").iterdir())
+
+
+def test_the_same_file_sent_twice_while_queued_is_one_job(data_dir: Path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from benchmarks.pairs.importing import pairs_import_start
+
+    data = (FIXTURES / "independent.csv").read_bytes()
+    first = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data))
+    again = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data))  # a double click / replayed form
+    other = pairs_import_start(upload=SimpleUploadedFile("pairs.csv", data + b"P2,A2,B2\n"))
+    assert again.pk == first.pk != other.pk
+    assert first.params["file_format"] == "csv"
+    assert len(list((data_dir / "uploads" / "jobs").iterdir())) == 2  # the second copy of the first file is gone

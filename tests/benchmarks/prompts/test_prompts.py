@@ -10,8 +10,9 @@ import pytest
 
 from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSource, PromptSplit, TopicOrigin
 from benchmarks.prompts.filters import prompt_filter_counts, prompt_form_verdict, prompt_overrule, prompts_form_check
-from benchmarks.prompts.importing import MAX_FILE_BYTES, PromptImportError, prompts_import
+from benchmarks.prompts.importing import MAX_FILE_BYTES, prompts_import
 from benchmarks.prompts.topics import heldout_count, prompts_cluster, prompts_split, topic_split_counts
+from core.uploads import FileRefusedError
 from tests.personas.conftest import SHARED_DATA
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
@@ -51,19 +52,19 @@ def test_prism_conversations_and_plain_files():
 
 
 def test_malformed_file_is_refused_whole_with_lines():
-    with pytest.raises(PromptImportError) as error:
+    with pytest.raises(FileRefusedError) as error:
         _import("malformed.jsonl")
     assert "line 2: not valid JSON" in str(error.value)
     assert not Prompt.objects.exists()
-    with pytest.raises(PromptImportError, match="line 3: the prompt"):
+    with pytest.raises(FileRefusedError, match="line 3: the prompt"):
         prompts_import(data=b'{"prompt": "Is it ok?"}\n{"prompt": "Fine?"}\n{"prompt": ""}\n', name="p.jsonl")
-    with pytest.raises(PromptImportError, match="no prompt column"):
+    with pytest.raises(FileRefusedError, match="no prompt column"):
         prompts_import(data=b"question\nWhy?\n", name="p.csv")
-    with pytest.raises(PromptImportError, match="not UTF-8"):
+    with pytest.raises(FileRefusedError, match="not UTF-8"):
         prompts_import(data="prompt\nÉtait-ce juste ?\n".encode("latin-1"), name="p.csv")
-    with pytest.raises(PromptImportError, match="MB limit"):
+    with pytest.raises(FileRefusedError, match="MB limit"):
         prompts_import(data=b"x" * (MAX_FILE_BYTES + 1), name="p.csv")
-    with pytest.raises(PromptImportError, match="top_texts is not a list"):
+    with pytest.raises(FileRefusedError, match="top_texts is not a list"):
         prompts_import(data=b"cluster_id,top_texts\n1,not a list\n", name="c.csv")
     assert not Prompt.objects.exists()
 
