@@ -3,10 +3,11 @@ paper's scale. Command: ``bin/perf pairs``. Uses the configured database (rows a
 
 - generation: the critique stage against the mock server (200 ms latency) at concurrency 32, OpenAI SDK;
   calls/s ÷ (32 / 0.2 s).
-- cost per 1,000 pairs, counted from the mock server's usage figures: y_l reused + Message Batches (+ the persona as
-  the cached prefix), ÷ naive (y_l per pair, sequential calls, no cache: cache reads and writes billed at the input
-  price). The mock caches as Claude does, from 1,024 tokens; our prefixes (instructions + a PERSONA-length persona)
-  are ~450 tokens, so nothing is cached and the saving is the batch share plus the reused y_l: under 0.5.
+- cost per 1,000 pairs, counted from the mock server's usage figures: y_l reused + Message Batches + the persona as
+  the cached prefix, ÷ naive (y_l per pair, sequential calls, no cache: cache reads and writes billed at the input
+  price). The target row has the mock cache prefixes from 256 tokens (ours are ~450: instructions + persona), as a
+  model of a prefix long enough to cache; a second row uses Claude's minimum (1,024 tokens, 2,048 for Haiku-class),
+  under which today's prefixes are not cached and the saving is y_l reuse plus the batch discount.
 - planning 1,586 personas x 200 pairs (assignment rows written): wall time and the process's peak RSS.
 - export of 317,200 pairs to Parquet, ÷ a plain export of the same columns (one query fetched whole, one
   ``pyarrow.parquet.write_table``); memory growth of each.
@@ -191,11 +192,13 @@ def _generation() -> list[Result]:
     return [Result("pairs", "generation calls/s / ideal @32", ratio, "ratio", ">= 0.9", ratio >= 0.9, note)]
 
 
-def _cost() -> list[Result]:
+def _cost_ratio(min_cache_tokens: int | None) -> tuple[float, str]:
+    """Optimised ÷ naive cost per 1,000 pairs with the mock caching prefixes from ``min_cache_tokens`` (None:
+    Claude's own minimum), and a note with both costs."""
     _cleanup()
     _world(10, 80, 20)
     costs = {}
-    with spawn_mock_server(latency=0.0, varied_text=True, batch_seconds=0.2) as url:
+    with spawn_mock_server(latency=0.0, varied_text=True, min_cache_tokens=min_cache_tokens, batch_seconds=0.2) as url:
         for label, naive in (("naive", True), ("optimised", False)):
             endpoint = _endpoint(url, "anthropic", concurrency=1 if naive else CONCURRENCY, naive=naive)
             dataset = _dataset(
@@ -213,12 +216,20 @@ def _cost() -> list[Result]:
                 stage(dataset=dataset, run=run)
             job = Job.objects.get(pk=run.job.pk)
             costs[label] = (job.cost_usd * 1000 / max(1, dataset.pairs.count()), dataset.pairs.count())
-    ratio = float(costs["optimised"][0] / costs["naive"][0])
-    note = (
-        f"per 1,000 pairs: ${costs['optimised'][0]:.2f} (y_l reuse + batches) vs ${costs['naive'][0]:.2f} "
-        f"naive; {costs['naive'][1]} pairs each"
-    )
-    return [Result("pairs", "cost per 1,000 pairs optimised / naive", ratio, "ratio", "< 0.5", ratio < 0.5, note)]
+    optimised, naive_cost, pairs = costs["optimised"][0], costs["naive"][0], costs["naive"][1]
+    note = f"per 1,000 pairs: ${optimised:.2f} vs ${naive_cost:.2f} naive; {pairs} pairs each"
+    return float(optimised / naive_cost), note
+
+
+def _cost() -> list[Result]:
+    cached, cached_note = _cost_ratio(256)
+    uncached, uncached_note = _cost_ratio(None)
+    return [
+        Result("pairs", "cost per 1,000 pairs optimised / naive", cached, "ratio", "<= 0.35", cached <= 0.35,
+               note=f"y_l reuse + batches + cached persona prefix (mock caches from 256 tokens); {cached_note}"),
+        Result("pairs", "same, Claude's cache minimum (1,024)", uncached, "ratio",
+               note=f"today's ~450-token prefix is not cached: y_l reuse + batches only; {uncached_note}"),
+    ]  # fmt: skip
 
 
 def _plan_and_export() -> list[Result]:

@@ -39,8 +39,11 @@ def count_tokens(text: str) -> int:
     return max(1, len(text) // 4) if text else 0
 
 
-def min_cache_tokens(model: str) -> int:
-    """The shortest prefix the provider caches (Claude's minimum cacheable prompt length)."""
+def min_cache_tokens(model: str, configured: int | None = None) -> int:
+    """The shortest prefix the provider caches: Claude's minimum cacheable prompt length, unless the server was
+    started with another (the cost benchmark models a prefix long enough to cache)."""
+    if configured is not None:
+        return configured
     return 2048 if "haiku" in model.lower() else 1024
 
 
@@ -58,6 +61,7 @@ class MockConfig:
     latency: float = 0.0
     retry_after: str = "0.05"  # the Retry-After header sent with 429s (seconds, as text)
     hang_seconds: float = 5.0
+    min_cache_tokens: int | None = None  # None: Claude's rule (``min_cache_tokens``)
     batch_seconds: float = 0.2  # how long a batch stays in_progress
     reject_json_schema: bool = False  # act like a server without response_format support
     # Plain-text replies differ per request ("Mock reply <hash>."), as generated answers would; default: fixed.
@@ -159,7 +163,8 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
     total = prefix_tokens
     for index, block in enumerate(blocks):
         total += count_tokens(block.get("text", ""))
-        if block.get("cache_control") and total >= min_cache_tokens(body.get("model", "")):
+        minimum = min_cache_tokens(body.get("model", ""), state.config.min_cache_tokens)
+        if block.get("cache_control") and total >= minimum:
             key = hashlib.sha256(json.dumps([body.get("model"), tools, blocks[: index + 1]]).encode()).hexdigest()
             with state.lock:
                 hit = key in state.cache
@@ -226,7 +231,8 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
         text = _plain_text(state, prompt, fault)
     prompt_tokens = count_tokens(prompt)
     cached = 0
-    if prompt_tokens >= min_cache_tokens(body.get("model", "")) and messages and messages[0].get("role") == "system":
+    minimum = min_cache_tokens(body.get("model", ""), state.config.min_cache_tokens)
+    if prompt_tokens >= minimum and messages and messages[0].get("role") == "system":
         key = hashlib.sha256(json.dumps([body.get("model"), messages[0]]).encode()).hexdigest()
         with state.lock:
             cached = count_tokens("".join(_texts(messages[0].get("content")))) if key in state.cache else 0
