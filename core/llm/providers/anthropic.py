@@ -19,7 +19,7 @@ from core.llm.parsing import (
     parse_choice_text,
     parse_fields_text,
 )
-from core.llm.providers.pool import ClientPool
+from core.llm.providers.pool import ClientPool, shared_ssl_context
 from core.llm.types import Completion, LLMError, LLMRequest, Usage
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class AnthropicProvider:
                 timeout=endpoint.timeout_seconds,
                 # The SDK's OpenTelemetry spans cost CPU on every call; LLMCall rows are our trace.
                 open_telemetry=False,
+                http_client=anthropic.DefaultHttpxClient(verify=shared_ssl_context()),
             )
         )
 

@@ -20,7 +20,7 @@ from core.llm.parsing import (
     plain_object_instruction,
     plain_text_instruction,
 )
-from core.llm.providers.pool import ClientPool
+from core.llm.providers.pool import ClientPool, shared_ssl_context
 from core.llm.types import Completion, LLMRequest, Usage
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class OpenAICompatibleProvider:
                 base_url=endpoint.base_url or None,
                 max_retries=0,
                 timeout=endpoint.timeout_seconds,
+                http_client=openai.DefaultHttpxClient(verify=shared_ssl_context()),
             )
         )
         # None until the server has answered a json_schema request one way or the other.
