@@ -8,6 +8,7 @@ a separate partial constraint keeps one persona-independent pair per prompt.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -89,6 +90,18 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
     def kept(self) -> PromptQuerySet:
         """Prompts that passed both filters: the form check and the controversy classifier (or its overrule)."""
         return self.filter(form_check=FormCheck.PASSED, controversy=ControversyVerdict.CONTROVERSIAL)
+
+    def ids_by_digest(self, digests: Iterable[str]) -> dict[str, int]:
+        """The stored prompts' ids by text digest (a prompt is its text: the digest is its key)."""
+        return dict(self.filter(text_sha256__in=list(digests)).values_list("text_sha256", "pk"))
+
+    def unstored(self, prompts: Iterable[Prompt]) -> list[Prompt]:
+        """Of these unsaved prompts, the first of each text not stored yet: what an import has to create."""
+        first: dict[str, Prompt] = {}
+        for prompt in prompts:
+            first.setdefault(prompt.text_sha256, prompt)
+        stored = self.ids_by_digest(first)
+        return [prompt for digest, prompt in first.items() if digest not in stored]
 
 
 class Prompt(models.Model):

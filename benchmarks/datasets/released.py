@@ -171,10 +171,8 @@ def dataset_import_released(*, name: str, data: bytes, filename: str, created_by
             created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
         )
         personas = _personas(rows)
-        digests = {text_digest(row.instruction): row for row in rows}
-        known = set(Prompt.objects.filter(text_sha256__in=list(digests)).values_list("text_sha256", flat=True))
         Prompt.objects.bulk_create(
-            [
+            Prompt.objects.unstored(
                 Prompt.from_file(
                     text=row.instruction,
                     source=PromptSource.PAIRS,
@@ -184,11 +182,10 @@ def dataset_import_released(*, name: str, data: bytes, filename: str, created_by
                     form_check=FormCheck.PASSED,
                     controversy=ControversyVerdict.CONTROVERSIAL,
                 )
-                for digest, row in digests.items()
-                if digest not in known
-            ]
+                for row in rows
+            )
         )
-        prompts = dict(Prompt.objects.filter(text_sha256__in=list(digests)).values_list("text_sha256", "pk"))
+        prompts = Prompt.objects.ids_by_digest(text_digest(row.instruction) for row in rows)
         pairs = PreferencePair.objects.bulk_create(
             [
                 PreferencePair(

@@ -242,17 +242,13 @@ def _pairs_write(
 
 def _prompts_ensure(batch: list[_Row], result: PairImportResult) -> dict[str, int]:
     """The prompt id for each text digest in ``batch``, creating the prompts not stored yet."""
-    first = {text_digest(row.prompt): row for row in reversed(batch)}  # the first row wins, as get_or_create did
-    ids = dict(Prompt.objects.filter(text_sha256__in=first).values_list("text_sha256", "pk"))
-    missing = [
+    missing = Prompt.objects.unstored(
         Prompt.from_file(text=row.prompt, source=PromptSource.PAIRS, source_id=row.source_id, topic=row.topic)
-        for digest, row in first.items()
-        if digest not in ids
-    ]
+        for row in batch
+    )
     Prompt.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent import may have added one
     result.prompts_created += len(missing)
-    ids.update(Prompt.objects.filter(text_sha256__in=[p.text_sha256 for p in missing]).values_list("text_sha256", "pk"))
-    return ids
+    return Prompt.objects.ids_by_digest(text_digest(row.prompt) for row in batch)
 
 
 def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:

@@ -177,11 +177,7 @@ def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], Non
     (the import job's progress bar); the file was checked whole first, and a re-run skips what is stored.
     """
     parsed = prompts_read(data=data, name=name)
-    unique: dict[str, PromptRow] = {}
-    for row in parsed.rows:
-        unique.setdefault(text_digest(row.text), row)
-    existing = set(Prompt.objects.filter(text_sha256__in=list(unique)).values_list("text_sha256", flat=True))
-    new = [
+    new = Prompt.objects.unstored(
         Prompt.from_file(
             text=row.text,
             source=parsed.source,
@@ -189,17 +185,18 @@ def prompts_import(*, data: bytes, name: str, progress: Callable[[int, int], Non
             topic=row.topic,
             conversation_type=row.conversation_type,
         )
-        for digest, row in unique.items()
-        if digest not in existing
-    ]
-    stored = len(existing)
+        for row in parsed.rows
+    )
+    distinct = len({text_digest(row.text) for row in parsed.rows})
+    existing = distinct - len(new)
+    stored = existing
     if progress is not None:
-        progress(stored, len(unique))
+        progress(stored, distinct)
     for start in range(0, len(new), WRITE_BATCH):
         batch = new[start : start + WRITE_BATCH]
         with transaction.atomic():
             Prompt.objects.bulk_create(batch, ignore_conflicts=True)
         stored += len(batch)
         if progress is not None:
-            progress(stored, len(unique))
-    return PromptImportResult(parsed.source, len(parsed.rows), len(new), len(existing))
+            progress(stored, distinct)
+    return PromptImportResult(parsed.source, len(parsed.rows), len(new), existing)
