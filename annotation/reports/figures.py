@@ -87,6 +87,9 @@ def persona_histograms(fig: Figure, report: dict[str, Any]) -> None:
 
 def human_baseline(fig: Figure, report: dict[str, Any]) -> None:
     rows = report["tables"]["human_pairs"]["rows"]
+    if not rows:
+        figure_empty(fig, "Human-human agreement needs two raters of the same persona.")
+        return
     values = [row["kappa"] for row in rows if row["kappa"] is not None]
     ax = fig.add_subplot()
     ax.hist(values, bins=[i / 10 for i in range(-10, 11)], color="#55a868", edgecolor="white")
@@ -106,16 +109,17 @@ def position_bias(fig: Figure, report: dict[str, Any]) -> None:
     shares = [row["share_first"] if row["share_first"] is not None else 0 for row in rows]
     bars = ax.barh(names, shares, color="#c44e52")
     for bar, row in zip(bars, rows, strict=True):
+        # The counts are the table's own columns (position_bias_table): decisive replies and questions.
         label = "undefined" if row["share_first"] is None else f"{row['share_first']:.2f}"
         ax.text(
             bar.get_width() + 0.01,
             bar.get_y() + bar.get_height() / 2,
-            f"{label} (n={row['n_decisive']})",
+            f"{label} (n={row['n_replies']} replies, {row['n_items']} questions)",
             va="center",
             fontsize=8,
         )
     ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
-    ax.set_xlim(0, 1.2)
+    ax.set_xlim(0, 1.45)
     ax.set_xlabel("share of decisive replies picking the answer shown first")
     ax.set_title("Position bias")
 
@@ -161,6 +165,13 @@ def figure_render(*, report: dict[str, Any], name: str, fmt: str) -> bytes:
     if report.get("fingerprint"):
         cache.set(key, content, timeout=24 * 3600)
     return content
+
+
+def figure_message(*, message: str, fmt: str) -> bytes:
+    """In place of any figure when there is no report to draw from: the reason in words, as PNG or SVG."""
+    fig = Figure(figsize=(7.0, 5.6), layout="constrained")
+    figure_empty(fig, message)
+    return figure_bytes(fig, fmt)
 
 
 def _draw(report: dict[str, Any], name: str, fmt: str) -> bytes:

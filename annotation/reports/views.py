@@ -7,13 +7,13 @@ from collections import Counter, defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study
 from annotation.reports.downloads import table_csv, table_display, table_json
-from annotation.reports.figures import FIGURES, FORMATS, figure_render
+from annotation.reports.figures import FIGURES, FORMATS, figure_message, figure_render
 from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
 from annotation.selectors import study_items
 from benchmarks.judging.services import judge_run_start
@@ -97,7 +97,9 @@ def study_report_status(request: HttpRequest, study_id: int) -> HttpResponse:
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_table(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
-    data = _fresh_data(study_id)
+    data, missing = _report_data(study_id)
+    if data is None:
+        return _no_report(missing)
     if name not in data["tables"] or fmt not in ("csv", "json"):
         raise Http404("No such table.")
     table = data["tables"][name]
@@ -112,10 +114,12 @@ def study_report_table(request: HttpRequest, study_id: int, name: str, fmt: str)
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
-    data = _fresh_data(study_id)
+    data, missing = _report_data(study_id)
     if name not in FIGURES or fmt not in FORMATS:
         raise Http404("No such figure.")
-    response = HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FORMATS[fmt])
+    # Without a report, the image says why (an <img> shows a picture, not an error page).
+    content = figure_render(report=data, name=name, fmt=fmt) if data else figure_message(message=missing, fmt=fmt)
+    response = HttpResponse(content, content_type=FORMATS[fmt])
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
     return response
@@ -124,7 +128,9 @@ def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_json(request: HttpRequest, study_id: int) -> HttpResponse:
-    data = _fresh_data(study_id)
+    data, missing = _report_data(study_id)
+    if data is None:
+        return _no_report(missing)
     response = HttpResponse(json.dumps(data, indent=1, allow_nan=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="study-{study_id}-report.json"'
     return response
@@ -145,10 +151,17 @@ def study_report_judge(request: HttpRequest, study_id: int) -> HttpResponse:
     return redirect("study-report", study_id=study.pk)
 
 
-def _fresh_data(study_id: int) -> dict[str, object]:
-    """The stored report (fresh or, while a recompute runs, the previous one); 404 when there is none yet."""
+def _report_data(study_id: int) -> tuple[dict[str, object] | None, str]:
+    """The stored report (fresh or, while a recompute runs, the previous one), or None and why there is none yet;
+    404 for an unknown study."""
     study = get_object_or_404(Study, pk=study_id)
     data = report_state(study=study).data
-    if not data or data.get("empty"):
-        raise Http404("This study has no computed report yet.")
-    return data
+    if data and not data.get("empty"):
+        return data, ""
+    if not study_has_completed_participants(study=study):
+        return None, "No completed participants yet: this study has no report."
+    return None, "The report is being computed: reload the report page in a moment."
+
+
+def _no_report(reason: str) -> HttpResponse:
+    return HttpResponseNotFound(reason, content_type="text/plain; charset=utf-8")
