@@ -42,14 +42,17 @@ def figure_check(response: HttpResponse, fmt: str) -> None:
     if fmt == "png":
         assert response["Content-Type"] == "image/png"
         width, height = png_size(response.content)
-        assert width >= 200 and height >= 150, (width, height)
+        assert min(width, height) >= 150, (width, height)
     else:
         assert response["Content-Type"] == "image/svg+xml"
         svg_root(response.content)
 
 
-def table_check(response: HttpResponse, fmt: str) -> dict[str, Any] | list[dict[str, str]]:
-    """A 200 table download that parses: CSV rows (dicts) or the JSON table (title, columns, rows, note)."""
+def table_check(
+    response: HttpResponse, fmt: str, *, columns: list[str] | None = None
+) -> dict[str, Any] | list[dict[str, str]]:
+    """A 200 table download that parses: CSV rows (dicts; the header is ``columns`` when given) or the JSON table
+    (title, columns, rows, note)."""
     assert response.status_code == 200, (response.status_code, response.content[:300])
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if fmt == "csv":
@@ -57,6 +60,7 @@ def table_check(response: HttpResponse, fmt: str) -> dict[str, Any] | list[dict[
         reader = csv.DictReader(io.StringIO(body.decode("utf-8")))
         rows = list(reader)
         assert reader.fieldnames, "a CSV download has at least its header"
+        assert columns is None or reader.fieldnames == columns, (reader.fieldnames, columns)
         assert all(None not in row for row in rows), "a row with more cells than the header"
         return rows
     assert response["Content-Type"] == "application/json"
