@@ -1,6 +1,6 @@
 """The study report's bootstrap policy: every interval resamples personas ``BOOTSTRAP_RESAMPLES`` times, and is shown
 only when ``benchmarks.agreement.reportable_interval`` allows it (10+ personas, defined in 95 % of the resamples);
-otherwise the table says why, with the count of defined resamples beside it."""
+otherwise the table says why, with the count of defined resamples beside it when they were looked at."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ BOOTSTRAP_RESAMPLES = 500
 
 
 def interval_columns(interval: ConfidenceInterval, *, n_groups: int) -> dict[str, Any]:
-    """The columns an interval fills in a report table: its bounds (None when not shown), how many resamples were
-    defined, and why none is shown."""
-    shown = reportable_interval(interval, n_groups=n_groups)
-    return {
-        "ci_low": shown.low,
-        "ci_high": shown.high,
-        "ci_resamples_defined": f"{shown.n_valid} of {shown.n_resamples}",
-        "ci_note": shown.reason,
-    }
+    """The columns an interval fills in a report table (``ReportableInterval.columns``): its bounds (None when not
+    shown), how many resamples were defined (empty when the interval was refused for too few personas) and why none
+    is shown."""
+    return reportable_interval(interval, n_groups=n_groups).columns()

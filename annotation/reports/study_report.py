@@ -40,7 +40,7 @@ from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
 from benchmarks.models import Choice
 
-REPORT_VERSION = 3
+REPORT_VERSION = 4  # 4: no resample count beside an interval refused for too few personas
 
 
 def _summary(ratings: StudyRatings) -> dict[str, Any]:

@@ -201,6 +201,19 @@ class ReportableInterval:
     n_valid: int
     n_resamples: int
     reason: str  # empty when the interval is shown
+    # False when it was refused before any resample counted (too few groups): then "500 of 500 defined" would read
+    # as if an interval had been drawn from them.
+    resamples_counted: bool = True
+
+    def columns(self) -> dict[str, Any]:
+        """The columns an interval fills in a report table: its bounds (None when not shown), how many resamples
+        were defined (empty when none counted) and why no interval is shown (empty when one is)."""
+        return {
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "ci_resamples_defined": f"{self.n_valid} of {self.n_resamples}" if self.resamples_counted else "",
+            "ci_note": self.reason,
+        }
 
 
 def reportable_interval(
@@ -232,4 +245,4 @@ def reportable_interval(
         reason = "no interval: the statistic is undefined"
     else:
         return ReportableInterval(float(interval.low), float(interval.high), n_valid, n_resamples, "")
-    return ReportableInterval(None, None, n_valid, n_resamples, reason)
+    return ReportableInterval(None, None, n_valid, n_resamples, reason, resamples_counted=n_groups >= min_groups)

@@ -106,6 +106,10 @@ def test_an_interval_is_shown_only_with_enough_personas_and_defined_resamples() 
     shaky = reportable_interval(ConfidenceInterval(0.4, 0.2, 0.6, 0.95, 500, 430), n_groups=30)
     assert shaky.low is None and "430 of 500" in shaky.reason  # noqa: PT018
     assert shaky.n_valid == 430
+    # Columns: the defined-resample count only where the resamples were looked at.
+    assert few.columns() == {"ci_low": None, "ci_high": None, "ci_resamples_defined": "", "ci_note": few.reason}
+    assert shaky.columns()["ci_resamples_defined"] == "430 of 500"
+    assert reportable_interval(fine, n_groups=12).columns()["ci_resamples_defined"] == "500 of 500"
 
 
 def test_position_bias_per_item_treats_the_samples_of_one_item_as_one_observation() -> None:

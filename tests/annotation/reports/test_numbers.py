@@ -43,6 +43,7 @@ def test_kappa_matrix_numbers(report):
     assert not [row for row in pairwise["rows"] if row["rater_b"] == "hand-judge"]  # no order-consistent-only kappa
     assert ab["ci_low"] is None
     assert ab["ci_note"] == "no interval: 1 persona (at least 10 needed for a bootstrap over personas)"
+    assert ab["ci_resamples_defined"] == ""  # refused before any resample counted: no "500 of 500"
     # AB vs BA: C C R R vs C R R R: p_o 3/4, p_e = 1/2*1/4 + 1/2*3/4 = 1/2 → 0.5.
     orders = _row(pairwise, rater_a="hand-judge · AB", rater_b="hand-judge · BA")
     assert orders["kappa"] == pytest.approx(0.5)
