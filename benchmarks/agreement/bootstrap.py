@@ -188,6 +188,28 @@ def bootstrap_tables(
     return _percentile_interval(estimate, samples, confidence)
 
 
+def bootstrap_group_values(
+    values: ArrayLike,
+    *,
+    statistic: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ConfidenceInterval:
+    """Bootstrap of a statistic of one value per group (e.g. each twin's own kappa), resampling whole groups.
+
+    Each resample draws as many groups as there are, with replacement (``group_draws``' draws: the same seed draws
+    the same groups as ``bootstrap_ci``). ``statistic`` maps a resamples x groups array to one value per resample
+    (e.g. ``np.nanmedian(values, axis=1)``); a group whose value is undefined is NaN, for the statistic to leave
+    out, and a resample whose statistic is NaN is not counted in ``n_valid``.
+    """
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    _, draws = group_draws(np.arange(array.size), n_resamples=n_resamples, seed=seed)
+    estimate = np.asarray(statistic(array[np.newaxis]), dtype=np.float64).reshape(1)[0]
+    samples = np.asarray(statistic(array[draws]), dtype=np.float64).reshape(n_resamples)
+    return _percentile_interval(np.asarray(estimate), samples, confidence)
+
+
 MIN_GROUPS_FOR_INTERVAL = 10
 MIN_DEFINED_SHARE = 0.95
 

@@ -11,14 +11,19 @@ does only what is missing.
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
+import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from django.db import transaction
+from numpy.typing import NDArray
 
+from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL, bootstrap_group_values, reportable_interval
 from benchmarks.agreement.cohen import cohen_kappa
 from benchmarks.bench.config import BenchConfig, bench_config_load
 from benchmarks.bench.models import BenchRun, LooAnswer, LooRevision, LooTwin, LooVariant
@@ -277,40 +282,144 @@ def loo_kappa_rows(*, run: BenchRun) -> list[dict[str, Any]]:
     return rows
 
 
-def loo_results(*, run: BenchRun, config: BenchConfig) -> dict[str, Any]:
-    rows = loo_kappa_rows(run=run)
-    by_attribute: dict[str, list[float]] = defaultdict(list)
-    counts: dict[str, int] = defaultdict(int)
+SUMMARY_COLUMNS = [
+    "attribute", "twins", "defined", "answers", "median_kappa", "ci_low", "ci_high", "ci_resamples_defined", "ci_note",
+    "mean_kappa",
+]  # fmt: skip
+
+
+def median_defined(kappas: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per row, the median of the defined (non-NaN) per-twin kappas; NaN where none is defined."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        return np.nanmedian(kappas, axis=-1)
+
+
+def loo_summary_rows(rows: list[dict[str, Any]], *, n_resamples: int, seed: int) -> list[dict[str, Any]]:
+    """Per attribute: the median of its twins' kappas with the counts behind it (twins, those with a defined kappa,
+    answers both judged validly) and a 95 % interval resampling twins, shown by the reports' policy (at least
+    ``MIN_GROUPS_FOR_INTERVAL`` twins); lowest median first."""
+    by_attribute: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        counts[row["attribute"]] += 1
-        if row["kappa"] is not None:
-            by_attribute[row["attribute"]].append(row["kappa"])
-    summary = [
-        {"attribute": attribute, "twins": counts[attribute], "defined": len(by_attribute[attribute]),
-         "median_kappa": float(np.median(by_attribute[attribute])) if by_attribute[attribute] else None,
-         "mean_kappa": float(np.mean(by_attribute[attribute])) if by_attribute[attribute] else None}
-        for attribute in sorted(counts)
-    ]  # fmt: skip
+        by_attribute[row["attribute"]].append(row)
+    summary = []
+    for attribute, twins in sorted(by_attribute.items()):
+        kappas = np.array([np.nan if t["kappa"] is None else t["kappa"] for t in twins], dtype=np.float64)
+        interval = bootstrap_group_values(kappas, statistic=median_defined, n_resamples=n_resamples, seed=seed)
+        defined = kappas[~np.isnan(kappas)]
+        summary.append(
+            {
+                "attribute": attribute,
+                "twins": len(twins),
+                "defined": int(defined.size),
+                "answers": sum(t["n"] for t in twins),
+                "median_kappa": float(interval.estimate) if defined.size else None,
+                **reportable_interval(interval, n_groups=len(twins)).columns(),
+                "mean_kappa": float(defined.mean()) if defined.size else None,
+            }
+        )
     summary.sort(key=lambda r: (r["median_kappa"] is None, r["median_kappa"] or 0))
+    return summary
+
+
+def loo_separation_note(summary: list[dict[str, Any]]) -> str:
+    """A plain sentence when the data cannot order the attributes by influence (some have no interval, or
+    neighbouring intervals overlap); empty when every attribute is apart from its neighbours or there is one."""
+    if len(summary) < 2:
+        return ""
+    without = [row for row in summary if row["ci_low"] is None]
+    if without:
+        twins = sorted({row["twins"] for row in summary})
+        counts = f"{twins[0]}" if len(twins) == 1 else f"{twins[0]}-{twins[-1]}"
+        return (
+            f"The data cannot rank these attributes: with {counts} twins per attribute, {len(without)} of "
+            f"{len(summary)} have no interval (a bootstrap over twins needs at least {MIN_GROUPS_FOR_INTERVAL} twins "
+            "with a defined kappa in nearly every resample). The order is the medians' order only: read it as noise, "
+            "not as one attribute mattering more than another."
+        )
+    overlapping = [
+        f"{a['attribute']} and {b['attribute']}" for a, b in itertools.pairwise(summary) if a["ci_high"] >= b["ci_low"]
+    ]
+    if overlapping:
+        return (
+            f"The intervals of {'; '.join(overlapping)} overlap: the data cannot tell which of each pair has more "
+            "influence, so their order is noise."
+        )
+    return ""
+
+
+def loo_results(*, run: BenchRun, config: BenchConfig, n_resamples: int) -> dict[str, Any]:
+    rows = loo_kappa_rows(run=run)
+    summary = loo_summary_rows(rows, n_resamples=n_resamples, seed=config.seed)
+    separation = loo_separation_note(summary)
     failed = LooRevision.objects.filter(twin__run=run, ok=False).exclude(reason__in=["", "retry"]).count()
     return {
         "items": run.loo_twins.count(),
         "answers": LooRevision.objects.filter(twin__run=run).count(),
+        "lacking": [separation] if separation else [],
         "tables": {
             "loo_kappa_summary": {
                 "name": "loo_kappa_summary",
-                "title": "Leave-one-out influence per attribute (lowest kappa first = most influence)",
-                "columns": ["attribute", "twins", "defined", "median_kappa", "mean_kappa"],
+                "title": "Leave-one-out influence per attribute (sorted by median kappa: lower = more influence)",
+                "columns": SUMMARY_COLUMNS,
                 "rows": summary,
-                "note": f"Kappa is undefined (left out) when a persona and its twin each picked one side only. "
-                f"{failed} revisions failed the generator's rules and were left out.",
+                "note": f"{separation} ".lstrip()
+                + "twins: personas drawn for the attribute, each with its twin; defined: twins whose kappa is "
+                "defined (it is undefined when a persona and its twin each picked one side only); answers: picks "
+                "both judged validly, summed over the twins. The median is over the defined kappas; its 95 % "
+                f"interval resamples twins ({n_resamples:,} resamples). {failed} revisions failed the generator's "
+                "rules and were left out.",
             },
             "loo_kappa": {
                 "name": "loo_kappa",
                 "title": "Kappa per persona and twin",
                 "columns": ["attribute", "twin", "persona", "n", "agreement", "kappa"],
                 "rows": rows,
-                "note": "n = answers both judged validly; agreement = share of the same pick.",
+                "note": "n = answers both judged validly; agreement = share of the same pick. Every pick behind it: "
+                "the run's answers CSV.",
             },
         },
     }
+
+
+LOO_ANSWER_COLUMNS = [
+    "attribute", "twin", "persona", "attributes_kept", "value_added", "question", "answer",
+    "picked_by_without", "picked_by_with", "critique_without", "revision_without", "revision_problem_without",
+    "critique_with", "revision_with", "revision_problem_with",
+]  # fmt: skip
+
+
+def loo_answer_rows(*, run: BenchRun) -> Iterator[dict[str, Any]]:
+    """One row per twin and baseline answer: the attribute dropped, the persona and what it kept, the question and
+    answer, and for each variant (without / with the attribute) its critique, revision and pick ("without" /
+    "with" = whose revision it picked; "invalid", "skipped" or empty = not a pick, left out of the kappa). The
+    per-twin kappas of ``loo_kappa_rows`` are recomputable from these rows alone."""
+    revisions = (
+        LooRevision.objects.filter(twin__run=run)
+        .select_related("twin__persona", "answer__prompt")
+        .order_by("twin__attribute", "twin__index", "answer__prompt_id", "variant")
+    )
+    row: dict[str, Any] | None = None
+    for revision in revisions.iterator(chunk_size=500):
+        twin, answer = revision.twin, revision.answer
+        key = (twin.pk, answer.pk)
+        if row is None or row["_key"] != key:
+            if row is not None:
+                yield {column: row.get(column, "") for column in LOO_ANSWER_COLUMNS}
+            row = {
+                "_key": key,
+                "attribute": twin.attribute,
+                "twin": twin.index,
+                "persona": str(twin.persona.public_id),
+                "attributes_kept": json.dumps(twin.without_attributes, sort_keys=True),
+                "value_added": twin.with_attributes.get(twin.attribute),
+                "question": answer.prompt.text,
+                "answer": answer.text,
+            }
+        suffix = revision.variant
+        row[f"picked_by_{suffix}"] = revision.choice
+        row[f"critique_{suffix}"] = revision.critique
+        row[f"revision_{suffix}"] = revision.revision
+        row[f"revision_problem_{suffix}"] = "" if revision.ok else revision.reason
+    if row is not None:
+        yield {column: row.get(column, "") for column in LOO_ANSWER_COLUMNS}

@@ -27,9 +27,9 @@ from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
 from core.csv_export import CsvDictWriter
 from personas.models import Persona
 
-# Persona resamples behind every pass-rate interval of a run. Not the study report's 500
-# (annotation.reports.intervals.BOOTSTRAP_RESAMPLES): one number for both would move the intervals one of the two
-# pages shows. Named here rather than left to agreement's DEFAULT_RESAMPLES so a library default never moves it.
+# Resamples behind every interval of a run (personas for a pass rate, twins for a leave-one-out median). Not the study
+# report's 500 (annotation.reports.intervals.BOOTSTRAP_RESAMPLES): one number for both would move the intervals one of
+# the two pages shows. Named here rather than left to agreement's DEFAULT_RESAMPLES so a library default never moves it.
 BOOTSTRAP_RESAMPLES = 1000
 
 
@@ -211,7 +211,7 @@ def bench_results(*, run: BenchRun, filters: dict[str, Any] | None = None) -> di
         return {
             "run": {"id": run.pk, "name": run.name, "evaluation": run.evaluation, "config": run.config},
             "filters": {},
-            **loo_results(run=run, config=config),
+            **loo_results(run=run, config=config, n_resamples=BOOTSTRAP_RESAMPLES),
         }
     rows = bench_answer_rows(run=run, filters=filters)
     seed = config.seed
@@ -238,7 +238,8 @@ def _fingerprint(run: BenchRun) -> str:
         )
     else:
         stats = BenchAnswer.objects.filter(run=run).aggregate(n=Count("id"), last=Max("updated_at"))
-    return hashlib.sha256(json.dumps([run.pk, stats], default=str).encode()).hexdigest()[:16]
+    # created_at too: a run id used again (SQLite after a rollback, a restored database) never gets another run's.
+    return hashlib.sha256(json.dumps([run.pk, run.created_at, stats], default=str).encode()).hexdigest()[:16]
 
 
 def bench_results_cached(*, run: BenchRun, filters: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from benchmarks.bench.config import BenchConfigError, bench_config_parse
 from benchmarks.bench.figures import FORMATS, figure_names, figure_render
+from benchmarks.bench.loo import LOO_ANSWER_COLUMNS, loo_answer_rows
 from benchmarks.bench.models import BenchAnswer, BenchRun, Evaluation, Method, Verdict
 from benchmarks.bench.results import bench_results_cached, comparison_results, filter_parse, table_csv
 from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
-from core.csv_export import CsvWriter
+from core.csv_export import CsvDictWriter, CsvWriter
 from core.jobs import JobError, job_cancel
 
 VIEW = "benchmarks.view_benchrun"
@@ -200,10 +201,9 @@ ANSWER_COLUMNS = [
 ]  # fmt: skip
 
 
-def _run_answers(request: HttpRequest, run_id: int) -> tuple[BenchRun, QuerySet[BenchAnswer], str]:
-    """The run and its answers filtered by the query string (model, method, verdict, text, persona filter); with
-    an unreadable persona filter, no answers and the error to show."""
-    run = get_object_or_404(BenchRun, pk=run_id)
+def _run_answers(request: HttpRequest, run: BenchRun) -> tuple[QuerySet[BenchAnswer], str]:
+    """The run's answers filtered by the query string (model, method, verdict, text, persona filter); with an
+    unreadable persona filter, no answers and the error to show."""
     params = request.GET
     answers = BenchAnswer.objects.filter(run=run).select_related("item__persona", "item__prompt", "endpoint")
     if model := params.get("model"):
@@ -218,17 +218,18 @@ def _run_answers(request: HttpRequest, run_id: int) -> tuple[BenchRun, QuerySet[
         try:
             filters = filter_parse(persona_filter)
         except ValueError as exc:
-            return run, BenchAnswer.objects.none(), str(exc)
+            return BenchAnswer.objects.none(), str(exc)
         personas = run.items.values_list("persona_id", "persona__attributes")
         answers = answers.filter(item__persona_id__in={pk for pk, attrs in personas if persona_matches(attrs, filters)})
-    return run, answers.order_by("item__position", "endpoint__name", "method", "sample"), ""
+    return answers.order_by("item__position", "endpoint__name", "method", "sample"), ""
 
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw answers with their critiques, filterable by model, method, verdict and text."""
-    run, answers, error = _run_answers(request, run_id)
+    run = get_object_or_404(BenchRun, pk=run_id)
+    answers, error = _run_answers(request, run)
     page = Paginator(answers, 25).get_page(request.GET.get("page"))
     models = sorted(set(BenchAnswer.objects.filter(run=run).values_list("endpoint__name", flat=True)))
     query = request.GET.copy()
@@ -241,12 +242,24 @@ def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
-    """Every (filtered) answer with its persona, question and critique, as CSV."""
-    run, answers, error = _run_answers(request, run_id)
-    if error:
-        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    """Every (filtered) answer with its persona, question and critique, as CSV; for a leave-one-out run, every
+    twin's picks on every baseline answer (``loo_answer_rows``), the data its kappas are computed from."""
+    run = get_object_or_404(BenchRun, pk=run_id)
     buffer = io.StringIO()
-    writer = CsvWriter(buffer)
+    if run.evaluation == Evaluation.LEAVE_ONE_OUT:
+        table_writer = CsvDictWriter(buffer, fieldnames=LOO_ANSWER_COLUMNS)
+        table_writer.writeheader()
+        table_writer.writerows(loo_answer_rows(run=run))
+    else:
+        answers, error = _run_answers(request, run)
+        if error:
+            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        _bench_answers_write(CsvWriter(buffer), answers)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    return _attachment(response, run=run, name="answers", fmt="csv")
+
+
+def _bench_answers_write(writer: CsvWriter, answers: QuerySet[BenchAnswer]) -> None:
     writer.writerow(ANSWER_COLUMNS)
     for row in answers.iterator(chunk_size=500):
         writer.writerow([
@@ -254,9 +267,6 @@ def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
             row.sample, row.answer, row.intermediate, row.verdict, row.critic_reasoning, row.personalization_critique,
             row.helpfulness_critique, row.critic_error, json.dumps(row.dropped_attributes),
         ])  # fmt: skip
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-answers.csv"'
-    return response
 
 
 def _compared(request: HttpRequest) -> list[BenchRun]:
