@@ -109,7 +109,10 @@ def loo_kappa(fig: Figure, results: dict[str, Any]) -> None:
         return
     ax = fig.add_subplot()
     ax.boxplot([by_attribute.get(name, []) for name in names], orientation="horizontal")
-    ax.set_yticks(range(1, len(names) + 1), [f"{n} ({undefined[n]} undefined)" if undefined[n] else n for n in names])
+    # How many twins each box is drawn from: those with a defined kappa, of all the attribute's twins.
+    counts = {n: (len(by_attribute.get(n, [])), len(by_attribute.get(n, [])) + undefined[n]) for n in names}
+    labels = [f"{n} ({k} of {total} twins)" if k < total else f"{n} ({k} twins)" for n, (k, total) in counts.items()]
+    ax.set_yticks(range(1, len(names) + 1), labels)
     ax.set_xlim(-1.05, 1.05)
     ax.axvline(0, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("Cohen's kappa, persona vs twin with the attribute added (lower = more influence)")

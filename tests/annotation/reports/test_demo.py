@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from annotation.models import Participant, Study
 from annotation.reports.demo import DEMO_JUDGES, DEMO_REPORT_STUDY, report_demo_ensure
 from annotation.reports.services import report_state
 from benchmarks.judging.models import Judgment
 from core.demo import DEMO_STEPS, demo_data_ensure
+from tests.downloads import figure_check
 
 
 @pytest.mark.django_db
-def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent():
+def test_demo_step_judges_and_reports_without_a_worker_and_is_idempotent(client, analyst):
     assert DEMO_STEPS[-1] is report_demo_ensure
     line = report_demo_ensure()
     study = Study.objects.get(name=DEMO_REPORT_STUDY)
     assert f"/studies/{study.pk}/report/" in line
     assert report_state(study=study).fresh
+    client.force_login(analyst)
+    for fmt in ("png", "svg"):  # the figure that was a 500 on every report with a judge
+        figure_check(client.get(reverse("study-report-figure", args=[study.pk, "position-bias", fmt])), fmt)
     assert Participant.objects.filter(study=study, status="submitted").count() == 9
     judgments = Judgment.objects.count()
     assert judgments == len(DEMO_JUDGES) * 2 * 18
