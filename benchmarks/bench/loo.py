@@ -363,7 +363,7 @@ def loo_results(*, run: BenchRun, config: BenchConfig, n_resamples: int) -> dict
                 "title": "Leave-one-out influence per attribute (sorted by median kappa: lower = more influence)",
                 "columns": SUMMARY_COLUMNS,
                 "rows": summary,
-                "note": f"{separation} ".lstrip()
+                "note": (f"{separation} " if separation else "")
                 + "twins: personas drawn for the attribute, each with its twin; defined: twins whose kappa is "
                 "defined (it is undefined when a persona and its twin each picked one side only); answers: picks "
                 "both judged validly, summed over the twins. The median is over the defined kappas; its 95 % "
