@@ -252,6 +252,8 @@ def _openai_answer(
         picked = _pick(legal, prompt)
         reasoning = system.replace("\n", " ") if fault == "echo_reasoning" else "mock reasoning."
         text = f"Reasoning: {reasoning}\nAnswer: {picked}"
+    elif (word := re.search(r"code word is (\S+?)\.", prompt)) and "reply with the code word" in prompt.lower():
+        text = word.group(1)  # llm_check's canary: repeated only when the system message reached the model
     else:
         text = _plain_text(state, prompt, fault)
     if forced:

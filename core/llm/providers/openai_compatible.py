@@ -57,6 +57,7 @@ class OpenAICompatibleProvider:
         # The structured-output mode in use: the endpoint's, until the server rejects it (then one step down).
         self.structured_output: str = str(endpoint.structured_output or StructuredOutput.JSON_SCHEMA.value)
         self._mode_lock = threading.Lock()
+        self.last_rejection = ""  # the server's words when it last rejected a mode (llm_check prints them)
 
     def params(self, request: LLMRequest, *, mode: str) -> dict[str, Any]:
         messages: list[dict[str, str]] = []
@@ -113,6 +114,7 @@ class OpenAICompatibleProvider:
                 # The server cannot do this mode: asking again the same way would get the same answer, so this
                 # is not retried as transient; the next mode down is tried at once.
                 rejected = error
+                self.last_rejection = f"{mode}: {error}"[:500]
                 mode = lower
                 continue
             if rejected is not None:
