@@ -63,7 +63,7 @@ def sdk_error(exc: Exception) -> LLMError:
         response: Any = getattr(exc, "response", None)
         headers = getattr(response, "headers", None)
         return LLMError(
-            f"HTTP {status} ({name}): {_short(exc)}",
+            f"HTTP {status} ({name}): {_short(exc)}{_details(getattr(exc, 'body', None))}",
             transient=is_transient_status(status),
             status_code=status,
             retry_after=retry_after_seconds(headers),
@@ -71,6 +71,18 @@ def sdk_error(exc: Exception) -> LLMError:
     if "Timeout" in name or "Connection" in name:
         return LLMError(f"{name}: {_short(exc)}", transient=True)
     return LLMError(f"{name}: {_short(exc)}", transient=False)
+
+
+def _details(body: object) -> str:
+    """The error body's extra fields that the SDK leaves out of the message (llama.cpp: n_prompt_tokens, n_ctx)."""
+    if not isinstance(body, Mapping):
+        return ""
+    extra = [
+        f"{key}={value}"
+        for key, value in body.items()
+        if key not in ("message", "type", "code", "param") and isinstance(value, int) and not isinstance(value, bool)
+    ]
+    return f" [{', '.join(extra[:5])}]" if extra else ""
 
 
 def _short(exc: Exception) -> str:
@@ -90,7 +102,7 @@ _CONTEXT_EXCEEDED = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT_SIZE = re.compile(
-    r"\"n_ctx\"\s*:\s*(\d+)|'n_ctx'\s*:\s*(\d+)|context size \((\d+) tokens\)|maximum context length is (\d+)"
+    r"\bn_ctx\b\W{0,4}(\d+)|context size \((\d+) tokens\)|maximum context length is (\d+)"
     r"|context window of (\d+)",
     re.IGNORECASE,
 )
