@@ -188,6 +188,7 @@ class LLMCall(models.Model):
     cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
     latency_s = models.FloatField(default=0.0)
     valid = models.BooleanField(default=True)
+    stop_reason = models.CharField(max_length=32, blank=True, help_text="Why the model stopped, as the provider said.")
     from_cache = models.BooleanField(default=False)
     batch = models.BooleanField(default=False)
     error = models.TextField(blank=True)

@@ -155,15 +155,17 @@ def check_reply(completion: Completion, request: LLMRequest, *, max_tokens: int)
 
     - A reply that could not be parsed because it was cut off at ``max_tokens`` says so (the fix is the endpoint's
       ``max_tokens``, not the prompt), instead of "no option found".
-    - A judge whose reasoning reproduces its own instructions (a small model repeating the system prompt) gave no
-      answer, whatever option it ended on: invalid, like an empty reply.
+    - A judge whose reasoning reproduces its own instructions (a small model repeating the system prompt, persona
+      included) gave no answer, whatever option it ended on: invalid, like an empty reply.
     """
     if not completion.valid:
         if completion.cut_off:
             completion.error = f"cut off at max_tokens={max_tokens} — raise the endpoint's max_tokens"
         return completion
     if request.choice is not None and completion.reasoning:
-        instructions = "\n".join((request.system, plain_text_instruction(request.choice)))
+        # The whole system prompt as the model got it (instructions, then the persona): a small model repeats it all.
+        prompt = (request.system, request.cache_prefix or "", plain_text_instruction(request.choice))
+        instructions = "\n".join(prompt)
         if echoes_instructions(completion.reasoning, instructions):
             return _invalid(completion, "the reasoning reproduces the instructions (an echo, not an answer)")
     return completion

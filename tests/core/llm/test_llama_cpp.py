@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from core.llm import LLMError
 from core.llm.service import llm_complete, llm_complete_many
 from core.llm.types import ObjectSchema, OutputField
-from tests.core.llm.requests import ab_request, text_request
+from tests.core.llm.requests import PERSONA, ab_request, text_request
 from tests.llm_mock import MockLLMServer
 
 
@@ -184,3 +184,13 @@ def test_structured_output_is_an_admin_field(admin_client, make_endpoint, llama)
     assert page.status_code == 200
     assert b'name="structured_output"' in page.content
     assert b'name="context_window"' in page.content
+
+
+def test_judge_reasoning_that_echoes_the_instructions_and_persona_is_invalid(make_endpoint, llama):
+    endpoint = make_endpoint(
+        "openai_compatible", base_url=llama.openai_url, structured_output="json_object", max_tokens=4000
+    )
+    request = ab_request("[[mock:echo_reasoning]] Which?", cache_prefix=PERSONA)
+    completion = llm_complete(endpoint=endpoint, request=type(request)(**{**request.__dict__, "system": JUDGE}))
+    assert not completion.valid
+    assert "reproduces the instructions" in completion.error
