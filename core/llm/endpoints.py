@@ -108,48 +108,46 @@ def llm_check(*, endpoint: ModelEndpoint, check_cache: bool = True, detect: bool
     try:
         first, structured = _check_structured(endpoint, nonce, detect=detect, spent=spent)
     except LLMError as error:
-        kind = "transient" if error.transient else "permanent"
         return EndpointCheck(
-            False, time.monotonic() - started, endpoint.model, "-", "-", "0", f"{kind}: {error}", base_url
+            ok=False,
+            latency_s=time.monotonic() - started,
+            model=endpoint.model,
+            structured="-",
+            caching="-",
+            cost_usd=str(sum(spent, Decimal(0))),
+            error=_failure(error),
+            base_url=base_url,
+            context=_context(endpoint),
         )
     warnings: list[str] = []
     system_message = "not applicable (offline)"
-    caching = "not checked"
+    caching = "not applicable (offline)" if check_cache else "not checked"
+    error = first.error
     if endpoint.provider != Provider.OFFLINE:
+        caching = "not checked"
         try:
             system_message = _check_system_message(endpoint, nonce, warnings=warnings, spent=spent)
             if check_cache:
                 caching = _check_caching(endpoint, nonce, spent=spent)
-        except LLMError as error:
-            kind = "transient" if error.transient else "permanent"
-            return EndpointCheck(
-                False,
-                first.latency_s,
-                first.model,
-                structured,
-                caching,
-                str(sum(spent, Decimal(0))),
-                f"{kind}: {error}",
-                base_url,
-                system_message,
-                _context(endpoint),
-                tuple(warnings),
-            )
-    elif check_cache:
-        caching = "not applicable (offline)"
+        except LLMError as failure:
+            error = _failure(failure)
     return EndpointCheck(
-        first.valid,
-        first.latency_s,
-        first.model,
-        structured,
-        caching,
-        str(sum(spent, Decimal(0))),
-        first.error,
-        base_url,
-        system_message,
-        _context(endpoint),
-        tuple(warnings),
+        ok=first.valid and error == first.error,
+        latency_s=first.latency_s,
+        model=first.model,
+        structured=structured,
+        caching=caching,
+        cost_usd=str(sum(spent, Decimal(0))),
+        error=error,
+        base_url=base_url,
+        system_message=system_message,
+        context=_context(endpoint),
+        warnings=tuple(warnings),
     )
+
+
+def _failure(error: LLMError) -> str:
+    return f"{'transient' if error.transient else 'permanent'}: {error}"
 
 
 def _check_request(nonce: str, *, cache_prefix: str | None = None, tag: str = "") -> LLMRequest:
@@ -185,11 +183,16 @@ def _check_structured(
         if endpoint.structured_output != mode:
             _store(endpoint, structured_output=mode)
         try:
-            first = llm_complete(endpoint=endpoint, request=_check_request(nonce, tag=f"-{mode}"))
-        except LLMError:
+            answer = llm_complete(endpoint=endpoint, request=_check_request(nonce, tag=f"-{mode}"))
+        except LLMError as error:
+            if first is not None and not error.transient and candidates:
+                # The server answered in a better mode (invalidly) but refuses this one: try the next.
+                notes.append(f"{mode} refused ({error})")
+                continue
             if endpoint.structured_output != original:
                 _store(endpoint, structured_output=original)
             raise
+        first = answer
         spent.append(first.cost_usd)
         used = endpoint.structured_output  # the provider moved down if the server rejected ``mode``
         if used != mode:
