@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from core.llm.echo import echoes_instructions
 from core.llm.service import llm_complete
 from core.llm.types import Completion, LLMError, LLMRequest, Message
 
@@ -58,6 +59,13 @@ REVISION_SYSTEM = (
 
 PERSONA_HEADING = "The person:\n"
 
+# What a revision is told (system prompt and the user turn's closing lines): a reply that reproduces it is refused.
+REVISION_INSTRUCTIONS = (
+    f"{REVISION_SYSTEM}\nRewrite the answer for this person. It must be at most characters long.\n"
+    "A previous rewrite was refused; write it again and respect the rules."
+)
+CRITIQUE_INSTRUCTIONS = f"{CRITIQUE_SYSTEM}\nCritique this answer as the person described would."
+
 # Replies that decline instead of answering (checked at the start of the text, case-insensitive).
 _REFUSAL = re.compile(
     r"^\s*(i'm sorry,? but|i am sorry,? but|sorry, (but )?i|i can(no|')t (help|assist|do|provide|comply)|"
@@ -78,6 +86,7 @@ class RevisionFailure(models.TextChoices):
     TOO_LONG = "too_long", "Longer than y_l beyond the tolerance"
     NAMES_ATTRIBUTE = "names_attribute", "Names a persona attribute verbatim"
     SAME_AS_ORIGINAL = "same_as_original", "Identical to y_l"
+    ECHO = "echo", "Reproduces its own instructions"
 
 
 @dataclass(frozen=True)
@@ -191,15 +200,34 @@ def text_problem(completion: Completion) -> tuple[str, str] | None:
     return None
 
 
+def echo_problem(completion: Completion, *, instructions: str) -> tuple[str, str] | None:
+    """(ECHO, detail) when the reply reproduces ``instructions`` (``core.llm.echo``): refused like an empty one."""
+    if echoes_instructions(completion.text, instructions):
+        cut = f", cut off at {completion.stop_reason}" if completion.cut_off else ""
+        return RevisionFailure.ECHO, f"the reply repeats the stage's instructions{cut}"
+    return None
+
+
+def critique_problem(completion: Completion) -> tuple[str, str] | None:
+    """(reason, detail) when a critique is unusable: ``text_problem``, or it echoes the critique instructions."""
+    return text_problem(completion) or echo_problem(completion, instructions=CRITIQUE_INSTRUCTIONS)
+
+
 def revision_problem(
     *,
     completion: Completion,
     original: str,
     attribute_values: list[str],
     tolerance: float = DEFAULT_LENGTH_TOLERANCE,
+    instructions: str = REVISION_INSTRUCTIONS,
 ) -> tuple[str, str] | None:
-    """(reason, detail) when a revision breaks a rule (see ``RevisionFailure``), None when it may be kept."""
+    """(reason, detail) when a revision breaks a rule (see ``RevisionFailure``), None when it may be kept.
+
+    A revision that reproduces ``instructions`` (what the revision was told) is refused as an echo.
+    """
     if problem := text_problem(completion):
+        return problem
+    if problem := echo_problem(completion, instructions=instructions):
         return problem
     text = completion.text.strip()
     limit = int(len(original.strip()) * (1 + tolerance))
@@ -251,7 +279,10 @@ def critique_answer(
 ) -> GenerationResult:
     """The persona's critique of ``answer`` (persona_text: PERSONA's ``key: value`` lines)."""
     request = critique_request(persona_text=persona_text, prompt_text=prompt_text, answer=answer, key=key)
-    return _generated(_complete(endpoint, request, run))
+    completion = _complete(endpoint, request, run)
+    if problem := critique_problem(completion):
+        return GenerationResult(text="", ok=False, reason=problem[0], detail=problem[1], completion=completion)
+    return GenerationResult(text=completion.text.strip(), ok=True, completion=completion)
 
 
 def revise_answer(

@@ -81,6 +81,9 @@ class Judgment(models.Model):
     reasoning = models.TextField(blank=True)
     raw = models.TextField(blank=True, help_text="The reply as received (never rendered as HTML).")
     error = models.TextField(blank=True, help_text="Why the reply is invalid.")
+    stop_reason = models.CharField(
+        max_length=32, blank=True, help_text="Why the model stopped (e.g. length: cut off at max_tokens)."
+    )
     model = models.CharField(max_length=200, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)

@@ -113,6 +113,7 @@ def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgmen
         reasoning=completion.reasoning[:20_000],
         raw=(completion.raw or completion.text)[:50_000],
         error=completion.error[:2000] if choice == Choice.INVALID else "",
+        stop_reason=completion.stop_reason[:32],
         model=completion.model[:200],
         input_tokens=completion.usage.input_tokens + completion.usage.cache_read_tokens,
         output_tokens=completion.usage.output_tokens,

@@ -42,6 +42,7 @@ class UsageRecorder:
                 cost_usd=completion.cost_usd,
                 latency_s=completion.latency_s,
                 valid=completion.valid,
+                stop_reason=completion.stop_reason[:32],
                 from_cache=completion.from_cache,
                 batch=batch,
                 error=completion.error[:2000],

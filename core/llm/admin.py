@@ -10,12 +10,34 @@ from core.llm.models import LLMCall, LLMResponse, ModelEndpoint
 
 @admin.register(ModelEndpoint)
 class ModelEndpointAdmin(admin.ModelAdmin):
-    list_display = ("name", "provider", "model", "base_url", "concurrency", "requests_per_minute", "cache_responses")
-    list_filter = ("provider", "cache_responses")
+    list_display = (
+        "name",
+        "provider",
+        "model",
+        "base_url",
+        "structured_output",
+        "concurrency",
+        "requests_per_minute",
+        "cache_responses",
+    )
+    list_filter = ("provider", "structured_output", "cache_responses")
     search_fields = ("name", "model", "base_url")
     fieldsets = (
         (None, {"fields": ("name", "provider", "model", "base_url", "api_key_env")}),
-        ("Calls", {"fields": ("params", "max_tokens", "timeout_seconds", "max_attempts", "cache_responses")}),
+        (
+            "Calls",
+            {
+                "fields": (
+                    "params",
+                    "max_tokens",
+                    "structured_output",
+                    "context_window",
+                    "timeout_seconds",
+                    "max_attempts",
+                    "cache_responses",
+                )
+            },
+        ),
         ("Limits (across all workers)", {"fields": ("concurrency", "requests_per_minute")}),
         (
             "Prices (USD per million tokens)",

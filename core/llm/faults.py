@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -62,7 +63,7 @@ def sdk_error(exc: Exception) -> LLMError:
         response: Any = getattr(exc, "response", None)
         headers = getattr(response, "headers", None)
         return LLMError(
-            f"HTTP {status} ({name}): {_short(exc)}",
+            f"HTTP {status} ({name}): {_short(exc)}{_details(getattr(exc, 'body', None))}",
             transient=is_transient_status(status),
             status_code=status,
             retry_after=retry_after_seconds(headers),
@@ -72,8 +73,64 @@ def sdk_error(exc: Exception) -> LLMError:
     return LLMError(f"{name}: {_short(exc)}", transient=False)
 
 
+def _details(body: object) -> str:
+    """The error body's extra fields that the SDK leaves out of the message (llama.cpp: n_prompt_tokens, n_ctx)."""
+    if not isinstance(body, Mapping):
+        return ""
+    extra = [
+        f"{key}={value}"
+        for key, value in body.items()
+        if key not in ("message", "type", "code", "param") and isinstance(value, int) and not isinstance(value, bool)
+    ]
+    return f" [{', '.join(extra[:5])}]" if extra else ""
+
+
 def _short(exc: Exception) -> str:
     return str(exc)[:500]
+
+
+# What servers say when they cannot do the structured output asked for: OpenAI/vLLM name the parameter; llama-cpp-python
+# answers json_schema with HTTP 500 "response_format.type: Input should be 'text' or 'json_object'".
+_STRUCTURED_OUTPUT_REJECTED = re.compile(
+    r"response_format|json_schema|json_object|Input should be 'text'|\btool_choice\b|\btools\b", re.IGNORECASE
+)
+# How servers say the prompt is longer than the context: llama.cpp's llama-server ("request (4476 tokens) exceeds
+# the available context size (4096 tokens)", older: "the request exceeds the available context size", with
+# "n_ctx": 4096), llama-cpp-python and OpenAI ("This model's maximum context length is 4096 tokens"), vLLM.
+_CONTEXT_EXCEEDED = re.compile(
+    r"exceeds? the available context size|maximum context length|context window|context length|n_ctx",
+    re.IGNORECASE,
+)
+_CONTEXT_SIZE = re.compile(
+    r"\bn_ctx\b\W{0,4}(\d+)|context size \((\d+) tokens\)|maximum context length is (\d+)"
+    r"|context window of (\d+)",
+    re.IGNORECASE,
+)
+
+
+def rejects_structured_output(error: LLMError) -> bool:
+    """The server refused the request because of how structured output was asked for (any 4xx/5xx that says so).
+
+    Not transient for that purpose, whatever its status: asking again the same way gets the same answer.
+    """
+    return (
+        error.status_code is not None
+        and error.status_code >= 400
+        and bool(_STRUCTURED_OUTPUT_REJECTED.search(str(error)))
+    )
+
+
+def exceeds_context(error: LLMError) -> bool:
+    """The server refused the prompt as longer than its context window."""
+    return (
+        error.status_code is not None and 400 <= error.status_code < 500 and bool(_CONTEXT_EXCEEDED.search(str(error)))
+    )
+
+
+def context_size_in(error: LLMError) -> int | None:
+    """The context size (tokens) a context-exceeded error names, when it names one."""
+    match = _CONTEXT_SIZE.search(str(error))
+    return int(next(group for group in match.groups() if group)) if match else None
 
 
 def backoff_delay(attempt: int, error: LLMError) -> float:

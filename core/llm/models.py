@@ -17,6 +17,27 @@ _MTOK = Decimal(1_000_000)
 OFFLINE_MODELS = ("always_a", "random", "shorter_answer", "persona_overlap", "text")
 
 
+class StructuredOutput(models.TextChoices):
+    """How an OpenAI-compatible server is asked for a structured reply (Anthropic endpoints always use a forced tool).
+
+    ``DOWNGRADES`` is the order a server's rejection walks down at run time; ``manage.py llm_check`` detects the best
+    mode the server both accepts and answers validly in.
+    """
+
+    JSON_SCHEMA = "json_schema", "json_schema (OpenAI structured outputs, vLLM, Ollama)"
+    JSON_OBJECT = "json_object", "json_object with the schema (llama.cpp, llama-cpp-python)"
+    TOOLS = "tools", "A forced tool (function) call"
+    TEXT = "text", "Plain text, the answer parsed from the reply"
+
+
+# A server that rejects a mode at run time is asked in the next one down (and the endpoint remembers it).
+STRUCTURED_OUTPUT_DOWNGRADES: dict[str, str] = {
+    StructuredOutput.JSON_SCHEMA.value: StructuredOutput.JSON_OBJECT.value,
+    StructuredOutput.JSON_OBJECT.value: StructuredOutput.TEXT.value,
+    StructuredOutput.TOOLS.value: StructuredOutput.TEXT.value,
+}
+
+
 class Provider(models.TextChoices):
     ANTHROPIC = "anthropic", "Anthropic (Claude)"
     OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible (OpenAI, vLLM, Ollama)"
@@ -54,6 +75,21 @@ class ModelEndpoint(models.Model):
         "sampling parameters", default=dict, blank=True, help_text="Extra keywords for the SDK's create() call."
     )
     max_tokens = models.PositiveIntegerField(default=1024, validators=[MinValueValidator(1)])
+    structured_output = models.CharField(
+        max_length=16,
+        choices=StructuredOutput.choices,
+        default=StructuredOutput.JSON_SCHEMA,
+        help_text=(
+            "OpenAI-compatible servers: how choices and fields are asked for. Set by llm_check; a server that rejects "
+            "it at run time is moved one step down (json_schema → json_object → text). Anthropic: always a tool."
+        ),
+    )
+    context_window = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Tokens the server's context holds (blank = unknown; llm_check fills it from the server's error).",
+    )
     concurrency = models.PositiveIntegerField(
         default=4, validators=[MinValueValidator(1)], help_text="Calls in flight at once, across all workers."
     )
@@ -86,6 +122,10 @@ class ModelEndpoint(models.Model):
                 condition=Q(provider__in=[p.value for p in Provider]), name="core_modelendpoint_provider_valid"
             ),
             models.CheckConstraint(condition=Q(concurrency__gte=1), name="core_modelendpoint_concurrency_positive"),
+            models.CheckConstraint(
+                condition=Q(structured_output__in=StructuredOutput.values),
+                name="core_modelendpoint_structured_output_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +188,7 @@ class LLMCall(models.Model):
     cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
     latency_s = models.FloatField(default=0.0)
     valid = models.BooleanField(default=True)
+    stop_reason = models.CharField(max_length=32, blank=True, help_text="Why the model stopped, as the provider said.")
     from_cache = models.BooleanField(default=False)
     batch = models.BooleanField(default=False)
     error = models.TextField(blank=True)

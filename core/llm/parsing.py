@@ -10,7 +10,8 @@ import json
 import re
 from typing import Any
 
-from core.llm.types import ChoiceSchema, Completion, ObjectSchema
+from core.llm.echo import echoes_instructions
+from core.llm.types import ChoiceSchema, Completion, LLMRequest, ObjectSchema
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
@@ -147,6 +148,27 @@ def parse_fields_text(completion: Completion, schema: ObjectSchema) -> Completio
     except ValueError as exc:
         return _invalid(completion, f"the JSON object does not parse: {exc}"[:300])
     return apply_fields(completion, schema, answer)
+
+
+def check_reply(completion: Completion, request: LLMRequest, *, max_tokens: int) -> Completion:
+    """The checks every provider runs on a parsed structured reply, after the parsing itself.
+
+    - A reply that could not be parsed because it was cut off at ``max_tokens`` says so (the fix is the endpoint's
+      ``max_tokens``, not the prompt), instead of "no option found".
+    - A judge whose reasoning reproduces its own instructions (a small model repeating the system prompt, persona
+      included) gave no answer, whatever option it ended on: invalid, like an empty reply.
+    """
+    if not completion.valid:
+        if completion.cut_off:
+            completion.error = f"cut off at max_tokens={max_tokens} — raise the endpoint's max_tokens"
+        return completion
+    if request.choice is not None and completion.reasoning:
+        # The whole system prompt as the model got it (instructions, then the persona): a small model repeats it all.
+        prompt = (request.system, request.cache_prefix or "", plain_text_instruction(request.choice))
+        instructions = "\n".join(prompt)
+        if echoes_instructions(completion.reasoning, instructions):
+            return _invalid(completion, "the reasoning reproduces the instructions (an echo, not an answer)")
+    return completion
 
 
 def _confidence(value: Any) -> int | None:

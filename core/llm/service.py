@@ -40,6 +40,25 @@ def _call(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -
     return with_retries(attempt, attempts=endpoint.max_attempts, label=f"{endpoint.name} {request.key or ''}")
 
 
+def _remember_structured_output(endpoint: ModelEndpoint, provider: LLMProvider | None) -> None:
+    """Store a structured-output downgrade the provider made at run time (a server rejected the mode), once.
+
+    Runs in the caller's thread (the provider's calls run in a pool whose threads must not open DB connections).
+    The UPDATE is conditional, so of many workers that hit the rejection together one writes; ``updated_at`` is left
+    alone, so the pooled clients of the provider built from this row stay in use.
+    """
+    mode = getattr(provider, "structured_output", None)
+    if mode is None or mode == endpoint.structured_output:
+        return
+    was = endpoint.structured_output
+    stored = ModelEndpoint.objects.filter(pk=endpoint.pk, structured_output=was).update(structured_output=mode)
+    endpoint.structured_output = mode
+    if stored:  # the provider logged the server's answer
+        logger.warning(
+            "%s: structured output downgraded from %s to %s (the server rejected it)", endpoint.name, was, mode
+        )
+
+
 def _failed(error: LLMError, endpoint: ModelEndpoint) -> Completion:
     return Completion(text="", valid=False, error=str(error), transient=error.transient, model=endpoint.model)
 
@@ -54,13 +73,16 @@ def llm_complete(*, endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | 
     if key is not None and (hit := cache_lookup(endpoint=endpoint, keys=[key]).get(key)):
         completion = hit
     else:
+        provider = provider_for(endpoint)
         try:
-            completion = _call(endpoint, provider_for(endpoint), request)
+            completion = _call(endpoint, provider, request)
         except LLMError as error:
             recorder = UsageRecorder(endpoint=endpoint, run=run)
             recorder.add(_failed(error, endpoint), request_key=request.key)
             recorder.flush()
             raise
+        finally:
+            _remember_structured_output(endpoint, provider)
         if key is not None:
             cache_store(endpoint=endpoint, entries={key: completion})
     recorder = UsageRecorder(endpoint=endpoint, run=run)
@@ -89,12 +111,14 @@ def llm_complete_many(
     raised only when nothing can be sent: the endpoint's key is missing, or a batch cannot be submitted.
     """
     results: list[Completion | None] = [None] * len(requests)
+    provider: LLMProvider | None = None
     recorder = UsageRecorder(endpoint=endpoint, run=run)
     keys = [cache_key(endpoint=endpoint, request=r) for r in requests] if endpoint.cache_responses else []
     fresh: dict[str, Completion] = {}
 
     def finish(index: int, completion: Completion, *, batch: bool = False) -> None:
         results[index] = completion
+        _remember_structured_output(endpoint, provider)
         recorder.add(completion, request_key=requests[index].key, batch=batch)
         if keys and completion.valid and not completion.from_cache:
             fresh[keys[index]] = completion
@@ -110,7 +134,8 @@ def llm_complete_many(
             if key in hits:
                 finish(index, hits[key])
     pending = [index for index, result in enumerate(results) if result is None]
-    provider = provider_for(endpoint) if pending else None
+    if pending:
+        provider = provider_for(endpoint)
     complete_batch = getattr(provider, "complete_batch", None) if use_batch else None
     if complete_batch is not None and pending:
         # Polling a batch can take hours: each poll is a heartbeat, so the job is neither swept as stalled nor

@@ -87,6 +87,10 @@ class Usage:
     cache_write_tokens: int = 0
 
 
+# The stop reasons that mean "the reply was cut off at max_tokens", as the providers spell them.
+CUT_OFF_STOP_REASONS = frozenset({"length", "max_tokens"})
+
+
 @dataclass
 class Completion:
     text: str
@@ -100,12 +104,19 @@ class Completion:
     cost_usd: Decimal = Decimal(0)
     latency_s: float = 0.0
     model: str = ""
+    # Why the model stopped, as the provider says it ("stop", "length", "end_turn", "max_tokens", "tool_use", …):
+    # callers store it next to the answer, so a reply cut off at max_tokens can be told from a bad one.
     stop_reason: str = ""
     from_cache: bool = False
     error: str = ""  # why the answer is invalid
     # Set by llm_complete_many on an item whose call still failed transiently after every retry (an outage):
     # worth trying again later, unlike an invalid answer.
     transient: bool = False
+
+    @property
+    def cut_off(self) -> bool:
+        """The reply stopped at ``max_tokens`` (OpenAI finish_reason=length, Anthropic stop_reason=max_tokens)."""
+        return self.stop_reason in CUT_OFF_STOP_REASONS
 
     @classmethod
     def malformed(cls, *, raw: str, error: Exception, model: str) -> Completion:

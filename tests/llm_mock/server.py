@@ -13,7 +13,15 @@ Faults are injected two ways:
 Faults: 429 (with Retry-After), 529 (overloaded), 500, 400, 401, 404, hang (sleep ``hang_seconds``), malformed
 (HTTP 200 with a broken JSON body), offformat (a well-formed reply whose answer is not one of the options),
 refusal (Anthropic ``stop_reason: refusal``), reject_schema (OpenAI: 400 on ``response_format``), errored
-(batch item: an ``api_error`` result), invalid_item (batch item: ``invalid_request_error``).
+(batch item: an ``api_error`` result), invalid_item (batch item: ``invalid_request_error``), echo (OpenAI: the
+model repeats its system prompt until ``max_tokens``, ``finish_reason: length``), echo_reasoning (OpenAI: a
+well-formed answer whose reasoning is the system prompt).
+
+A llama.cpp server (llama-cpp-python 0.3's OpenAI-compatible server) is imitated by ``MockConfig`` switches:
+``llama_cpp`` (``json_schema`` answered with HTTP 500 naming ``response_format``; ``json_object`` + ``schema``
+honoured like its grammar), ``drop_system`` (a chat format that silently drops the system message: the model
+never sees it and it is not counted in ``prompt_tokens``) and ``context_window`` (a prompt longer than that many
+tokens gets llama.cpp's HTTP 400 "the request exceeds the available context size").
 """
 
 from __future__ import annotations
@@ -66,6 +74,9 @@ class MockConfig:
     reject_json_schema: bool = False  # act like a server without response_format support
     # Plain-text replies differ per request ("Mock reply <hash>."), as generated answers would; default: fixed.
     varied_text: bool = False
+    llama_cpp: bool = False  # llama-cpp-python's server: json_schema → HTTP 500; json_object + schema honoured
+    drop_system: bool = False  # a chat format that drops the system message (llama-cpp-python's "gemma")
+    context_window: int | None = None  # tokens; a longer prompt gets llama.cpp's HTTP 400
 
 
 class MockState:
@@ -209,26 +220,68 @@ def _anthropic_message(state: MockState, body: dict[str, Any], fault: str | None
     }
 
 
-def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None) -> dict[str, Any]:
-    messages = body.get("messages", [])
-    prompt = "\n".join(t for m in messages for t in _texts(m.get("content")))
+def _openai_answer(
+    state: MockState, body: dict[str, Any], fault: str | None, prompt: str, system: str
+) -> tuple[str, dict[str, Any] | None]:
+    """The reply text, or (for a forced tool) the tool call, for a chat-completions request."""
     fmt = body.get("response_format") or {}
-    schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    schema = None
+    if fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+    elif fmt.get("type") == "json_object":
+        schema = fmt.get("schema")  # llama.cpp turns it into a grammar; without one the reply is only JSON
+    tool_call = None
+    forced = (body.get("tool_choice") or {}).get("function", {}).get("name") if body.get("tools") else None
+    if forced:
+        tool = next(t["function"] for t in body["tools"] if t["function"]["name"] == forced)
+        schema = tool["parameters"]
     options = re.findall(r"exactly one of: ([^\n.]+)", prompt)
     plain_fields = _plain_properties(prompt) if not schema and "Reply with only a JSON object" in prompt else {}
     if schema and "choice" not in schema["properties"]:
         text = json.dumps(_fill(schema["properties"], prompt, fault))
     elif schema:
         picked = "maybe" if fault == "offformat" else _pick(schema["properties"]["choice"]["enum"], prompt)
-        text = json.dumps({"reasoning": f"Mock reasoning for {picked}.", "choice": picked, "confidence": 70})
+        reasoning = system if fault == "echo_reasoning" else f"Mock reasoning for {picked}."
+        text = json.dumps({"reasoning": reasoning, "choice": picked, "confidence": 70})
+    elif fmt.get("type") == "json_object":
+        text = json.dumps({"reply": "Mock reply."})
     elif plain_fields:
         text = "Here it is:\n" + json.dumps(_fill(plain_fields, prompt, fault))
     elif options and fault != "offformat":
         legal = [o.strip().strip('"') for o in options[-1].split(",")]
         picked = _pick(legal, prompt)
-        text = f"Reasoning: mock reasoning.\nAnswer: {picked}"
+        reasoning = system.replace("\n", " ") if fault == "echo_reasoning" else "mock reasoning."
+        text = f"Reasoning: {reasoning}\nAnswer: {picked}"
+    elif (word := re.search(r"code word is (\S+?)\.", prompt)) and "reply with the code word" in prompt.lower():
+        text = word.group(1)  # llm_check's canary: repeated only when the system message reached the model
     else:
         text = _plain_text(state, prompt, fault)
+    if forced:
+        tool_call = {
+            "id": f"call_{uuid.uuid4().hex[:12]}",
+            "type": "function",
+            "function": {"name": forced, "arguments": text},
+        }
+    return text, tool_call
+
+
+def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None) -> dict[str, Any]:
+    messages = body.get("messages", [])
+    if state.config.drop_system:  # what llama-cpp-python's "gemma" chat format does to a system message
+        messages = [m for m in messages if m.get("role") != "system"]
+    prompt = "\n".join(t for m in messages for t in _texts(m.get("content")))
+    system = "\n".join(t for m in messages if m.get("role") == "system" for t in _texts(m.get("content")))
+    max_tokens = body.get("max_tokens") or 1024
+    text, tool_call = _openai_answer(state, body, fault, prompt, system)
+    finish_reason = "tool_calls" if tool_call else "stop"
+    completion_tokens = count_tokens(text)
+    if fault == "echo":  # a small model repeating its instructions until it is cut off
+        said = system or prompt
+        text = ((said + "\n") * (max_tokens * 4 // max(1, len(said)) + 1))[: max_tokens * 4]
+        tool_call, finish_reason, completion_tokens = None, "length", max_tokens
+    elif completion_tokens > max_tokens:  # cut off at max_tokens, as a real server would
+        text = text[: max_tokens * 4]
+        tool_call, finish_reason, completion_tokens = None, "length", max_tokens
     prompt_tokens = count_tokens(prompt)
     cached = 0
     minimum = min_cache_tokens(body.get("model", ""), state.config.min_cache_tokens)
@@ -237,21 +290,53 @@ def _openai_completion(state: MockState, body: dict[str, Any], fault: str | None
         with state.lock:
             cached = count_tokens("".join(_texts(messages[0].get("content")))) if key in state.cache else 0
             state.cache.add(key)
+    message: dict[str, Any] = {"role": "assistant", "content": None if tool_call else text}
+    if tool_call:
+        message["tool_calls"] = [tool_call]
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "mock"),
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
         "usage": {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": count_tokens(text),
-            "total_tokens": prompt_tokens + count_tokens(text),
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": cached},
         },
     }
+
+
+def _openai_refusal(state: MockState, body: dict[str, Any], fault: str | None) -> tuple[int, dict[str, Any]] | None:
+    """The HTTP error a server of the configured kind answers this chat-completions request with, if any."""
+    config = state.config
+    fmt = (body.get("response_format") or {}).get("type")
+    if fmt and (config.reject_json_schema or fault == "reject_schema"):
+        message = "response_format json_schema is not supported"
+        return 400, {"error": {"message": message, "type": "invalid_request_error"}}
+    if config.llama_cpp and fmt not in (None, "text", "json_object"):
+        # llama-cpp-python validates the request with pydantic and answers a 500 (its wording, abridged).
+        message = (
+            "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+            f"  Input should be 'text' or 'json_object' [type=literal_error, input_value='{fmt}']"
+        )
+        return 500, {"error": {"message": message, "type": "internal_server_error"}}
+    if config.context_window is not None:
+        messages = body.get("messages", [])
+        if config.drop_system:
+            messages = [m for m in messages if m.get("role") != "system"]
+        tokens = sum(count_tokens(t) for m in messages for t in _texts(m.get("content")))
+        if tokens > config.context_window:
+            error = {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": tokens,
+                "n_ctx": config.context_window,
+            }
+            return 400, {"error": error}
+    return None
 
 
 def _batch_json(state: MockState, batch: _Batch, base_url: str) -> dict[str, Any]:
@@ -378,18 +463,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(fault, openai)
             elif fault == "malformed":
                 self._send(200, None, raw=b'{"id": "broken", "content": [')
-            elif (
-                openai and body.get("response_format") and (state.config.reject_json_schema or fault == "reject_schema")
-            ):
-                self._send(
-                    400,
-                    {
-                        "error": {
-                            "message": "response_format json_schema is not supported",
-                            "type": "invalid_request_error",
-                        }
-                    },
-                )
+            elif openai and (refusal := _openai_refusal(state, body, fault)):
+                self._send(*refusal)
             elif openai:
                 self._send(200, _openai_completion(state, body, fault))
             elif path == "/v1/messages":

@@ -14,6 +14,7 @@ from core.llm.faults import sdk_error, with_retries
 from core.llm.parsing import (
     apply_choice,
     apply_fields,
+    check_reply,
     choice_json_schema,
     object_json_schema,
     parse_choice_text,
@@ -121,6 +122,11 @@ class AnthropicProvider:
             return completion
         if request.choice is None and request.output is None:
             return completion
+        max_tokens = request.max_tokens or self.endpoint.max_tokens
+        return check_reply(self._parse(completion, message, request), request, max_tokens=max_tokens)
+
+    @staticmethod
+    def _parse(completion: Completion, message: AnthropicMessage, request: LLMRequest) -> Completion:
         tool_input = next((b.input for b in message.content if b.type == "tool_use"), None)
         if request.output is not None:
             if tool_input is None:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.llm.endpoints import endpoint_upsert
-from core.llm.models import ModelEndpoint, Provider
+from core.llm.models import ModelEndpoint, Provider, StructuredOutput
 
 # option name → model field, converter
 _FIELDS: dict[str, tuple[str, Any]] = {
@@ -18,6 +18,8 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "base_url": ("base_url", str),
     "api_key_env": ("api_key_env", str),
     "max_tokens": ("max_tokens", int),
+    "structured_output": ("structured_output", str),
+    "context_window": ("context_window", int),
     "concurrency": ("concurrency", int),
     "rpm": ("requests_per_minute", int),
     "timeout": ("timeout_seconds", float),
@@ -48,6 +50,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--clear-params", action="store_true", help="Drop all sampling parameters first.")
         parser.add_argument("--max-tokens", type=int)
+        parser.add_argument(
+            "--structured-output",
+            choices=StructuredOutput.values,
+            help="How an OpenAI-compatible server is asked for choices (llm_check detects it; this overrides).",
+        )
+        parser.add_argument("--context-window", type=int, help="Tokens the server's context holds (e.g. 4096).")
         parser.add_argument("--concurrency", type=int)
         parser.add_argument("--rpm", type=int, help="Requests per minute across all workers (0 = no limit).")
         parser.add_argument("--timeout", type=float, help="Seconds per call.")

@@ -77,14 +77,18 @@ def test_llm_check_reports_structured_output_and_caching(anthropic_endpoint, cap
     call_command("llm_check", anthropic_endpoint.name)
     out = capsys.readouterr().out
     assert "model:      mock-model" in out
-    assert "structured: yes (forced tool" in out
+    assert "structured: tools (a forced tool" in out
+    assert f"base URL:   {anthropic_endpoint.base_url}" in out
+    assert "system msg: kept" in out
     assert "caching:    yes" in out
 
 
 def test_llm_check_on_openai_compatible_without_json_schema(openai_endpoint, mock_llm, capsys):
     mock_llm.config.reject_json_schema = True
     call_command("llm_check", openai_endpoint.name, "--no-cache-check")
-    assert "plain-text parsing worked" in capsys.readouterr().out
+    assert "structured: text (stored; rejected" in capsys.readouterr().out
+    openai_endpoint.refresh_from_db()
+    assert openai_endpoint.structured_output == "text"
 
 
 def test_llm_check_fails_loudly(anthropic_endpoint, mock_llm):

@@ -34,8 +34,10 @@ def test_server_without_json_schema_falls_back_to_plain_text(make_endpoint, mock
     assert first.choice in ("A", "B")
     assert first.reasoning == "mock reasoning."
     bodies = [r["body"] for r in mock_llm.state.requests]
-    # One rejected json_schema try, then plain text, remembered for the next call.
-    assert ["response_format" in b for b in bodies] == [True, False, False]
+    # A rejected json_schema try, a rejected json_object try, then plain text, remembered for the next call.
+    assert [b.get("response_format", {}).get("type") for b in bodies] == ["json_schema", "json_object", None, None]
+    endpoint.refresh_from_db()
+    assert endpoint.structured_output == "text"
     assert "Answer: <option>" in bodies[-1]["messages"][-1]["content"]
     assert bodies[-1]["messages"][-1]["content"].startswith("Q2")  # one user turn: question, then instructions
 
@@ -72,11 +74,14 @@ def test_permanent_errors_fail_at_once(openai_endpoint, mock_llm, fault):
 
 
 def test_a_bad_request_is_not_mistaken_for_missing_json_schema_support(openai_endpoint, mock_llm):
-    mock_llm.enqueue("400", "400")
+    mock_llm.enqueue("400")
     with pytest.raises(LLMError) as caught:
         llm_complete(endpoint=openai_endpoint, request=ab_request())
     assert caught.value.status_code == 400
-    # The plain-text try failed the same way, so json_schema is still assumed to work.
+    # The error does not name response_format: no fallback was tried, json_schema is still assumed to work.
+    assert mock_llm.state.stats["/v1/chat/completions"] == 1
+    openai_endpoint.refresh_from_db()
+    assert openai_endpoint.structured_output == "json_schema"
     assert llm_complete(endpoint=openai_endpoint, request=ab_request()).valid
     assert "response_format" in mock_llm.state.requests[-1]["body"]
 
