@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTICIPANTS = 200
 PERSONAS = 50  # x 4 raters = 200 slots
 QUESTIONS = 10
+EXPORT_PERSONAS = 100  # x 4 raters: the 400-participant study two coordinators download (issue 26)
 THINK_SECONDS = (1.0, 3.0)  # between a participant's saves in the latency run (a person reads and types)
 FLAT_OUT_REQUESTS = 4000
 FLAT_OUT_ROUNDS = 3  # trivial and save alternate; each figure is the median (one run swings by a fifth here)
@@ -55,6 +57,53 @@ config = StudySettings(name="perf", raters_per_persona=4, majority_threshold=3, 
                        attention_checks=0, reasoning_min_chars=5, seed=1)
 study = study_transition(study=study_create(config=config, personas=people), action="launch")
 print("STUDY", study.public_id)
+"""
+
+# The study two coordinators download during the export run: 400 participants who answered everything (100
+# personas x 4 raters, 10 pairs and one attention check each, 4400 answers), built with bulk inserts (the saves
+# themselves are what the latency runs measure) and a coordinator's session to download it with.
+EXPORT_SEED = """
+import random
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, order_for
+from annotation.services.slots import participant_enter
+from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.models import DECISIVE
+from personas.models import Persona
+from core.roles import COORDINATOR
+rng = random.Random(5)
+people = [Persona.objects.create(attributes={"age": 30 + i // 4, "sex": "Male", "occupation category": "Teacher"})
+          for i in range(%(personas)d)]
+config = StudySettings(name="export", raters_per_persona=4, majority_threshold=3, pairs_per_persona=%(questions)d,
+                       attention_checks=1, reasoning_min_chars=5, seed=2)
+study = study_transition(study=study_create(config=config, personas=people), action="launch")
+now = timezone.now()
+answers = []
+for i in range(4 * %(personas)d):
+    participant = participant_enter(study=study, pid=f"exp{i:05d}", study_param="x", session_param=f"e{i}").participant
+    persona_position = participant.study_persona.position
+    for question in Question.objects.filter(study_persona_id=participant.study_persona_id):
+        reasoning = rng.choice(["They would, \\"clearly\\", prefer it.", "Short", "=1+1 is what they'd say",
+                                "A longer explanation\\nover two lines, with commas, quotes \\" and ünïcödé."])
+        answers.append(Answer(participant=participant, question=question, choice=rng.choice(DECISIVE),
+                              order_shown=order_for(seed=study.seed, pid=participant.prolific_pid,
+                                                    persona_position=persona_position,
+                                                    question_position=question.position),
+                              reasoning=reasoning * rng.randint(1, 4), time_ms=rng.randint(1000, 90000),
+                              revisions=rng.randint(0, 3), pasted=rng.random() < 0.05, updated_at=now))
+Answer.objects.bulk_create(answers, batch_size=2000)
+Participant.objects.filter(study=study).update(status=Participant.Status.SUBMITTED, submitted_at=now)
+Slot.objects.filter(study=study).update(status=SlotStatus.COMPLETE)
+user = get_user_model().objects.create_user("perf-coordinator", password="perf-coordinator-password-x1")
+user.groups.add(Group.objects.get(name=COORDINATOR))
+session = SessionStore()
+session["_auth_user_id"], session["_auth_user_backend"] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+print("EXPORT", study.pk, session.session_key)
 """
 
 
@@ -253,6 +302,46 @@ def _flat_out(base: str, study: str, kind: str, clients: int, total: int) -> flo
     return sum(s[2] for s in shares) / (ended - started)
 
 
+class _Exports:
+    """Two coordinators downloading the export study's answers.csv and answers.jsonl back to back (in a thread of
+    this process, which only waits while the load processes run), until stopped: each download's seconds."""
+
+    def __init__(self, base: str, study_pk: int, session_key: str) -> None:
+        self.base, self.study_pk, self.session_key = base, study_pk, session_key
+        self.seconds: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._download_loops()), daemon=True)
+
+    async def _download_loops(self) -> None:
+        client = HttpClient(self.base, timeout=300)
+
+        async def coordinator(names: tuple[str, str]) -> None:
+            while not self._stop.is_set():
+                for name in names:
+                    started = time.perf_counter()
+                    url = f"/studies/{self.study_pk}/export/{name}"
+                    response = await client.request("GET", url, headers={"Cookie": f"sessionid={self.session_key}"})
+                    assert response.status_code == 200, (name, response.status_code, response.text[:300])
+                    self.seconds.append(time.perf_counter() - started)
+
+        await asyncio.gather(
+            coordinator(("answers.csv", "answers.jsonl")), coordinator(("answers.jsonl", "answers.csv"))
+        )
+
+    def __enter__(self) -> _Exports:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=300)
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
 def run() -> list[Result]:
     database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
     _recreate_database(database_url)
@@ -263,6 +352,8 @@ def run() -> list[Result]:
     study = (
         _manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
     )
+    export_seed = EXPORT_SEED % {"personas": EXPORT_PERSONAS, "questions": QUESTIONS}
+    export_pk, export_session = _manage(env, "shell", "-c", export_seed).split("EXPORT ")[1].split()
     workers = int(os.environ.get("PERF_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
     port = _free_port()
     gunicorn_config = Path(static_root) / "gunicorn.conf.py"
@@ -299,8 +390,12 @@ def run() -> list[Result]:
                 raise RuntimeError("gunicorn did not answer /healthz within 300 s")
             time.sleep(0.5)
         saves = [latency for share in _in_load_processes("latency", base, study, PARTICIPANTS, 0) for latency in share]
-        saves.sort()
-        p50, p99 = statistics.median(saves), saves[int(0.99 * (len(saves) - 1))]
+        p50, p99 = statistics.median(saves), _p99(saves)
+        # The same participants again (their answers are still open, so these are real saves), while two
+        # coordinators download the export study's answers back to back.
+        with _Exports(base, int(export_pk), export_session) as exports:
+            loaded = [s for share in _in_load_processes("latency", base, study, PARTICIPANTS, 0) for s in share]
+        loaded_p50, loaded_p99 = statistics.median(loaded), _p99(loaded)
         concurrency = PARTICIPANTS
         rounds = [
             (_flat_out(base, study, "trivial", concurrency, FLAT_OUT_REQUESTS),
@@ -317,6 +412,12 @@ def run() -> list[Result]:
         f"gunicorn -w {workers} + PostgreSQL; {PARTICIPANTS} participants, {len(saves)} saves, think {THINK_SECONDS} s"
     )
     load = f"{concurrency} clients in {LOAD_PROCESSES} processes, median of {FLAT_OUT_ROUNDS} rounds"
+    export_note = (
+        f"{len(exports.seconds)} downloads of a {4 * EXPORT_PERSONAS}-participant study's answers.csv/.jsonl, "
+        f"median {statistics.median(exports.seconds):.2f} s; saves p50 {loaded_p50 * 1000:.0f} ms, "
+        f"p99 {loaded_p99 * 1000:.0f} ms vs quiet {p50 * 1000:.0f} / {p99 * 1000:.0f} ms"
+    )
+    export_ratio = loaded_p99 / p99
     return [
         Result("annotation", "answer save p50", p50 * 1000, "ms", note=note),
         Result("annotation", "answer save p99", p99 * 1000, "ms", "< 200", p99 < 0.2, note=note),
@@ -330,5 +431,14 @@ def run() -> list[Result]:
             ">= 0.5",
             statistics.median(ratios) >= 0.5,
             note=f"median of the rounds' ratios; each round {', '.join(f'{ratio:.2f}' for ratio in ratios)}",
+        ),
+        Result(
+            "annotation",
+            "save p99 with two concurrent exports ÷ quiet",
+            export_ratio,
+            "x",
+            "<= 2",
+            export_ratio <= 2,
+            note=export_note,
         ),
     ]
