@@ -25,6 +25,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -107,13 +109,15 @@ print("EXPORT", study.pk, session.session_key)
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _env(database_url: str, static_root: str) -> dict[str, str]:
+def app_env(database_url: str, static_root: str, *, redis_url: str = "redis://127.0.0.1:6379/2") -> dict[str, str]:
+    """The app's environment as production sets it (DEBUG off, secret key, hosts), on ``database_url`` and
+    ``redis_url``, nothing inherited from ours but the rest (tests/faults reuses it with services of its own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
     env.update(
         DJANGO_DEBUG="0",
@@ -122,7 +126,7 @@ def _env(database_url: str, static_root: str) -> dict[str, str]:
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_STATIC_ROOT=static_root,
         DATABASE_URL=database_url,
-        REDIS_URL="redis://127.0.0.1:6379/2",
+        REDIS_URL=redis_url,
         PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP="100000",  # every simulated participant shares 127.0.0.1
         LOG_LEVEL="WARNING",
     )
@@ -155,14 +159,14 @@ def when_ready(server):
 """
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
+def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     return result.stdout
 
 
-class _Session:
+class ParticipantSession:
     """One simulated participant: its own cookies (set by hand: production cookies are Secure, we speak HTTP).
 
     The Cookie header is rebuilt only when the server sets a cookie, so a save costs the client what a browser's
@@ -189,7 +193,7 @@ class _Session:
 
 
 async def _participant(client: HttpClient, study: str, index: int, *, think: bool, saves: list[float]) -> None:
-    session = _Session(client)
+    session = ParticipantSession(client)
     entry = await session.request(
         "GET",
         f"/s/{study}/",
@@ -228,7 +232,7 @@ async def _trivial(client: HttpClient, study: str, index: int, state: object) ->
 async def _save(client: HttpClient, study: str, index: int, state: object) -> object:
     """Flat out: the participants of the latency run re-save their first answer (still open, so a real save)."""
     if state is None:
-        session = _Session(client)
+        session = ParticipantSession(client)
         # The same Prolific session as in the latency run: a participant is bound to its first SESSION_ID.
         params = {"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf", "SESSION_ID": f"s{index}"}
         await session.request("GET", f"/s/{study}/", params=params)
@@ -302,6 +306,45 @@ def _flat_out(base: str, study: str, kind: str, clients: int, total: int) -> flo
     return sum(s[2] for s in shares) / (ended - started)
 
 
+@contextmanager
+def serve(
+    env: dict[str, str], *, workers: int, folder: Path, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The app under gunicorn on a free port (``GUNICORN_CONFIG``, written to ``folder``), once it answers
+    /healthz: its base URL and process, stopped (with its workers) on the way out."""
+    port = free_port()
+    gunicorn_config = folder / "gunicorn.conf.py"
+    gunicorn_config.write_text(GUNICORN_CONFIG)
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"), "-c", str(gunicorn_config), "config.wsgi", "-b", f"127.0.0.1:{port}",
+        "-w", str(workers), "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300  # the master imports the whole app before it listens
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /healthz within 300 s")
+            time.sleep(0.5)
+        yield base, server
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+
+
 class _Exports:
     """Two coordinators downloading the export study's answers.csv and answers.jsonl back to back (in a thread of
     this process, which only waits while the load processes run), until stopped: each download's seconds."""
@@ -346,49 +389,14 @@ def run() -> list[Result]:
     database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
     _recreate_database(database_url)
     static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
-    env = _env(database_url, static_root)
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "collectstatic", "--noinput")
-    study = (
-        _manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
-    )
+    env = app_env(database_url, static_root)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    study = manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
     export_seed = EXPORT_SEED % {"personas": EXPORT_PERSONAS, "questions": QUESTIONS}
-    export_pk, export_session = _manage(env, "shell", "-c", export_seed).split("EXPORT ")[1].split()
+    export_pk, export_session = manage(env, "shell", "-c", export_seed).split("EXPORT ")[1].split()
     workers = int(os.environ.get("PERF_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
-    port = _free_port()
-    gunicorn_config = Path(static_root) / "gunicorn.conf.py"
-    gunicorn_config.write_text(GUNICORN_CONFIG)
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "-c",
-            str(gunicorn_config),
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300  # the master imports the whole app before it listens
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer /healthz within 300 s")
-            time.sleep(0.5)
+    with serve(env, workers=workers, folder=Path(static_root)) as (base, _server):
         saves = [latency for share in _in_load_processes("latency", base, study, PARTICIPANTS, 0) for latency in share]
         p50, p99 = statistics.median(saves), _p99(saves)
         # The same participants again (their answers are still open, so these are real saves), while two
@@ -405,9 +413,6 @@ def run() -> list[Result]:
         trivial_rps = statistics.median(trivial for trivial, _save in rounds)
         save_rps = statistics.median(save for _trivial, save in rounds)
         ratios = sorted(save / trivial for trivial, save in rounds)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     note = (
         f"gunicorn -w {workers} + PostgreSQL; {PARTICIPANTS} participants, {len(saves)} saves, think {THINK_SECONDS} s"
     )
