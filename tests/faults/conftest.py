@@ -32,12 +32,6 @@ WEB_WORKERS = 3
 JOB_STALL_SECONDS = 6  # a dead worker's job is taken over after this (production: 45 s)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/faults/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.faults)
-
-
 @pytest.fixture(scope="session")
 def fault_binaries() -> None:
     if postgres_bin() is None:

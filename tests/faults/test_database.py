@@ -15,7 +15,7 @@ from tests.faults.participants import Autosaves
 from tests.faults.services import PostgresCluster
 from tests.faults.test_worker import jobs_start, journal
 
-pytestmark = pytest.mark.timeout(600)  # the first scenario also builds the services (slow on a busy machine)
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]  # the first scenario builds the services too
 
 OUTAGE_SECONDS = 10
 

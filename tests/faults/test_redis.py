@@ -11,7 +11,7 @@ from tests.faults.participants import Autosaves
 from tests.faults.services import RedisServer
 from tests.faults.test_database import assert_nothing_lost_or_doubled
 
-pytestmark = pytest.mark.timeout(600)  # the first scenario also builds the services (slow on a busy machine)
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]  # the first scenario builds the services too
 
 OUTAGE_SECONDS = 8
 

@@ -9,7 +9,7 @@ import pytest
 from tests.faults.conftest import App, Worker, wait_for
 from tests.faults.services import RedisServer
 
-pytestmark = pytest.mark.timeout(600)  # the first scenario also builds the services (slow on a busy machine)
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]  # the first scenario builds the services too
 
 
 def jobs_start(app: App, count: int, *, steps: int = 4, step_seconds: float = 0.5) -> list[int]:
