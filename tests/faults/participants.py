@@ -42,9 +42,10 @@ class Autosaves:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._entered = threading.Barrier(len(self.pids) + 1)
+        self._entered = threading.Event()
+        self._failed: BaseException | None = None
 
-    async def _participant(self, client: HttpClient, pid: str) -> None:
+    async def _enter(self, client: HttpClient, pid: str) -> ParticipantSession:
         session = ParticipantSession(client)
         params = {"PROLIFIC_PID": pid, "STUDY_ID": "faults", "SESSION_ID": f"session-{pid}"}
         entry = await session.request("GET", f"/s/{self.study}/", params=params)
@@ -52,7 +53,9 @@ class Autosaves:
         for position in range(1, self.questions + 1):  # each answer row exists once its page was shown
             page = await session.request("GET", f"/s/{self.study}/q/{position}/")
             assert page.status_code == 200, page.status_code
-        await asyncio.get_running_loop().run_in_executor(None, self._entered.wait)
+        return session
+
+    async def _autosave(self, session: ParticipantSession, pid: str) -> None:
         headers = {"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"]}
         n = 0
         while not self._stop.is_set():
@@ -70,11 +73,22 @@ class Autosaves:
 
     async def _run(self) -> None:
         client = HttpClient(self.base, timeout=15)
-        await asyncio.gather(*(self._participant(client, pid) for pid in self.pids))
+        try:
+            sessions = await asyncio.gather(*(self._enter(client, pid) for pid in self.pids))
+        except BaseException as exc:
+            self._failed = exc
+            raise
+        finally:
+            self._entered.set()
+        await asyncio.gather(*(self._autosave(session, pid) for session, pid in zip(sessions, self.pids, strict=True)))
 
     def __enter__(self) -> Autosaves:
         self._thread.start()
-        self._entered.wait(timeout=120)  # every participant is in and has seen its questions
+        # Every participant is in and has seen its questions (so each answer row exists) before the faults begin.
+        if not self._entered.wait(timeout=180):
+            raise AssertionError("the participants did not get in within 180 s")
+        if self._failed is not None:
+            raise AssertionError(f"a participant could not get in: {self._failed!r}")
         return self
 
     def __exit__(self, *exc_info: object) -> None:

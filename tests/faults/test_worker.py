@@ -71,6 +71,6 @@ def test_redis_flushed_with_jobs_queued(app: App, worker: Worker, redis_server: 
     job_ids = jobs_start(app, 4, steps=1, step_seconds=0.2)
     redis_server.flushall()
     worker.start()
-    wait_for(lambda: all_succeeded(app, job_ids), timeout=75, what="the jobs whose tasks were flushed")
+    wait_for(lambda: all_succeeded(app, job_ids), timeout=60, what="the jobs whose tasks were flushed")
     events = journal(app)
     assert {job_id: events.get(job_id) for job_id in job_ids} == {job_id: ["start", "done"] for job_id in job_ids}
