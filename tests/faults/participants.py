@@ -2,8 +2,9 @@
 
 Each simulated participant (``perf.bench_annotation.ParticipantSession`` over ``perf.http_client``, as the benchmark
 drives them) enters the seeded study, then saves its questions round and round, every save a new explanation, with
-a short pause between them. A save is acknowledged when the server answered 200; anything else (an error page, a
-refused or timed-out connection) is not, and the participant goes on. The driver runs in a thread of its own with
+a short pause between them. A save is acknowledged when the server answered 200 with "Saved." (what the participant
+sees); anything else (an error page, a refusal, a refused or timed-out connection) is not, and the participant goes
+on. The driver runs in a thread of its own with
 its own event loop, so the test breaks the services meanwhile.
 """
 
@@ -36,7 +37,7 @@ class Autosaves:
     study: str
     pids: list[str]
     questions: int
-    pause: tuple[float, float] = (0.05, 0.25)
+    pause: tuple[float, float] = (0.2, 0.5)  # under the 240 saves a minute a participant may make
     saves: list[Save] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -66,7 +67,10 @@ class Autosaves:
             data = {"choice": save.choice, "reasoning": save.reasoning}
             try:
                 response = await session.request("POST", f"/s/{self.study}/q/{position}/", data=data, headers=headers)
-                save.status, save.acknowledged = response.status_code, response.status_code == 200
+                save.status = response.status_code
+                # A refused save is a 200 too, with its reason in the status line: only "Saved." acknowledges.
+                saved = b"Saved." in response.body and b"save-status error" not in response.body
+                save.acknowledged = response.status_code == 200 and saved
             except (OSError, TimeoutError, ValueError, IndexError) as exc:  # refused, reset, cut short
                 save.status = type(exc).__name__
             await asyncio.sleep(random.uniform(*self.pause))
