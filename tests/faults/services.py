@@ -55,11 +55,18 @@ class PostgresCluster:
         if self._user:
             account = pwd.getpwnam(self._user)
             os.chown(self.folder, account.pw_uid, account.pw_gid)
+        try:
+            self._init()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def _init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
         # fsync off: the suite kills processes, never the machine, so what PostgreSQL wrote is in the page cache.
         settings = {
             "listen_addresses": "'127.0.0.1'",
-            "port": str(port),
+            "port": str(self.port),
             "unix_socket_directories": f"'{self.folder}'",
             "fsync": "off",
             "full_page_writes": "off",
