@@ -23,7 +23,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTICIPANTS = 200
 PERSONAS = 50  # x 4 raters = 200 slots
 QUESTIONS = 10
+EXPORT_PERSONAS = 100  # x 4 raters: the 400-participant study two coordinators download (issue 26)
 THINK_SECONDS = (1.0, 3.0)  # between a participant's saves in the latency run (a person reads and types)
 FLAT_OUT_REQUESTS = 4000
 FLAT_OUT_ROUNDS = 3  # trivial and save alternate; each figure is the median (one run swings by a fifth here)
@@ -57,14 +61,63 @@ study = study_transition(study=study_create(config=config, personas=people), act
 print("STUDY", study.public_id)
 """
 
+# The study two coordinators download during the export run: 400 participants who answered everything (100
+# personas x 4 raters, 10 pairs and one attention check each, 4400 answers), built with bulk inserts (the saves
+# themselves are what the latency runs measure) and a coordinator's session to download it with.
+EXPORT_SEED = """
+import random
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from annotation.models import Answer, Participant, Question, Slot, SlotStatus, order_for
+from annotation.services.slots import participant_enter
+from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.models import DECISIVE
+from personas.models import Persona
+from core.roles import COORDINATOR
+rng = random.Random(5)
+people = [Persona.objects.create(attributes={"age": 30 + i // 4, "sex": "Male", "occupation category": "Teacher"})
+          for i in range(%(personas)d)]
+config = StudySettings(name="export", raters_per_persona=4, majority_threshold=3, pairs_per_persona=%(questions)d,
+                       attention_checks=1, reasoning_min_chars=5, seed=2)
+study = study_transition(study=study_create(config=config, personas=people), action="launch")
+now = timezone.now()
+answers = []
+for i in range(4 * %(personas)d):
+    participant = participant_enter(study=study, pid=f"exp{i:05d}", study_param="x", session_param=f"e{i}").participant
+    persona_position = participant.study_persona.position
+    for question in Question.objects.filter(study_persona_id=participant.study_persona_id):
+        reasoning = rng.choice(["They would, \\"clearly\\", prefer it.", "Short", "=1+1 is what they'd say",
+                                "A longer explanation\\nover two lines, with commas, quotes \\" and ünïcödé."])
+        answers.append(Answer(participant=participant, question=question, choice=rng.choice(DECISIVE),
+                              order_shown=order_for(seed=study.seed, pid=participant.prolific_pid,
+                                                    persona_position=persona_position,
+                                                    question_position=question.position),
+                              reasoning=reasoning * rng.randint(1, 4), time_ms=rng.randint(1000, 90000),
+                              revisions=rng.randint(0, 3), pasted=rng.random() < 0.05, updated_at=now))
+Answer.objects.bulk_create(answers, batch_size=2000)
+Participant.objects.filter(study=study).update(status=Participant.Status.SUBMITTED, submitted_at=now)
+Slot.objects.filter(study=study).update(status=SlotStatus.COMPLETE)
+user = get_user_model().objects.create_user("perf-coordinator", password="perf-coordinator-password-x1")
+user.groups.add(Group.objects.get(name=COORDINATOR))
+session = SessionStore()
+session["_auth_user_id"], session["_auth_user_backend"] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+print("EXPORT", study.pk, session.session_key)
+"""
 
-def _free_port() -> int:
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _env(database_url: str, static_root: str) -> dict[str, str]:
+def app_env(database_url: str, static_root: str, *, redis_url: str = "redis://127.0.0.1:6379/2") -> dict[str, str]:
+    """The app's environment as production sets it (DEBUG off, secret key, hosts), on ``database_url`` and
+    ``redis_url``, nothing inherited from ours but the rest (tests/faults reuses it with services of its own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
     env.update(
         DJANGO_DEBUG="0",
@@ -73,7 +126,7 @@ def _env(database_url: str, static_root: str) -> dict[str, str]:
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_STATIC_ROOT=static_root,
         DATABASE_URL=database_url,
-        REDIS_URL="redis://127.0.0.1:6379/2",
+        REDIS_URL=redis_url,
         PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP="100000",  # every simulated participant shares 127.0.0.1
         LOG_LEVEL="WARNING",
     )
@@ -106,14 +159,14 @@ def when_ready(server):
 """
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
+def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     return result.stdout
 
 
-class _Session:
+class ParticipantSession:
     """One simulated participant: its own cookies (set by hand: production cookies are Secure, we speak HTTP).
 
     The Cookie header is rebuilt only when the server sets a cookie, so a save costs the client what a browser's
@@ -140,7 +193,7 @@ class _Session:
 
 
 async def _participant(client: HttpClient, study: str, index: int, *, think: bool, saves: list[float]) -> None:
-    session = _Session(client)
+    session = ParticipantSession(client)
     entry = await session.request(
         "GET",
         f"/s/{study}/",
@@ -179,7 +232,7 @@ async def _trivial(client: HttpClient, study: str, index: int, state: object) ->
 async def _save(client: HttpClient, study: str, index: int, state: object) -> object:
     """Flat out: the participants of the latency run re-save their first answer (still open, so a real save)."""
     if state is None:
-        session = _Session(client)
+        session = ParticipantSession(client)
         # The same Prolific session as in the latency run: a participant is bound to its first SESSION_ID.
         params = {"PROLIFIC_PID": f"perf{index:05d}", "STUDY_ID": "perf", "SESSION_ID": f"s{index}"}
         await session.request("GET", f"/s/{study}/", params=params)
@@ -253,37 +306,20 @@ def _flat_out(base: str, study: str, kind: str, clients: int, total: int) -> flo
     return sum(s[2] for s in shares) / (ended - started)
 
 
-def run() -> list[Result]:
-    database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
-    _recreate_database(database_url)
-    static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
-    env = _env(database_url, static_root)
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "collectstatic", "--noinput")
-    study = (
-        _manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
-    )
-    workers = int(os.environ.get("PERF_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
-    port = _free_port()
-    gunicorn_config = Path(static_root) / "gunicorn.conf.py"
+@contextmanager
+def serve(
+    env: dict[str, str], *, workers: int, folder: Path, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The app under gunicorn on a free port (``GUNICORN_CONFIG``, written to ``folder``), once it answers
+    /healthz: its base URL and process, stopped (with its workers) on the way out."""
+    port = free_port()
+    gunicorn_config = folder / "gunicorn.conf.py"
     gunicorn_config.write_text(GUNICORN_CONFIG)
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "-c",
-            str(gunicorn_config),
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"), "-c", str(gunicorn_config), "config.wsgi", "-b", f"127.0.0.1:{port}",
+        "-w", str(workers), "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300  # the master imports the whole app before it listens
@@ -298,9 +334,76 @@ def run() -> list[Result]:
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer /healthz within 300 s")
             time.sleep(0.5)
+        yield base, server
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+
+
+class _Exports:
+    """Two coordinators downloading the export study's answers.csv and answers.jsonl back to back (in a thread of
+    this process, which only waits while the load processes run), until stopped: each download's seconds."""
+
+    def __init__(self, base: str, study_pk: int, session_key: str) -> None:
+        self.base, self.study_pk, self.session_key = base, study_pk, session_key
+        self.seconds: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._download_loops()), daemon=True)
+
+    async def _download_loops(self) -> None:
+        client = HttpClient(self.base, timeout=300)
+
+        async def coordinator(names: tuple[str, str]) -> None:
+            while not self._stop.is_set():
+                for name in names:
+                    started = time.perf_counter()
+                    url = f"/studies/{self.study_pk}/export/{name}"
+                    response = await client.request("GET", url, headers={"Cookie": f"sessionid={self.session_key}"})
+                    assert response.status_code == 200, (name, response.status_code, response.text[:300])
+                    self.seconds.append(time.perf_counter() - started)
+
+        await asyncio.gather(
+            coordinator(("answers.csv", "answers.jsonl")), coordinator(("answers.jsonl", "answers.csv"))
+        )
+
+    def __enter__(self) -> _Exports:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=300)
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def run() -> list[Result]:
+    database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
+    _recreate_database(database_url)
+    static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
+    env = app_env(database_url, static_root)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    study = manage(env, "shell", "-c", SEED % {"personas": PERSONAS, "questions": QUESTIONS}).split("STUDY ")[1].strip()
+    export_seed = EXPORT_SEED % {"personas": EXPORT_PERSONAS, "questions": QUESTIONS}
+    export_pk, export_session = manage(env, "shell", "-c", export_seed).split("EXPORT ")[1].split()
+    workers = int(os.environ.get("PERF_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    with serve(env, workers=workers, folder=Path(static_root)) as (base, _server):
         saves = [latency for share in _in_load_processes("latency", base, study, PARTICIPANTS, 0) for latency in share]
-        saves.sort()
-        p50, p99 = statistics.median(saves), saves[int(0.99 * (len(saves) - 1))]
+        p50, p99 = statistics.median(saves), _p99(saves)
+        # The same participants again (their answers are still open, so these are real saves), while two
+        # coordinators download the export study's answers back to back.
+        with _Exports(base, int(export_pk), export_session) as exports:
+            loaded = [s for share in _in_load_processes("latency", base, study, PARTICIPANTS, 0) for s in share]
+        loaded_p50, loaded_p99 = statistics.median(loaded), _p99(loaded)
         concurrency = PARTICIPANTS
         rounds = [
             (_flat_out(base, study, "trivial", concurrency, FLAT_OUT_REQUESTS),
@@ -310,13 +413,16 @@ def run() -> list[Result]:
         trivial_rps = statistics.median(trivial for trivial, _save in rounds)
         save_rps = statistics.median(save for _trivial, save in rounds)
         ratios = sorted(save / trivial for trivial, save in rounds)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     note = (
         f"gunicorn -w {workers} + PostgreSQL; {PARTICIPANTS} participants, {len(saves)} saves, think {THINK_SECONDS} s"
     )
     load = f"{concurrency} clients in {LOAD_PROCESSES} processes, median of {FLAT_OUT_ROUNDS} rounds"
+    export_note = (
+        f"{len(exports.seconds)} downloads of a {4 * EXPORT_PERSONAS}-participant study's answers.csv/.jsonl, "
+        f"median {statistics.median(exports.seconds):.2f} s; saves p50 {loaded_p50 * 1000:.0f} ms, "
+        f"p99 {loaded_p99 * 1000:.0f} ms vs quiet {p50 * 1000:.0f} / {p99 * 1000:.0f} ms"
+    )
+    export_ratio = loaded_p99 / p99
     return [
         Result("annotation", "answer save p50", p50 * 1000, "ms", note=note),
         Result("annotation", "answer save p99", p99 * 1000, "ms", "< 200", p99 < 0.2, note=note),
@@ -330,5 +436,14 @@ def run() -> list[Result]:
             ">= 0.5",
             statistics.median(ratios) >= 0.5,
             note=f"median of the rounds' ratios; each round {', '.join(f'{ratio:.2f}' for ratio in ratios)}",
+        ),
+        Result(
+            "annotation",
+            "save p99 with two concurrent exports ÷ quiet",
+            export_ratio,
+            "x",
+            "<= 2",
+            export_ratio <= 2,
+            note=export_note,
         ),
     ]
