@@ -157,6 +157,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A running job's lease: its worker renews the heartbeat every quarter of this; silent this long, the worker counts
 # as dead, and a redelivered task or the sweep (beat, every 15 s) resumes the job on another worker.
 JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
+# A queued job no worker has claimed this long after its message was due is sent again by the sweep (its message
+# may be lost: a broker restarted empty); again after twice as long each time, up to four times this.
+JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 120, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
 
