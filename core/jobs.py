@@ -230,6 +230,9 @@ class _Heartbeat(threading.Thread):
                 Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(
                     heartbeat_at=timezone.now()
                 )
+                # Between beats the thread holds no connection: on PostgreSQL this hands it back to the process's
+                # pool, so a running job costs the connection budget one connection, not two.
+                connection.close()
         except Exception:  # a lost database connection: the handler's own writes will say so
             logger.warning("job %s: heartbeat stopped", self.job_id, exc_info=True)
         finally:
