@@ -42,7 +42,10 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be a URL starting with"),
         ({"CELERY_BROKER_URL": "nonsense"}, "CELERY_BROKER_URL must be a URL starting with"),
         ({"JOB_STALL_SECONDS": "ten"}, "JOB_STALL_SECONDS must be an integer"),
-        ({"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "2"}, "DATABASE_POOL_MIN_SIZE must be at most 2"),
+        (
+            {"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "2"},
+            "DATABASE_POOL_MIN_SIZE must be at most DATABASE_POOL_MAX_SIZE (2)",
+        ),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line(tmp_path, env, message):
