@@ -6,6 +6,7 @@ immediate transactions, and Celery on kombu's filesystem transport (a broker tha
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,11 +103,37 @@ SQLITE_OPTIONS = {
     "timeout": 30,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
+# The connection budget (README, "Operating it"): each process — a gunicorn worker, a Celery pool child — takes its
+# PostgreSQL connections from a psycopg pool of its own, opened on first use and holding at most
+# DATABASE_POOL_MAX_SIZE. Connections above DATABASE_POOL_MIN_SIZE close after a minute unused, so the database
+# empties after a burst instead of staying full (CONN_MAX_AGE=60 kept one per process open indefinitely). A request
+# that finds the pool empty waits DATABASE_POOL_TIMEOUT seconds for a connection, then fails.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4, minimum=1)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 0, minimum=0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
+if DATABASE_POOL_MIN_SIZE > DATABASE_POOL_MAX_SIZE:
+    raise EnvironmentVariableError(
+        "DATABASE_POOL_MIN_SIZE", f"must be at most DATABASE_POOL_MAX_SIZE ({DATABASE_POOL_MAX_SIZE})"
+    )
+# The processes that draw on the budget, as this deployment declares them; config/gunicorn.conf.py and the Celery
+# worker run with these same figures, and the core.W001 check (manage.py check --deploy --database default) compares
+# them with the server's max_connections.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 4, minimum=1)  # gunicorn worker processes
+GUNICORN_THREADS = env_int("GUNICORN_THREADS", 1, minimum=1)  # threads per gunicorn worker
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", os.cpu_count() or 1, minimum=1)
 if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # CONN_MAX_AGE must be 0 with a pool: "closing" a connection returns it to the pool.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+        "max_idle": 60,
+    }
     if DATABASE_PREPARED_STATEMENTS:
         # Only server-side-binding cursors prepare, and only the participant pages use one (core.rows.
         # prepared_cursor); Django's ORM binds on the client. None (Django's default) would turn preparing off.
+        # A pooled connection keeps its prepared statements when it goes back to the pool (nothing deallocates them).
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 else:
     _sqlite_name = dj_database_url.parse(DATABASE_URL)["NAME"] if DATABASE_URL else DATA_DIR / "db.sqlite3"
@@ -157,6 +184,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A running job's lease: its worker renews the heartbeat every quarter of this; silent this long, the worker counts
 # as dead, and a redelivered task or the sweep (beat, every 15 s) resumes the job on another worker.
 JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
+# A queued job no worker has claimed this long after its message was due is sent again by the sweep (its message
+# may be lost: a broker restarted empty); again after twice as long each time, up to four times this.
+JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 120, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
 

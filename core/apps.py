@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
         autodiscover_modules("job_kinds")
         from django.db.models.signals import post_migrate
 
+        from core import checks  # noqa: F401  (registers our system checks)
         from core.demo import DEMO_STEPS
         from core.llm.endpoints import llm_demo_endpoints_ensure
         from core.navigation import nav_register

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "job_kinds",
     "job_rerun",
     "job_start",
+    "jobs_resend_unclaimed",
     "jobs_sweep_stalled",
     "register_job_kind",
 ]
@@ -55,6 +56,16 @@ RESUMED_NOTE = "Resumed automatically after a worker stopped reporting; finished
 def lease_seconds() -> float:
     """How long a running job's heartbeat may be silent before its worker counts as dead (``JOB_STALL_SECONDS``)."""
     return float(settings.JOB_STALL_SECONDS)
+
+
+def resend_after_seconds() -> float:
+    """How long a queued job may wait unclaimed before its message is sent again (``JOB_RESEND_AFTER_SECONDS``)."""
+    return float(settings.JOB_RESEND_AFTER_SECONDS)
+
+
+# Each further re-send of a job still unclaimed waits twice as long as the one before, up to this many thresholds:
+# a job that is only waiting behind a long queue gets a few duplicate messages (each one a no-op), not one a sweep.
+RESEND_BACKOFF_CAP = 4
 
 
 def heartbeat_seconds() -> float:
@@ -125,6 +136,24 @@ def _dispatch(job_id: int, *, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown))
 
 
+def _resend(job: Job, *, now: datetime) -> bool:
+    """Send a queued job's message again, once however many callers try: a conditional UPDATE on the last send.
+
+    A duplicate message is harmless (the claim is a conditional UPDATE too); a lost one would leave the job queued
+    for ever, since starting the same work again returns this job.
+    """
+    with transaction.atomic():
+        resent = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED, sent_at=job.sent_at).update(
+            sent_at=now, resent_at=now, resends=F("resends") + 1
+        )
+        if resent:
+            logger.warning(
+                "job %s: no worker claimed it for %.0f s; sent again", job.pk, (now - job.sent_at).total_seconds()
+            )
+            _dispatch(job.pk)
+    return bool(resent)
+
+
 def job_start(
     *,
     kind: str,
@@ -145,6 +174,11 @@ def job_start(
     key = _dedupe_key(kind, params if dedupe is None else dedupe)
     existing = Job.objects.filter(dedupe_key=key, status__in=ACTIVE_JOB_STATUSES).first()
     if existing is not None:
+        # Asking again for work that no worker has picked up in a long while: its message may be lost.
+        now = timezone.now()
+        if existing.status == JobStatus.QUEUED and existing.sent_at < now - timedelta(seconds=resend_after_seconds()):
+            _resend(existing, now=now)
+            existing.refresh_from_db()
         return existing
     try:
         with transaction.atomic():
@@ -196,6 +230,9 @@ class _Heartbeat(threading.Thread):
                 Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(
                     heartbeat_at=timezone.now()
                 )
+                # Between beats the thread holds no connection: on PostgreSQL this hands it back to the process's
+                # pool, so a running job costs the connection budget one connection, not two.
+                connection.close()
         except Exception:  # a lost database connection: the handler's own writes will say so
             logger.warning("job %s: heartbeat stopped", self.job_id, exc_info=True)
         finally:
@@ -260,10 +297,13 @@ def _run_handler(kind: JobKind, job: Job) -> None:
         if getattr(exc, "transient", False) and job.attempts < MAX_ATTEMPTS:
             logger.warning("job %s hit a transient error, will retry: %s", job_id, message)
             with transaction.atomic():
+                countdown = min(300, settings.JOB_RETRY_BASE_SECONDS * 2**job.attempts)
                 if Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=job.attempts).update(
-                    status=JobStatus.QUEUED, error=f"Retrying after: {message}"
+                    status=JobStatus.QUEUED,
+                    error=f"Retrying after: {message}",
+                    sent_at=timezone.now() + timedelta(seconds=countdown),
                 ):
-                    _dispatch(job_id, countdown=min(300, settings.JOB_RETRY_BASE_SECONDS * 2**job.attempts))
+                    _dispatch(job_id, countdown=countdown)
             return
         logger.exception("job %s failed", job_id)
         _finish(job_id, JobStatus.FAILED, message, attempt=job.attempts)
@@ -287,7 +327,7 @@ def job_rerun(*, job: Job) -> Job:
     try:
         with transaction.atomic():
             updated = Job.objects.filter(pk=job.pk, status__in=RERUNNABLE_JOB_STATUSES).update(
-                status=JobStatus.QUEUED, finished_at=None
+                status=JobStatus.QUEUED, finished_at=None, sent_at=timezone.now()
             )
             if updated:
                 _dispatch(job.pk)
@@ -306,7 +346,9 @@ def jobs_sweep_stalled(*, stall_after: timedelta | None = None) -> int:
     resumed = 0
     for job_id in stalled.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True):
         with transaction.atomic():
-            if stalled.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS).update(status=JobStatus.QUEUED, error=RESUMED_NOTE):
+            if stalled.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
+                status=JobStatus.QUEUED, error=RESUMED_NOTE, sent_at=now
+            ):
                 _dispatch(job_id)
                 resumed += 1
     failed = stalled.update(
@@ -316,3 +358,18 @@ def jobs_sweep_stalled(*, stall_after: timedelta | None = None) -> int:
         "(it probably died). Re-run the job to resume; finished items are kept.",
     )
     return resumed + failed
+
+
+def jobs_resend_unclaimed(*, resend_after: timedelta | None = None) -> int:
+    """Queued jobs that no worker has claimed ``resend_after`` (``JOB_RESEND_AFTER_SECONDS``) after their message was
+    due: send the message again, since it may have been lost (Redis restarted without persistence, say). Each
+    further re-send of the same job waits twice as long, up to ``RESEND_BACKOFF_CAP`` times the threshold."""
+    resend_after = resend_after or timedelta(seconds=resend_after_seconds())
+    now = timezone.now()
+    resent = 0
+    for job in Job.objects.filter(status=JobStatus.QUEUED, sent_at__lt=now - resend_after).only(
+        "pk", "sent_at", "resends"
+    ):
+        if now - job.sent_at >= resend_after * min(2**job.resends, RESEND_BACKOFF_CAP) and _resend(job, now=now):
+            resent += 1
+    return resent

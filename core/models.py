@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.job_registry import JobFact, job_kind_label, job_outcome
 
@@ -72,6 +73,11 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the latest message for this job became due at a worker (a retry's countdown included). A queued job no
+    # worker has claimed long after it is sent again: the message may have been lost (a broker restarted empty).
+    sent_at = models.DateTimeField(default=timezone.now)
+    resends = models.PositiveIntegerField(default=0)
+    resent_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 

@@ -40,13 +40,20 @@ def database_url() -> str:
 
 
 @contextmanager
-def worker_process(queue: str, *, key_env: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    queue: str, *, key_env: str = "UNUSED_API_KEY", broker_url: str | None = None, include: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
     """A Celery worker (one thread) on ``queue`` and the test database, with a fake API key in ``key_env``, in a
     process group of its own so a kill takes its threads with it. Stopped on the way out if still alive (killed
-    when the test failed inside)."""
+    when the test failed inside). ``broker_url`` replaces the configured broker; ``include`` names more modules
+    for the worker to import (a test's own job kinds)."""
     env = {**os.environ, "DATABASE_URL": database_url(), key_env: "sk-test-not-a-real-key"}
+    if broker_url is not None:
+        env["CELERY_BROKER_URL"] = broker_url
+    extra = ["--include", ",".join(include)] if include else []
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", queue, "--pool=threads", "--concurrency=1"],
+        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", queue, "--pool=threads", "--concurrency=1",
+         *extra],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:

@@ -42,6 +42,10 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be a URL starting with"),
         ({"CELERY_BROKER_URL": "nonsense"}, "CELERY_BROKER_URL must be a URL starting with"),
         ({"JOB_STALL_SECONDS": "ten"}, "JOB_STALL_SECONDS must be an integer"),
+        (
+            {"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "2"},
+            "DATABASE_POOL_MIN_SIZE must be at most DATABASE_POOL_MAX_SIZE (2)",
+        ),
     ],
 )
 def test_bad_environment_stops_startup_with_one_line(tmp_path, env, message):
@@ -69,3 +73,16 @@ def test_sqlite_chosen_through_database_url_keeps_the_embedded_options(tmp_path)
     assert url_db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in url_db["OPTIONS"]["init_command"]
     assert url_db["TEST"]["NAME"] == f"{tmp_path}/test-moved.sqlite3"
+
+
+def test_postgresql_connections_come_from_a_bounded_pool(tmp_path):
+    """Connections from a psycopg pool sized by the environment (CONN_MAX_AGE 0, as Django requires with a pool),
+    prepared statements still on."""
+    show = "from django.conf import settings; import json; print(json.dumps(settings.DATABASES['default']))"
+    env = {**PRODUCTION_ENV, "DATABASE_POOL_MAX_SIZE": "6", "DATABASE_POOL_TIMEOUT": "3"}
+    result = manage("shell", "-c", show, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    database = json.loads(result.stdout.splitlines()[-1])
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 6, "timeout": 3, "max_idle": 60}
+    assert database["OPTIONS"]["prepare_threshold"] == 2

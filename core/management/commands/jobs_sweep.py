@@ -4,11 +4,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from core.jobs import jobs_sweep_stalled
+from core.jobs import jobs_resend_unclaimed, jobs_sweep_stalled
 
 
 class Command(BaseCommand):
-    help = "Mark running jobs whose worker stopped reporting as failed (re-run resumes them)."
+    help = (
+        "Resume running jobs whose worker stopped reporting (or mark them failed and resumable), and send again "
+        "queued jobs that no worker has claimed (what beat's sweep does every 15 s)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"Marked {jobs_sweep_stalled()} stalled job(s) as failed and resumable.")
+        self.stdout.write(f"Resumed or failed {jobs_sweep_stalled()} stalled job(s).")
+        self.stdout.write(f"Sent {jobs_resend_unclaimed()} unclaimed queued job(s) to the queue again.")
