@@ -28,6 +28,7 @@ class LoginThrottleCacheHandler(AxesCacheHandler):
         except CACHE_ERRORS as exc:
             cache_unreachable(_REFUSED, exc)
             setattr(request, UNAVAILABLE_ATTRIBUTE, True)
+            request.axes_locked_out = True  # django-axes' middleware then answers with the locked-out page
             return False
 
     # The signal handlers record what happened; without the cache there is nothing to record it in. The refusal
