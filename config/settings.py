@@ -178,8 +178,8 @@ PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
 
 # The cache holds rate-limit counters: shared through Redis when there is one, so limits hold across workers.
 # It is an accelerator, never the truth: with Redis unreachable, each of its users degrades on its own terms
-# (core/cache.py). Short socket timeouts, so an unreachable host (not only a stopped server) costs a request at most
-# a second per cache call instead of the operating system's minutes-long connect timeout.
+# (core/cache.py). Short socket timeouts, so an unreachable host (not only a stopped server, which refuses at once)
+# costs a cache call half a second to connect instead of the operating system's minutes-long connect timeout.
 if REDIS_URL:
     CACHES = {
         "default": {
