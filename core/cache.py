@@ -7,7 +7,8 @@ FLUSHDB, which would also empty Celery's queues when the cache shares the broker
 
 The cache is an accelerator: the database holds the truth. Each user of the cache decides what an unreachable Redis
 means for it (``CACHE_ERRORS``): sessions read the database (``core.sessions``), the participant rate limits let the
-request through (``annotation.ratelimit``), login throttling refuses the login (``core.login_throttle``).
+request through (``annotation.ratelimit``), login throttling refuses the login (``core.login_throttle``), and cached
+figures and results are computed again (``recompute_get``/``recompute_set``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
@@ -37,6 +40,24 @@ def cache_unreachable(use: str, error: Exception) -> None:
     if now - _last_logged.get(use, -UNREACHABLE_LOG_SECONDS) >= UNREACHABLE_LOG_SECONDS:
         _last_logged[use] = now
         logger.warning("cache unreachable (%s: %s); %s", type(error).__name__, error, use)
+
+
+def recompute_get(key: str) -> Any:
+    """``cache.get`` for a value the cache only saves recomputing (a figure, a results table): a miss (None) when
+    the cache is unreachable, so the page computes it instead of failing."""
+    try:
+        return cache.get(key)
+    except CACHE_ERRORS as exc:
+        cache_unreachable("computed results and figures: computed again", exc)
+        return None
+
+
+def recompute_set(key: str, value: Any, *, timeout: int) -> None:
+    """``cache.set`` for such a value: skipped when the cache is unreachable."""
+    try:
+        cache.set(key, value, timeout=timeout)
+    except CACHE_ERRORS as exc:
+        cache_unreachable("computed results and figures: computed again", exc)
 
 
 class _PooledClient(RedisCacheClient):
