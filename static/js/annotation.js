@@ -152,7 +152,8 @@
     });
 
     // Leaving the page (refresh, close, another tab on a phone): a beacon carries the remaining time and, if the
-    // last keystrokes were not saved yet (the save waits for a pause in typing), the choice and the explanation.
+    // server has not acknowledged them (the save waits for a pause in typing, or it failed), the choice and the
+    // explanation.
     function leave() {
       var ms = collect();
       var now = current();
