@@ -18,7 +18,7 @@ from core.models import Job, JobStatus, Statistic
 
 QUEUE_UNREACHABLE = (
     "The job queue cannot be reached (Redis is down or unreachable), so no worker can be told about new work. "
-    "New and re-run jobs are kept as queued and start by themselves once it is back; running jobs may pause."
+    "New and re-run jobs are kept as queued and start by themselves once it is back; running jobs carry on."
 )
 
 
