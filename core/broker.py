@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from django.conf import settings
 from kombu.exceptions import OperationalError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from config.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +32,12 @@ def broker_reachable() -> bool:
     try:
         if url.startswith(("redis://", "rediss://")):
             # redis-py directly: kombu's connect retries with back-off inside redis-py (two seconds when refused).
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-
             timeout = PROBE_TIMEOUT_SECONDS
             with redis.Redis.from_url(
                 url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
             ) as client:
                 client.ping()
         else:
-            from config.celery import app
-
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=0, timeout=PROBE_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure to reach it means the same to the page: unreachable
