@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Answers 503, not 429, when logins were refused because Redis (the login counts) is unreachable.
+    "core.login_throttle.LoginThrottleUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -205,14 +207,24 @@ PROLIFIC_API_URL = env_str("PROLIFIC_API_URL", "https://api.prolific.com")
 PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
 
 # The cache holds rate-limit counters: shared through Redis when there is one, so limits hold across workers.
+# It is an accelerator, never the truth: with Redis unreachable, each of its users degrades on its own terms
+# (core/cache.py). Short socket timeouts, so an unreachable host (not only a stopped server, which refuses at once)
+# costs a cache call half a second to connect instead of the operating system's minutes-long connect timeout.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions are read on every participant save: from Redis when there is one (written through to the database, so
-# nothing is lost if the cache is flushed). Not with the per-process locmem cache, which workers do not share.
+# nothing is lost if the cache is flushed, and read from it while Redis is unreachable: core/sessions.py). Not with
+# the per-process locmem cache, which workers do not share.
 if REDIS_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "core.sessions"
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -233,7 +245,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+# With Redis unreachable, logins are refused with a page that says so (core/login_throttle.py: fails closed).
+AXES_HANDLER = (
+    "core.login_throttle.LoginThrottleCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

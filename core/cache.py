@@ -4,14 +4,60 @@ Django's backend builds a new ``redis.Redis`` (and its table of ~170 reply callb
 counts with EXISTS then INCR; the participant save path makes two such calls per request. Its ``clear()`` is
 FLUSHDB, which would also empty Celery's queues when the cache shares the broker's db (``REDIS_URL`` defaults to
 ``CELERY_BROKER_URL``): ours deletes only the cache's own keys.
+
+The cache is an accelerator: the database holds the truth. Each user of the cache decides what an unreachable Redis
+means for it (``CACHE_ERRORS``): sessions read the database (``core.sessions``), the participant rate limits let the
+request through (``annotation.ratelimit``), login throttling refuses the login (``core.login_throttle``), and cached
+figures and results are computed again (``recompute_get``/``recompute_set``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What a cache call raises when Redis is down, unreachable or refusing writes (redis-py wraps socket errors in its
+# ConnectionError and TimeoutError). The in-process cache of the embedded default never raises.
+CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
+# An outage is one warning a minute per process and use, not one per request (a study's saves come in hundreds).
+UNREACHABLE_LOG_SECONDS = 60.0
+_last_logged: dict[str, float] = {}
+
+
+def cache_unreachable(use: str, error: Exception) -> None:
+    """Log that ``use`` (say "sessions: read from the database") went on without the cache, at most once a
+    minute per process and use."""
+    now = time.monotonic()
+    if now - _last_logged.get(use, -UNREACHABLE_LOG_SECONDS) >= UNREACHABLE_LOG_SECONDS:
+        _last_logged[use] = now
+        logger.warning("cache unreachable (%s: %s); %s", type(error).__name__, error, use)
+
+
+def recompute_get(key: str) -> Any:
+    """``cache.get`` for a value the cache only saves recomputing (a figure, a results table): a miss (None) when
+    the cache is unreachable, so the page computes it instead of failing."""
+    try:
+        return cache.get(key)
+    except CACHE_ERRORS as exc:
+        cache_unreachable("computed results and figures: computed again", exc)
+        return None
+
+
+def recompute_set(key: str, value: Any, *, timeout: int) -> None:
+    """``cache.set`` for such a value: skipped when the cache is unreachable."""
+    try:
+        cache.set(key, value, timeout=timeout)
+    except CACHE_ERRORS as exc:
+        cache_unreachable("computed results and figures: computed again", exc)
 
 
 class _PooledClient(RedisCacheClient):

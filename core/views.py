@@ -12,8 +12,28 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.broker import broker_reachable
 from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_start
-from core.models import Job, Statistic
+from core.models import Job, JobStatus, Statistic
+
+QUEUE_UNREACHABLE = (
+    "The job queue cannot be reached (Redis is down or unreachable), so no worker can be told about new work. "
+    "New and re-run jobs are kept as queued and start by themselves once it is back; running jobs carry on."
+)
+
+
+def job_started_message(request: HttpRequest, job: Job, started: str) -> None:
+    """Say that ``started`` (say "Census import #4 from pums.csv") is queued, and, when the queue cannot be reached,
+    that it waits as queued until it is back."""
+    status = job.get_status_display().lower()
+    if job.status == JobStatus.QUEUED and not broker_reachable():
+        messages.warning(
+            request,
+            f"{started} is saved as {status}, but the job queue cannot be reached right now: it starts by itself "
+            "once the queue is back. Nothing needs doing; do not start it again.",
+        )
+    else:
+        messages.success(request, f"{started} is {status}.")
 
 
 def job_from_query(request: HttpRequest, *, kinds: tuple[str, ...] | None = None) -> Job | None:
@@ -46,9 +66,7 @@ def upload_job_page(
         except refused as exc:
             form.add_error("file", str(exc))
         else:
-            messages.success(
-                request, f"{job.label} #{job.pk} from {upload.name} is {job.get_status_display().lower()}."
-            )
+            job_started_message(request, job, f"{job.label} #{job.pk} from {upload.name}")
             return redirect(f"{request.path}?job={job.pk}")
     return render(request, template, {**(context or {}), "form": form, "job": job_from_query(request, kinds=kinds)})
 
@@ -85,7 +103,15 @@ def _startable_kinds(request: HttpRequest) -> list:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = Job.objects.select_related("started_by")[:200]
-    return render(request, "core/job_list.html", {"jobs": jobs, "startable_kinds": _startable_kinds(request)})
+    return render(
+        request,
+        "core/job_list.html",
+        {
+            "jobs": jobs,
+            "startable_kinds": _startable_kinds(request),
+            "queue_unreachable": QUEUE_UNREACHABLE if not broker_reachable() else "",
+        },
+    )
 
 
 @permission_required("core.view_job", raise_exception=True)
@@ -124,7 +150,7 @@ def job_start_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(kind.start_permission):
         raise PermissionDenied
     job = job_start(kind=kind.name, started_by=request.user)
-    messages.success(request, f"{job.label} #{job.pk} is {job.get_status_display().lower()}.")
+    job_started_message(request, job, f"{job.label} #{job.pk}")
     return redirect("job-list")
 
 

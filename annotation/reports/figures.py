@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from matplotlib.figure import Figure
 
 from benchmarks.bench.figures import FORMATS, figure_bytes, figure_empty
+from core.cache import recompute_get, recompute_set
 
 
 def _heatmap(fig: Figure, matrix: dict[str, Any], title: str) -> None:
@@ -159,11 +159,11 @@ def figure_render(*, report: dict[str, Any], name: str, fmt: str) -> bytes:
     if name not in FIGURES or fmt not in FORMATS:
         raise KeyError(f"{name}.{fmt}")
     key = f"report-figure:{report.get('study_id')}:{report.get('fingerprint')}:{name}:{fmt}"
-    if report.get("fingerprint") and (cached := cache.get(key)) is not None:
+    if report.get("fingerprint") and (cached := recompute_get(key)) is not None:
         return cached
     content = _draw(report, name, fmt)
     if report.get("fingerprint"):
-        cache.set(key, content, timeout=24 * 3600)
+        recompute_set(key, content, timeout=24 * 3600)
     return content
 
 

@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+
+from core.cache import recompute_get, recompute_set
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 COLOURS = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd", "#dd8452", "#937860"]
@@ -140,7 +141,7 @@ def figure_render(*, results: dict[str, Any], name: str, fmt: str) -> bytes:
         raise KeyError(f"{name}.{fmt}")
     digest = hashlib.sha256(json.dumps(results["tables"], sort_keys=True, default=str).encode()).hexdigest()
     key = f"bench-figure:{digest}:{name}:{fmt}"
-    if (cached := cache.get(key)) is not None:
+    if (cached := recompute_get(key)) is not None:
         return cached
     _, draw = FIGURES[name]
     rows = len(results["tables"].get("pass_rates", {"rows": []})["rows"])
@@ -148,5 +149,5 @@ def figure_render(*, results: dict[str, Any], name: str, fmt: str) -> bytes:
     fig = Figure(figsize=(8, height), layout="constrained")
     draw(fig, results)
     content = figure_bytes(fig, fmt)
-    cache.set(key, content, timeout=24 * 3600)
+    recompute_set(key, content, timeout=24 * 3600)
     return content

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 
 from benchmarks.bench.config import BenchConfig, attribute_filter_problems, bench_config_load
@@ -24,6 +23,7 @@ from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Eval
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
 from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
+from core.cache import recompute_get, recompute_set
 from core.csv_export import CsvDictWriter
 from personas.models import Persona
 
@@ -246,10 +246,10 @@ def bench_results_cached(*, run: BenchRun, filters: dict[str, Any] | None = None
     """``bench_results``, kept in the cache while the run's stored rows are unchanged (pages draw several figures)."""
     scope = hashlib.sha256(json.dumps(filters or {}, sort_keys=True).encode()).hexdigest()[:16]
     key = f"bench-results:{_fingerprint(run)}:{scope}"
-    results = cache.get(key)
+    results = recompute_get(key)
     if results is None:
         results = bench_results(run=run, filters=filters)
-        cache.set(key, results, timeout=3600)
+        recompute_set(key, results, timeout=3600)
     return results
 
 

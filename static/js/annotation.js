@@ -1,5 +1,6 @@
-// Participant question page: time on the question, the paste flag, and a last time report when the page is left.
-// Everything else (saving each change) is htmx attributes on the form; without JavaScript the buttons still save.
+// Participant question page: time on the question, the paste flag, a save that failed shown and retried until the
+// server acknowledges it, and a last report when the page is left (carrying whatever the server has not acknowledged).
+// Saving each change is htmx attributes on the form; without JavaScript the buttons still save.
 (function () {
   "use strict";
   // Copy a code (the completion code on the done page) to the clipboard.
@@ -72,10 +73,12 @@
       });
     }
 
-    // htmx save: add the time since the last report to the request.
+    // htmx save: add the time since the last report to the request (given back if the save fails).
+    var inFlightMs = 0;
     document.body.addEventListener("htmx:configRequest", function (event) {
       if (event.detail.elt !== form) { return; }
-      event.detail.parameters.elapsed_ms = String(collect());
+      inFlightMs = collect();
+      event.detail.parameters.elapsed_ms = String(inFlightMs);
     });
     // Plain form submit (Next / Previous): same.
     form.addEventListener("submit", function () { elapsedField.value = String(collect()); });
@@ -93,19 +96,64 @@
       window.htmx.trigger(form, "change");
     }
 
-    // What the server has: updated after each htmx save, so leaving the page sends only what it lacks.
+    // What the server has acknowledged: a save counts once its answer arrives (a 2xx), never when it is sent, so
+    // leaving the page sends whatever was lost in a failed or unanswered save.
     function current() {
       var checked = form.querySelector("input[name=choice]:checked");
       return { choice: checked ? checked.value : "", reasoning: reasoning ? reasoning.value : "" };
     }
     var stored = current();
     if (changedBeforeReady()) { stored = { choice: "", reasoning: reasoning ? reasoning.defaultValue : "" }; }
+    var inFlight = null;
     document.body.addEventListener("htmx:beforeRequest", function (event) {
-      if (event.detail.elt === form) { stored = current(); }
+      if (event.detail.elt === form) { inFlight = current(); }
+    });
+
+    // A save that failed (an error status, no answer, a timeout): say so, and send the form again after a pause
+    // that doubles up to half a minute, until the server acknowledges a save. htmx swaps no error response into
+    // the status line, so without this it would keep saying "Saved." through an outage.
+    var RETRY_FIRST_MS = 1000;
+    var RETRY_MAX_MS = 30000;
+    var retryDelay = RETRY_FIRST_MS;
+    var retryTimer = null;
+    function showStatus(text, failed) {
+      var status = document.getElementById("save-status");
+      if (!status) { return; }
+      status.textContent = text;
+      status.classList.toggle("error", failed);
+    }
+    function retry() {
+      retryTimer = null;
+      if (window.htmx) { window.htmx.trigger(form, "change"); }
+    }
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt !== form) { return; }
+      if (event.detail.successful) {
+        if (inFlight) { stored = inFlight; }
+        inFlight = null;
+        retryDelay = RETRY_FIRST_MS;
+        if (retryTimer !== null) { window.clearTimeout(retryTimer); retryTimer = null; }
+        return;
+      }
+      pending += inFlightMs;  // the time it carried goes with the next save
+      inFlightMs = 0;
+      inFlight = null;
+      var status = event.detail.xhr ? event.detail.xhr.status : 0;
+      if (status === 403 || status === 404 || status === 410) {
+        // The session is gone or the place released: no retry can succeed; the page says what to do on reload.
+        showStatus("Not saved. Please reload this page.", true);
+        return;
+      }
+      showStatus("Not saved \u2014 retrying", true);
+      if (retryTimer === null) {
+        retryTimer = window.setTimeout(retry, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+      }
     });
 
     // Leaving the page (refresh, close, another tab on a phone): a beacon carries the remaining time and, if the
-    // last keystrokes were not saved yet (the save waits for a pause in typing), the choice and the explanation.
+    // server has not acknowledged them (the save waits for a pause in typing, or it failed), the choice and the
+    // explanation.
     function leave() {
       var ms = collect();
       var now = current();
