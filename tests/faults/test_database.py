@@ -99,8 +99,6 @@ async def _save_all_at_once(base: str, study: str, pids: list[str]) -> list[int]
     return await asyncio.gather(*(save(s, n) for n in range(3) for s in sessions))
 
 
-@pytest.mark.xfail(strict=False, reason="needs h4's psycopg connection pool (issue 26): today every web thread "
-                   "opens its own connection and the ones above the limit fail with 'too many clients'")  # fmt: skip
 def test_connections_above_the_limit(app: App, pg: PostgresCluster) -> None:
     """More web threads than the database allows connections (max_connections 10; gunicorn 2 workers x 8
     threads, 16 concurrent saves and more): every save succeeds, waiting for a connection rather than failing."""

@@ -16,8 +16,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]  # the first scenari
 OUTAGE_SECONDS = 8
 
 
-@pytest.mark.xfail(strict=False, reason="needs h5's Redis-down fail-open (sessions, save limiter, login throttle; "
-                   "issue 26): today every save reads the session and the limiter from Redis and fails")  # fmt: skip
 def test_redis_stopped_participants_still_save(app: App, web: Web, redis_server: RedisServer) -> None:
     """Redis stops for 8 s while 8 participants autosave: their saves keep being acknowledged (sessions fall back
     to the database, the limiter lets saves through), and nothing acknowledged is lost once it is back."""

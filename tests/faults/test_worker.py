@@ -62,8 +62,6 @@ def test_worker_sigterm_with_jobs_queued(app: App, worker: Worker) -> None:
     assert sorted(attempts) == sorted((job_id, 1, 4) for job_id in job_ids)
 
 
-@pytest.mark.xfail(strict=False, reason="needs h4's re-send of queued jobs no worker claimed (issue 26): today a "
-                   "job whose task the broker lost stays queued for ever")  # fmt: skip
 def test_redis_flushed_with_jobs_queued(app: App, worker: Worker, redis_server: RedisServer) -> None:
     """The broker loses its queue (FLUSHALL: a Redis restarted without persistence, an eviction) while jobs wait:
     none stays queued, each runs exactly once."""
