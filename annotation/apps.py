@@ -46,7 +46,8 @@ class AnnotationConfig(AppConfig):
         from core.navigation import nav_register
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
 
-        # Same lists as migration 0003_roles; core's post_migrate sync re-applies them (e.g. after a test flush).
+        # The one declaration of these roles' permissions: core's post_migrate receiver (roles_sync) applies it after
+        # every migrate and every test-database flush; the 0003_roles migrations are empty placeholders now.
         role_permissions_register(COORDINATOR, COORDINATOR_PERMISSIONS)
         role_permissions_register(ANALYST, ANALYST_PERMISSIONS)
         nav_register("Studies", "study-list", permission="annotation.view_study", order=30)

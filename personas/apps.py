@@ -13,7 +13,8 @@ class PersonasConfig(AppConfig):
         from core.roles import ANALYST, COORDINATOR, role_permissions_register
         from personas.demo import demo_personas_ensure
 
-        # Same lists as migration 0003_roles; core's post_migrate sync re-applies them (e.g. after a test flush).
+        # The one declaration of these roles' permissions: core's post_migrate receiver (roles_sync) applies it after
+        # every migrate and every test-database flush; the 0003_roles migrations are empty placeholders now.
         view = ["personas.view_persona", "personas.view_censusdataset"]
         role_permissions_register(COORDINATOR, [*view, "personas.add_persona"])
         role_permissions_register(ANALYST, view)
