@@ -1,6 +1,6 @@
 """Pairwise Cohen's kappa for 20 raters x 317,200 items: vectorised vs a loop of sklearn.metrics.cohen_kappa_score.
 
-Issue 6, item 4: the vectorised matrix must be >= 100x faster than the sklearn loop over the 190 rater pairs and equal
+Target: the vectorised matrix must be >= 100x faster than the sklearn loop over the 190 rater pairs and equal
 to it within 1e-12. 317,200 items = PERSONA's 1,586 personas x 200 items; the raters copy a hidden answer with
 rater-specific reliability, use three labels (chosen / rejected / abstain) and miss 10 % of the items.
 

@@ -1,6 +1,6 @@
 """Participant answer saves under load: gunicorn + PostgreSQL, 200 concurrent simulated participants.
 
-Targets (issue 5): p99 of the answer save < 200 ms with participants answering at a human pace, and save throughput
+Targets: p99 of the answer save < 200 ms with participants answering at a human pace, and save throughput
 at least 0.5 times a trivial Django view (`/healthz`, one SELECT) on the same stack when both are driven flat out.
 The database is `PERF_DATABASE_URL` (default: a scratch `persona_lab_perf` on the local PostgreSQL), recreated.
 
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTICIPANTS = 200
 PERSONAS = 50  # x 4 raters = 200 slots
 QUESTIONS = 10
-EXPORT_PERSONAS = 100  # x 4 raters: the 400-participant study two coordinators download (issue 26)
+EXPORT_PERSONAS = 100  # x 4 raters: the 400-participant study two coordinators download
 THINK_SECONDS = (1.0, 3.0)  # between a participant's saves in the latency run (a person reads and types)
 FLAT_OUT_REQUESTS = 4000
 FLAT_OUT_ROUNDS = 3  # trivial and save alternate; each figure is the median (one run swings by a fifth here)

@@ -1,4 +1,4 @@
-"""PERSONA Bench benchmark (issue 15): a run of 1,000 items x 4 methods with the critic (and the summary analysis)
+"""PERSONA Bench benchmark: a run of 1,000 items x 4 methods with the critic (and the summary analysis)
 against the mock server at 200 ms, through the real Anthropic SDK; and pass@k for 10,000 items x k = 16.
 
 Command: ``bin/perf bench``. The mock server runs in its own process, so the client's CPU is measured alone.

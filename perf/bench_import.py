@@ -1,4 +1,4 @@
-"""Import benchmark (issue 12): a 20 MB preference-pairs file (JSON Lines) through ``pairs_import``, the service
+"""Import benchmark: a 20 MB preference-pairs file (JSON Lines) through ``pairs_import``, the service
 the import job runs: every line checked, then prompts and pairs written in bulk batches. Target: well under a
 minute (the same file took minutes row by row, past gunicorn's 30 s request timeout)."""
 

@@ -1,4 +1,4 @@
-"""LLM layer benchmark (issue 3): throughput at concurrency 32, client CPU per call, and the cost of batches + caching.
+"""LLM layer benchmark: throughput at concurrency 32, client CPU per call, and the cost of batches + caching.
 
 Runs the real Anthropic SDK against the mock server (tests/llm_mock) started in its own process, so the CPU figure
 is the client's alone. Command: ``bin/perf llm``.

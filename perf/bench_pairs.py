@@ -1,4 +1,4 @@
-"""Preference-data benchmarks (issue 14): generation throughput, cost per 1,000 pairs, planning and export at the
+"""Preference-data benchmarks: generation throughput, cost per 1,000 pairs, planning and export at the
 paper's scale. Command: ``bin/perf pairs``. Uses the configured database (rows are deleted afterwards).
 
 - generation: the critique stage against the mock server (200 ms latency) at concurrency 32, OpenAI SDK;

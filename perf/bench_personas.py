@@ -1,4 +1,4 @@
-"""Personas benchmark (issue 4): import a generated full-state-sized PUMS person file (400,000 rows x 286 columns)
+"""Personas benchmark: import a generated full-state-sized PUMS person file (400,000 rows x 286 columns)
 and compare with a plain ``pandas.read_csv(dtype=str)`` of the same file; report peak memory; time the sampling
 of 1,586 personas. Each measurement runs in a fresh child process so peak RSS belongs to it alone."""
 

@@ -1,6 +1,6 @@
 """Restarting gunicorn for a new release under load: requests lost, and the longest a request waited meanwhile.
 
-Targets (issue 26): ``bin/web-upgrade`` (USR2 + TERM to the old master, README "Operating it") loses no request and
+Targets: ``bin/web-upgrade`` (USR2 + TERM to the old master, README "Operating it") loses no request and
 no request waits a second or more. For contrast, a SIGHUP of the same server (``preload_app`` on), which the
 incident measured as a stall of about 4 s, and the same load with no restart, so the figures can be read against
 the machine's own noise.

@@ -1,1 +1,1 @@
-"""Study reports: human raters and LLM judges compared in kappa matrices, histograms and tables (issue 6)."""
+"""Study reports: human raters and LLM judges compared in kappa matrices, histograms and tables."""

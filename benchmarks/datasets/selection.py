@@ -46,7 +46,7 @@ def dataset_judge_items(*, dataset: PreferenceDataset, split: str) -> list[tuple
     return list(dataset_pair_pool(dataset=dataset, split=split).order_by("pk").values_list("persona_id", "pk"))
 
 
-# A "dataset" pair source for the study builder's source registry (``pair_source_register`` in issue 13's
+# A "dataset" pair source for the study builder's source registry (``pair_source_register`` in
 # ``benchmarks/pair_sources.py``): the values a coordinator can pick and the pairs a value selects. Combined with
 # the builder's "split" source this is "a dataset and its split".
 def dataset_source_options() -> list[tuple[str, str, int]]:

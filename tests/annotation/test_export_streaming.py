@@ -1,4 +1,5 @@
-"""answers.csv / answers.jsonl stream (issue 26, part 5) and say byte for byte what they said before.
+"""answers.csv / answers.jsonl stream (a 400-participant study's export must not hold every answer in memory)
+and say byte for byte what they said before.
 
 ``_answer_rows_before`` is the export as it was before it streamed (every answer loaded with its participant,
 study, question, persona and pair models, grouped in a dict): the new one must write the same bytes from it.

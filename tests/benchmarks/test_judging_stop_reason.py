@@ -1,5 +1,6 @@
-"""Issue 24 on the judge path: a llama.cpp-like server's replies keep their stop reason, and a reply cut off at
-max_tokens or a reasoning that echoes the instructions is stored as invalid with a reason that says so."""
+"""Small local models on the judge path: a llama.cpp-like server's replies keep their stop reason, and a reply cut
+off at max_tokens or a reasoning that echoes the instructions is stored as invalid with a reason that says so, so a
+truncated or parroted reply never counts as a judgment."""
 
 from __future__ import annotations
 

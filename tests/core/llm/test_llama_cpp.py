@@ -1,6 +1,7 @@
-"""A llama.cpp server (llama-cpp-python 0.3's OpenAI-compatible server, Gemma 3 270M in issue 24), imitated by the
-mock and reached through the real ``openai`` SDK: structured output negotiated down, replies cut off at max_tokens,
-echoed instructions, a chat template that drops the system message and a 4k context."""
+"""A llama.cpp server (llama-cpp-python 0.3's OpenAI-compatible server running Gemma 3 270M, the kind of small local
+model people point the lab at), imitated by the mock and reached through the real ``openai`` SDK: structured output
+negotiated down, replies cut off at max_tokens, echoed instructions, a chat template that drops the system message
+and a 4k context."""
 
 from __future__ import annotations
 
