@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
@@ -118,7 +119,7 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Participant.objects.filter(is_preview=False).select_related("study_persona__persona")
     serializer_class = ParticipantSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Participant]:
         queryset = super().get_queryset()
         study = self.request.query_params.get("study", "")
         return queryset.filter(study_id=study) if study.isdigit() else queryset
@@ -130,7 +131,7 @@ class AnswerViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Answer.objects.filter(participant__is_preview=False).select_related("question")
     serializer_class = AnswerSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Answer]:
         queryset = super().get_queryset()
         for param, lookup in (("study", "participant__study_id"), ("participant", "participant_id")):
             value = self.request.query_params.get(param, "")

@@ -61,7 +61,7 @@ def recompute_set(key: str, value: Any, *, timeout: int) -> None:
 
 
 class _PooledClient(RedisCacheClient):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
 

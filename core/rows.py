@@ -68,7 +68,7 @@ def instance_from(model: type[Model], row: tuple, start: int, *, connection: obj
 
 def cache_related(instance: Model, field_name: str, related: Model | None) -> None:
     """Leave ``related`` where select_related would have: ``instance.<field_name>`` then costs no query."""
-    instance._meta.get_field(field_name).set_cached_value(instance, related)  # type: ignore[attr-defined]
+    instance._meta.get_field(field_name).set_cached_value(instance, related)  # type: ignore[union-attr]
 
 
 @contextmanager

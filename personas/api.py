@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 
 from core.api.router import router
@@ -60,7 +61,7 @@ class PersonaViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PersonaSerializer
     lookup_field = "public_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Persona]:
         queryset = super().get_queryset()
         for field in ("status", "source", "split", "dataset"):
             value = self.request.query_params.get(field)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from benchmarks.datasets.models import PersonaScope, PreferenceDataset
@@ -45,7 +47,7 @@ class DatasetForm(forms.ModelForm):
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["generator"].queryset = ModelEndpoint.objects.order_by("name")
         self.fields["generator"].required = True

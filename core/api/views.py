@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import viewsets
 
 from core.api.serializers import JobSerializer
@@ -12,7 +13,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Job.objects.select_related("started_by")
     serializer_class = JobSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Job]:
         queryset = super().get_queryset()
         for field in ("kind", "status"):
             value = self.request.query_params.get(field)
