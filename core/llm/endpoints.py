@@ -107,7 +107,7 @@ def llm_check(*, endpoint: ModelEndpoint, check_cache: bool = True, detect: bool
     spent: list[Decimal] = []
     try:
         first, structured = _check_structured(endpoint, nonce, detect=detect, spent=spent)
-    except LLMError as error:
+    except LLMError as failure:
         return EndpointCheck(
             ok=False,
             latency_s=time.monotonic() - started,
@@ -115,7 +115,7 @@ def llm_check(*, endpoint: ModelEndpoint, check_cache: bool = True, detect: bool
             structured="-",
             caching="-",
             cost_usd=str(sum(spent, Decimal(0))),
-            error=_failure(error),
+            error=_failure(failure),
             base_url=base_url,
             context=_context(endpoint),
         )
