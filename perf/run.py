@@ -1,7 +1,7 @@
 """Run the performance benchmarks and print one table: `python -m perf.run [name ...]` (or `bin/perf`).
 
 Each `perf/bench_*.py` module exposes `run() -> list[perf.Result]`; a Result compares a measured figure with the
-target its issue sets.
+target it is held to (the figure the feature was accepted against).
 """
 
 from __future__ import annotations

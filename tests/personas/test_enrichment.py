@@ -62,7 +62,8 @@ def test_enrichment_is_deterministic_and_keeps_existing_values() -> None:
 
 
 def test_a_toddler_draws_only_toddler_items() -> None:
-    """The issue's case: a 2-year-old got "Reading novels…" and "Frugal and self-reliant" (items with no age band)."""
+    """The case seen in the wild: a 2-year-old got "Reading novels…" and "Frugal and self-reliant" (items with no
+    age band)."""
     drawn: dict[str, set[str]] = {key: set() for key in ("personal time", "lifestyle", "defining quirks", "mannerisms")}
     for seed in range(300):
         toddler = persona_enrich({"age": "2", "sex": "Male"}, rng=random.Random(seed))

@@ -46,8 +46,8 @@ def test_more_personas_than_weighted_records_samples_with_replacement() -> None:
 
 
 def test_selection_frequencies_match_the_weights_when_a_large_share_is_drawn() -> None:
-    """The issue's case: n is over a quarter of the records, weights are skewed. Each draw must land on record i
-    with probability w_i / sum(w), so the heaviest tenth gets its weight share of the draws (not less)."""
+    """The case that went wrong: n is over a quarter of the records, weights are skewed. Each draw must land on
+    record i with probability w_i / sum(w), so the heaviest tenth gets its weight share of the draws (not less)."""
     weights = np.random.default_rng(0).lognormal(mean=4.0, sigma=0.8, size=2000).round()
     top = np.argsort(-weights)[: len(weights) // 10]
     expected = weights[top].sum() / weights.sum()
