@@ -110,7 +110,7 @@ def position_bias(fig: Figure, report: dict[str, Any]) -> None:
         ax.text(
             bar.get_width() + 0.01,
             bar.get_y() + bar.get_height() / 2,
-            f"{label} (n={row['n_decisive']})",
+            f"{label} (n={row['n_replies']})",  # n_replies counts the decisive replies
             va="center",
             fontsize=8,
         )
