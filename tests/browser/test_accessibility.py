@@ -96,17 +96,21 @@ def axe_failures(page: Page) -> list[str]:
 
 @pytest.fixture
 def context_factory(browser: Browser) -> Iterator[Any]:
+    """New contexts with the CSP bypassed (for axe); the test fails if any response the pages load is a 5xx."""
     contexts: list[BrowserContext] = []
+    server_errors: list[str] = []
 
     def make(**options: Any) -> BrowserContext:
         context = browser.new_context(bypass_csp=True, **options)
         context.set_default_timeout(TIMEOUT_MS)
+        context.on("response", lambda r: server_errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert server_errors == []
 
 
 def _focus_checked_tab(page: Page, problems: list[str], *, css: str = "", text: str = "", limit: int = 60) -> None:
