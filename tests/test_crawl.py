@@ -46,7 +46,8 @@ pytestmark = pytest.mark.timeout(1200)
 
 ROLES = ("admin", "coordinator", "analyst", "nobody", "participant")
 # The fewest distinct URLs (route pattern x query shape) each role must reach: a shrinking crawl fails loudly.
-MINIMUM = {"admin": 150, "coordinator": 60, "analyst": 50, "nobody": 4, "participant": 5}
+# Measured on the demo data: admin 421, coordinator 113, analyst 101, nobody 1 (the login page), participant 5.
+MINIMUM = {"admin": 350, "coordinator": 100, "analyst": 90, "nobody": 1, "participant": 5}
 MAX_URLS = 3000  # a guard against a crawl that never ends; no role comes near it
 HOST = "testserver"
 # GETs that act, so the crawl does not follow them, each for its reason.
@@ -170,7 +171,13 @@ def crawl(client: Client, role: str, start: str) -> Crawl:
         if match.view_name in SKIPPED_ROUTES and url != start:
             result.skipped.add(match.view_name)
             continue
-        key = (_route(match), tuple(sorted({name for name, _ in parse_qsl(split.query, keep_blank_values=True)})))
+        keys = tuple(sorted({name for name, _ in parse_qsl(split.query, keep_blank_values=True)}))
+        if match.namespace == "admin" and len(keys) > 1:
+            # The admin's change lists combine every filter with the others, a sort and a page: thousands of
+            # shapes of one view. One key at a time reaches each filter, the sort, the search and the pager.
+            result.skipped.add("admin: links combining query keys")
+            continue
+        key = (_route(match), keys)
         if key in result.visits:
             continue
         began = time.perf_counter()
