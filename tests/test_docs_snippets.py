@@ -19,6 +19,7 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ SUBSTITUTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("bench status 12", "bench status {next_bench_run}"),
     ),
 }
-# Everywhere: the hosts of a reader's own model servers are the mock server (GPU_BOX is replaced by its URL).
+# Everywhere: the addresses of a reader's own model servers (vLLM, Ollama) are replaced by the mock server's.
 HOSTS = ("http://gpu-box:8000/v1", "http://localhost:11434/v1")
 
 # The names the "Calling models from code" block takes as given, bound on the demo data (an offline endpoint: the
@@ -133,7 +134,8 @@ class World:
     mock_url: str
 
 
-def _scratch_postgres() -> Iterator[str | None]:
+@contextmanager
+def scratch_postgres() -> Iterator[str | None]:
     """A scratch PostgreSQL database when the suite runs on PostgreSQL (its URL), else None."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -175,35 +177,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for entry in ROOT.iterdir():
         if entry.name not in ("var", ".git"):
             (folder / entry.name).symlink_to(entry)
-    mock = MockLLMServer().start()
-    database = _scratch_postgres()
-    url = next(database)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
-    env.update(
-        PERSONA_LAB_DATA_DIR=str(folder / "var"),
-        DJANGO_DEBUG="1",
-        # Provider SDKs called with no base URL (Claude, OpenAI) read these; the mock takes any key.
-        ANTHROPIC_BASE_URL=mock.url,
-        OPENAI_BASE_URL=f"{mock.url}/v1",
-        ANTHROPIC_API_KEY="mock-key",
-        OPENAI_API_KEY="mock-key",
-        # `datasets` never reaches the Hub and keeps its cache here.
-        HF_HOME=str(folder / "hf"),
-        HF_DATASETS_OFFLINE="1",
-        HF_HUB_OFFLINE="1",
-    )
-    if url:
-        env["DATABASE_URL"] = url
-    world = World(folder=folder, env=env, ids={}, mock_url=mock.url)
-    try:
+    with MockLLMServer() as mock, scratch_postgres() as url:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
+        env.update(
+            PERSONA_LAB_DATA_DIR=str(folder / "var"),
+            DJANGO_DEBUG="1",
+            # Provider SDKs called with no base URL (Claude, OpenAI) read these; the mock takes any key.
+            ANTHROPIC_BASE_URL=mock.url,
+            OPENAI_BASE_URL=f"{mock.url}/v1",
+            ANTHROPIC_API_KEY="mock-key",
+            OPENAI_API_KEY="mock-key",
+            # `datasets` never reaches the Hub and keeps its cache here.
+            HF_HOME=str(folder / "hf"),
+            HF_DATASETS_OFFLINE="1",
+            HF_HUB_OFFLINE="1",
+        )
+        if url:
+            env["DATABASE_URL"] = url
+        world = World(folder=folder, env=env, ids={}, mock_url=mock.url)
         for command in (["migrate", "--noinput"], ["demo_setup"]):
             done = run(world, [".venv/bin/python", "manage.py", *command])
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         world.ids = demo_ids(world)
         yield world
-    finally:
-        mock.stop()
-        next(database, None)
 
 
 def demo_ids(world: World) -> dict[str, str]:
