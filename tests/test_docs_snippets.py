@@ -231,6 +231,8 @@ def runnable(snippet: Snippet, world: World) -> str:
     return code
 
 
+# The first block also waits for migrate + demo_setup (tens of seconds; minutes on a loaded machine).
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"{s.document}:{i}" for i, s in enumerate(SNIPPETS)])
 def test_snippet_runs(snippet: Snippet, world: World) -> None:
     if snippet.key in NOT_RUN:
