@@ -1,13 +1,12 @@
 """Export a dataset in the Hugging Face layout: ``data/<split>-00000-of-00001.parquet``, ``jsonl/<split>.jsonl`` and
-a ``README.md`` dataset card whose YAML header declares the configs (``default``: Parquet; ``jsonl``) and, per config,
-the features and the splits with their sizes, as the ``datasets`` library reads them.
+a ``README.md`` dataset card whose YAML header declares, as the ``datasets`` library reads it, the ``default`` config
+(which files make which split) with its features and its splits' sizes.
 
 Columns are those of the released PERSONA data — ``persona`` (the ``key: value`` persona string), ``instruction``
 (the prompt), ``original`` (y_l), ``critique``, ``data`` (y_w), ``question type`` — plus our ids. Rows stream from
 the database in chunks and go out as Parquet row groups / JSON lines, so memory stays bounded at any size.
 
-    datasets.load_dataset("<export>")            # → DatasetDict with train / test_seen / test_unseen
-    datasets.load_dataset("<export>", "jsonl")   # the same rows from the JSON lines
+    datasets.load_dataset("<export>")   # → DatasetDict with train / test_seen / test_unseen (the Parquet files)
 
 (``load_dataset("parquet", data_dir="<export>/data")`` would not do: without the card, ``datasets`` maps file names
 to its own split names and puts ``test_seen`` and ``test_unseen`` together in one ``test`` split.)
@@ -215,6 +214,7 @@ def dataset_card(*, dataset: PreferenceDataset, result: ExportResult, formats: t
     splits = [split for split in PairSplit.values if counts.get(split)]
     yaml = _card_header(dataset=dataset, result=result, formats=formats)
     both = "parquet" in formats and "jsonl" in formats
+    jsonl_files = {s: f"{dataset.name}/jsonl/{s}.jsonl" for s in splits}
     generator = dataset.generator
     verifier = dataset.verifier
     prompts = dataset.items.values("prompt_id").distinct().count()
@@ -265,8 +265,7 @@ def dataset_card(*, dataset: PreferenceDataset, result: ExportResult, formats: t
         *(
             [
                 "# the same rows from the JSON lines:",
-                f"rows = datasets.load_dataset('json', data_files={{s: f'{dataset.name}/jsonl/{{s}}.jsonl' "
-                f"for s in {splits!r}}})",
+                f"rows = datasets.load_dataset('json', data_files={jsonl_files!r})",
             ]
             if both
             else []
