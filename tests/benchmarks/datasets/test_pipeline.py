@@ -13,7 +13,7 @@ from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, sta
 from benchmarks.datasets.verification import dataset_verify, dataset_win_rates, pair_verdict
 from benchmarks.models import PairSplit, PreferencePair, PromptSplit, VerificationVerdict
 from core.llm.providers.offline import OFFLINE_MARK
-from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, personas_make, verifier_judge
+from tests.benchmarks.datasets.conftest import dataset_full, dataset_make, kept_prompts, personas_make, verifier_judge
 
 pytestmark = pytest.mark.django_db
 
@@ -113,16 +113,6 @@ def test_filter_scope_picks_matching_personas(db):
     assert dataset_plan(dataset=dataset) == 8
 
 
-def _full_dataset(**fields):
-    dataset = dataset_make(verifier=verifier_judge(), **fields)
-    dataset_plan(dataset=dataset)
-    stage_answer_run(dataset=dataset)
-    stage_critique_run(dataset=dataset)
-    stage_revise_run(dataset=dataset)
-    dataset_verify(dataset=dataset)
-    return dataset
-
-
 def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
     import json
 
@@ -132,7 +122,7 @@ def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
     from benchmarks.datasets.export import COLUMNS, dataset_export
     from benchmarks.datasets.released import dataset_import_released
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     result = dataset_export(dataset=dataset, directory=tmp_path / "out")
     pairs = PreferencePair.objects.filter(dataset=dataset)
     assert sum(result.counts.values()) == pairs.count()
@@ -167,7 +157,7 @@ def test_export_command(small_world, tmp_path):
 
     from django.core.management import CommandError, call_command
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     out = StringIO()
     call_command("dataset_export", dataset.name, "--out", str(tmp_path / "x"), "--format", "parquet", stdout=out)
     assert "Exported" in out.getvalue()
@@ -185,7 +175,7 @@ def test_dataset_pair_source_and_study_selection(small_world):
         dataset_study_personas,
     )
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     other = PreferencePair.objects.create(
         persona=small_world["personas"][0], prompt=small_world["prompts"][0], chosen="w", rejected="l"
     )
