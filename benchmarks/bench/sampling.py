@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.models import PreferencePair, Prompt
-from personas.models import Persona, PersonaStatus
+from personas.models import Persona
 
 if TYPE_CHECKING:
     from benchmarks.bench.config import BenchConfig
@@ -61,7 +61,7 @@ def bench_items_sample(*, config: BenchConfig) -> list[tuple[int, int, int | Non
     (and to the pairs of ``config.dataset`` when one is named)."""
     personas = {
         pk: attributes
-        for pk, attributes in Persona.objects.exclude(status=PersonaStatus.PRUNED).values_list("pk", "attributes")
+        for pk, attributes in Persona.objects.usable().values_list("pk", "attributes")
         if persona_matches(attributes, config.persona_filter)
     }
     candidates: list[tuple[int, int, int | None]]
@@ -86,7 +86,7 @@ def _present(attributes: dict[str, Any]) -> list[str]:
 
 def loo_candidates(*, attribute: str, others: int) -> list[tuple[int, dict[str, Any]]]:
     """Personas (by id) where ``attribute`` applies and that have at least ``others`` other attributes."""
-    rows = Persona.objects.exclude(status=PersonaStatus.PRUNED).order_by("pk").values_list("pk", "attributes")
+    rows = Persona.objects.usable().order_by("pk").values_list("pk", "attributes")
     return [
         (pk, attributes)
         for pk, attributes in rows
