@@ -30,7 +30,6 @@ from benchmarks.models import (
     PromptSource,
     text_digest,
 )
-from benchmarks.prompts.importing import MAX_FILE_BYTES
 from core.uploads import FileRefusedError
 from personas.formats import PersonaFormatError, persona_from_text, persona_to_text
 from personas.models import Persona, PersonaSource, PersonaStatus
@@ -54,8 +53,6 @@ class _Row:
 
 
 def _records(data: bytes, name: str) -> list[dict[str, Any]]:
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     lower = name.lower()
     if lower.endswith(".parquet"):
         try:

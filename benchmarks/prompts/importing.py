@@ -47,8 +47,6 @@ class PromptImportResult:
 
 
 def _decode(data: bytes, name: str) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
