@@ -57,7 +57,8 @@ def participant_complete(
         chosen_is_a = answer.order_shown == Order.CHOSEN_FIRST
         letter = "A" if (wanted == "chosen") == chosen_is_a else "B"
         answer_save(
-            participant=participant,
+            participant_id=participant.pk,
+            study_public_id=participant.study.public_id,
             position=question.position,
             change=AnswerChange(letter=letter, reasoning=reasoning, elapsed_ms=elapsed_ms),
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotation.models import Answer, Participant
@@ -94,6 +96,7 @@ def test_answer_save_applies_each_change_once() -> None:
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
     question = questions_for(participant=participant)[0]
     answer = answer_open(participant=participant, question=question)
+    ids = {"participant_id": participant.pk, "study_public_id": participant.study.public_id}
     a_is_chosen = answer.order_shown == Order.CHOSEN_FIRST
     steps = [
         (AnswerChange(letter="A", reasoning=None, elapsed_ms=700), "A", "", False, 1, 700),
@@ -104,7 +107,7 @@ def test_answer_save_applies_each_change_once() -> None:
     ]  # fmt: skip
     for change, letter, reasoning, pasted, revisions, time_ms in steps:
         before = Answer.objects.get(pk=answer.pk)
-        answer_save(participant=participant, position=question.position, change=change)
+        answer_save(**ids, position=question.position, change=change)
         stored = Answer.objects.get(pk=answer.pk)
         assert (stored.letter, stored.reasoning, stored.pasted) == (letter, reasoning, pasted)
         assert (stored.revisions, stored.time_ms) == (revisions, time_ms)
@@ -122,16 +125,37 @@ def test_answer_save_refuses_after_submit_or_release_and_for_unknown_positions()
     _study, participant = _entered(client)
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
     change = AnswerChange(letter="A", reasoning="Late.")
+    ids = {"participant_id": participant.pk, "study_public_id": participant.study.public_id}
     with pytest.raises(AnswerError, match="no such question"):
-        answer_save(participant=participant, position=99, change=change)
+        answer_save(**ids, position=99, change=change)
     # Released behind the caller's back (the caller's copy still says active): the UPDATE matches nothing.
     Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.RETURNED)
     with pytest.raises(AnswerError, match="released"):
-        answer_save(participant=participant, position=1, change=change)
+        answer_save(**ids, position=1, change=change)
     Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.SUBMITTED)
     with pytest.raises(AnswerError, match="submitted"):
-        answer_save(participant=participant, position=1, change=change)
+        answer_save(**ids, position=1, change=change)
     assert not Answer.objects.filter(participant=participant, reasoning="Late.").exists()
+
+
+def test_one_save_runs_the_answer_update_at_most_twice() -> None:
+    """The view calls ``answer_save`` once and it picks the path: the hot UPDATE alone for a shown question; for a
+    question never shown, the row and the UPDATE once more; a refused save never repeats it."""
+    client = Client()
+    study, participant = _entered(client)
+    update = f"UPDATE {connection.ops.quote_name(Answer._meta.db_table)}"
+
+    def updates(position: int, data: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.post(reverse("participant-question", args=[study.public_id, position]), data, headers=HTMX)
+        return sum(update in query["sql"] for query in captured.captured_queries)
+
+    client.get(reverse("participant-question", args=[study.public_id, 1]))
+    assert updates(1, {"choice": "A"}) == 1
+    assert updates(2, {"choice": "A"}) == 2  # never shown: the row is created, then the UPDATE
+    assert updates(2, {"choice": "B"}) == 1
+    Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.SUBMITTED)
+    assert updates(1, {"choice": "B"}) == 1  # refused: the reason is looked up, the UPDATE not run again
 
 
 # Session (when it lives in the database), participant + study + persona + slot, question + pair + prompt + answer,

@@ -33,7 +33,8 @@ def rater_complete(study: Study, pid: str, picks: list[str]) -> object:
         pick = "chosen" if question.is_attention else wanted[question.pk]
         letter = "A" if (pick == "chosen") == (answer.order_shown == Order.CHOSEN_FIRST) else "B"
         answer_save(
-            participant=participant,
+            participant_id=participant.pk,
+            study_public_id=participant.study.public_id,
             position=question.position,
             change=AnswerChange(letter=letter, reasoning="Reasons given."),
         )
