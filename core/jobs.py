@@ -15,12 +15,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.celery import app
 from core.job_registry import JobFact, JobKind, job_facts, job_kind_get, job_kind_label, job_kinds, register_job_kind
 from core.models import ACTIVE_JOB_STATUSES, RERUNNABLE_JOB_STATUSES, Job, JobStatus
 
@@ -122,7 +122,9 @@ def _dedupe_key(kind: str, params: dict[str, Any]) -> str:
 
 
 def _dispatch(job_id: int, *, countdown: float | None = None) -> None:
-    transaction.on_commit(lambda: app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown))
+    # By name, through ``current_app`` (the project's Celery app, in every thread: tests/core/test_celery_app.py):
+    # core never imports config.
+    transaction.on_commit(lambda: current_app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown))
 
 
 def job_start(
