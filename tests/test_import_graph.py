@@ -154,6 +154,41 @@ def test_no_arrow_points_upward() -> None:
     assert upward == []
 
 
+def _defined(tree: ast.Module) -> set[str]:
+    """The names a module defines at its top level (classes, functions, assignments), not the ones it imports."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name))
+    return names
+
+
+def test_every_model_is_imported_from_where_it_is_defined() -> None:
+    """A models module that imports others' models does so only to register them with its app: no module (tests
+    and perf included) imports a name from a models module that does not define it."""
+    known = _modules()
+    models = {m: path for m, path in known.items() if m.rpartition(".")[2] == "models"}
+    defined = {m: _defined(ast.parse(path.read_text())) for m, path in models.items()}
+    importers = [*known.items(), *((".".join(p.relative_to(ROOT).with_suffix("").parts), p) for p in _extra_files())]
+    wrong = []
+    for module, path in importers:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module in defined:
+                wrong += [
+                    f"{module}: {alias.name} from {node.module}"
+                    for alias in node.names
+                    if alias.name not in defined[node.module] and f"{node.module}.{alias.name}" not in known
+                ]
+    assert wrong == []
+
+
+def _extra_files() -> list[Path]:
+    return [p for folder in ("tests", "perf") for p in (ROOT / folder).rglob("*.py")]
+
+
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) == []

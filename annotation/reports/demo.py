@@ -17,8 +17,8 @@ from annotation.selectors import questions_for, study_items
 from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.slots import participant_enter
 from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.judging.models import Order
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
-from benchmarks.models import Order
 from core.demo import demo_base_url
 from personas.selectors import personas_select
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study, order_for
 from annotation.selectors import questions_for
 from annotation.services.participant_store import Progress, answer_update, session_participant
-from benchmarks.models import Choice
+from benchmarks.judging.models import Choice
 from core.text import text_problem
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)

@@ -44,7 +44,7 @@ from annotation.services.participant_store import (
 )
 from annotation.services.sessions import session_participant_bind, session_participant_id
 from annotation.services.slots import EntryOutcome, param_is_valid, participant_enter, pid_is_valid
-from benchmarks.models import Order
+from benchmarks.judging.models import Order
 
 PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
 ParticipantView = Callable[..., HttpResponse]

@@ -11,7 +11,8 @@ import random
 import re
 from typing import Any, Protocol
 
-from benchmarks.models import PreferencePair, Prompt
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 from personas.models import Persona
 
 

@@ -21,15 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from benchmarks.datasets.models import DatasetItem, DatasetOrigin, ItemStatus, PreferenceDataset
-from benchmarks.models import (
-    ControversyVerdict,
-    FormCheck,
-    PairSplit,
-    PreferencePair,
-    Prompt,
-    PromptSource,
-    text_digest,
-)
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSource, text_digest
 from core.uploads import FileRefusedError
 from personas.formats import PersonaFormatError, persona_from_text, persona_to_text
 from personas.models import Persona, PersonaSource, PersonaStatus

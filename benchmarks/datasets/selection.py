@@ -7,7 +7,7 @@ import random
 from django.db.models import Count
 
 from benchmarks.datasets.models import PreferenceDataset
-from benchmarks.models import PairSplit, PreferencePair, PreferencePairQuerySet
+from benchmarks.pairs.models import PairSplit, PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
 

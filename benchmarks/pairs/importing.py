@@ -19,7 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, PromptSource, text_digest
+from benchmarks.pairs.models import PairBatch, PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, PromptSource, text_digest
 from core.jobs import JobError, JobRun
 from core.models import Job
 from core.text import text_problem

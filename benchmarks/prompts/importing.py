@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from benchmarks.models import Prompt, PromptSource, text_digest
+from benchmarks.prompts.models import Prompt, PromptSource, text_digest
 from core.uploads import FileRefusedError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # PRISM's conversations.jsonl is ~100 MB

@@ -11,7 +11,7 @@ from django.urls import reverse
 from annotation.models import Answer, Participant
 from annotation.selectors import questions_for
 from annotation.services.answers import AnswerChange, AnswerError, answer_open, answer_save
-from benchmarks.models import Order
+from benchmarks.judging.models import Order
 from tests.annotation.factories import study_make
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import judge_upsert
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider
 from personas.models import Persona

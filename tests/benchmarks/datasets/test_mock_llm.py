@@ -14,7 +14,7 @@ from benchmarks.datasets.generation import critique_answer, revise_answer
 from benchmarks.datasets.models import ItemStatus
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.jobs import JobRun
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import LLMCall, ModelEndpoint, Provider
@@ -136,8 +136,8 @@ def test_one_call_services_check_and_retry_revisions(mock_llm, db):
 
 
 def test_controversy_classifier_job_through_the_sdk(mock_llm, db):
-    from benchmarks.models import ControversyVerdict, FormCheck, Prompt, text_digest
     from benchmarks.prompts.filters import prompts_classify
+    from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, text_digest
 
     texts = [f"Should question number {i} split opinion among people?" for i in range(12)]
     Prompt.objects.bulk_create(

@@ -11,7 +11,8 @@ from benchmarks.datasets.planning import DatasetError, dataset_plan
 from benchmarks.datasets.progress import dataset_failures, dataset_progress
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify, dataset_win_rates, pair_verdict
-from benchmarks.models import ControversyVerdict, PairSplit, PreferencePair, Prompt, PromptSplit, VerificationVerdict
+from benchmarks.pairs.models import PairSplit, PreferencePair, VerificationVerdict
+from benchmarks.prompts.models import ControversyVerdict, Prompt, PromptSplit
 from core.llm.providers.offline import OFFLINE_MARK
 from personas.models import Persona, PersonaStatus
 from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, personas_make, verifier_judge

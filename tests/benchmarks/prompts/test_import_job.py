@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from benchmarks.models import Prompt
 from benchmarks.prompts import import_job
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
 from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import Prompt
 from core import jobs
 from core.jobs import job_execute
 from core.models import Job, JobStatus

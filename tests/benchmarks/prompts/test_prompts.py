@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSource, PromptSplit, TopicOrigin
 from benchmarks.prompts.filters import prompt_filter_counts, prompt_form_verdict, prompt_overrule, prompts_form_check
 from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSource, PromptSplit, TopicOrigin
 from benchmarks.prompts.topics import heldout_count, prompts_cluster, prompts_split, topic_split_counts
 from core.uploads import FileRefusedError
 from tests.personas.conftest import SHARED_DATA
