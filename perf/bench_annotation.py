@@ -47,7 +47,8 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/persona_lab_perf"
 
 SEED = """
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from personas.models import Persona
 people = [Persona.objects.create(attributes={"age": 20 + i, "sex": "Female", "occupation category": "Nurse"})
           for i in range(%(personas)d)]

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from benchmarks.datasets.models import PreferenceDataset
-from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit, PreferencePair
+from benchmarks.pairs.models import PAIR_SPLIT_MEANING, PairSplit, PreferencePair
 from core.jobs import JobRun, job_start
 from core.models import Job
 from personas.formats import persona_to_text

@@ -11,7 +11,7 @@ from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, sta
 from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import judge_upsert
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider
 from personas.models import Persona

@@ -11,8 +11,10 @@ from benchmarks.datasets.planning import DatasetError, dataset_plan
 from benchmarks.datasets.progress import dataset_failures, dataset_progress
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify, dataset_win_rates, pair_verdict
-from benchmarks.models import PairSplit, PreferencePair, PromptSplit, VerificationVerdict
+from benchmarks.pairs.models import PairSplit, PreferencePair, VerificationVerdict
+from benchmarks.prompts.models import ControversyVerdict, Prompt, PromptSplit
 from core.llm.providers.offline import OFFLINE_MARK
+from personas.models import Persona, PersonaStatus
 from tests.benchmarks.datasets.conftest import dataset_full, dataset_make, kept_prompts, personas_make, verifier_judge
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +195,25 @@ def test_dataset_pair_source_and_study_selection(small_world):
     assert all(dataset.pairs.filter(persona=p, split=PairSplit.TRAIN).usable().count() >= 4 for p in personas)
     with pytest.raises(ValueError, match="unknown split"):
         dataset_pair_pool(dataset=dataset, split="nope")
+
+
+def test_a_pruned_persona_never_enters_a_study_made_from_a_dataset(small_world):
+    from benchmarks.datasets.selection import dataset_study_personas
+
+    dataset = dataset_full()
+    everyone = dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1)
+    pruned = everyone[0]
+    Persona.objects.filter(pk=pruned.pk).update(status=PersonaStatus.PRUNED)
+    assert dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1) == everyone[1:]
+
+
+def test_a_study_counts_a_persona_s_pairs_by_the_pair_rule(small_world):
+    """Pairs whose prompt was rejected as not controversial are not usable, so they do not count towards min_pairs."""
+    from benchmarks.datasets.selection import dataset_study_personas
+
+    dataset = dataset_full()
+    persona = dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1)[0]
+    pairs = dataset.pairs.filter(persona=persona, split=PairSplit.TRAIN)
+    usable = pairs.usable().count()
+    Prompt.objects.filter(pk=pairs.first().prompt_id).update(controversy=ControversyVerdict.REJECTED)
+    assert persona not in dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=usable)
