@@ -74,7 +74,7 @@ from django.utils import timezone
 from annotation.models import Answer, Participant, Question, Slot, SlotStatus, order_for
 from annotation.services.slots import participant_enter
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import DECISIVE
+from benchmarks.judging.models import DECISIVE
 from personas.models import Persona
 from core.roles import COORDINATOR
 rng = random.Random(5)

@@ -73,7 +73,7 @@ HOSTS = ("http://gpu-box:8000/v1", "http://localhost:11434/v1")
 # block sends a batch, which only the offline providers answer without waiting on a real batch queue).
 PYTHON_PRELUDE = {
     "docs/llm.md: from core.llm import ChoiceSchema, LLMRequest, Message": """
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.llm.models import ModelEndpoint
 from personas.formats import persona_to_text
 
@@ -207,7 +207,7 @@ def demo_ids(world: World) -> dict[str, str]:
     query = """
 from annotation.models import Study
 from benchmarks.bench.models import BenchRun
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 
 study = Study.objects.order_by("pk").first()
 pair = PreferencePair.objects.order_by("pk").first()

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from annotation.models import Study
 from annotation.reports.demo import DEMO_REPORT_STUDY
 from benchmarks.bench.models import BenchRun
-from benchmarks.models import PreferenceDataset
+from benchmarks.datasets.models import PreferenceDataset
 from personas.models import Persona
 from tests.annotation.factories import study_make
 from tests.browser.conftest import log_in
