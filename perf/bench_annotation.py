@@ -116,21 +116,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def app_env(database_url: str, static_root: str, *, redis_url: str = "redis://127.0.0.1:6379/2") -> dict[str, str]:
+def app_env(
+    database_url: str | None = None,
+    static_root: str | None = None,
+    *,
+    redis_url: str | None = "redis://127.0.0.1:6379/2",
+) -> dict[str, str]:
     """The app's environment as production sets it (DEBUG off, secret key, hosts), on ``database_url`` and
-    ``redis_url``, nothing inherited from ours but the rest (tests/faults reuses it with services of its own)."""
+    ``redis_url`` (None: the embedded default's), nothing inherited from ours but the rest (tests/faults and
+    perf/bench_restart.py reuse it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
     env.update(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="perf-only-secret-key-" + "x" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_STATIC_ROOT=static_root,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
         PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP="100000",  # every simulated participant shares 127.0.0.1
         LOG_LEVEL="WARNING",
     )
+    given = {"DJANGO_STATIC_ROOT": static_root, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.update({name: value for name, value in given.items() if value is not None})
     return env
 
 
