@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from annotation.models import Study
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import PairBatch, PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PairBatch, PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from core.demo import demo_base_url
 from personas.models import Persona, PersonaSource, PersonaStatus
 from personas.selectors import personas_select

@@ -6,8 +6,8 @@ from django import forms
 
 from annotation.models import REASONING_HARD_CAP, Study
 from annotation.services.study import ATTENTION_ITEMS, DEFAULT_INSTRUCTIONS, StudySettings
-from benchmarks.models import PreferencePairQuerySet
-from benchmarks.pair_sources import pair_sources, pairs_select
+from benchmarks.pairs.models import PreferencePairQuerySet
+from benchmarks.pairs.sources import pair_sources, pairs_select
 from personas.attributes import ATTRIBUTES
 from personas.models import CensusDataset, PersonaQuerySet, PersonaSource, PersonaSplit, PersonaStatus
 from personas.selectors import personas_select

@@ -17,7 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 
 # The reports' model lives in annotation/reports/models.py; importing it here registers it with the app.
-from benchmarks.models import DECISIVE, Choice, Order, PreferencePair, letter_for_choice
+from benchmarks.judging.models import DECISIVE, Choice, Order, letter_for_choice
+from benchmarks.pairs.models import PreferencePair
 from personas.models import Persona
 
 ATTENTION_EXPLANATION_MIN_CHARS = 1  # an attention check asks for one word ("check"); see Question

@@ -6,7 +6,8 @@ from django.contrib import admin
 import benchmarks.bench.admin
 import benchmarks.datasets.admin
 import benchmarks.judging.admin  # noqa: F401
-from benchmarks.models import PreferencePair, Prompt
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 
 
 @admin.register(Prompt)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers, viewsets
 
-from benchmarks.models import PreferencePair, Prompt
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 from core.api.router import router
 
 

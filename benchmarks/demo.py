@@ -11,9 +11,9 @@ from benchmarks.datasets.planning import DatasetError, dataset_personas, dataset
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.services import baseline_judges_ensure
-from benchmarks.models import Prompt
 from benchmarks.prompts.filters import prompts_classify, prompts_form_check
 from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import Prompt
 from benchmarks.prompts.topics import prompts_cluster, prompts_split
 from core.llm.endpoints import llm_demo_endpoints_ensure
 from core.llm.models import ModelEndpoint

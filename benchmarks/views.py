@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from benchmarks.forms import PairsUploadForm
-from benchmarks.models import PreferencePair
-from benchmarks.pair_sources import pair_source_choices, pair_sources, pairs_select
 from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_start
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.pairs.sources import pair_source_choices, pair_sources, pairs_select
 from core.uploads import FileRefusedError
 from core.views import upload_job_page
 

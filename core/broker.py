@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 
 import redis
+from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-
-from config.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def broker_reachable() -> bool:
             ) as client:
                 client.ping()
         else:
-            with app.connection_for_write() as connection:
+            with current_app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=0, timeout=PROBE_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure to reach it means the same to the page: unreachable
         logger.warning("job queue unreachable (%s: %s)", type(exc).__name__, exc)

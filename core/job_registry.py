@@ -1,20 +1,48 @@
 """The job-kind registry: each app's ``job_kinds`` module registers its handlers here when the app loads.
 
 It is its own module so that the model (``Job.label``) and the services (``core.jobs``) can both read it without
-importing each other.
+importing each other. It sits below both, so it names what it needs of them as Protocols (``StoredJob``,
+``HandlerRun``) instead of importing them, even for type hints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from core.jobs import JobRun
-    from core.models import Job
 
-Handler = Callable[["JobRun"], None]
+@runtime_checkable
+class StoredJob(Protocol):
+    """A job row as the registry and its kinds' callbacks read it; ``core.models.Job`` is one."""
+
+    pk: Any
+    kind: str
+    params: dict[str, Any]
+
+
+@runtime_checkable
+class HandlerRun(Protocol):
+    """What a handler is given: the job's parameters and the calls that report progress; ``core.jobs.JobRun`` is
+    one. Every call raises when the job has stopped running (cancelled, or taken over)."""
+
+    @property
+    def job(self) -> Any: ...
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+    def set_total(self, total: int, *, already_done: int | None = None) -> None: ...
+
+    def advance(self, *, done: int = 1, failed: int = 0) -> None: ...
+
+    def add_usage(self, *, input_tokens: int = 0, output_tokens: int = 0, cost_usd: Decimal = ...) -> None: ...
+
+    def check_running(self) -> None: ...
+
+
+Handler = Callable[[HandlerRun], None]
 
 
 @dataclass(frozen=True)
@@ -26,8 +54,8 @@ class JobFact:
     url: str = ""
 
 
-Describe = Callable[["Job"], list[JobFact]]
-Outcome = Callable[["Job"], JobFact | None]
+Describe = Callable[[StoredJob], list[JobFact]]
+Outcome = Callable[[StoredJob], JobFact | None]
 
 
 @dataclass(frozen=True)
@@ -68,7 +96,7 @@ def register_job_kind(
     return decorate
 
 
-def job_facts(job: Job) -> list[JobFact]:
+def job_facts(job: StoredJob) -> list[JobFact]:
     """What the job was asked to do, as its kind describes it (the raw parameters for a kind without words)."""
     kind = _KINDS.get(job.kind)
     if kind is not None and kind.describe is not None:
@@ -76,7 +104,7 @@ def job_facts(job: Job) -> list[JobFact]:
     return [JobFact(label=str(key), value=str(value)) for key, value in sorted((job.params or {}).items())]
 
 
-def job_outcome(job: Job) -> JobFact | None:
+def job_outcome(job: StoredJob) -> JobFact | None:
     """The link to what ``job`` made, as its kind names it (None for a kind without one)."""
     kind = _KINDS.get(job.kind)
     return kind.outcome(job) if kind is not None and kind.outcome is not None else None

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.celery import app
 from core.broker import BROKER_ERRORS
 from core.job_registry import JobFact, JobKind, job_facts, job_kind_get, job_kind_label, job_kinds, register_job_kind
 from core.models import ACTIVE_JOB_STATUSES, RERUNNABLE_JOB_STATUSES, Job, JobStatus
@@ -141,7 +141,9 @@ def _send(job_id: int, *, countdown: float | None = None) -> None:
     """Send the job's message to a worker. A broker that cannot be reached (Redis down) is no error for the caller:
     the row stays queued, and the sweep sends it again once the broker is back (core/broker.py)."""
     try:
-        app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown)
+        # By name, through ``current_app`` (the project's Celery app, in every thread: tests/core/test_celery_app.py):
+        # core never imports config.
+        current_app.send_task(RUN_JOB_TASK, args=[job_id], countdown=countdown)
     except BROKER_ERRORS as exc:
         logger.warning("job %s stays queued: the job queue is unreachable (%s)", job_id, exc)
 

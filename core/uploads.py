@@ -83,15 +83,30 @@ def upload_discard(folder: str) -> None:
     shutil.rmtree(upload_path(folder), ignore_errors=True)
 
 
+def upload_size_check(*, name: str, size: int, max_bytes: int) -> None:
+    """Refuse a file of ``size`` bytes over ``max_bytes``: the one wording of every upload's size limit."""
+    if size > max_bytes:
+        limit = f"{max_bytes // 2**20} MB" if max_bytes % 2**20 == 0 else f"{max_bytes:,} bytes"
+        raise FileRefusedError([f"{name} is over the {limit} limit; nothing was imported"])
+
+
 def upload_job_start(
-    *, kind: str, upload: UploadedFile, started_by: Any = None, params: dict[str, Any] | None = None
+    *,
+    kind: str,
+    upload: UploadedFile,
+    max_bytes: int | None,
+    started_by: Any = None,
+    params: dict[str, Any] | None = None,
 ) -> Job:
     """Store one uploaded file and queue the job ``kind`` that imports it (params ``folder``, ``path``, ``name``,
-    ``sha256`` and ``params``).
+    ``sha256`` and ``params``). A file over ``max_bytes`` (the caller's cap; None: none) is refused before it is
+    stored, with ``FileRefusedError``; the worker reads a file that passed.
 
     The job is named by the file's name and content, not by where it is stored: the same file sent again while its
     import is queued or running (a double click, a replayed form) returns that job, and the second copy is removed.
     """
+    if max_bytes is not None:
+        upload_size_check(name=upload.name or "the file", size=upload.size or 0, max_bytes=max_bytes)
     folder = upload_folder_new()
     path = upload_store(upload=upload, folder=folder)
     with upload_path(path).open("rb") as handle:

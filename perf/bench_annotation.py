@@ -47,7 +47,8 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/persona_lab_perf"
 
 SEED = """
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from personas.models import Persona
 people = [Persona.objects.create(attributes={"age": 20 + i, "sex": "Female", "occupation category": "Nurse"})
           for i in range(%(personas)d)]
@@ -73,7 +74,7 @@ from django.utils import timezone
 from annotation.models import Answer, Participant, Question, Slot, SlotStatus, order_for
 from annotation.services.slots import participant_enter
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import DECISIVE
+from benchmarks.judging.models import DECISIVE
 from personas.models import Persona
 from core.roles import COORDINATOR
 rng = random.Random(5)
@@ -115,21 +116,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def app_env(database_url: str, static_root: str, *, redis_url: str = "redis://127.0.0.1:6379/2") -> dict[str, str]:
+def app_env(
+    database_url: str | None = None,
+    static_root: str | None = None,
+    *,
+    redis_url: str | None = "redis://127.0.0.1:6379/2",
+) -> dict[str, str]:
     """The app's environment as production sets it (DEBUG off, secret key, hosts), on ``database_url`` and
-    ``redis_url``, nothing inherited from ours but the rest (tests/faults reuses it with services of its own)."""
+    ``redis_url`` (None: the embedded default's), nothing inherited from ours but the rest (tests/faults and
+    perf/bench_restart.py reuse it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
     env.update(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="perf-only-secret-key-" + "x" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_STATIC_ROOT=static_root,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
         PARTICIPANT_ENTRIES_PER_MINUTE_PER_IP="100000",  # every simulated participant shares 127.0.0.1
         LOG_LEVEL="WARNING",
     )
+    given = {"DJANGO_STATIC_ROOT": static_root, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.update({name: value for name, value in given.items() if value is not None})
     return env
 
 

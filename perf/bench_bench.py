@@ -24,7 +24,8 @@ from benchmarks.bench.services import (
     bench_summaries_analyse,
 )
 from benchmarks.bench.statistics import pass_at_k_curve
-from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from core.jobs import JobRun
 from core.llm.models import ModelEndpoint
 from core.models import Job, JobStatus

@@ -41,8 +41,9 @@ def pairs_file(target_bytes: int = TARGET_BYTES) -> tuple[bytes, int]:
 def run() -> list[Result]:
     from django.core.management import call_command
 
-    from benchmarks.models import PreferencePair, Prompt
     from benchmarks.pairs.importing import pairs_import
+    from benchmarks.pairs.models import PreferencePair
+    from benchmarks.prompts.models import Prompt
 
     call_command("migrate", verbosity=0)
     data, count = pairs_file()

@@ -34,7 +34,7 @@ from benchmarks.datasets.export import COLUMNS, SCHEMA, dataset_export
 from benchmarks.datasets.models import PersonaScope, PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
 from core.jobs import JobRun
 from core.llm.models import ModelEndpoint
 from core.models import Job, JobStatus

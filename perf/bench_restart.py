@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from perf.bench_annotation import app_env
 from perf.http_client import HttpClient
 from perf.result import Result
 
@@ -81,17 +82,12 @@ def run() -> list[Result]:
     data_dir = tempfile.mkdtemp(prefix="persona-lab-restart-")
     pidfile = Path(data_dir) / "gunicorn.pid"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "REDIS"))}
+    env = app_env(redis_url=None)  # production's settings on the embedded default: no server to set up
     env.update(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="perf-only-secret-key-" + "x" * 40,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECURE_SSL_REDIRECT="0",
         PERSONA_LAB_DATA_DIR=data_dir,
         GUNICORN_PIDFILE=str(pidfile),
         WEB_CONCURRENCY=str(WORKERS),
         WEB_UPGRADE_TIMEOUT="600",
-        LOG_LEVEL="WARNING",
     )
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-c", "config/gunicorn.conf.py",

@@ -87,6 +87,10 @@ class CensusDataset(models.Model):
 
 
 class PersonaQuerySet(models.QuerySet["Persona"]):
+    def usable(self) -> PersonaQuerySet:
+        """Personas a study, a bench run or a dataset's study may use: every one not pruned (a draft is usable)."""
+        return self.exclude(status=PersonaStatus.PRUNED)
+
     def consistent(self) -> PersonaQuerySet:
         return self.filter(status=PersonaStatus.CONSISTENT)
 

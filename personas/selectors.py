@@ -8,7 +8,7 @@ from typing import Any
 
 from personas.attributes import ATTRIBUTE_BY_KEY
 from personas.census_comparison import AttributeComparison, dataset_compare
-from personas.models import CensusDataset, Persona, PersonaQuerySet, PersonaStatus
+from personas.models import CensusDataset, Persona, PersonaQuerySet
 
 
 def personas_filter(*, filters: dict[str, Any]) -> PersonaQuerySet:
@@ -34,7 +34,7 @@ def personas_select(
     """The personas a study may use: an explicit list (``ids``) or all that match ``filters`` (the persona list's
     filters), pruned ones never; then, if ``sample_size`` is smaller, a sample drawn with ``seed`` (same seed and
     same matches → same people). In id order; a queryset, so a preview can count without loading thousands."""
-    queryset = personas_filter(filters=filters or {}).exclude(status=PersonaStatus.PRUNED).order_by("id")
+    queryset = personas_filter(filters=filters or {}).usable().order_by("id")
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     if sample_size is not None:
@@ -50,7 +50,7 @@ def dataset_comparison(
     """Compare the dataset's personas (consistent ones unless ``include_pruned``) with its weighted marginals."""
     personas = Persona.objects.filter(dataset=dataset)
     if not include_pruned:
-        personas = personas.filter(status=PersonaStatus.CONSISTENT)
+        personas = personas.consistent()
     attributes = list(personas.values_list("attributes", flat=True))
     wanted = keys if keys is not None else list(ATTRIBUTE_BY_KEY)
     ordered = {key: dataset.marginals[key] for key in wanted if key in dataset.marginals}

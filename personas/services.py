@@ -165,7 +165,7 @@ def personas_import(
 
 def persona_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     """Store an uploaded PERSONA JSON / JSON Lines file and queue its import as a job."""
-    return upload_job_start(kind=IMPORT_JOB, upload=upload, started_by=started_by)
+    return upload_job_start(kind=IMPORT_JOB, upload=upload, max_bytes=None, started_by=started_by)
 
 
 def persona_import_run(run: JobRun) -> int:

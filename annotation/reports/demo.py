@@ -17,8 +17,8 @@ from annotation.selectors import questions_for, study_items
 from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.slots import participant_enter
 from annotation.services.study import StudySettings, study_create, study_transition
+from benchmarks.judging.models import Order
 from benchmarks.judging.services import BASELINE_JUDGES, baseline_judges_ensure, judgments_run
-from benchmarks.models import Order
 from core.demo import demo_base_url
 from personas.selectors import personas_select
 
@@ -61,7 +61,12 @@ def _study_ensure() -> Study:
             wanted = "chosen" if question.is_attention else _simulated_pick(pid, question.pk)
             letter = "A" if (wanted == "chosen") == (answer.order_shown == Order.CHOSEN_FIRST) else "B"
             change = AnswerChange(letter=letter, reasoning="Simulated rater for the demo report.", elapsed_ms=9000)
-            answer_save(participant=participant, position=question.position, change=change)
+            answer_save(
+                participant_id=participant.pk,
+                study_public_id=study.public_id,
+                position=question.position,
+                change=change,
+            )
         participant_submit(participant=participant)
     return study_transition(study=study, action="close")
 

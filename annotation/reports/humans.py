@@ -18,7 +18,7 @@ from benchmarks.agreement import (
     landis_koch,
     pairwise_kappa,
 )
-from benchmarks.models import DECISIVE, Order
+from benchmarks.judging.models import DECISIVE, Order
 
 OTHERS = "Others' majority (leave-one-out)"
 

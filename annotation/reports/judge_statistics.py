@@ -28,7 +28,7 @@ from benchmarks.agreement import (
     pairwise_kappa,
     position_bias_by_item,
 )
-from benchmarks.models import DECISIVE, Choice, Order, choice_for_letter
+from benchmarks.judging.models import DECISIVE, Choice, Order, choice_for_letter
 
 MAJORITY = "Human majority"
 PAIR_COLUMNS = [

@@ -36,7 +36,7 @@ from benchmarks.agreement import (
     landis_koch,
     paired_tables,
 )
-from benchmarks.models import DECISIVE, Order
+from benchmarks.judging.models import DECISIVE, Order
 
 HUMANS = "Humans"
 NO_OTHERS = "no_others"  # nobody else rated the persona: no reference (not a tie)

@@ -13,7 +13,7 @@ from annotation.models import Study
 from annotation.selectors import StudyItem, counted_votes, study_items
 from annotation.services.majority import MajorityStatus, majority_compute
 from benchmarks.judging.aggregate import aggregated_answer, order_answer
-from benchmarks.models import DECISIVE, Judge, Judgment, Order
+from benchmarks.judging.models import DECISIVE, Judge, Judgment, Order
 
 NO_MAJORITY = "no majority"  # how every "no majority: …" outcome starts (MajorityResult.outcome)
 

@@ -38,7 +38,7 @@ from annotation.reports.leave_one_out import loo_tables
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
-from benchmarks.models import Choice
+from benchmarks.judging.models import Choice
 
 REPORT_VERSION = 4  # 4: no resample count beside an interval refused for too few personas
 

@@ -16,8 +16,8 @@ from annotation.reports.downloads import table_csv, table_display, table_json
 from annotation.reports.figures import FIGURES, FORMATS, figure_message, figure_render
 from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
 from annotation.selectors import study_items
+from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.services import judge_run_start
-from benchmarks.models import Choice, Judge, Judgment, Order
 
 VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.run_judges"

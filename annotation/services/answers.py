@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study, order_for
 from annotation.selectors import questions_for
-from annotation.services.participant_store import Progress, answer_update
-from benchmarks.models import Choice
+from annotation.services.participant_store import Progress, answer_update, session_participant
+from benchmarks.judging.models import Choice
 from core.text import text_problem
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
@@ -82,26 +82,28 @@ def answer_change_refusal(*, status: str, holds_place: bool, study: Study, chang
     return None
 
 
-def answer_save(*, participant: Participant, position: int, change: AnswerChange, holds_place: bool = True) -> Progress:
+def answer_save(*, participant_id: int, study_public_id: UUID, position: int, change: AnswerChange) -> Progress:
     """Apply one change (choice, reasoning, paste flag, time) to the answer at ``position``; idempotent on replay.
-    Returns the participant's progress after it. ``holds_place`` is what the caller loaded (the UPDATE checks it
-    again).
+    Returns the participant's progress after it, or raises ``AnswerError`` with the reason it was refused.
 
-    The check comes first, so a refused change gets its reason; then the one UPDATE of ``answer_update`` (the hot
-    path). Only when it matches nothing (the question was never shown, or the participant has just submitted or
-    been released) does it look further.
+    The one entry of a save, and it picks the path: first the one conditional UPDATE of ``answer_change_apply``
+    (the hot path: only the ids the session holds, no model loaded). Only when that matches nothing does it load
+    the participant: a refused change gets its reason (``answer_change_refusal``); a question never shown gets its
+    answer row, and the UPDATE runs once more. So the UPDATE runs at most twice.
     """
-    study = participant.study
-    refusal = answer_change_refusal(status=participant.status, holds_place=holds_place, study=study, change=change)
-    if refusal is not None:
-        raise refusal
-    target = {"participant_id": participant.pk, "study_public_id": study.public_id, "position": position}
+    target = {"participant_id": participant_id, "study_public_id": study_public_id, "position": position}
     progress = answer_change_apply(**target, change=change)
     if progress is not None:
         return progress
-    current = Participant.objects.get(pk=participant.pk)
-    if current.status != Participant.Status.ACTIVE:
-        raise _closed_error(current.status)
+    session = session_participant(study_public_id=study_public_id, participant_id=participant_id)
+    if session is None:
+        raise AnswerError("There is no such participant in this study.")
+    current = session.participant
+    refusal = answer_change_refusal(
+        status=current.status, holds_place=session.holds_place, study=session.study, change=change
+    )
+    if refusal is not None:
+        raise refusal
     question = Question.objects.filter(study_persona_id=current.study_persona_id, position=position).first()
     if question is None:
         raise AnswerError("There is no such question.")
@@ -119,8 +121,8 @@ def answer_change_apply(
     """The change in one conditional UPDATE that also checks the participant may make it: the participant's progress
     after it (for the progress bar), or None if it may not be made like this.
 
-    The participant hot path calls this first, with only the ids the session holds, and ``answer_save`` only when
-    it returns None, to create the row or explain the refusal.
+    ``answer_save`` calls this first, with only the ids the session holds, and looks further only when it returns
+    None, to create the row or explain the refusal.
     """
     if change.letter not in (None, "A", "B"):
         return None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from benchmarks.models import Choice
+from benchmarks.judging.models import Choice
 
 
 class MajorityStatus(StrEnum):

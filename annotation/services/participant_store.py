@@ -23,7 +23,9 @@ from django.db import connection
 from django.utils import timezone
 
 from annotation.models import Answer, Participant, Question, Slot, Study, StudyPersona
-from benchmarks.models import Choice, Order, PreferencePair, Prompt
+from benchmarks.judging.models import Choice, Order
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 from core.rows import cache_related, instance_from, prepared_cursor, select_list, table
 from personas.models import Persona
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study
 from annotation.selectors import counted_votes
 from annotation.services.majority import MajorityResult, majority_compute
-from benchmarks.models import Choice
+from benchmarks.judging.models import Choice
 
 FAST_ANSWER_MS = 5_000  # under 5 s on a question: unlikely to have read two replies
 SHORT_REASONING_CHARS = 20

@@ -21,7 +21,7 @@ from annotation.models import (
     StudyPersona,
     StudyStatus,
 )
-from benchmarks.models import PreferencePair, PreferencePairQuerySet
+from benchmarks.pairs.models import PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
 DEFAULT_INSTRUCTIONS = """\

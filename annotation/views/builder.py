@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from annotation.forms import PAPER_PRESET, StudyForm, study_form_initial
 from annotation.models import Study, StudyStatus
 from annotation.services.study import StudyError, study_create, study_update
-from personas.models import Persona, PersonaStatus
+from personas.models import Persona
 
 PREVIEW_PERSONAS = 12
 PREVIEW_PAIRS = 8
@@ -84,7 +84,7 @@ def study_selection_preview(request: HttpRequest) -> HttpResponse:
 def persona_search(request: HttpRequest) -> HttpResponse:
     """Personas to add to an explicit list: number or any attribute value contains the text; pruned ones never."""
     text = request.GET.get("persona_search", "").strip()
-    results = Persona.objects.exclude(status=PersonaStatus.PRUNED).order_by("id")
+    results = Persona.objects.usable().order_by("id")
     if text.lstrip("#").isdigit():
         results = results.filter(pk=int(text.lstrip("#")))
     elif text:

@@ -31,7 +31,6 @@ from annotation.selectors import questions_for
 from annotation.services.answers import (
     AnswerChange,
     AnswerError,
-    answer_change_apply,
     answer_open,
     answer_save,
     participant_readiness,
@@ -45,7 +44,7 @@ from annotation.services.participant_store import (
 )
 from annotation.services.sessions import session_participant_bind, session_participant_id
 from annotation.services.slots import EntryOutcome, param_is_valid, participant_enter, pid_is_valid
-from benchmarks.models import Order
+from benchmarks.judging.models import Order
 
 PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
 ParticipantView = Callable[..., HttpResponse]
@@ -191,11 +190,9 @@ def _change_from(request: HttpRequest) -> AnswerChange:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
-    """A question page; a POST saves a change to its answer (see ``_question_save_fast``)."""
+    """A question page; a POST saves a change to its answer (see ``_question_save``)."""
     if request.method == "POST":
-        return _question_save_fast(request, study_id, position) or _question_save(
-            request, study_id=study_id, position=position
-        )
+        return _question_save(request, study_id, position)
     return _question_page(request, study_id=study_id, position=position)
 
 
@@ -207,41 +204,41 @@ def _question_page(request: HttpRequest, study: Study, participant: Participant,
     return render(request, "annotation/participant/question.html", _question_context(participant, item, answer))
 
 
-def _question_save_fast(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse | None:
-    """The hot path of a live study: a save that is allowed costs one UPDATE, which checks from the ids in the
-    session that this participant may make it (and on PostgreSQL also reads the progress bar's figures): no model
-    is loaded and no ORM query compiled. None when it did not save; ``_question_save`` then finds the participant
-    and says what is wrong (or creates the answer row for a question that was never shown, and saves)."""
+def _question_save(request: HttpRequest, study_id: UUID, position: int) -> HttpResponse:
+    """The hot path of a live study: one ``answer_save`` from the ids in the session. A save that is allowed costs
+    one UPDATE (on PostgreSQL it also reads the progress bar's figures): no model is loaded and no ORM query
+    compiled. A refused one is answered by ``_save_refused``."""
     participant_id = session_participant_id(session=request.session, study_public_id=study_id)
     if participant_id is None:
-        return None
+        return _save_refused(request, study_id=study_id, position=position, error="")  # the no-session page
     if rate_limited(scope="save", key=str(participant_id), limit=SAVES_PER_MINUTE_PER_PARTICIPANT):
         return HttpResponse("Too many saves; please slow down.", status=429)
     change = _change_from(request)
-    progress = answer_change_apply(
-        participant_id=participant_id, study_public_id=study_id, position=position, change=change
-    )
-    return None if progress is None else _saved(request, study_id, position, progress)
+    try:
+        progress = answer_save(
+            participant_id=participant_id, study_public_id=study_id, position=position, change=change
+        )
+    except AnswerError as exc:
+        return _save_refused(request, study_id=study_id, position=position, error=str(exc))
+    return _saved(request, study_id, position, progress)
 
 
 @participant_page
-def _question_save(request: HttpRequest, study: Study, participant: Participant, *, position: int) -> HttpResponse:
-    """A save the hot path did not make: made here with its checks spelled out, or refused with the reason."""
+def _save_refused(
+    request: HttpRequest, study: Study, participant: Participant, *, position: int, error: str
+) -> HttpResponse:
+    """A refused save: the page loader answers for a session with no participant or a released place; a position
+    the study does not have is a 404; otherwise the reason, in the partial, the question page or (beacon) nothing."""
     if not 1 <= position <= study.questions_per_persona:
         raise Http404("No such question.")
-    try:
-        # The page loader has refused a participant whose place was released.
-        progress = answer_save(participant=participant, position=position, change=_change_from(request))
-    except AnswerError as exc:
-        if request.htmx:
-            progress = answers_progress(participant_id=participant.pk, position=position)
-            return _save_status(request, progress, error=str(exc))
-        if request.POST.get("beacon"):
-            return HttpResponse(status=204)
-        context = _question_context(participant, *question_with_answer(participant=participant, position=position))
-        context["error"] = str(exc)
-        return render(request, "annotation/participant/question.html", context, status=400)
-    return _saved(request, study.public_id, position, progress)
+    if request.htmx:
+        progress = answers_progress(participant_id=participant.pk, position=position)
+        return _save_status(request, progress, error=error)
+    if request.POST.get("beacon"):
+        return HttpResponse(status=204)
+    context = _question_context(participant, *question_with_answer(participant=participant, position=position))
+    context["error"] = error
+    return render(request, "annotation/participant/question.html", context, status=400)
 
 
 def _saved(request: HttpRequest, study_id: UUID, position: int, progress: Progress) -> HttpResponse:

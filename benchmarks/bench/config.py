@@ -19,7 +19,8 @@ from typing import Any
 from benchmarks.bench.models import Evaluation, Method
 from benchmarks.bench.sampling import loo_candidates
 from benchmarks.datasets.models import PreferenceDataset
-from benchmarks.models import PairSplit, PromptSplit
+from benchmarks.pairs.models import PairSplit
+from benchmarks.prompts.models import PromptSplit
 from core.llm.models import ModelEndpoint
 from personas.attributes import ATTRIBUTE_BY_KEY
 

@@ -38,7 +38,8 @@ from benchmarks.datasets.generation import (
     text_problem,
 )
 from benchmarks.judging.prompts import attributes_text
-from benchmarks.models import PreferencePair, Prompt
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 from core.jobs import JobRun
 from core.llm.models import ModelEndpoint
 from core.llm.service import llm_complete_many

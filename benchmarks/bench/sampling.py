@@ -9,13 +9,35 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from benchmarks.models import PreferencePair, Prompt
-from personas.models import Persona, PersonaStatus
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
+from personas.models import Persona
 
-if TYPE_CHECKING:
-    from benchmarks.bench.config import BenchConfig
+
+class ItemDraw(Protocol):
+    """What ``bench_items_sample`` reads of a run's config (``benchmarks.bench.config.BenchConfig`` is one; the
+    config imports this module, so this one names its fields instead of importing it)."""
+
+    @property
+    def items(self) -> int: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def pair_splits(self) -> tuple[str, ...]: ...
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def prompt_split(self) -> str: ...
+
+    @property
+    def persona_filter(self) -> dict[str, Any]: ...
+
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -56,12 +78,12 @@ def slice_label(filters: dict[str, Any]) -> str:
     return ", ".join(f"{key} = {value}" for key, value in filters.items()) or "all personas"
 
 
-def bench_items_sample(*, config: BenchConfig) -> list[tuple[int, int, int | None]]:
+def bench_items_sample(*, config: ItemDraw) -> list[tuple[int, int, int | None]]:
     """N seeded (persona id, prompt id, pair id or None) items for ``config``, restricted to ``persona_filter``
     (and to the pairs of ``config.dataset`` when one is named)."""
     personas = {
         pk: attributes
-        for pk, attributes in Persona.objects.exclude(status=PersonaStatus.PRUNED).values_list("pk", "attributes")
+        for pk, attributes in Persona.objects.usable().values_list("pk", "attributes")
         if persona_matches(attributes, config.persona_filter)
     }
     candidates: list[tuple[int, int, int | None]]
@@ -86,7 +108,7 @@ def _present(attributes: dict[str, Any]) -> list[str]:
 
 def loo_candidates(*, attribute: str, others: int) -> list[tuple[int, dict[str, Any]]]:
     """Personas (by id) where ``attribute`` applies and that have at least ``others`` other attributes."""
-    rows = Persona.objects.exclude(status=PersonaStatus.PRUNED).order_by("pk").values_list("pk", "attributes")
+    rows = Persona.objects.usable().order_by("pk").values_list("pk", "attributes")
     return [
         (pk, attributes)
         for pk, attributes in rows

@@ -1,11 +1,15 @@
 """Export a dataset in the Hugging Face layout: ``data/<split>-00000-of-00001.parquet``, ``jsonl/<split>.jsonl`` and
-a ``README.md`` dataset card whose YAML header declares the configs and splits.
+a ``README.md`` dataset card whose YAML header declares, as the ``datasets`` library reads it, the ``default`` config
+(which files make which split) with its features and its splits' sizes.
 
 Columns are those of the released PERSONA data — ``persona`` (the ``key: value`` persona string), ``instruction``
 (the prompt), ``original`` (y_l), ``critique``, ``data`` (y_w), ``question type`` — plus our ids. Rows stream from
 the database in chunks and go out as Parquet row groups / JSON lines, so memory stays bounded at any size.
 
-    datasets.load_dataset("parquet", data_dir="<export>/data")   # → DatasetDict with train / test_seen / test_unseen
+    datasets.load_dataset("<export>")   # → DatasetDict with train / test_seen / test_unseen (the Parquet files)
+
+(``load_dataset("parquet", data_dir="<export>/data")`` would not do: without the card, ``datasets`` maps file names
+to its own split names and puts ``test_seen`` and ``test_unseen`` together in one ``test`` split.)
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from benchmarks.datasets.models import PreferenceDataset
-from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit, PreferencePair
+from benchmarks.pairs.models import PAIR_SPLIT_MEANING, PairSplit, PreferencePair
 from core.jobs import JobRun, job_start
 from core.models import Job
 from personas.formats import persona_to_text
@@ -60,6 +64,8 @@ class ExportResult:
     directory: Path
     counts: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    # Per split, the size of its rows as Arrow tables: what ``datasets`` records as a split's ``num_bytes``.
+    arrow_bytes: dict[str, int] = field(default_factory=dict)
 
 
 def _persona_texts(ids: set[int], cache: dict[int, tuple[str, str]]) -> None:
@@ -134,6 +140,7 @@ def dataset_export(
         (directory / "jsonl").mkdir(parents=True, exist_ok=True)
     for split in PairSplit.values:
         count = 0
+        arrow_bytes = 0
         writer: pq.ParquetWriter | None = None
         parquet_path = directory / "data" / f"{split}-00000-of-00001.parquet"
         jsonl_path = directory / "jsonl" / f"{split}.jsonl"
@@ -141,10 +148,12 @@ def dataset_export(
         try:
             for columns in export_batches(dataset=dataset, split=split):
                 count += len(columns["pair_id"])
+                table = pa.table(columns, schema=SCHEMA)
+                arrow_bytes += table.nbytes
                 if "parquet" in formats:
                     if writer is None:
                         writer = pq.ParquetWriter(parquet_path, SCHEMA, compression="zstd")
-                    writer.write_table(pa.table(columns, schema=SCHEMA))
+                    writer.write_table(table)
                 if jsonl is not None:
                     names = list(columns)
                     for values in zip(*columns.values(), strict=True):
@@ -156,6 +165,7 @@ def dataset_export(
                 jsonl.close()
         if count:
             result.counts[split] = count
+            result.arrow_bytes[split] = arrow_bytes
             if "parquet" in formats:
                 result.files.append(parquet_path)
             if jsonl is not None:
@@ -163,24 +173,48 @@ def dataset_export(
         elif jsonl is not None:
             jsonl_path.unlink(missing_ok=True)
     card = directory / "README.md"
-    card.write_text(dataset_card(dataset=dataset, counts=result.counts, formats=formats), encoding="utf-8")
+    card.write_text(dataset_card(dataset=dataset, result=result, formats=formats), encoding="utf-8")
     result.files.append(card)
     return result
 
 
-def dataset_card(*, dataset: PreferenceDataset, counts: dict[str, int], formats: tuple[str, ...]) -> str:
+def _card_header(*, dataset: PreferenceDataset, result: ExportResult, formats: tuple[str, ...]) -> list[str]:
+    """The card's YAML header, as ``datasets`` reads it: the ``default`` config (which files make which split) and its
+    ``dataset_info`` (features; splits with ``num_examples`` and ``num_bytes``: without ``num_bytes`` ``datasets``
+    warns that the splits are malformed, and it refuses a load whose row counts differ from ``num_examples``).
+
+    One config only: ``datasets`` picks one loader (Parquet or JSON) for the whole folder, so a second config over
+    the JSON lines would be read as Parquet and fail. The Parquet files are the config when written, else the JSON
+    lines; the card's Loading section shows how to read the JSON lines on their own."""
+    splits = [split for split in PairSplit.values if result.counts.get(split)]
+    pattern, file = (
+        ("data/{}-*.parquet", "data/{}-00000-of-00001.parquet") if "parquet" in formats else ("jsonl/{}.jsonl",) * 2
+    )
+    # JSON is YAML: a dataset name with a colon or a quote stays one string.
+    yaml = ["---", "license: other", f"pretty_name: {json.dumps(dataset.name, ensure_ascii=False)}"]
+    yaml += ["configs:", "- config_name: default", "  data_files:"]
+    yaml += [f"  - split: {s}\n    path: {pattern.format(s)}" for s in splits]
+    yaml += ["dataset_info:", "  config_name: default", "  features:"]
+    yaml += [f"  - name: {f.name}\n    dtype: {_DTYPES[f.type]}" for f in SCHEMA]
+    yaml.append("  splits:")
+    for s in splits:
+        yaml += [f"  - name: {s}", f"    num_bytes: {result.arrow_bytes[s]}", f"    num_examples: {result.counts[s]}"]
+    download_size = sum((result.directory / file.format(s)).stat().st_size for s in splits)
+    yaml += [f"  download_size: {download_size}", f"  dataset_size: {sum(result.arrow_bytes[s] for s in splits)}"]
+    return [*yaml, "---", ""]
+
+
+# Arrow types of SCHEMA -> the dtype names of ``datasets.Value``.
+_DTYPES = {pa.string(): "string", pa.int64(): "int64"}
+
+
+def dataset_card(*, dataset: PreferenceDataset, result: ExportResult, formats: tuple[str, ...]) -> str:
     """The README.md dataset card: YAML configs + splits, then what each split means, models, seeds, licences."""
+    counts = result.counts
     splits = [split for split in PairSplit.values if counts.get(split)]
-    yaml = ["---", "license: other", f"pretty_name: {dataset.name}", "configs:"]
-    if "parquet" in formats:
-        yaml += ["- config_name: default", "  data_files:"]
-        yaml += [f"  - split: {s}\n    path: data/{s}-*.parquet" for s in splits]
-    if "jsonl" in formats:
-        yaml += [f"- config_name: {'jsonl' if 'parquet' in formats else 'default'}", "  data_files:"]
-        yaml += [f"  - split: {s}\n    path: jsonl/{s}.jsonl" for s in splits]
-    yaml += ["dataset_info:", "  splits:"]
-    yaml += [f"  - name: {s}\n    num_examples: {counts[s]}" for s in splits]
-    yaml += ["---", ""]
+    yaml = _card_header(dataset=dataset, result=result, formats=formats)
+    both = "parquet" in formats and "jsonl" in formats
+    jsonl_files = {s: f"{dataset.name}/jsonl/{s}.jsonl" for s in splits}
     generator = dataset.generator
     verifier = dataset.verifier
     prompts = dataset.items.values("prompt_id").distinct().count()
@@ -223,9 +257,19 @@ def dataset_card(*, dataset: PreferenceDataset, counts: dict[str, int], formats:
         "",
         "## Loading",
         "",
+        f"With this folder saved as `{dataset.name}`:",
+        "",
         "```python",
         "import datasets",
-        'ds = datasets.load_dataset("parquet", data_dir="data")',
+        f"ds = datasets.load_dataset({dataset.name!r})  # DatasetDict: " + ", ".join(splits),
+        *(
+            [
+                "# the same rows from the JSON lines:",
+                f"rows = datasets.load_dataset('json', data_files={jsonl_files!r})",
+            ]
+            if both
+            else []
+        ),
         "```",
         "",
     ]

@@ -6,7 +6,7 @@ from django import forms
 
 from benchmarks.datasets.models import PersonaScope, PreferenceDataset
 from benchmarks.judging.models import Judge
-from benchmarks.models import PairSplit
+from benchmarks.pairs.models import PairSplit
 from core.llm.models import ModelEndpoint
 from personas.attributes import ATTRIBUTES
 

@@ -1,10 +1,10 @@
-"""Critique-and-revise generation: the plain answer y_l, a persona's critique of it, and the revision y_w.
+"""Critique-and-revise generation: the requests for the plain answer y_l, a persona's critique of it and the
+revision y_w, and the rules a generated text must keep.
 
-This module is the stable service other parts reuse (PERSONA Bench's leave-one-out calls ``answer_plain``,
-``critique_answer`` and ``revise_answer``); keep its names and keyword-only signatures. The dataset stages
-(``benchmarks.datasets.stages``) build the same requests with the ``*_request`` builders and apply the same
-``revision_problem`` check and ``revision_retry_reason``, so there is one place for the prompts and one for the
-rules.
+The dataset stages (``benchmarks.datasets.stages``) and PERSONA Bench's leave-one-out (``benchmarks.bench.loo``)
+build their requests with the ``*_request`` builders and apply ``text_problem`` / ``revision_problem`` (and the
+stages ``revision_retry_reason``), so there is one place for the prompts and one for the rules. Nothing here calls
+a model: the callers send the requests through ``core.llm`` in bulk.
 
 The prompts are ours; they carry the rules of the PERSONA paper's appendix B: the critic puts itself in the
 persona's place and quotes both the persona and the answer, keeps to what matters for this question, and the
@@ -16,18 +16,11 @@ generator, which understands these prompts' ``<question>`` / ``<answer>`` / ``<c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import models
 
 from core.llm.echo import echoes_instructions
-from core.llm.service import llm_complete
-from core.llm.types import Completion, LLMError, LLMRequest, Message
-
-if TYPE_CHECKING:
-    from core.jobs import JobRun
-    from core.llm.models import ModelEndpoint
+from core.llm.types import Completion, LLMRequest, Message
 
 DEFAULT_LENGTH_TOLERANCE = 0.10  # a revision may be at most 10 % longer than y_l (in characters)
 
@@ -87,25 +80,6 @@ class RevisionFailure(models.TextChoices):
     NAMES_ATTRIBUTE = "names_attribute", "Names a persona attribute verbatim"
     SAME_AS_ORIGINAL = "same_as_original", "Identical to y_l"
     ECHO = "echo", "Reproduces its own instructions"
-
-
-@dataclass(frozen=True)
-class GenerationResult:
-    """One generated text (y_l, a critique; y_w as ``RevisionResult``); ``reason`` is a ``RevisionFailure`` value when
-    ``ok`` is False."""
-
-    text: str
-    ok: bool
-    reason: str = ""
-    detail: str = ""
-    completion: Completion | None = None
-
-
-@dataclass(frozen=True)
-class RevisionResult(GenerationResult):
-    """The revision y_w after the checks (and one retry when the first attempt failed them)."""
-
-    attempts: int = 1
 
 
 # ---- requests -------------------------------------------------------------------------------------------------
@@ -243,86 +217,6 @@ def revision_problem(
 def revision_retry_reason(problem: tuple[str, str]) -> str:
     """What the one retry of a refused revision tells the model: the first attempt's ``revision_problem``."""
     return RevisionFailure(problem[0]).label.lower()
-
-
-# ---- one-call services (PERSONA Bench's leave-one-out uses these) ---------------------------------------------
-
-
-def _complete(endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | None) -> Completion:
-    try:
-        return llm_complete(endpoint=endpoint, request=request, run=run)
-    except LLMError as error:
-        return Completion(text="", valid=False, error=str(error), transient=error.transient, model=endpoint.model)
-
-
-def _generated(completion: Completion) -> GenerationResult:
-    if problem := text_problem(completion):
-        return GenerationResult(text="", ok=False, reason=problem[0], detail=problem[1], completion=completion)
-    return GenerationResult(text=completion.text.strip(), ok=True, completion=completion)
-
-
-def answer_plain(
-    *, endpoint: ModelEndpoint, prompt_text: str, run: JobRun | None = None, key: str | None = None
-) -> GenerationResult:
-    """y_l for one prompt: the endpoint's answer to the prompt alone."""
-    return _generated(_complete(endpoint, answer_request(prompt_text=prompt_text, key=key), run))
-
-
-def critique_answer(
-    *,
-    endpoint: ModelEndpoint,
-    persona_text: str,
-    prompt_text: str,
-    answer: str,
-    run: JobRun | None = None,
-    key: str | None = None,
-) -> GenerationResult:
-    """The persona's critique of ``answer`` (persona_text: PERSONA's ``key: value`` lines)."""
-    request = critique_request(persona_text=persona_text, prompt_text=prompt_text, answer=answer, key=key)
-    completion = _complete(endpoint, request, run)
-    if problem := critique_problem(completion):
-        return GenerationResult(text="", ok=False, reason=problem[0], detail=problem[1], completion=completion)
-    return GenerationResult(text=completion.text.strip(), ok=True, completion=completion)
-
-
-def revise_answer(
-    *,
-    endpoint: ModelEndpoint,
-    persona_text: str,
-    prompt_text: str,
-    answer: str,
-    critique: str,
-    attribute_values: list[str] | None = None,
-    tolerance: float = DEFAULT_LENGTH_TOLERANCE,
-    run: JobRun | None = None,
-    key: str | None = None,
-) -> RevisionResult:
-    """y_w: ``answer`` revised after ``critique``; a revision that breaks a rule is retried once, then failed.
-
-    ``attribute_values`` are the persona's attribute values (default: the values of ``persona_text``'s lines);
-    a revision naming one of them verbatim is refused.
-    """
-    values = attribute_values if attribute_values is not None else persona_values(persona_text)
-    retry_reason = ""
-    completion: Completion | None = None
-    problem: tuple[str, str] | None = None
-    for attempt in (1, 2):
-        request = revision_request(
-            persona_text=persona_text,
-            prompt_text=prompt_text,
-            answer=answer,
-            critique=critique,
-            key=key,
-            retry_reason=retry_reason,
-            sample=attempt - 1,
-        )
-        completion = _complete(endpoint, request, run)
-        problem = revision_problem(completion=completion, original=answer, attribute_values=values, tolerance=tolerance)
-        if problem is None:
-            return RevisionResult(text=completion.text.strip(), ok=True, attempts=attempt, completion=completion)
-        retry_reason = revision_retry_reason(problem)
-    assert problem is not None
-    return RevisionResult(text="", ok=False, reason=problem[0], detail=problem[1], attempts=2, completion=completion)
 
 
 def persona_values(persona_text: str) -> list[str]:

@@ -20,9 +20,13 @@ DATASET_IMPORT_JOB = "benchmarks.dataset_import"
 def dataset_import_start(*, upload: UploadedFile, name: str, started_by: Any = None) -> Job:
     """Store the uploaded file and queue the import of dataset ``name``; the same file and name sent twice while it
     imports is one job."""
-    if (upload.size or 0) > MAX_FILE_BYTES:  # refused before it is stored
-        raise FileRefusedError([f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported"])
-    return upload_job_start(kind=DATASET_IMPORT_JOB, upload=upload, started_by=started_by, params={"dataset": name})
+    return upload_job_start(
+        kind=DATASET_IMPORT_JOB,
+        upload=upload,
+        max_bytes=MAX_FILE_BYTES,
+        started_by=started_by,
+        params={"dataset": name},
+    )
 
 
 def dataset_import_dataset(job: Job) -> PreferenceDataset | None:

@@ -4,8 +4,7 @@ Each stage's output is keyed by (dataset, persona, prompt, stage): y_l lives in 
 or one per pair when ``answer_per_pair``), the critique on the ``DatasetItem``, and y_w becomes the item's
 ``PreferencePair`` (unique per dataset, persona and prompt). A re-run or a redelivered task finds its work done.
 
-This module imports nothing from ``benchmarks.models`` (which imports it): prompts and pairs are named by string,
-and the pair's split vocabulary lives here.
+Prompts and pairs are named by string; the pair's split vocabulary lives beside the pair (``benchmarks.pairs.models``).
 """
 
 from __future__ import annotations
@@ -13,24 +12,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from benchmarks.pairs.models import PairSplit
 from core.models import UserCreatedModel
 from personas.models import Persona
-
-
-class PairSplit(models.TextChoices):
-    """A pair's split; what each means is in ``PAIR_SPLIT_MEANING`` (shown on the dataset page and in the card)."""
-
-    TRAIN = "train", "Train"
-    TEST_SEEN = "test_seen", "Test (seen prompts)"
-    TEST_UNSEEN = "test_unseen", "Test (unseen prompts)"
-
-
-PAIR_SPLIT_MEANING = {
-    PairSplit.TRAIN: "pairs for training, on prompts from the train split of the prompts",
-    PairSplit.TEST_SEEN: "held-out pairs on prompts from the train split (the prompt text was seen in training, "
-    "never this persona's pair for it)",
-    PairSplit.TEST_UNSEEN: "pairs on held-out prompts, which no persona meets in train or test_seen",
-}
 
 
 class DatasetOrigin(models.TextChoices):

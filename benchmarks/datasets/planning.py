@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from benchmarks.datasets.models import DatasetItem, ItemStatus, PersonaScope, PreferenceDataset
-from benchmarks.models import PairSplit, Prompt, PromptQuerySet, PromptSplit
+from benchmarks.pairs.models import PairSplit
+from benchmarks.prompts.models import Prompt, PromptQuerySet, PromptSplit
 from core.jobs import JobRun, job_start
 from core.models import Job
 from personas.models import Persona, PersonaQuerySet

@@ -21,16 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from benchmarks.datasets.models import DatasetItem, DatasetOrigin, ItemStatus, PreferenceDataset
-from benchmarks.models import (
-    ControversyVerdict,
-    FormCheck,
-    PairSplit,
-    PreferencePair,
-    Prompt,
-    PromptSource,
-    text_digest,
-)
-from benchmarks.prompts.importing import MAX_FILE_BYTES
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSource, text_digest
 from core.uploads import FileRefusedError
 from personas.formats import PersonaFormatError, persona_from_text, persona_to_text
 from personas.models import Persona, PersonaSource, PersonaStatus
@@ -54,8 +46,6 @@ class _Row:
 
 
 def _records(data: bytes, name: str) -> list[dict[str, Any]]:
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     lower = name.lower()
     if lower.endswith(".parquet"):
         try:

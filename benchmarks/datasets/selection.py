@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from benchmarks.datasets.models import PreferenceDataset
-from benchmarks.models import PairSplit, PreferencePair, PreferencePairQuerySet, VerificationVerdict
+from benchmarks.pairs.models import PairSplit, PreferencePair, PreferencePairQuerySet
 from personas.models import Persona
 
 
@@ -21,21 +21,17 @@ def dataset_pair_pool(*, dataset: PreferenceDataset, split: str) -> PreferencePa
 def dataset_study_personas(
     *, dataset: PreferenceDataset, split: str, min_pairs: int, sample_size: int | None = None, seed: int = 0
 ) -> list[Persona]:
-    """Personas with at least ``min_pairs`` usable pairs in the split, optionally a seeded sample of them."""
-    ids = list(
-        Persona.objects.filter(preference_pairs__dataset=dataset, preference_pairs__split=split)
-        .annotate(
-            usable=Count(
-                "preference_pairs",
-                filter=Q(preference_pairs__dataset=dataset, preference_pairs__split=split)
-                & ~Q(preference_pairs__verification=VerificationVerdict.FAILED),
-            )
-        )
-        .filter(usable__gte=min_pairs)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .distinct()
+    """Usable personas with at least ``min_pairs`` usable pairs in the split (``dataset_pair_pool``), optionally a
+    seeded sample of them."""
+    counts = (
+        dataset_pair_pool(dataset=dataset, split=split)
+        .order_by()
+        .values("persona_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=min_pairs)
+        .values("persona_id")
     )
+    ids = list(Persona.objects.usable().filter(pk__in=counts).order_by("pk").values_list("pk", flat=True))
     if sample_size is not None and sample_size < len(ids):
         ids = sorted(random.Random(seed).sample(ids, sample_size))
     return list(Persona.objects.filter(pk__in=ids).order_by("pk"))

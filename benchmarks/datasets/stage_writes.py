@@ -12,7 +12,7 @@ import time
 from django.db import transaction
 
 from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.jobs import JobRun
 
 FLUSH_EVERY = 200

@@ -30,7 +30,7 @@ from benchmarks.datasets.generation import (
 from benchmarks.datasets.models import DatasetItem, ItemStatus, PreferenceDataset
 from benchmarks.datasets.planning import DatasetError
 from benchmarks.datasets.stage_writes import AnswerWriter, CritiqueWriter, RevisionWriter
-from benchmarks.models import Prompt
+from benchmarks.prompts.models import Prompt
 from core.jobs import JobRun, job_start
 from core.llm.service import llm_complete_many
 from core.llm.types import Completion, LLMRequest

@@ -18,7 +18,7 @@ from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DatasetError
 from benchmarks.judging.models import Choice
 from benchmarks.judging.services import judgments_run
-from benchmarks.models import PreferencePair, VerificationVerdict
+from benchmarks.pairs.models import PreferencePair, VerificationVerdict
 from core.jobs import JobRun
 from personas.attributes import ATTRIBUTE_BY_KEY
 

@@ -23,7 +23,7 @@ from benchmarks.datasets.selection import dataset_judge_items
 from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_start
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
-from benchmarks.models import PAIR_SPLIT_MEANING, PairSplit
+from benchmarks.pairs.models import PAIR_SPLIT_MEANING, PairSplit
 from core.uploads import FileRefusedError
 from core.views import upload_job_page
 from personas.attributes import ATTRIBUTES

@@ -8,7 +8,7 @@ order shown, go into the user message.
 from __future__ import annotations
 
 from benchmarks.judging.models import Choice, Judge, Order, choice_for_letter
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.llm.types import ChoiceSchema, LLMRequest, Message
 from personas.attributes import ATTRIBUTES
 from personas.models import Persona

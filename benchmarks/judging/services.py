@@ -14,7 +14,7 @@ from django.db import transaction
 
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.prompts import choice_from_letter, judgment_request
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.jobs import JobRun, job_start
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider

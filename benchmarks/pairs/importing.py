@@ -19,7 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from benchmarks.models import PairBatch, PairSplit, PreferencePair, Prompt, PromptSource, text_digest
+from benchmarks.pairs.models import PairBatch, PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, PromptSource, text_digest
 from core.jobs import JobError, JobRun
 from core.models import Job
 from core.text import text_problem
@@ -151,8 +152,6 @@ def pairs_import(
     The pairs written join one new batch (``batch_name``, default the file name and the time), which studies
     select questions by; a pair imported again moves to the newer batch.
     """
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -257,11 +256,13 @@ def pairs_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     The request only copies the file; checking and writing run in a worker, so a file of any allowed size
     imports without the request timing out. The same file sent twice while it imports is one job.
     """
-    if (upload.size or 0) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     file_format = "csv" if (upload.name or "").lower().endswith(".csv") else "jsonl"
     return upload_job_start(
-        kind=PAIRS_IMPORT_JOB, upload=upload, started_by=started_by, params={"file_format": file_format}
+        kind=PAIRS_IMPORT_JOB,
+        upload=upload,
+        max_bytes=MAX_FILE_BYTES,
+        started_by=started_by,
+        params={"file_format": file_format},
     )
 
 

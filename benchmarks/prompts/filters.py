@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptQuerySet
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptQuerySet
 from core.jobs import JobRun, job_start
 from core.llm.service import llm_complete_many
 from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message

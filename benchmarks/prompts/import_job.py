@@ -17,9 +17,7 @@ PROMPTS_IMPORT_JOB = "benchmarks.prompts_import"
 
 def prompts_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job:
     """Store the uploaded prompts file and queue its import; the same file sent twice while it imports is one job."""
-    if (upload.size or 0) > MAX_FILE_BYTES:  # refused before it is stored
-        raise FileRefusedError([f"{upload.name} is over the {MAX_FILE_BYTES // 2**20} MB limit; nothing was imported"])
-    return upload_job_start(kind=PROMPTS_IMPORT_JOB, upload=upload, started_by=started_by)
+    return upload_job_start(kind=PROMPTS_IMPORT_JOB, upload=upload, max_bytes=MAX_FILE_BYTES, started_by=started_by)
 
 
 def prompts_import_run(run: JobRun) -> PromptImportResult:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from benchmarks.models import Prompt, PromptSource, text_digest
+from benchmarks.prompts.models import Prompt, PromptSource, text_digest
 from core.uploads import FileRefusedError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # PRISM's conversations.jsonl is ~100 MB
@@ -47,8 +47,6 @@ class PromptImportResult:
 
 
 def _decode(data: bytes, name: str) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRefusedError([f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES // 2**20} MB limit"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

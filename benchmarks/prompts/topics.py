@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from benchmarks.models import Prompt, PromptSplit, TopicOrigin
+from benchmarks.prompts.models import Prompt, PromptSplit, TopicOrigin
 
 PAPER_TRAIN, PAPER_HELDOUT = 3000, 868  # the paper's split of 3,868 prompts
 

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt
 from benchmarks.prompts.filters import (
     FILTER_REASON_LABELS,
     prompt_filter_counts,
@@ -19,6 +18,7 @@ from benchmarks.prompts.filters import (
 )
 from benchmarks.prompts.forms import ClassifyForm, PromptImportForm, TopicsSplitForm
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt
 from benchmarks.prompts.topics import prompts_cluster, prompts_split, topic_split_counts
 from core.uploads import FileRefusedError
 from core.views import upload_job_page

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from core.jobs import JobRun
 from core.llm.models import LLMCall, ModelEndpoint
-from core.llm.types import Completion
+from core.llm.types import Completion, JobProgress
 
 
 class UsageRecorder:
@@ -18,7 +17,7 @@ class UsageRecorder:
     """
 
     def __init__(
-        self, *, endpoint: ModelEndpoint, run: JobRun | None, flush_every: int = 100, flush_seconds: float = 2.0
+        self, *, endpoint: ModelEndpoint, run: JobProgress | None, flush_every: int = 100, flush_seconds: float = 2.0
     ) -> None:
         self.endpoint = endpoint
         self.run = run

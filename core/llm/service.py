@@ -6,14 +6,13 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
-from core.jobs import JobRun
 from core.llm.accounting import UsageRecorder
 from core.llm.cache import cache_key, cache_lookup, cache_store
 from core.llm.faults import with_retries
 from core.llm.limiter import limiter
 from core.llm.models import ModelEndpoint, Provider
 from core.llm.providers import LLMProvider, provider_for
-from core.llm.types import Completion, LLMError, LLMRequest
+from core.llm.types import Completion, JobProgress, LLMError, LLMRequest
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def _failed(error: LLMError, endpoint: ModelEndpoint) -> Completion:
     return Completion(text="", valid=False, error=str(error), transient=error.transient, model=endpoint.model)
 
 
-def llm_complete(*, endpoint: ModelEndpoint, request: LLMRequest, run: JobRun | None = None) -> Completion:
+def llm_complete(*, endpoint: ModelEndpoint, request: LLMRequest, run: JobProgress | None = None) -> Completion:
     """Answer one request (from the response cache when enabled); its usage and cost are logged and added to ``run``.
 
     Raises ``LLMError`` when the call fails (``transient`` after the retries ran out); an answer that cannot be
@@ -95,7 +94,7 @@ def llm_complete_many(
     *,
     endpoint: ModelEndpoint,
     requests: list[LLMRequest],
-    run: JobRun | None = None,
+    run: JobProgress | None = None,
     use_batch: bool = False,
     on_result: Callable[[int, Completion], None] | None = None,
 ) -> list[Completion]:

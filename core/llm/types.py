@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -135,3 +135,24 @@ class LLMError(Exception):
         self.status_code = status_code
         # Seconds the provider asked us to wait (Retry-After), when it said so.
         self.retry_after = retry_after
+
+
+class JobRecord(Protocol):
+    """The stored job a run works for: the LLM layer only names it (an ``LLMCall``'s job)."""
+
+    pk: Any
+
+
+@runtime_checkable
+class JobProgress(Protocol):
+    """What the LLM layer needs of the job it works for; ``core.jobs.JobRun`` is one. The jobs sit above the LLM
+    layer (they run its callers), so ``core.llm`` names this instead of importing them."""
+
+    @property
+    def job(self) -> JobRecord: ...
+
+    def add_usage(self, *, input_tokens: int = 0, output_tokens: int = 0, cost_usd: Decimal = ...) -> None:
+        """Add the tokens and cost of calls made for the job; raises when the job has stopped (cancelled)."""
+
+    def check_running(self) -> None:
+        """A heartbeat: raises when the job has stopped (cancelled, or taken over), so the caller stops too."""

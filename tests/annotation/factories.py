@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from annotation.models import Study
 from annotation.services.study import StudySettings, study_create, study_transition
-from benchmarks.models import PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from personas.models import Persona
 
 
@@ -48,7 +49,7 @@ def participant_complete(
     from annotation.selectors import questions_for
     from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
     from annotation.services.slots import participant_enter
-    from benchmarks.models import Order
+    from benchmarks.judging.models import Order
 
     participant = participant_enter(study=study, pid=pid, study_param="PS1", session_param=f"sub-{pid}").participant
     for question in questions_for(participant=participant):
@@ -57,7 +58,8 @@ def participant_complete(
         chosen_is_a = answer.order_shown == Order.CHOSEN_FIRST
         letter = "A" if (wanted == "chosen") == chosen_is_a else "B"
         answer_save(
-            participant=participant,
+            participant_id=participant.pk,
+            study_public_id=participant.study.public_id,
             position=question.position,
             change=AnswerChange(letter=letter, reasoning=reasoning, elapsed_ms=elapsed_ms),
         )

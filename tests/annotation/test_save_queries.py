@@ -9,7 +9,8 @@ from django.urls import reverse
 from annotation.models import Answer, Participant
 from annotation.selectors import questions_for
 from annotation.services.answers import AnswerChange, AnswerError, answer_open, answer_save
-from benchmarks.models import Order
+from annotation.services.participant_store import answer_update
+from benchmarks.judging.models import Order
 from tests.annotation.factories import study_make
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,7 @@ def test_answer_save_applies_each_change_once() -> None:
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
     question = questions_for(participant=participant)[0]
     answer = answer_open(participant=participant, question=question)
+    ids = {"participant_id": participant.pk, "study_public_id": participant.study.public_id}
     a_is_chosen = answer.order_shown == Order.CHOSEN_FIRST
     steps = [
         (AnswerChange(letter="A", reasoning=None, elapsed_ms=700), "A", "", False, 1, 700),
@@ -104,7 +106,7 @@ def test_answer_save_applies_each_change_once() -> None:
     ]  # fmt: skip
     for change, letter, reasoning, pasted, revisions, time_ms in steps:
         before = Answer.objects.get(pk=answer.pk)
-        answer_save(participant=participant, position=question.position, change=change)
+        answer_save(**ids, position=question.position, change=change)
         stored = Answer.objects.get(pk=answer.pk)
         assert (stored.letter, stored.reasoning, stored.pasted) == (letter, reasoning, pasted)
         assert (stored.revisions, stored.time_ms) == (revisions, time_ms)
@@ -122,16 +124,45 @@ def test_answer_save_refuses_after_submit_or_release_and_for_unknown_positions()
     _study, participant = _entered(client)
     participant = Participant.objects.select_related("study").get(pk=participant.pk)
     change = AnswerChange(letter="A", reasoning="Late.")
+    ids = {"participant_id": participant.pk, "study_public_id": participant.study.public_id}
     with pytest.raises(AnswerError, match="no such question"):
-        answer_save(participant=participant, position=99, change=change)
+        answer_save(**ids, position=99, change=change)
     # Released behind the caller's back (the caller's copy still says active): the UPDATE matches nothing.
     Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.RETURNED)
     with pytest.raises(AnswerError, match="released"):
-        answer_save(participant=participant, position=1, change=change)
+        answer_save(**ids, position=1, change=change)
     Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.SUBMITTED)
     with pytest.raises(AnswerError, match="submitted"):
-        answer_save(participant=participant, position=1, change=change)
+        answer_save(**ids, position=1, change=change)
     assert not Answer.objects.filter(participant=participant, reasoning="Late.").exists()
+
+
+def test_one_save_runs_the_answer_update_at_most_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The view calls ``answer_save`` once and it picks the path: the hot UPDATE alone for a shown question; for a
+    question never shown, the row and the UPDATE once more; a refused save never repeats it."""
+    from annotation.services import answers
+
+    client = Client()
+    study, participant = _entered(client)
+    calls: list[int] = []
+
+    def counted(**kwargs: object) -> object:
+        calls.append(1)
+        return answer_update(**kwargs)
+
+    monkeypatch.setattr(answers, "answer_update", counted)
+
+    def updates(position: int, data: dict[str, str]) -> int:
+        calls.clear()
+        client.post(reverse("participant-question", args=[study.public_id, position]), data, headers=HTMX)
+        return len(calls)
+
+    client.get(reverse("participant-question", args=[study.public_id, 1]))
+    assert updates(1, {"choice": "A"}) == 1
+    assert updates(2, {"choice": "A"}) == 2  # never shown: the row is created, then the UPDATE
+    assert updates(2, {"choice": "B"}) == 1
+    Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.SUBMITTED)
+    assert updates(1, {"choice": "B"}) == 1  # refused: the reason is looked up, the UPDATE not run again
 
 
 # Session (when it lives in the database), participant + study + persona + slot, question + pair + prompt + answer,

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from annotation.models import Question, Slot, Study, StudyStatus
 from annotation.services.study import study_transition
-from benchmarks.models import PreferencePair
 from benchmarks.pairs.importing import pairs_import
+from benchmarks.pairs.models import PreferencePair
 from personas.models import Persona, PersonaStatus
 
 pytestmark = pytest.mark.django_db

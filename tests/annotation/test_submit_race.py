@@ -24,7 +24,9 @@ def _ready_participant() -> Participant:
     for question in questions_for(participant=participant):
         answer_open(participant=participant, question=question)
         change = AnswerChange(letter="A", reasoning="A complete explanation.")
-        answer_save(participant=participant, position=question.position, change=change)
+        answer_save(
+            participant_id=participant.pk, study_public_id=study.public_id, position=question.position, change=change
+        )
     return participant
 
 

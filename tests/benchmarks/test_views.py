@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from benchmarks.models import PairBatch, PreferencePair
 from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_batch_name
+from benchmarks.pairs.models import PairBatch, PreferencePair
 from core.models import Job, JobStatus
 from tests.factories import JobFactory, wait_for
 

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from benchmarks.bench.models import BenchRun
-from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import Provider
 from tests.browser.conftest import log_in

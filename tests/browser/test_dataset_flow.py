@@ -16,7 +16,7 @@ from annotation.models import Question, Study, StudyStatus
 from benchmarks.datasets.export import export_archive_path
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.judging.services import baseline_judges_ensure
-from benchmarks.models import Prompt
+from benchmarks.prompts.models import Prompt
 from core.llm.endpoints import llm_demo_endpoints_ensure
 from tests.benchmarks.datasets.conftest import personas_make
 from tests.browser.conftest import log_in

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from annotation.models import Answer, Participant, Question, SlotStatus, Study, StudyStatus
 from annotation.selectors import study_items
 from benchmarks.judging.services import baseline_judges_ensure, judgments_run
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.models import Job, JobStatus
 from personas.models import Persona, PersonaStatus
 from tests.browser.conftest import log_in

@@ -89,6 +89,8 @@ def app(pg: PostgresCluster, redis_server: RedisServer) -> Iterator[App]:
             CELERY_BROKER_URL=redis_server.url(0),
             PERSONA_LAB_DATA_DIR=str(folder / "data"),
             JOB_STALL_SECONDS=str(JOB_STALL_SECONDS),
+            # A lost message is sent again by beat's sweep (every 15 s) once the job waited this long unclaimed.
+            JOB_RESEND_AFTER_SECONDS="10",
             FAULTS_JOURNAL=str(folder / "journal.txt"),
         )
         manage(env, "migrate", "--noinput")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from benchmarks.models import letter_for_choice
+from benchmarks.judging.models import letter_for_choice
 from perf.bench_annotation import ParticipantSession, serve
 from perf.http_client import HttpClient
 from tests.faults.conftest import QUESTIONS, App, Web, Worker, wait_for

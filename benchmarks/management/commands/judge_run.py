@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import judge_run_start, judgments_run
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 
 
 class Command(BaseCommand):

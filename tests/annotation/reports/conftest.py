@@ -6,9 +6,8 @@ from annotation.models import Answer, Question, Study
 from annotation.selectors import questions_for
 from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.slots import participant_enter
-from benchmarks.judging.models import Judge, Judgment
+from benchmarks.judging.models import Judge, Judgment, Order
 from benchmarks.judging.services import judge_upsert
-from benchmarks.models import Order
 from core.llm.endpoints import endpoint_upsert
 from tests.annotation.factories import study_make
 
@@ -33,7 +32,8 @@ def rater_complete(study: Study, pid: str, picks: list[str]) -> object:
         pick = "chosen" if question.is_attention else wanted[question.pk]
         letter = "A" if (pick == "chosen") == (answer.order_shown == Order.CHOSEN_FIRST) else "B"
         answer_save(
-            participant=participant,
+            participant_id=participant.pk,
+            study_public_id=participant.study.public_id,
             position=question.position,
             change=AnswerChange(letter=letter, reasoning="Reasons given."),
         )

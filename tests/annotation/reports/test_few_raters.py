@@ -13,8 +13,8 @@ from django.urls import reverse
 from annotation.models import Question, Study
 from annotation.reports.ratings import study_ratings
 from annotation.reports.study_report import report_compute
+from benchmarks.judging.models import Judgment
 from benchmarks.judging.services import judge_upsert
-from benchmarks.models import Judgment
 from core.llm.endpoints import endpoint_upsert
 from tests.annotation.factories import study_make
 from tests.annotation.reports.conftest import C, R, rater_complete

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt, text_digest
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, text_digest
 from core.llm import faults
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint

@@ -6,9 +6,12 @@ from typing import Any
 import pytest
 
 from benchmarks.datasets.models import PreferenceDataset
+from benchmarks.datasets.planning import dataset_plan
+from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
+from benchmarks.datasets.verification import dataset_verify
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import judge_upsert
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider
 from personas.models import Persona
@@ -64,6 +67,17 @@ def dataset_make(*, generator: ModelEndpoint | None = None, **fields: Any) -> Pr
         "use_batch": False,
     }
     return PreferenceDataset.objects.create(generator=generator or offline_endpoint(), **{**defaults, **fields})
+
+
+def dataset_full(**fields: Any) -> PreferenceDataset:
+    """A dataset planned, generated and verified by offline models (on ``small_world``: 24 pairs, 12 / 6 / 6)."""
+    dataset = dataset_make(verifier=verifier_judge(), **fields)
+    dataset_plan(dataset=dataset)
+    stage_answer_run(dataset=dataset)
+    stage_critique_run(dataset=dataset)
+    stage_revise_run(dataset=dataset)
+    dataset_verify(dataset=dataset)
+    return dataset
 
 
 @pytest.fixture

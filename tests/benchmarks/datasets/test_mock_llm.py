@@ -10,14 +10,22 @@ from decimal import Decimal
 
 import pytest
 
-from benchmarks.datasets.generation import critique_answer, revise_answer
+from benchmarks.datasets.generation import (
+    critique_request,
+    persona_values,
+    revision_problem,
+    revision_request,
+    revision_retry_reason,
+    text_problem,
+)
 from benchmarks.datasets.models import ItemStatus
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import PreferencePair
+from benchmarks.pairs.models import PreferencePair
 from core.jobs import JobRun
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import LLMCall, ModelEndpoint, Provider
+from core.llm.service import llm_complete
 from core.models import JobStatus
 from tests.benchmarks.datasets.conftest import dataset_make
 from tests.factories import JobFactory
@@ -114,30 +122,34 @@ def test_twenty_percent_faults_end_complete_with_garbage_counted(small_world, mo
     assert not dataset.items.filter(status=ItemStatus.FAILED).exists()
 
 
-def test_one_call_services_check_and_retry_revisions(mock_llm, db):
+def test_critique_and_revision_requests_through_the_sdk_and_the_revision_rules(mock_llm, db):
     endpoint = _endpoint(Provider.ANTHROPIC, mock_llm.url)
     persona = "age: 41\nreligion: Quaker\noccupation category: Beekeeper"
-    critique = critique_answer(endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer="Maybe.")
-    assert critique.ok
+    question, values = "Is honey vegan?", persona_values(persona)
+    request = critique_request(persona_text=persona, prompt_text=question, answer="Maybe.")
+    critique = llm_complete(endpoint=endpoint, request=request)
+    assert text_problem(critique) is None
     assert critique.text.startswith("Mock reply")
-    # y_l shorter than any mock reply: both attempts are too long, so the revision fails with that reason.
-    revision = revise_answer(
-        endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer="No.", critique=critique.text
-    )
-    assert (revision.ok, revision.reason, revision.attempts) == (False, "too_long", 2)
+    # y_l shorter than any mock reply: the revision breaks the length rule, and the retry's request says so.
+    request = revision_request(persona_text=persona, prompt_text=question, answer="No.", critique=critique.text)
+    revision = llm_complete(endpoint=endpoint, request=request)
+    problem = revision_problem(completion=revision, original="No.", attribute_values=values)
+    assert problem is not None
+    assert problem[0] == "too_long"
+    reason = revision_retry_reason(problem)
+    retry = revision_request(persona_text=persona, prompt_text=question, answer="No", critique="x", retry_reason=reason)
+    assert reason in retry.messages[-1].content
     long_answer = "Honey is not vegan for most definitions because bees make it. " * 2
-    revision = revise_answer(
-        endpoint=endpoint, persona_text=persona, prompt_text="Is honey vegan?", answer=long_answer, critique="x"
-    )
-    assert revision.ok
-    assert revision.attempts == 1
+    request = revision_request(persona_text=persona, prompt_text=question, answer=long_answer, critique="x")
+    revision = llm_complete(endpoint=endpoint, request=request)
+    assert revision_problem(completion=revision, original=long_answer, attribute_values=values) is None
     bodies = [r["body"] for r in mock_llm.state.requests]
     assert Counter(b["system"][1]["text"].startswith("The person:") for b in bodies)[True] == len(bodies)
 
 
 def test_controversy_classifier_job_through_the_sdk(mock_llm, db):
-    from benchmarks.models import ControversyVerdict, FormCheck, Prompt, text_digest
     from benchmarks.prompts.filters import prompts_classify
+    from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, text_digest
 
     texts = [f"Should question number {i} split opinion among people?" for i in range(12)]
     Prompt.objects.bulk_create(

@@ -11,9 +11,11 @@ from benchmarks.datasets.planning import DatasetError, dataset_plan
 from benchmarks.datasets.progress import dataset_failures, dataset_progress
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
 from benchmarks.datasets.verification import dataset_verify, dataset_win_rates, pair_verdict
-from benchmarks.models import PairSplit, PreferencePair, PromptSplit, VerificationVerdict
+from benchmarks.pairs.models import PairSplit, PreferencePair, VerificationVerdict
+from benchmarks.prompts.models import ControversyVerdict, Prompt, PromptSplit
 from core.llm.providers.offline import OFFLINE_MARK
-from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, personas_make, verifier_judge
+from personas.models import Persona, PersonaStatus
+from tests.benchmarks.datasets.conftest import dataset_full, dataset_make, kept_prompts, personas_make, verifier_judge
 
 pytestmark = pytest.mark.django_db
 
@@ -113,16 +115,6 @@ def test_filter_scope_picks_matching_personas(db):
     assert dataset_plan(dataset=dataset) == 8
 
 
-def _full_dataset(**fields):
-    dataset = dataset_make(verifier=verifier_judge(), **fields)
-    dataset_plan(dataset=dataset)
-    stage_answer_run(dataset=dataset)
-    stage_critique_run(dataset=dataset)
-    stage_revise_run(dataset=dataset)
-    dataset_verify(dataset=dataset)
-    return dataset
-
-
 def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
     import json
 
@@ -132,7 +124,7 @@ def test_export_has_the_hf_layout_and_imports_back(small_world, tmp_path):
     from benchmarks.datasets.export import COLUMNS, dataset_export
     from benchmarks.datasets.released import dataset_import_released
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     result = dataset_export(dataset=dataset, directory=tmp_path / "out")
     pairs = PreferencePair.objects.filter(dataset=dataset)
     assert sum(result.counts.values()) == pairs.count()
@@ -167,7 +159,7 @@ def test_export_command(small_world, tmp_path):
 
     from django.core.management import CommandError, call_command
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     out = StringIO()
     call_command("dataset_export", dataset.name, "--out", str(tmp_path / "x"), "--format", "parquet", stdout=out)
     assert "Exported" in out.getvalue()
@@ -185,7 +177,7 @@ def test_dataset_pair_source_and_study_selection(small_world):
         dataset_study_personas,
     )
 
-    dataset = _full_dataset()
+    dataset = dataset_full()
     other = PreferencePair.objects.create(
         persona=small_world["personas"][0], prompt=small_world["prompts"][0], chosen="w", rejected="l"
     )
@@ -203,3 +195,25 @@ def test_dataset_pair_source_and_study_selection(small_world):
     assert all(dataset.pairs.filter(persona=p, split=PairSplit.TRAIN).usable().count() >= 4 for p in personas)
     with pytest.raises(ValueError, match="unknown split"):
         dataset_pair_pool(dataset=dataset, split="nope")
+
+
+def test_a_pruned_persona_never_enters_a_study_made_from_a_dataset(small_world):
+    from benchmarks.datasets.selection import dataset_study_personas
+
+    dataset = dataset_full()
+    everyone = dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1)
+    pruned = everyone[0]
+    Persona.objects.filter(pk=pruned.pk).update(status=PersonaStatus.PRUNED)
+    assert dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1) == everyone[1:]
+
+
+def test_a_study_counts_a_persona_s_pairs_by_the_pair_rule(small_world):
+    """Pairs whose prompt was rejected as not controversial are not usable, so they do not count towards min_pairs."""
+    from benchmarks.datasets.selection import dataset_study_personas
+
+    dataset = dataset_full()
+    persona = dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=1)[0]
+    pairs = dataset.pairs.filter(persona=persona, split=PairSplit.TRAIN)
+    usable = pairs.usable().count()
+    Prompt.objects.filter(pk=pairs.first().prompt_id).update(controversy=ControversyVerdict.REJECTED)
+    assert persona not in dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=usable)

@@ -15,8 +15,9 @@ from benchmarks.datasets.export import dataset_export_archive
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import dataset_plan
 from benchmarks.datasets.stages import stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.models import ControversyVerdict, FormCheck, PairSplit, PreferencePair, Prompt
+from benchmarks.pairs.models import PairSplit, PreferencePair
 from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt
 from core.models import Job, JobStatus
 from tests.benchmarks.datasets.conftest import dataset_make, kept_prompts, offline_endpoint, personas_make
 from tests.factories import wait_for

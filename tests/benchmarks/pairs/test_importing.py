@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.models import PairSplit, PreferencePair, Prompt, PromptSource, TopicOrigin
 from benchmarks.pairs.importing import pairs_import
+from benchmarks.pairs.models import PairSplit, PreferencePair
+from benchmarks.prompts.models import Prompt, PromptSource, TopicOrigin
 from core.uploads import FileRefusedError
 from personas.models import Persona
 

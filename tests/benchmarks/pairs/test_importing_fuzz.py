@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.models import PreferencePair, Prompt
 from benchmarks.pairs.importing import pairs_import
+from benchmarks.pairs.models import PreferencePair
+from benchmarks.prompts.models import Prompt
 from core.uploads import FileRefusedError
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from benchmarks.models import Prompt
 from benchmarks.prompts import import_job
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_start
 from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import Prompt
 from core import jobs
 from core.jobs import job_execute
 from core.models import Job, JobStatus
@@ -122,7 +122,7 @@ def test_an_oversized_upload_is_refused_before_it_is_stored(
     upload = SimpleUploadedFile("big.csv", b"prompt\nIs this file far too large for the limit?\n")
     response = client.post(reverse("prompt-import"), {"file": upload})
     assert response.status_code == 200
-    assert "big.csv is over the 0 MB limit; nothing was imported" in response.content.decode()
+    assert "big.csv is over the 10 bytes limit; nothing was imported" in response.content.decode()
     assert not Job.objects.exists()
     assert not (data_dir / "uploads").exists()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.models import ControversyVerdict, FormCheck, Prompt, PromptSource, PromptSplit, TopicOrigin
 from benchmarks.prompts.filters import prompt_filter_counts, prompt_form_verdict, prompt_overrule, prompts_form_check
-from benchmarks.prompts.importing import MAX_FILE_BYTES, prompts_import
+from benchmarks.prompts.importing import prompts_import
+from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSource, PromptSplit, TopicOrigin
 from benchmarks.prompts.topics import heldout_count, prompts_cluster, prompts_split, topic_split_counts
 from core.uploads import FileRefusedError
 from tests.personas.conftest import SHARED_DATA
@@ -62,8 +62,6 @@ def test_malformed_file_is_refused_whole_with_lines():
         prompts_import(data=b"question\nWhy?\n", name="p.csv")
     with pytest.raises(FileRefusedError, match="not UTF-8"):
         prompts_import(data="prompt\nÉtait-ce juste ?\n".encode("latin-1"), name="p.csv")
-    with pytest.raises(FileRefusedError, match="MB limit"):
-        prompts_import(data=b"x" * (MAX_FILE_BYTES + 1), name="p.csv")
     with pytest.raises(FileRefusedError, match="top_texts is not a list"):
         prompts_import(data=b"cluster_id,top_texts\n1,not a list\n", name="c.csv")
     assert not Prompt.objects.exists()

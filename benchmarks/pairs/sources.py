@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from benchmarks.datasets.selection import dataset_source_options, dataset_source_select
-from benchmarks.models import PairBatch, PairSplit, PreferencePair, PreferencePairQuerySet
+from benchmarks.pairs.models import PairBatch, PairSplit, PreferencePair, PreferencePairQuerySet
 
 NO_TOPIC = "-"
 

@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from benchmarks.models import PreferencePair, PreferencePairQuerySet
-from benchmarks.pair_sources import (
+from benchmarks.pairs.importing import pairs_import
+from benchmarks.pairs.models import PreferencePair, PreferencePairQuerySet
+from benchmarks.pairs.sources import (
     _SOURCES,
     PairSource,
     SourceOption,
@@ -15,7 +16,6 @@ from benchmarks.pair_sources import (
     pair_source_register,
     pairs_select,
 )
-from benchmarks.pairs.importing import pairs_import
 from tests.personas.factories import PersonaFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_sources_select_and_combine_with_and(two_batches: tuple) -> None:
 
 
 def test_a_new_source_plugs_in(two_batches: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("benchmarks.pair_sources._SOURCES", dict(_SOURCES))
+    monkeypatch.setattr("benchmarks.pairs.sources._SOURCES", dict(_SOURCES))
 
     def select(pairs: PreferencePairQuerySet, value: str) -> PreferencePairQuerySet:
         return pairs.filter(chosen=value)
@@ -115,7 +115,7 @@ def test_import_page_leads_to_the_new_batch(client: Client, coordinator: object,
 
 def test_a_generated_dataset_is_a_pair_source() -> None:
     from benchmarks.datasets.models import PreferenceDataset
-    from benchmarks.models import Prompt, text_digest
+    from benchmarks.prompts.models import Prompt, text_digest
 
     dataset = PreferenceDataset.objects.create(name="Generated v1")
     prompt = Prompt.objects.create(text="Gen?", text_sha256=text_digest("Gen?"))
