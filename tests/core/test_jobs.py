@@ -155,7 +155,7 @@ def test_progress_after_cancel_is_refused():
 @pytest.mark.django_db
 def test_rerun_refuses_active_jobs():
     job = JobFactory()
-    with pytest.raises(JobError, match="Only failed or cancelled"):
+    with pytest.raises(JobError, match="Only jobs that failed"):
         job_rerun(job=job)
 
 
