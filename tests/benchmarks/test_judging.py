@@ -7,12 +7,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from benchmarks.judging.aggregate import aggregated_answer, order_answer
 from benchmarks.judging.models import Judge, Judgment
 from benchmarks.judging.prompts import choice_from_letter, judgment_request, persona_profile
 from benchmarks.judging.services import judge_run_start, judge_upsert, judgment_keys, judgments_run
-from core.jobs import job_start
+from core.jobs import job_rerun, job_start
 from core.llm import faults
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import LLMCall
@@ -137,6 +138,41 @@ def test_transient_failures_store_nothing_so_a_rerun_asks_again(mock_llm):
     second = judgments_run(judge=judge, items=items)
     assert (second.requested, second.stored, second.skipped) == (2, 2, 0)
     assert Judgment.objects.filter(judge=judge).count() == 2
+
+
+def test_a_judge_run_with_failed_calls_finishes_with_failures_and_a_retry_asks_only_those(
+    celery_worker, mock_llm, client, coordinator
+):
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    good = _items(personas=1, pairs=2)
+    # Both orders of this item hit an outage (twice each; max_attempts=2): the first run gives up on them.
+    outage = _items(personas=1, pairs=1, prefix="[[mock:500*2]] Outage")
+    job = _wait(judge_run_start(judge=judge, items=good + outage))
+    assert job.status == JobStatus.PARTIAL, job.error
+    assert (job.done, job.failed) == (4, 2)
+    assert "2 of 6 items failed" in job.error
+    client.force_login(coordinator)
+    page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    assert "Finished with failures" in page
+    assert "Failed calls by reason" in page
+    assert judge.endpoint.name in page
+    assert mock_llm.url in page
+    assert "Retry the failed items" in page
+
+    asked = len(mock_llm.state.requests)
+    job = _wait(job_rerun(job=job))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.done, job.failed) == (6, 0)
+    assert len(mock_llm.state.requests) == asked + 2  # only the two failed items were asked again
+    assert Judgment.objects.filter(judge=judge).count() == 6
+
+
+def test_a_judge_run_whose_calls_all_failed_ends_failed(celery_worker, mock_llm):
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    job = _wait(judge_run_start(judge=judge, items=_items(personas=1, pairs=1, prefix="[[mock:500]] Down")))
+    assert job.status == JobStatus.FAILED
+    assert (job.done, job.failed) == (0, 2)
+    assert job.can_rerun
 
 
 @pytest.mark.django_db
