@@ -176,6 +176,30 @@ def test_a_judge_run_whose_calls_all_failed_ends_failed(celery_worker, mock_llm)
 
 
 @pytest.mark.django_db
+def test_invalid_replies_stay_stored_and_are_asked_again_up_to_the_cap(mock_llm, settings):
+    settings.LLM_INVALID_RETRIES = 1
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    good = _items(personas=1, pairs=1)
+    # Garbled the first two times each order is asked: invalid, invalid again on the retry, then given up.
+    garbled = _items(personas=1, pairs=1, prefix="[[mock:offformat*2]] Garbled")
+    first = judgments_run(judge=judge, items=good + garbled)
+    assert (first.stored, first.invalid) == (4, 2)
+    invalid = Judgment.objects.filter(judge=judge, choice="invalid")
+    assert set(invalid.values_list("attempts", flat=True)) == {1}
+    second = judgments_run(judge=judge, items=good + garbled)
+    assert (second.requested, second.invalid, second.skipped) == (2, 2, 2)  # only the invalid ones again
+    assert Judgment.objects.filter(judge=judge).count() == 4  # replaced, not added
+    assert set(invalid.values_list("attempts", flat=True)) == {2}
+    third = judgments_run(judge=judge, items=good + garbled)
+    assert third.requested == 0  # past LLM_INVALID_RETRIES: kept invalid, asked no more
+    settings.LLM_INVALID_RETRIES = 2
+    fourth = judgments_run(judge=judge, items=good + garbled)
+    assert (fourth.requested, fourth.invalid) == (2, 0)  # the mock's fault is spent: readable replies now
+    assert not Judgment.objects.filter(judge=judge, choice="invalid").exists()
+    assert set(Judgment.objects.filter(judge=judge, pair_id=garbled[0][1]).values_list("attempts", flat=True)) == {3}
+
+
+@pytest.mark.django_db
 def test_request_wording_and_letter_mapping():
     judge = _judge("offline", "persona_overlap", with_confidence=True, allow_abstain=True)
     persona = persona_make(3)
