@@ -99,6 +99,9 @@ class BenchAnswer(models.Model):
     helpfulness_critique = models.TextField(blank=True)
     critic_raw = models.TextField(blank=True)
     critic_error = models.TextField(blank=True)
+    # Times the critic was asked about this answer: an invalid reply is asked again by a re-run, up to
+    # ``LLM_INVALID_RETRIES`` more times.
+    critic_attempts = models.PositiveSmallIntegerField(default=0)
     # Summary analysis (demographic_summary only): profile labels the summary dropped; null = not analysed yet.
     dropped_attributes = models.JSONField(null=True, blank=True)
     summary_error = models.TextField(blank=True)
