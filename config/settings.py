@@ -191,6 +191,9 @@ JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
 JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 120, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
+# An LLM reply that could not be read (``invalid``) is kept for the record and asked again by a re-run, at most this
+# many more times per item; after that it stays invalid and counts as failed.
+LLM_INVALID_RETRIES = env_int("LLM_INVALID_RETRIES", 2, minimum=0)
 
 # Redis for cross-worker coordination (LLM rate limits); absent on the embedded default.
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss")) or (

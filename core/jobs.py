@@ -320,7 +320,24 @@ def _run_handler(kind: JobKind, job: Job) -> None:
         logger.exception("job %s failed", job_id)
         _finish(job_id, JobStatus.FAILED, message, attempt=job.attempts)
         return
-    _finish(job_id, JobStatus.SUCCEEDED, attempt=job.attempts)
+    _finish_by_counts(job_id, attempt=job.attempts)
+
+
+def _finish_by_counts(job_id: int, *, attempt: int) -> bool:
+    """End a job whose handler returned: its outcome follows from its item counts (``Job.status_from_counts``)."""
+    counts = Job.objects.filter(pk=job_id).values("done", "failed", "error").first()
+    if counts is None:
+        return False
+    status = Job.status_from_counts(done=counts["done"], failed=counts["failed"])
+    if status == JobStatus.SUCCEEDED:
+        return _finish(job_id, status, attempt=attempt)
+    processed = counts["done"] + counts["failed"]
+    summary = (
+        f"{counts['failed']} of {processed} items failed; their reasons are listed on the job's page. "
+        "Retry the failed items to ask only those again (what is stored is kept)."
+    )
+    note = counts["error"] if counts["error"] == RESUMED_NOTE else ""
+    return _finish(job_id, status, f"{summary}\n{note}".strip(), attempt=attempt)
 
 
 def job_cancel(*, job: Job) -> bool:
@@ -333,9 +350,13 @@ def job_cancel(*, job: Job) -> bool:
 
 
 def job_rerun(*, job: Job) -> Job:
-    """Queue a failed or cancelled job again; its handler skips the items already done."""
+    """Queue a failed, partly failed or cancelled job again; its handler skips the items already done, so a job
+    that finished with failures asks only its failed items again."""
     if job.status not in RERUNNABLE_JOB_STATUSES:
-        raise JobError(f"Only failed or cancelled jobs can be re-run; this one is {job.get_status_display().lower()}.")
+        raise JobError(
+            "Only jobs that failed, finished with failures or were cancelled can be re-run; "
+            f"this one is {job.get_status_display().lower()}."
+        )
     try:
         with transaction.atomic():
             updated = Job.objects.filter(pk=job.pk, status__in=RERUNNABLE_JOB_STATUSES).update(

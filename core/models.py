@@ -33,12 +33,14 @@ class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
+    # Ran to the end, but some items failed (and some were done): a re-run asks the failed items again.
+    PARTIAL = "partial", "Finished with failures"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
 
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-RERUNNABLE_JOB_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
+RERUNNABLE_JOB_STATUSES = (JobStatus.FAILED, JobStatus.PARTIAL, JobStatus.CANCELLED)
 
 
 class JobQuerySet(models.QuerySet["Job"]):
@@ -99,6 +101,21 @@ class Job(models.Model):
     def label(self) -> str:
         return job_kind_label(self.kind)
 
+    @staticmethod
+    def status_from_counts(*, done: int, failed: int) -> JobStatus:
+        """How a job whose handler ran to the end finished, by its item counts: never "succeeded" with failures.
+
+        No failed item: succeeded. Some failed, none done: failed. Some of each: finished with failures.
+        """
+        if not failed:
+            return JobStatus.SUCCEEDED
+        return JobStatus.FAILED if not done else JobStatus.PARTIAL
+
+    @property
+    def has_failed_items(self) -> bool:
+        """Finished (failed or partial) with items that failed: a re-run retries just those."""
+        return self.failed > 0 and self.status in (JobStatus.FAILED, JobStatus.PARTIAL)
+
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_JOB_STATUSES
@@ -113,13 +130,13 @@ class Job(models.Model):
 
     @property
     def outcome(self) -> JobFact | None:
-        """Where the results are (its kind's link), once the job has succeeded."""
-        return job_outcome(self) if self.status == JobStatus.SUCCEEDED else None
+        """Where the results are (its kind's link), once the job has finished with some items done."""
+        return job_outcome(self) if self.status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL) else None
 
     @property
     def percent(self) -> int:
         if self.total <= 0:
-            return 100 if self.status == JobStatus.SUCCEEDED else 0
+            return 100 if self.status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL) else 0
         return min(100, round(100 * self.processed / self.total))
 
     @property

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.broker import broker_reachable
 from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_start
+from core.llm.failures import job_llm_endpoints, job_llm_failures
 from core.models import Job, JobStatus, Statistic
 
 QUEUE_UNREACHABLE = (
@@ -119,9 +120,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     """One job's own page: what was submitted, live progress, the error, where the results are."""
     job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
+    failures = [] if job.is_active else job_llm_failures(job=job)
     if request.htmx:
-        return render(request, "core/job_detail.html#job-state", {"job": job})
-    return render(request, "core/job_detail.html", {"job": job, "facts": job_facts(job)})
+        return render(request, "core/job_detail.html#job-state", {"job": job, "failures": failures})
+    context = {"job": job, "facts": job_facts(job), "endpoints": job_llm_endpoints(job=job), "failures": failures}
+    return render(request, "core/job_detail.html", context)
 
 
 @permission_required("core.view_job", raise_exception=True)
@@ -155,6 +158,8 @@ def job_start_view(request: HttpRequest) -> HttpResponse:
 
 
 def _job_action_response(request: HttpRequest, job: Job) -> HttpResponse:
+    if request.POST.get("next") == "detail":
+        return redirect("job-detail", job.pk)
     if request.htmx:
         return render(request, "core/job_list.html#job-row", {"job": job})
     return redirect("job-list")

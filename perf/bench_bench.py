@@ -91,7 +91,7 @@ def _run_throughput() -> list[Result]:
                                  dedupe_key=f"{TAG}-{uuid.uuid4().hex}")  # fmt: skip
         job_run = JobRun(job)
         cpu, wall = time.process_time(), time.perf_counter()
-        total, done = bench_run_progress(run=run, config=config)
+        total, done, _given_up = bench_run_progress(run=run, config=config)
         job_run.set_total(total, already_done=done)
         stages, walls = {}, {}
         for name, stage in (("answers", bench_answers_generate), ("critic", bench_answers_critique),

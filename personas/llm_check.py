@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from core.jobs import JobRun
@@ -38,23 +39,52 @@ def llm_check_request(persona: Persona) -> LLMRequest:
     )
 
 
+INVALID, FAILED = "invalid", "failed"
+
+
+def persona_llm_checked(persona: Persona) -> bool:
+    """Whether the model's check of ``persona`` gave a verdict (plausible or implausible).
+
+    An unreadable reply (``invalid``) or a failed call (``failed``) is recorded with its reason and attempts, but
+    is no verdict: the persona is not checked, and a re-run asks again.
+    """
+    return persona.checks.get("llm", {}).get("verdict") in (PLAUSIBLE, IMPLAUSIBLE)
+
+
+def persona_llm_check_exhausted(persona: Persona) -> bool:
+    """An invalid reply asked again ``LLM_INVALID_RETRIES`` times already: not asked any more, counted as failed."""
+    check = persona.checks.get("llm", {})
+    return check.get("verdict") == INVALID and check.get("attempts", 1) > settings.LLM_INVALID_RETRIES
+
+
 def persona_llm_verdict_apply(persona: Persona, completion: Completion) -> None:
-    """Record the verdict on the persona (in memory); an implausible verdict prunes it with the model's reason."""
-    verdict = completion.choice if completion.valid else "invalid"
+    """Record the verdict on the persona (in memory); an implausible verdict prunes it with the model's reason.
+
+    A reply that could not be read is ``invalid``, a call that failed for good ``failed``; either keeps the
+    persona unchecked, with the number of attempts so far."""
+    verdict = completion.choice if completion.valid else (FAILED if completion.transient else INVALID)
     reason = completion.reasoning or completion.error or completion.text[:500]
-    persona.checks = {**persona.checks, "llm": {"verdict": verdict, "reason": reason, "model": completion.model}}
+    attempts = persona.checks.get("llm", {}).get("attempts", 0) + 1
+    check = {"verdict": verdict, "reason": reason, "model": completion.model, "attempts": attempts}
+    persona.checks = {**persona.checks, "llm": check}
     if verdict == IMPLAUSIBLE:
         persona.status = PersonaStatus.PRUNED
         persona.prune_reason = f"LLM check: {reason}".strip()
 
 
 def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, run: JobRun | None = None) -> int:
-    """Check ``personas`` (those not yet checked) through ``endpoint``; return how many were pruned."""
+    """Check ``personas`` (those without a verdict yet) through ``endpoint``; return how many were pruned.
 
-    pending = [p for p in personas if p.status == PersonaStatus.CONSISTENT and "llm" not in p.checks]
-    # Every persona counts as one item of this stage; those already checked or pruned by the rules are done.
-    if run is not None and len(personas) > len(pending):
-        run.advance(done=len(personas) - len(pending))
+    Each persona is one item of the job: done when it has a verdict (or was pruned by the rules), failed when its
+    reply could not be read or its call failed. Those are asked again by a re-run, an invalid one at most
+    ``LLM_INVALID_RETRIES`` more times."""
+
+    unsettled = [p for p in personas if p.status == PersonaStatus.CONSISTENT and not persona_llm_checked(p)]
+    exhausted = [p for p in unsettled if persona_llm_check_exhausted(p)]
+    pending = [p for p in unsettled if not persona_llm_check_exhausted(p)]
+    # Those already checked or pruned by the rules are done; invalid ones past their retries stay failed.
+    if run is not None and (len(personas) > len(unsettled) or exhausted):
+        run.advance(done=len(personas) - len(unsettled), failed=len(exhausted))
     pruned = 0
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
@@ -65,5 +95,6 @@ def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, run: JobRu
         with transaction.atomic():
             Persona.objects.bulk_update(batch, ["checks", "status", "prune_reason"])
         if run is not None:
-            run.advance(done=len(batch))
+            checked = sum(persona_llm_checked(p) for p in batch)
+            run.advance(done=checked, failed=len(batch) - checked)
     return pruned

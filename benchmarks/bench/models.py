@@ -35,9 +35,10 @@ class Verdict(models.TextChoices):
     NO_ANSWER = "no_answer", "No usable answer"
 
 
-# Verdicts that count in a pass rate (pending ones do not: they are not judged yet). Invalid critic replies and
-# unusable answers are counted as not passing, never dropped.
-JUDGED_VERDICTS = (Verdict.PASS, Verdict.REVISE, Verdict.INVALID, Verdict.NO_ANSWER)
+# Verdicts that count in a pass rate and pass@k: the decisive ones. Pending answers are not judged yet; an invalid
+# critic reply or an unusable answer is no verdict on the answer (counted in its own column, asked again by a
+# re-run), so a group with no decisive verdict has an undefined rate, never 0.
+DECISIVE_VERDICTS = (Verdict.PASS, Verdict.REVISE)
 
 
 class BenchRun(UserCreatedModel):
@@ -98,6 +99,9 @@ class BenchAnswer(models.Model):
     helpfulness_critique = models.TextField(blank=True)
     critic_raw = models.TextField(blank=True)
     critic_error = models.TextField(blank=True)
+    # Times the critic was asked about this answer: an invalid reply is asked again by a re-run, up to
+    # ``LLM_INVALID_RETRIES`` more times.
+    critic_attempts = models.PositiveSmallIntegerField(default=0)
     # Summary analysis (demographic_summary only): profile labels the summary dropped; null = not analysed yet.
     dropped_attributes = models.JSONField(null=True, blank=True)
     summary_error = models.TextField(blank=True)

@@ -19,7 +19,7 @@ from django.db.models import Count, Max, Q
 
 from benchmarks.bench.config import BenchConfig, attribute_filter_problems, bench_config_load
 from benchmarks.bench.loo import loo_results
-from benchmarks.bench.models import JUDGED_VERDICTS, BenchAnswer, BenchRun, Evaluation, LooRevision, Method, Verdict
+from benchmarks.bench.models import DECISIVE_VERDICTS, BenchAnswer, BenchRun, Evaluation, LooRevision, Method, Verdict
 from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
 from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
@@ -78,7 +78,7 @@ def _groups(rows: list[AnswerRow]) -> dict[tuple[str, str], list[AnswerRow]]:
 
 
 def _rate_row(rows: list[AnswerRow], seed: int) -> dict[str, Any]:
-    judged = [row for row in rows if row.verdict in JUDGED_VERDICTS]
+    judged = [row for row in rows if row.verdict in DECISIVE_VERDICTS]
     counts = Counter(row.verdict for row in rows)
     rate = pass_rate(
         [row.verdict == Verdict.PASS for row in judged],
@@ -122,8 +122,9 @@ def pass_rate_table(rows: list[AnswerRow], *, seed: int) -> dict[str, Any]:
             "ci_high",
         ],
         "rows": table_rows,
-        "note": "pass = the critic found no revision needed. n counts every judged answer (invalid critic replies and "
-        "unusable answers count as non-passes); 95 % interval from 1,000 bootstrap resamples of personas.",
+        "note": "pass = the critic found no revision needed. n counts the answers with a decisive verdict (pass or "
+        "needs revision); invalid critic replies and unusable answers are counted apart, and a rate with no decisive "
+        "verdict is undefined, never 0. 95 % interval from 1,000 bootstrap resamples of personas.",
     }
 
 
@@ -133,7 +134,7 @@ def item_counts(rows: list[AnswerRow]) -> dict[tuple[str, str], tuple[list[int],
     for key, group in _groups(rows).items():
         per_item: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         for row in group:
-            if row.verdict in JUDGED_VERDICTS:
+            if row.verdict in DECISIVE_VERDICTS:
                 per_item[row.item_id][0] += 1
                 per_item[row.item_id][1] += row.verdict == Verdict.PASS
         result[key] = ([v[0] for v in per_item.values()], [v[1] for v in per_item.values()])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -237,10 +238,17 @@ def _pending(answers: QuerySet[BenchAnswer]) -> list[BenchAnswer]:
 
 _CRITIC_FIELDS = [
     "verdict", "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_raw", "critic_error",
+    "critic_attempts",
 ]  # fmt: skip
 
 
+def _critic_retry() -> Q:
+    """Invalid critic replies a re-run asks again: kept for the record, but no verdict (``LLM_INVALID_RETRIES``)."""
+    return Q(verdict=Verdict.INVALID, critic_attempts__lte=settings.LLM_INVALID_RETRIES)
+
+
 def _critic_store(row: BenchAnswer, completion: Completion) -> bool:
+    row.critic_attempts += 1
     row.critic_raw = (completion.raw or completion.text)[:50_000]
     if not completion.valid:
         row.verdict = Verdict.INVALID
@@ -256,13 +264,14 @@ def _critic_store(row: BenchAnswer, completion: Completion) -> bool:
 
 
 def bench_answers_critique(*, run: BenchRun, config: BenchConfig, job: JobRun | None = None) -> StageResult:
-    """Stage 2: the critic judges every answer not judged yet; garbage replies are stored as ``invalid``."""
+    """Stage 2: the critic judges every answer not judged yet; garbage replies are stored as ``invalid`` and asked
+    again by a re-run, up to ``LLM_INVALID_RETRIES`` more times."""
     return _stage_run(
         run=run,
         stage="critic",
         job=job,
         endpoint=ModelEndpoint.objects.get(name=config.critic),
-        pending=_pending(BenchAnswer.objects.filter(run=run, verdict=Verdict.PENDING)),
+        pending=_pending(BenchAnswer.objects.filter(Q(verdict=Verdict.PENDING) | _critic_retry(), run=run)),
         request=lambda row, **asked: critic_request(**asked, answer=row.answer),
         store=_critic_store,
         update_fields=_CRITIC_FIELDS,
@@ -296,27 +305,32 @@ def bench_summaries_analyse(*, run: BenchRun, config: BenchConfig, job: JobRun |
     )
 
 
-def bench_run_progress(*, run: BenchRun, config: BenchConfig) -> tuple[int, int]:
-    """(work units in the run, units already stored): one per answer, one per verdict, one per summary analysis."""
+def bench_run_progress(*, run: BenchRun, config: BenchConfig) -> tuple[int, int, int]:
+    """(work units in the run, units already stored, of those the ones that failed for good): one per answer, one
+    per verdict, one per summary analysis. An invalid verdict still to be asked again is not stored; one past its
+    retries is stored and failed."""
     keys = run.items.count() * len(config.models) * len(config.methods) * config.samples
     summaries = keys // max(1, len(config.methods)) if Method.DEMOGRAPHIC_SUMMARY in config.methods else 0
     answers = BenchAnswer.objects.filter(run=run)
+    given_up = answers.filter(verdict=Verdict.INVALID).exclude(_critic_retry()).count()
     done = (
         answers.count()
-        + answers.exclude(verdict=Verdict.PENDING).count()
+        + answers.exclude(verdict=Verdict.PENDING).exclude(_critic_retry()).count()
         + answers.filter(method=Method.DEMOGRAPHIC_SUMMARY)
         .filter(Q(dropped_attributes__isnull=False) | ~Q(summary_error=""))
         .count()
     )
-    return 2 * keys + summaries, done
+    return 2 * keys + summaries, done, given_up
 
 
 def bench_run_execute(*, run: BenchRun, job: JobRun | None = None) -> dict[str, StageResult]:
     """Run (or resume) every stage of a personalization run; returns what each stage did this time."""
     config = bench_config_load(run.config)
     if job is not None:
-        total, done = bench_run_progress(run=run, config=config)
-        job.set_total(total, already_done=done)
+        total, done, given_up = bench_run_progress(run=run, config=config)
+        job.set_total(total, already_done=done - given_up)
+        if given_up:
+            job.advance(done=0, failed=given_up)
     return {
         "answers": bench_answers_generate(run=run, config=config, job=job),
         "critic": bench_answers_critique(run=run, config=config, job=job),

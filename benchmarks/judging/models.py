@@ -88,6 +88,8 @@ class Judgment(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     latency_s = models.FloatField(default=0.0)
+    # Times the reply was asked for: an invalid one is kept and asked again by a re-run (``LLM_INVALID_RETRIES``).
+    attempts = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

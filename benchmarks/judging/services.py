@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.timezone import now
 
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.prompts import choice_from_letter, judgment_request
@@ -88,14 +90,20 @@ def judgment_keys(*, judge: Judge, items: Sequence[Item]) -> list[Key]:
     ]
 
 
-def judgment_existing_keys(*, judge: Judge, items: Sequence[Item]) -> set[Key]:
+def judgment_stored(*, judge: Judge, items: Sequence[Item]) -> dict[Key, tuple[str, int]]:
+    """The keys stored for ``items``, each with its choice and the attempts it took."""
     personas = {persona_id for persona_id, _ in items}
     pairs = {pair_id for _, pair_id in items}
     wanted = {tuple(item) for item in items}
     rows = Judgment.objects.filter(judge=judge, persona_id__in=personas, pair_id__in=pairs).values_list(
-        "persona_id", "pair_id", "order", "sample"
+        "persona_id", "pair_id", "order", "sample", "choice", "attempts"
     )
-    return {row for row in rows if (row[0], row[1]) in wanted}
+    return {(p, q, o, s): (choice, attempts) for p, q, o, s, choice, attempts in rows if (p, q) in wanted}
+
+
+def judgment_asked_again(*, choice: str, attempts: int) -> bool:
+    """Whether a stored reply is asked again by a re-run: an invalid one, until ``LLM_INVALID_RETRIES`` retries."""
+    return choice == Choice.INVALID and attempts <= settings.LLM_INVALID_RETRIES
 
 
 def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgment:
@@ -125,15 +133,26 @@ def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = N
     """Ask ``judge`` about every (persona, pair) item in both orders and store each reply.
 
     Replies that cannot be read as a choice are stored as ``invalid`` (with the raw reply and the reason) and
-    counted as failed in the job; calls that fail transiently after every retry store nothing, so a re-run asks
-    again. Keys already stored are skipped.
+    counted as failed in the job; a re-run asks them again, each at most ``LLM_INVALID_RETRIES`` more times (then
+    it stays invalid and failed). Calls that fail transiently after every retry store nothing, so a re-run asks
+    again. Keys already stored with a readable reply are skipped.
     """
 
     keys = judgment_keys(judge=judge, items=items)
-    existing = judgment_existing_keys(judge=judge, items=items)
+    stored = judgment_stored(judge=judge, items=items)
+    # An invalid reply stays stored for the record, but is no result: a re-run asks it again (up to a cap).
+    retry = {
+        key: stored[key][1]
+        for key in keys
+        if key in stored and judgment_asked_again(choice=stored[key][0], attempts=stored[key][1])
+    }
+    existing = {key for key in keys if key in stored and key not in retry}
+    given_up = sum(stored[key][0] == Choice.INVALID for key in existing)
     todo = [key for key in keys if key not in existing]
     if run is not None:
-        run.set_total(len(keys), already_done=len(existing))
+        run.set_total(len(keys), already_done=len(existing) - given_up)
+        if given_up:
+            run.advance(done=0, failed=given_up)
     personas = Persona.objects.in_bulk({key[0] for key in todo})
     pairs = PreferencePair.objects.select_related("prompt").in_bulk({key[1] for key in todo})
     requests = [
@@ -141,14 +160,26 @@ def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = N
         for p, q, order, sample in todo
     ]
     buffer: list[Judgment] = []
+    replaced: list[Judgment] = []
     counts = {"stored": 0, "invalid": 0, "failed": 0}
     pending_progress = {"done": 0, "failed": 0}
 
     def flush() -> None:
-        if buffer:
+        if buffer or replaced:
             with transaction.atomic():
                 Judgment.objects.bulk_create(buffer, ignore_conflicts=True)
+                # A retried invalid reply replaces the stored one (only an invalid row is ever overwritten).
+                for judgment in replaced:
+                    Judgment.objects.filter(
+                        judge=judge,
+                        persona_id=judgment.persona_id,
+                        pair_id=judgment.pair_id,
+                        order=judgment.order,
+                        sample=judgment.sample,
+                        choice=Choice.INVALID,
+                    ).update(**{field: getattr(judgment, field) for field in _REPLACED_FIELDS}, updated_at=now())
             buffer.clear()
+            replaced.clear()
         if run is not None and (pending_progress["done"] or pending_progress["failed"]):
             run.advance(done=pending_progress["done"], failed=pending_progress["failed"])
         pending_progress.update(done=0, failed=0)
@@ -158,21 +189,42 @@ def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = N
             counts["failed"] += 1
             pending_progress["failed"] += 1
         else:
-            judgment = _judgment_from(judge=judge, key=todo[index], completion=completion)
-            buffer.append(judgment)
+            key = todo[index]
+            judgment = _judgment_from(judge=judge, key=key, completion=completion)
+            if key in retry:
+                judgment.attempts = retry[key] + 1
+                replaced.append(judgment)
+            else:
+                buffer.append(judgment)
             counts["stored"] += 1
             if judgment.choice == Choice.INVALID:
                 counts["invalid"] += 1
                 pending_progress["failed"] += 1
             else:
                 pending_progress["done"] += 1
-        if len(buffer) + pending_progress["failed"] >= _FLUSH_EVERY:
+        if len(buffer) + len(replaced) + pending_progress["failed"] >= _FLUSH_EVERY:
             flush()
 
     if requests:
         llm_complete_many(endpoint=judge.endpoint, requests=requests, run=run, on_result=on_result)
     flush()
     return JudgeRunResult(len(todo), counts["stored"], counts["invalid"], counts["failed"], len(existing))
+
+
+# What a retried reply overwrites on the stored invalid row (the key and ``created_at`` stay).
+_REPLACED_FIELDS = (
+    "choice",
+    "confidence",
+    "reasoning",
+    "raw",
+    "error",
+    "stop_reason",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "latency_s",
+    "attempts",
+)
 
 
 def judge_run_start(*, judge: Judge, items: Sequence[Item], started_by: Any = None, label: str = "") -> Job:

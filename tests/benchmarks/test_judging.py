@@ -7,12 +7,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from benchmarks.judging.aggregate import aggregated_answer, order_answer
 from benchmarks.judging.models import Judge, Judgment
 from benchmarks.judging.prompts import choice_from_letter, judgment_request, persona_profile
 from benchmarks.judging.services import judge_run_start, judge_upsert, judgment_keys, judgments_run
-from core.jobs import job_start
+from core.jobs import job_rerun, job_start
 from core.llm import faults
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import LLMCall
@@ -92,7 +93,7 @@ def test_anthropic_judge_on_a_real_worker_counts_garbage_replies_as_invalid(cele
     garbage = _items(personas=1, pairs=1, prefix="[[mock:offformat]] Garbled")
     job = _wait(judge_run_start(judge=judge, items=items + garbage))
 
-    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.status == JobStatus.PARTIAL, job.error  # some items failed: never "succeeded"
     assert job.total == 6
     assert job.failed == 2  # both orders of the garbled item
     assert job.done == 4
@@ -137,6 +138,65 @@ def test_transient_failures_store_nothing_so_a_rerun_asks_again(mock_llm):
     second = judgments_run(judge=judge, items=items)
     assert (second.requested, second.stored, second.skipped) == (2, 2, 0)
     assert Judgment.objects.filter(judge=judge).count() == 2
+
+
+def test_a_judge_run_with_failed_calls_finishes_with_failures_and_a_retry_asks_only_those(
+    celery_worker, mock_llm, client, coordinator
+):
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    good = _items(personas=1, pairs=2)
+    # Both orders of this item hit an outage (twice each; max_attempts=2): the first run gives up on them.
+    outage = _items(personas=1, pairs=1, prefix="[[mock:500*2]] Outage")
+    job = _wait(judge_run_start(judge=judge, items=good + outage))
+    assert job.status == JobStatus.PARTIAL, job.error
+    assert (job.done, job.failed) == (4, 2)
+    assert "2 of 6 items failed" in job.error
+    client.force_login(coordinator)
+    page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    assert "Finished with failures" in page
+    assert "Failed calls by reason" in page
+    assert judge.endpoint.name in page
+    assert mock_llm.url in page
+    assert "Retry the failed items" in page
+
+    asked = len(mock_llm.state.requests)
+    job = _wait(job_rerun(job=job))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.done, job.failed) == (6, 0)
+    assert len(mock_llm.state.requests) == asked + 2  # only the two failed items were asked again
+    assert Judgment.objects.filter(judge=judge).count() == 6
+
+
+def test_a_judge_run_whose_calls_all_failed_ends_failed(celery_worker, mock_llm):
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    job = _wait(judge_run_start(judge=judge, items=_items(personas=1, pairs=1, prefix="[[mock:500]] Down")))
+    assert job.status == JobStatus.FAILED
+    assert (job.done, job.failed) == (0, 2)
+    assert job.can_rerun
+
+
+@pytest.mark.django_db
+def test_invalid_replies_stay_stored_and_are_asked_again_up_to_the_cap(mock_llm, settings):
+    settings.LLM_INVALID_RETRIES = 1
+    judge = _judge("anthropic", "mock-model", base_url=mock_llm.url, with_confidence=False)
+    good = _items(personas=1, pairs=1)
+    # Garbled the first two times each order is asked: invalid, invalid again on the retry, then given up.
+    garbled = _items(personas=1, pairs=1, prefix="[[mock:offformat*2]] Garbled")
+    first = judgments_run(judge=judge, items=good + garbled)
+    assert (first.stored, first.invalid) == (4, 2)
+    invalid = Judgment.objects.filter(judge=judge, choice="invalid")
+    assert set(invalid.values_list("attempts", flat=True)) == {1}
+    second = judgments_run(judge=judge, items=good + garbled)
+    assert (second.requested, second.invalid, second.skipped) == (2, 2, 2)  # only the invalid ones again
+    assert Judgment.objects.filter(judge=judge).count() == 4  # replaced, not added
+    assert set(invalid.values_list("attempts", flat=True)) == {2}
+    third = judgments_run(judge=judge, items=good + garbled)
+    assert third.requested == 0  # past LLM_INVALID_RETRIES: kept invalid, asked no more
+    settings.LLM_INVALID_RETRIES = 2
+    fourth = judgments_run(judge=judge, items=good + garbled)
+    assert (fourth.requested, fourth.invalid) == (2, 0)  # the mock's fault is spent: readable replies now
+    assert not Judgment.objects.filter(judge=judge, choice="invalid").exists()
+    assert set(Judgment.objects.filter(judge=judge, pair_id=garbled[0][1]).values_list("attempts", flat=True)) == {3}
 
 
 @pytest.mark.django_db

@@ -44,6 +44,9 @@ def process_items(run: JobRun) -> None:
             raise ValueError(f"item {index} is broken")
         if index == run.params.get("transient_at") and run.job.attempts == 1:
             raise FlakyError("provider overloaded")
+        if index in run.params.get("fail_items", ()) and run.job.attempts == 1:
+            run.advance(done=0, failed=1)  # an item that failed: nothing stored, a re-run asks it again
+            continue
         time.sleep(run.params.get("sleep", 0))
         Statistic.objects.create(key=key, label=key, value=index, computed_at=timezone.now())
         run.advance()
@@ -73,6 +76,45 @@ def test_failing_job_ends_failed_with_the_error(celery_worker):
     assert job.done == 5
     assert job.attempts == 2
     assert len(item_keys(job)) == 5
+
+
+@pytest.mark.parametrize(
+    ("done", "failed", "status"),
+    [
+        (5, 0, JobStatus.SUCCEEDED),
+        (0, 0, JobStatus.SUCCEEDED),
+        (3, 2, JobStatus.PARTIAL),
+        (0, 4, JobStatus.FAILED),
+    ],
+)
+def test_a_finished_jobs_status_follows_from_its_counts(done: int, failed: int, status: JobStatus) -> None:
+    assert Job.status_from_counts(done=done, failed=failed) == status
+
+
+def test_a_job_with_failed_items_finishes_with_failures_and_a_retry_asks_only_those(celery_worker):
+    job = wait_for(
+        job_start(kind="tests.items", params={"count": 5, "fail_items": [1, 3]}),
+        {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED},
+    )
+    assert job.status == JobStatus.PARTIAL
+    assert (job.done, job.failed) == (3, 2)
+    assert "2 of 5 items failed" in job.error
+    assert job.can_rerun
+    assert job.has_failed_items
+    job = wait_for(job_rerun(job=job), {JobStatus.SUCCEEDED})
+    assert (job.done, job.failed) == (5, 0)
+    assert item_keys(job) == [f"item.{job.pk}.{i}" for i in range(5)]
+
+
+def test_a_job_whose_items_all_failed_ends_failed(celery_worker):
+    job = wait_for(
+        job_start(kind="tests.items", params={"count": 3, "fail_items": [0, 1, 2]}),
+        {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED},
+    )
+    assert job.status == JobStatus.FAILED
+    assert (job.done, job.failed) == (0, 3)
+    assert "3 of 3 items failed" in job.error
+    assert job.can_rerun
 
 
 def test_cancelled_job_stops_and_rerun_resumes(celery_worker):
@@ -155,7 +197,7 @@ def test_progress_after_cancel_is_refused():
 @pytest.mark.django_db
 def test_rerun_refuses_active_jobs():
     job = JobFactory()
-    with pytest.raises(JobError, match="Only failed or cancelled"):
+    with pytest.raises(JobError, match="Only jobs that failed"):
         job_rerun(job=job)
 
 

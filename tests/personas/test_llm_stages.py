@@ -7,11 +7,18 @@ import pytest
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint
 from core.models import JobStatus
-from personas.llm_check import IMPLAUSIBLE, personas_llm_check
+from personas.llm_check import (
+    IMPLAUSIBLE,
+    INVALID,
+    persona_llm_check_exhausted,
+    persona_llm_checked,
+    personas_llm_check,
+)
 from personas.llm_enrichment import JOB_KEY, personas_llm_enrich
 from personas.models import CensusDataset, Persona, PersonaStatus
 from personas.services import persona_enrichment_start, persona_generation_start, personas_generate, prune_rate
 from tests.factories import wait_for
+from tests.llm_mock import MockLLMServer
 
 
 def offline(name: str, model: str) -> ModelEndpoint:
@@ -79,3 +86,56 @@ def test_enrichment_job_for_existing_personas(celery_worker: object, dataset: Ce
     assert (job.total, job.done) == (10, 10)
     workers = [p for p in Persona.objects.filter(dataset=dataset) if p.occupation and p.status == "consistent"]
     assert all(JOB_KEY in p.attributes for p in workers)
+
+
+def _mock_checker(url: str, monkeypatch: pytest.MonkeyPatch) -> ModelEndpoint:
+    monkeypatch.setenv("PERSONA_LAB_TEST_CHECK_KEY", "sk-test-not-a-real-key")
+    endpoint, _created = endpoint_upsert(
+        name="check-mock",
+        provider="anthropic",
+        model="mock-model",
+        base_url=url,
+        api_key_env="PERSONA_LAB_TEST_CHECK_KEY",
+        concurrency=1,  # the queued faults meet the first requests, in order
+        max_attempts=1,
+        timeout_seconds=5.0,
+    )
+    return endpoint
+
+
+def test_an_invalid_check_is_no_verdict_and_a_rerun_asks_only_those_again(
+    dataset: CensusDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    personas_generate(dataset=dataset, n=8, seed=2)
+    with MockLLMServer() as mock:
+        endpoint = _mock_checker(mock.url, monkeypatch)
+        consistent = list(Persona.objects.filter(dataset=dataset, status=PersonaStatus.CONSISTENT).order_by("id"))
+        mock.enqueue("offformat", "offformat")
+        personas_llm_check(personas=consistent, endpoint=endpoint)
+        stored = list(Persona.objects.filter(pk__in=[p.pk for p in consistent]).order_by("id"))
+        invalid = [p for p in stored if p.checks["llm"]["verdict"] == INVALID]
+        assert len(invalid) == 2
+        assert not any(persona_llm_checked(p) for p in invalid)
+        assert all(p.status == PersonaStatus.CONSISTENT and p.checks["llm"]["attempts"] == 1 for p in invalid)
+        asked = len(mock.state.requests)
+        personas_llm_check(personas=stored, endpoint=endpoint)
+        assert len(mock.state.requests) == asked + 2  # only the two without a verdict
+        assert all(persona_llm_checked(p) for p in Persona.objects.filter(pk__in=[p.pk for p in consistent]))
+
+
+def test_an_invalid_check_is_asked_again_at_most_llm_invalid_retries_times(
+    dataset: CensusDataset, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
+    settings.LLM_INVALID_RETRIES = 1  # type: ignore[attr-defined]
+    personas_generate(dataset=dataset, n=8, seed=2)
+    persona = Persona.objects.filter(dataset=dataset, status=PersonaStatus.CONSISTENT).first()
+    with MockLLMServer() as mock:
+        endpoint = _mock_checker(mock.url, monkeypatch)
+        mock.enqueue(*["offformat"] * 5)
+        for _ in range(3):
+            personas_llm_check(personas=[Persona.objects.get(pk=persona.pk)], endpoint=endpoint)
+        assert len(mock.state.requests) == 2  # the first ask and one retry; then it stays invalid
+    persona.refresh_from_db()
+    assert persona.checks["llm"]["verdict"] == INVALID
+    assert persona.checks["llm"]["attempts"] == 2
+    assert persona_llm_check_exhausted(persona)

@@ -111,8 +111,31 @@ def test_critic_garbage_is_counted_not_dropped(bench_data: dict[str, list[Any]],
     assert all(row.critic_error for row in answers.filter(verdict=Verdict.INVALID))
     rows = bench_results(run=run)["tables"]["pass_rates"]["rows"]
     assert sum(row["invalid"] for row in rows) == 3
-    assert sum(row["n"] for row in rows) == 6
+    assert sum(row["n"] for row in rows) == 3  # an invalid critic reply is no verdict: counted apart, not as 0
     assert sum(row["passes"] for row in rows) == answers.filter(verdict=Verdict.PASS).count()
+
+
+
+def test_invalid_critic_replies_are_asked_again_up_to_the_cap(
+    bench_data: dict[str, list[Any]], endpoint: Callable, settings: Any
+) -> None:
+    settings.LLM_INVALID_RETRIES = 1
+    endpoint(name="offline-model")
+    with MockLLMServer() as critic_server:
+        endpoint("anthropic", "mock-critic", name="garbage-critic", base_url=critic_server.url)
+        run = _run({"name": "g", "models": ["offline-model"], "critic": "garbage-critic", "items": 3,
+                    "methods": ["baseline", "persona"]})  # fmt: skip
+        critic_server.enqueue("offformat", "offformat", "offformat")
+        bench_run_execute(run=run)
+        invalid = BenchAnswer.objects.filter(run=run, verdict=Verdict.INVALID)
+        assert invalid.count() == 3
+        critic_server.enqueue("offformat")  # one of the three is garbled again: its last allowed retry
+        again = bench_run_execute(run=run)
+        assert again["critic"].requested == 3  # only the invalid ones
+        assert (again["critic"].invalid, invalid.count()) == (1, 1)
+        assert invalid.get().critic_attempts == 2
+        third = bench_run_execute(run=run)
+        assert third["critic"].requested == 0  # past LLM_INVALID_RETRIES: kept invalid, asked no more
 
 
 def test_outage_stores_nothing_and_a_rerun_finishes(bench_data: dict[str, list[Any]], endpoint: Callable) -> None:

@@ -69,14 +69,14 @@ def test_results_page_numbers_equal_hand_computation(client: Client, analyst: An
     assert response.status_code == 200
     results = json.loads(client.get(reverse("bench-run-json", args=[hand_run.pk])).content)
     (row,) = results["tables"]["pass_rates"]["rows"]
-    # 4 passes of 8 judged answers (the invalid reply counts as a non-pass), 3 personas.
-    assert (row["n"], row["passes"], row["invalid"], row["personas"]) == (8, 4, 1, 3)
-    assert row["pass_rate"] == pytest.approx(0.5)
-    assert row["ci_low"] <= 0.5 <= row["ci_high"]
-    assert "0.500" in response.content.decode()
-    # pass@1 = mean over items of c/n = (1 + 0.5 + 0 + 0.5)/4; pass@2 = mean of (1, 1, 0, 1).
+    # 4 passes of 7 decisive verdicts (the invalid critic reply is no verdict: counted apart), 3 personas.
+    assert (row["n"], row["passes"], row["invalid"], row["personas"]) == (7, 4, 1, 3)
+    assert row["pass_rate"] == pytest.approx(4 / 7)
+    assert row["ci_low"] <= 4 / 7 <= row["ci_high"]
+    assert "0.571" in response.content.decode()
+    # pass@1 = mean over items of c/n = (1 + 0.5 + 0 + 1)/4; pass@2 = mean of (1, 1, 0) (the last item has n = 1).
     at_k = {r["k"]: r["pass_at_k"] for r in results["tables"]["pass_at_k"]["rows"]}
-    assert at_k == {1: pytest.approx(0.5), 2: pytest.approx(0.75)}
+    assert at_k == {1: pytest.approx(0.625), 2: pytest.approx(2 / 3)}
     # Slice sex = Male: personas 0 and 1 (the fixture's first three are men): 3 passes of 6.
     male = [r for r in results["tables"]["slices"]["rows"] if r["slice"] == "sex = Male"]
     assert male[0]["n"] == 6
@@ -90,12 +90,27 @@ def test_results_page_numbers_equal_hand_computation(client: Client, analyst: An
         assert figure["Content-Type"] == "image/svg+xml"
 
 
+def test_a_pass_rate_with_no_decisive_verdict_is_undefined_not_zero(
+    client: Client, analyst: Any, password: str, hand_run: BenchRun
+) -> None:
+    BenchAnswer.objects.filter(run=hand_run, sample=0).update(verdict="invalid")
+    BenchAnswer.objects.filter(run=hand_run, sample=1).update(verdict="no_answer")
+    _login(client, analyst, password)
+    results = json.loads(client.get(reverse("bench-run-json", args=[hand_run.pk])).content)
+    (row,) = results["tables"]["pass_rates"]["rows"]
+    assert (row["n"], row["invalid"], row["no_answer"]) == (0, 4, 4)
+    assert (row["pass_rate"], row["ci_low"], row["ci_high"]) == (None, None, None)
+    page = client.get(reverse("bench-run-detail", args=[hand_run.pk])).content.decode()
+    assert "undefined" in page
+    assert "0.000" not in page
+
+
 def test_results_filter_and_bad_filter(client: Client, analyst: Any, password: str, hand_run: BenchRun) -> None:
     _login(client, analyst, password)
     url = reverse("bench-run-detail", args=[hand_run.pk])
     assert client.get(url, {"filter": "sex=Female"}).status_code == 200
     filtered = json.loads(client.get(reverse("bench-run-json", args=[hand_run.pk]), {"filter": "sex=Female"}).content)
-    assert filtered["tables"]["pass_rates"]["rows"][0]["n"] == 2
+    assert filtered["tables"]["pass_rates"]["rows"][0]["n"] == 1
     bad = client.get(url, {"filter": "shoe size=42"})
     assert bad.status_code == 400
     assert "unknown attribute &#x27;shoe size&#x27;" in bad.content.decode()
