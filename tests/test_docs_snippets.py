@@ -40,7 +40,7 @@ NOT_RUN = {
     "README.md: bin/test": "is the suite itself (.ci/run runs it)",
     # Benchmarks take minutes and measure the machine; tests/perf checks their load generator.
     "README.md: bin/perf            # all benchmarks; bin/perf llm (or agreement, personas, annotation, pairs, bench, "
-    "import) for one": "long-running benchmarks",
+    "import, restart) for one": "long-running benchmarks",
     # A production deployment: long-running gunicorn, worker and beat, and a secret key, host names, PostgreSQL and
     # Redis of its own. tests/config/test_settings.py runs `check --deploy` with these settings.
     "README.md: export DJANGO_DEBUG=0 DJANGO_SECRET_KEY=… DJANGO_ALLOWED_HOSTS=lab.example.org \\": (
