@@ -166,10 +166,12 @@ def test_jobs_whose_messages_were_lost_finish_exactly_once_without_a_click(
     queue = worker_queue(monkeypatch)
     # This test's jobs go to its own Redis, which it restarts empty; the shared one is never touched.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before its own settings
-    sender = Celery("persona_lab")
+    # Not made the current app: core.jobs sends through ``current_app``, which every later test must still find
+    # pointing at the project's app (a current app left on this test's stopped Redis broke every job after it).
+    sender = Celery("persona_lab", set_as_current=False)
     sender.config_from_object("django.conf:settings", namespace="CELERY")
     sender.conf.update(broker_url=own_redis.url, task_default_queue=queue)
-    monkeypatch.setattr(core.jobs, "app", sender)
+    monkeypatch.setattr(core.jobs, "current_app", sender)
     settings.JOB_RESEND_AFTER_SECONDS = 1
     with worker_process(queue, broker_url=own_redis.url, include=("tests.core.slow_job_kind",)):
         jobs = [job_start(kind=SLOW_ITEMS, params={"count": 4, "sleep": 0.5, "n": n}) for n in range(4)]
