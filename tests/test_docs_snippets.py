@@ -38,6 +38,10 @@ NOT_RUN = {
     "README.md: bin/demo": "serves forever (the smoke test runs it)",
     # The whole suite, this test included; .ci/run runs it on PostgreSQL + Redis and on SQLite.
     "README.md: bin/test": "is the suite itself (.ci/run runs it)",
+    # A release on a running deployment: a git checkout with a remote and a gunicorn master serving from it.
+    # tests/config/test_gunicorn.py runs bin/web-upgrade against a real gunicorn under load.
+    "README.md: git pull && bin/setup --no-dev && .venv/bin/python manage.py migrate   # in the directory gunicorn "
+    "runs from": "needs a deployment to upgrade (test_gunicorn.py runs bin/web-upgrade)",
     # Benchmarks take minutes and measure the machine; tests/perf checks their load generator.
     "README.md: bin/perf            # all benchmarks; bin/perf llm (or agreement, personas, annotation, pairs, bench, "
     "import, restart) for one": "long-running benchmarks",
@@ -67,7 +71,7 @@ SUBSTITUTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 # Everywhere: the addresses of a reader's own model servers (vLLM, Ollama) are replaced by the mock server's.
-HOSTS = ("http://gpu-box:8000/v1", "http://localhost:11434/v1")
+HOSTS = ("http://gpu-box:8000/v1", "http://localhost:11434/v1", "http://localhost:8080/v1")
 
 # The names the "Calling models from code" block takes as given, bound on the demo data (an offline endpoint: the
 # block sends a batch, which only the offline providers answer without waiting on a real batch queue).
