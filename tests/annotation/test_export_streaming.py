@@ -88,7 +88,8 @@ def varied_study() -> Study:
         first, second, *_ = questions_for(participant=participant)
         answer_open(participant=participant, question=first)
         answer_save(
-            participant=participant,
+            participant_id=participant.pk,
+            study_public_id=study.public_id,
             position=first.position,
             change=AnswerChange(letter="B", reasoning="pasted text", pasted=True, elapsed_ms=7000),
         )
