@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -104,9 +105,9 @@ def test_connections_above_the_limit(app: App, pg: PostgresCluster) -> None:
     threads, 16 concurrent saves and more): every save succeeds, waiting for a connection rather than failing."""
     pg.restart(max_connections=10)
     pids = [f"connlimit{i:02d}" for i in range(16)]
-    with serve(app.env, workers=2, folder=app.folder, extra=("--worker-class", "gthread", "--threads", "8")) as (
-        base,
-        _server,
-    ):
-        statuses = asyncio.run(_save_all_at_once(base, app.study, pids))
+    extra = ("--worker-class", "gthread", "--threads", "8")
+    # The saves run in a thread of their own: Playwright's sync API (the browser tests, earlier in the same session)
+    # leaves an event loop running in the main thread, where asyncio.run refuses to start.
+    with serve(app.env, workers=2, folder=app.folder, extra=extra) as (base, _server), ThreadPoolExecutor(1) as pool:
+        statuses = pool.submit(asyncio.run, _save_all_at_once(base, app.study, pids)).result()
     assert statuses == [200] * len(statuses)
