@@ -58,6 +58,7 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     expect(page.locator('[data-reason="no_question_mark"]')).not_to_have_text("0", timeout=T)
     page.get_by_label("Classifier endpoint").select_option(label="offline-text (offline: text)")
     page.get_by_role("button", name="2. Classify controversy").click()
+    expect(page.get_by_text("Controversy classifier started")).to_be_visible(timeout=T)
     _wait_for(lambda: not Prompt.objects.filter(form_check="passed", controversy="unchecked").exists())
     page.reload()  # the classifier ran on the worker; the counts are read on load
     expect(page.locator('[data-reason="kept"]')).not_to_have_text("0", timeout=T)
@@ -82,6 +83,7 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     page.get_by_label("Use batch").uncheck()
     page.get_by_role("button", name="Save the plan").click()
     page.get_by_role("button", name="Plan the dataset").click()
+    expect(page.get_by_text(re.compile(r"Planning started"))).to_be_visible(timeout=T)
     dataset = PreferenceDataset.objects.get(name="browser-ds")
     _wait_for(lambda: PreferenceDataset.objects.filter(pk=dataset.pk, planned_at__isnull=False).exists())
     page.reload()
@@ -91,11 +93,14 @@ def test_coordinator_builds_a_dataset_and_launches_a_study(
     _click_and_wait_for_row(page, "Run: Critiques", "critique")
     _click_and_wait_for_row(page, "Run: Revisions y_w", "revise")
     page.get_by_role("button", name="Run: Verification").click()
+    # Each button posts and redirects back; reloading before that lands detaches the page.
+    expect(page.get_by_text(re.compile(r"Verification started"))).to_be_visible(timeout=T)
     _wait_for(lambda: dataset.pairs.exists() and not dataset.pairs.filter(verification="unchecked").exists())
     page.reload()
     expect(page.locator("#win-rate")).to_have_text(re.compile(r"\d+ %"), timeout=T)
 
     page.get_by_role("button", name=re.compile("^Export")).click()
+    expect(page.get_by_text(re.compile(r"Export started"))).to_be_visible(timeout=T)
     _wait_for(lambda: export_archive_path(dataset).exists())  # the export runs on the worker
     page.reload()
     with page.expect_download() as download:
