@@ -396,4 +396,3 @@ class BonusPayment(models.Model):
 
 # Prolific's side of a study lives in annotation/prolific/models.py; importing it here registers it with the app.
 from annotation.prolific.models import ProlificEvent, ProlificSubmission, ProlificWave  # noqa: E402, F401
-

@@ -94,6 +94,7 @@ def request(
     safe = method == "GET" if retry_safe is None else retry_safe
     headers = {"Authorization": f"Token {token}"}
     last: ProlificError | None = None
+    delay = 0.0
     for attempt in range(MAX_ATTEMPTS if safe else 1):
         if attempt:
             time.sleep(delay)
@@ -126,7 +127,9 @@ def request(
             try:
                 return response.json()
             except ValueError:
-                raise ProlificError("Prolific answered with something that is not JSON.", status=response.status_code)
+                raise ProlificError(
+                    "Prolific answered with something that is not JSON.", status=response.status_code
+                ) from None
         status = response.status_code
         if status == 429 or status >= 500:
             message = _STATUS_MESSAGES.get(status) or f"Prolific is having trouble ({status}); try again later."
