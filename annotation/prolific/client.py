@@ -222,10 +222,6 @@ def workspaces_list() -> list[dict[str, Any]]:
     return request("GET", "workspaces/").get("results", [])
 
 
-def participant_groups_list(*, workspace_id: str) -> list[dict[str, Any]]:
-    return request("GET", "participant-groups/", params={"workspace_id": workspace_id}).get("results", [])
-
-
 def participant_group_create(*, workspace_id: str, name: str, description: str = "") -> dict[str, Any]:
     body = {"workspace_id": workspace_id, "name": name, "description": description}
     return request("POST", "participant-groups/", json=body, retry_safe=False)

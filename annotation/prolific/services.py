@@ -135,14 +135,11 @@ def _exclusion_group_ensure(wave: ProlificWave) -> None:
     """Create the wave's exclusion group (once) and put every earlier participant in it (adding is idempotent)."""
     if not wave.exclusion_group_id:
         workspace = _workspace_id()
-        name = f"{wave.internal_name} exclusions"
-        existing = [g for g in client.participant_groups_list(workspace_id=workspace) if g.get("name") == name]
-        group = (
-            existing[0]
-            if existing
-            else client.participant_group_create(
-                workspace_id=workspace, name=name, description="Participants of earlier waves (Persona Lab)."
-            )
+        # Sent once: a create whose answer is lost leaves at most an unused empty group, never a wrong filter.
+        group = client.participant_group_create(
+            workspace_id=workspace,
+            name=f"{wave.internal_name} exclusions",
+            description="Participants of earlier waves (Persona Lab).",
         )
         ProlificWave.objects.filter(pk=wave.pk).update(exclusion_group_id=str(group["id"]))
         wave.refresh_from_db()
