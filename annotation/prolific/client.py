@@ -184,16 +184,26 @@ def study_cost(*, reward_cents: int, places: int) -> int:
 
 
 def predicted_recruitment_time(
-    *, reward_cents: int, places: int, estimated_minutes: int, filters: list[dict[str, Any]] | None = None
+    *,
+    reward_cents: int,
+    places: int,
+    estimated_minutes: int,
+    filters: list[dict[str, Any]] | None = None,
+    devices: list[str] | None = None,
+    workspace: str | None = None,
 ) -> dict[str, Any]:
-    """Prolific's predicted time to fill ``places``: ``precise_recruitment_time_hours``, ``lower_bound_hours``,
-    ``upper_bound_hours``, ``display_string`` (whatever Prolific returns, as a dict)."""
+    """Prolific's predicted time to fill ``places`` (a single study in the workspace): a dict with
+    ``precise_recruitment_time_hours``, ``lower_bound_hours``, ``upper_bound_hours``, ``display_string``."""
     body: dict[str, Any] = {
+        "workspace_id": workspace or workspace_id(),
+        "study_type": "SINGLE",
         "reward": reward_cents,
         "total_available_places": places,
         "estimated_completion_time": estimated_minutes,
         "filters": filters or [],
     }
+    if devices:
+        body["device_compatibility"] = devices
     return request("POST", "studies/predicted-recruitment-time/", json=body, retry_safe=True)
 
 
@@ -218,8 +228,14 @@ def submission_reject(*, submission_id: str, message: str, category: str) -> dic
 # --- Participant groups ------------------------------------------------------------------------------------------
 
 
-def workspaces_list() -> list[dict[str, Any]]:
-    return request("GET", "workspaces/").get("results", [])
+def workspace_id() -> str:
+    """``PROLIFIC_WORKSPACE_ID``, or the first workspace the token sees."""
+    if settings.PROLIFIC_WORKSPACE_ID:
+        return str(settings.PROLIFIC_WORKSPACE_ID)
+    workspaces = request("GET", "workspaces/").get("results", [])
+    if not workspaces:
+        raise ProlificError("Prolific lists no workspace for this token; set PROLIFIC_WORKSPACE_ID.")
+    return str(workspaces[0]["id"])
 
 
 def participant_group_create(*, workspace_id: str, name: str, description: str = "") -> dict[str, Any]:

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -122,19 +121,10 @@ def _previous_participants(study: Study) -> list[str]:
     return sorted(ids)
 
 
-def _workspace_id() -> str:
-    if settings.PROLIFIC_WORKSPACE_ID:
-        return settings.PROLIFIC_WORKSPACE_ID
-    workspaces = client.workspaces_list()
-    if not workspaces:
-        raise ProlificServiceError("Prolific lists no workspace for this token; set PROLIFIC_WORKSPACE_ID.")
-    return str(workspaces[0]["id"])
-
-
 def _exclusion_group_ensure(wave: ProlificWave) -> None:
     """Create the wave's exclusion group (once) and put every earlier participant in it (adding is idempotent)."""
     if not wave.exclusion_group_id:
-        workspace = _workspace_id()
+        workspace = client.workspace_id()
         # Sent once: a create whose answer is lost leaves at most an unused empty group, never a wrong filter.
         group = client.participant_group_create(
             workspace_id=workspace,

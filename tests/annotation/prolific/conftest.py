@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.annotation.prolific.fake import SPEC_PATH, FakeProlific, FakeServer
+from tests.annotation.prolific.fake import SPEC_PATH, FakeProlific, FakeServer, openapi
 
 
 @pytest.fixture
@@ -16,9 +16,11 @@ def prolific(settings: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
         pytest.skip(f"needs Prolific's OpenAPI document at {SPEC_PATH}")
     from annotation.prolific import client
 
-    monkeypatch.setattr(client, "TIMEOUT_SECONDS", 0.75)
+    openapi()  # load the document once, before the first request's clock starts
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    monkeypatch.setattr(client, "TIMEOUT_SECONDS", 2.0)
     monkeypatch.setattr(client, "BACKOFF_SECONDS", 0.01)
-    fake = FakeProlific(timeout_delay=1.0)
+    fake = FakeProlific(timeout_delay=2.5)
     with FakeServer(fake):
         settings.PROLIFIC_API_URL = fake.url  # type: ignore[attr-defined]
         settings.PROLIFIC_API_TOKEN = fake.token  # type: ignore[attr-defined]
