@@ -36,7 +36,8 @@ def test_a_post_that_is_not_idempotent_is_sent_once(prolific: FakeProlific) -> N
     prolific.fail("POST", r"bonus-payments", "500")
     with pytest.raises(ProlificError) as caught:
         client.bonus_create(study_id="nope", csv_bonuses="p,1.00\n")
-    assert caught.value.transient and len(prolific.calls) == 1
+    assert caught.value.transient
+    assert len(prolific.calls) == 1
 
 
 def test_a_timeout_after_a_post_is_uncertain(prolific: FakeProlific) -> None:
