@@ -216,8 +216,9 @@ def study_submissions(*, study_id: str) -> list[dict[str, Any]]:
 
 
 def submissions_bulk_approve(*, submission_ids: list[str]) -> None:
-    """Approve AWAITING REVIEW submissions (Prolific documents approving as idempotent)."""
-    request("POST", "submissions/bulk-approve/", json={"submission_ids": submission_ids}, retry_safe=True)
+    """Approve AWAITING REVIEW submissions. Sent once: the service claims each submission before the call, and the
+    next sync shows what a call with a lost answer did."""
+    request("POST", "submissions/bulk-approve/", json={"submission_ids": submission_ids}, retry_safe=False)
 
 
 def submission_reject(*, submission_id: str, message: str, category: str) -> dict[str, Any]:
