@@ -592,11 +592,19 @@ def study_prolific_panel(*, study: Study) -> dict[str, Any]:
             counts[status] = counts.get(status, 0) + 1
         rows.append(WaveRow(wave=wave, counts=counts))
     down = [r.wave for r in rows if r.wave.last_error]
+    passed = {row.participant_id for row in approvable(study=study)}
+    awaiting = ProlificSubmission.objects.filter(wave__study=study, status="AWAITING REVIEW").values_list(
+        "participant_id", flat=True
+    )
+    review_rest = Participant.objects.filter(
+        study=study, is_preview=False, prolific_pid__in=[pid for pid in awaiting if pid not in passed]
+    ).order_by("id")
     return {
         "connected": client.is_configured(),
         "waves": rows,
         "down": down,
-        "approvable": len(approvable(study=study)),
+        "approvable": len(passed),
+        "review_rest": list(review_rest),
         "free_places": places_free(study=study),
         "next_wave_ok": bool(rows) and all(r.wave.is_published for r in rows),
         "reward_default": reward_default(estimated_minutes=study.estimated_minutes),
