@@ -55,7 +55,8 @@ def is_configured() -> bool:
 
 
 def _url(path: str) -> str:
-    return f"{settings.PROLIFIC_API_URL.rstrip('/')}/api/v1/{path.lstrip('/')}"
+    base = settings.PROLIFIC_API_URL or "https://api.prolific.com"
+    return f"{base.rstrip('/')}/api/v1/{path.lstrip('/')}"
 
 
 def _error_detail(response: httpx.Response) -> str:

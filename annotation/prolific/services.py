@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -40,6 +41,7 @@ RELEASE = {"RETURNED": Participant.Status.RETURNED, "TIMED-OUT": Participant.Sta
 RAISABLE = ("ACTIVE", "PAUSED", "AWAITING REVIEW", "COMPLETED")
 APPROVE_CHUNK = 1000
 DEFAULT_HOURLY_REWARD_CENTS = 900
+EVENT_MEMORY = timedelta(days=2)
 
 
 class ProlificServiceError(Exception):
@@ -331,14 +333,15 @@ def submission_status_apply(
 
 def _rejected_place_add(*, submission_id: str, participant: Participant) -> bool:
     """Open one new place for the rejected rater's persona, once per submission (claimed by a conditional UPDATE)."""
-    if participant.study_persona_id is None or participant.status != Participant.Status.SUBMITTED:
+    entry = participant.study_persona
+    if entry is None or participant.status != Participant.Status.SUBMITTED:
         return False
     claimed = ProlificSubmission.objects.filter(submission_id=submission_id, place_added_at__isnull=True).update(
         place_added_at=timezone.now()
     )
     if not claimed:
         return False
-    slot_add(study_persona=participant.study_persona)
+    slot_add(study_persona=entry)
     return True
 
 
@@ -469,14 +472,35 @@ def prolific_sync_all() -> SyncResult:
     result = SyncResult()
     if not client.is_configured():
         return result
+    # Prolific retries a delivery for a day; ids older than two days can never come back.
+    ProlificEvent.objects.filter(received_at__lt=timezone.now() - EVENT_MEMORY).delete()
+    for draft in ProlificWave.objects.filter(state=ProlificWave.State.DRAFT).exclude(last_error=""):
+        _draft_check(draft, result)
     waves = ProlificWave.objects.filter(state=ProlificWave.State.PUBLISHED).exclude(study__status=StudyStatus.CLOSED)
     for wave in waves.select_related("study").order_by("study_id", "number"):
         wave_sync(wave=wave, result=result)
     return result
 
 
+def _draft_check(wave: ProlificWave, result: SyncResult) -> None:
+    """A draft whose publish call failed or lost its answer: adopt what Prolific shows (published or not)."""
+    try:
+        remote = client.study_get(study_id=wave.prolific_study_id)
+    except ProlificError as exc:
+        _record_error(wave, exc)
+        result.errors.append(f"wave {wave.number}: {exc}")
+        return
+    status = str(remote.get("status", ""))
+    if status in ("UNPUBLISHED", "SCHEDULED", ""):
+        _record_ok(wave, prolific_status=status)
+    else:
+        _record_ok(wave, state=ProlificWave.State.PUBLISHED, prolific_status=status, published_at=timezone.now())
+
+
 def study_sync(*, study: Study) -> SyncResult:
     result = SyncResult()
+    for draft in study.prolific_waves.filter(state=ProlificWave.State.DRAFT).exclude(last_error=""):
+        _draft_check(draft, result)
     for wave in study.prolific_waves.filter(state=ProlificWave.State.PUBLISHED).order_by("number"):
         wave_sync(wave=wave, result=result)
     return result

@@ -8,10 +8,13 @@ from django.urls import reverse
 
 from annotation.models import Participant
 from annotation.prolific.models import ProlificWave
+from annotation.services.slots import participant_enter
 from tests.annotation.factories import participant_complete, study_make
 from tests.annotation.prolific.fake import FakeProlific
 
 pytestmark = pytest.mark.django_db
+
+ENTRY = "https://lab.example/s/x/?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
 
 def test_not_connected_is_said_plainly(coordinator: object, settings: object) -> None:
@@ -84,3 +87,44 @@ def test_reject_shows_the_message_before_sending(coordinator: object, prolific: 
     assert prolific.rejections == {submission: 1}
     participant.refresh_from_db()
     assert participant.review == Participant.Review.EXCLUDED
+
+
+def test_a_publish_whose_answer_was_lost_is_adopted_by_the_next_sync(
+    coordinator: object, prolific: FakeProlific
+) -> None:
+    from annotation.prolific import services
+
+    study = study_make(personas=1, k=2)
+    wave = services.wave_start(study=study, reward_cents=100, estimated_minutes=5)
+    wave = services.wave_draft_create(wave=wave, entry_url=ENTRY, devices=["desktop"])
+    prolific.fail("POST", r"/transition/$", "timeout")
+    with pytest.raises(services.ProlificServiceError, match="next sync"):
+        services.wave_publish(wave=wave)
+    assert prolific.studies[wave.prolific_study_id]["status"] == "ACTIVE"  # Prolific did publish
+    services.prolific_sync_all()
+    wave.refresh_from_db()
+    assert wave.state == ProlificWave.State.PUBLISHED
+    assert wave.last_error == ""
+    assert [c for c in prolific.calls if c[1].endswith("/transition/")] == [
+        ("POST", f"/api/v1/studies/{wave.prolific_study_id}/transition/", 200)
+    ]
+
+
+def test_the_beat_task_syncs(prolific: FakeProlific) -> None:
+    from annotation.prolific import services
+    from annotation.prolific.tasks import prolific_sync
+
+    study = study_make(personas=1, k=1)
+    wave = services.wave_publish(
+        wave=services.wave_draft_create(
+            wave=services.wave_start(study=study, reward_cents=100, estimated_minutes=5),
+            entry_url=ENTRY,
+            devices=["desktop"],
+        )
+    )
+    submission = prolific.worker_start(wave.prolific_study_id, "T1")
+    participant_enter(study=study, pid="T1", study_param=wave.prolific_study_id, session_param=submission)
+    prolific.worker_leave(submission, "RETURNED")
+    assert prolific_sync() >= 1
+    assert Participant.objects.get(prolific_pid="T1").status == Participant.Status.RETURNED
+    assert prolific_sync() == 0  # nothing changes twice
