@@ -630,6 +630,11 @@ def study_prolific_panel(*, study: Study) -> dict[str, Any]:
         "approvable": len(passed),
         "review_rest": list(review_rest),
         "free_places": places_free(study=study),
-        "next_wave_ok": bool(rows) and all(r.wave.is_published for r in rows),
+        # A later wave is offered once every wave is published, the latest has stopped recruiting, and places
+        # are still free (raising places on the running wave is automatic).
+        "next_wave_ok": bool(rows)
+        and all(r.wave.is_published for r in rows)
+        and rows[-1].wave.prolific_status != "ACTIVE"
+        and places_free(study=study) > 0,
         "reward_default": reward_default(estimated_minutes=study.estimated_minutes),
     }
