@@ -620,8 +620,12 @@ def study_prolific_panel(*, study: Study) -> dict[str, Any]:
     awaiting = ProlificSubmission.objects.filter(wave__study=study, status="AWAITING REVIEW").values_list(
         "participant_id", flat=True
     )
+    # Raters who did not pass our checks; never an arrival turned away for want of a place (not their fault).
     review_rest = Participant.objects.filter(
-        study=study, is_preview=False, prolific_pid__in=[pid for pid in awaiting if pid not in passed]
+        study=study,
+        is_preview=False,
+        study_persona__isnull=False,
+        prolific_pid__in=[pid for pid in awaiting if pid not in passed],
     ).order_by("id")
     return {
         "connected": client.is_configured(),
