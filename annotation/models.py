@@ -392,3 +392,7 @@ class BonusPayment(models.Model):
 
     def __str__(self) -> str:
         return f"Bonus payment {self.pk} ({self.get_status_display()})"
+
+
+# Prolific's side of a study lives in annotation/prolific/models.py; importing it here registers it with the app.
+from annotation.prolific.models import ProlificEvent, ProlificSubmission, ProlificWave  # noqa: E402, F401

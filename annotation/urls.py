@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from annotation.views import bonuses, builder, coordinator, datasets, exports, participant, review
+from annotation.views import bonuses, builder, coordinator, datasets, exports, participant, prolific, review
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -51,4 +51,22 @@ urlpatterns = [
         "studies/<int:study_id>/bonuses/<int:payment_id>/pay/", bonuses.bonus_payment_pay_view, name="study-bonus-pay"
     ),
     path("studies/<int:study_id>/report/", include("annotation.reports.urls")),
+    path("studies/<int:study_id>/prolific/waves/", prolific.prolific_wave_create, name="prolific-wave-create"),
+    path(
+        "studies/<int:study_id>/prolific/waves/<int:wave_id>/publish/",
+        prolific.prolific_wave_publish,
+        name="prolific-wave-publish",
+    ),
+    path("studies/<int:study_id>/prolific/sync/", prolific.prolific_sync_view, name="prolific-sync"),
+    path("studies/<int:study_id>/prolific/approve/", prolific.prolific_approve, name="prolific-approve"),
+    path(
+        "studies/<int:study_id>/prolific/reject/<int:participant_id>/",
+        prolific.prolific_reject,
+        name="prolific-reject",
+    ),
+    path(
+        "studies/<int:study_id>/bonuses/<int:payment_id>/resolve/",
+        bonuses.bonus_payment_resolve_view,
+        name="study-bonus-resolve",
+    ),
 ]

@@ -181,6 +181,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-jobs": {"task": "core.sweep_stalled_jobs", "schedule": 15.0},
+    "prolific-sync": {"task": "annotation.prolific_sync", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A running job's lease: its worker renews the heartbeat every quarter of this; silent this long, the worker counts
@@ -208,6 +209,8 @@ PROLIFIC_API_TOKEN = env_str("PROLIFIC_API_TOKEN")
 PROLIFIC_API_URL = env_str("PROLIFIC_API_URL", "https://api.prolific.com")
 # Secret Prolific signs its webhook calls with; the webhook endpoint refuses every call while it is unset.
 PROLIFIC_WEBHOOK_SECRET = env_str("PROLIFIC_WEBHOOK_SECRET")
+# Workspace for a later wave's exclusion group (participant groups belong to one); unset = the token's first.
+PROLIFIC_WORKSPACE_ID = env_str("PROLIFIC_WORKSPACE_ID")
 
 # The cache holds rate-limit counters: shared through Redis when there is one, so limits hold across workers.
 # It is an accelerator, never the truth: with Redis unreachable, each of its users degrades on its own terms

@@ -1,4 +1,5 @@
-"""Returned and timed-out submissions reported by Prolific: from its submissions export or its webhook."""
+"""Returned and timed-out submissions reported by Prolific's submissions export (the webhook and the minute's
+sync go through ``annotation.prolific.services.submission_status_apply``), and the webhook's signature check."""
 
 from __future__ import annotations
 
@@ -86,31 +87,3 @@ def webhook_signature_valid(*, secret: str, timestamp: str, body: bytes, signatu
         return False
     expected = base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest())
     return hmac.compare_digest(expected.decode(), signature.strip())
-
-
-def webhook_apply(*, payload: dict) -> ReturnsResult:
-    """A ``submission.status.change`` event: find the participant by submission (SESSION_ID) or PID."""
-    result = ReturnsResult()
-    status = RELEASE_STATUSES.get(str(payload.get("status", "")).upper())
-    if payload.get("event_type") != "submission.status.change" or status is None:
-        return result
-    submission_id = str(payload.get("resource_id", ""))[:64]
-    pid = str(payload.get("participant_id", ""))[:64]
-    study_param = str(payload.get("study_id", ""))[:64]
-    if any(text_problem(value) for value in (submission_id, pid, study_param)):
-        result.unknown += 1  # no participant has such an id
-        return result
-    participants = Participant.objects.filter(is_preview=False)
-    if submission_id:
-        participants = participants.filter(prolific_session_id=submission_id)
-    elif pid:
-        participants = participants.filter(prolific_pid=pid)
-    else:
-        return result
-    if study_param:
-        participants = participants.filter(prolific_study_id=study_param)
-    for participant in participants.select_related("study")[:10]:
-        _release_one(study=participant.study, pid=participant.prolific_pid, status=status, result=result)
-    if not result.released and not result.already:
-        result.unknown += 1
-    return result

@@ -16,6 +16,7 @@ from annotation.services.bonuses import (
     bonus_amount_parse,
     bonus_csv,
     bonus_payment_pay,
+    bonus_payment_resolve,
     bonus_payment_setup,
     bonus_set,
 )
@@ -85,4 +86,18 @@ def bonus_payment_pay_view(request: HttpRequest, study_id: int, payment_id: int)
     else:
         level = messages.SUCCESS if payment.status == BonusPayment.Status.PAID else messages.ERROR
         messages.add_message(request, level, f"Bonus payment {payment.pk}: {payment.get_status_display().lower()}.")
+    return redirect("study-bonuses", study_id=study_id)
+
+
+@permission_required("annotation.pay_bonus", raise_exception=True)
+@require_POST
+def bonus_payment_resolve_view(request: HttpRequest, study_id: int, payment_id: int) -> HttpResponse:
+    """Record what the coordinator found on Prolific for a payment whose outcome was unknown."""
+    payment = get_object_or_404(BonusPayment, pk=payment_id, study_id=study_id)
+    try:
+        payment = bonus_payment_resolve(payment=payment, paid=request.POST.get("paid") == "yes")
+    except BonusError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Bonus payment {payment.pk}: {payment.get_status_display().lower()}.")
     return redirect("study-bonuses", study_id=study_id)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study, StudyPersona
+from annotation.prolific.services import DEVICES, study_prolific_panel
 from annotation.services.review import study_dashboard
 from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
@@ -42,6 +43,8 @@ def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
             "prolific_url": prolific_url(request, study),
             "rows": study_dashboard(study=study),
             "study_personas": study.study_personas.select_related("persona"),
+            "prolific": study_prolific_panel(study=study),
+            "devices": DEVICES,
         },
     )
 

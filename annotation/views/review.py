@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotation.forms import ReturnsUploadForm, ReviewForm
 from annotation.models import Participant, Study
-from annotation.services.returns import ReturnsError, returns_import, webhook_apply, webhook_signature_valid
+from annotation.prolific.services import webhook_event_apply
+from annotation.services.returns import ReturnsError, returns_import, webhook_signature_valid
 from annotation.services.review import answer_flags, participant_quality, participant_review_set, participants_quality
 from annotation.services.slots import participant_release, participant_session_reset
 
@@ -113,7 +114,8 @@ def returns_upload(request: HttpRequest, study_id: int) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def prolific_webhook(request: HttpRequest) -> HttpResponse:
-    """Prolific's submission status webhook (HMAC-signed; refused while PROLIFIC_WEBHOOK_SECRET is unset)."""
+    """Prolific's webhook (HMAC-signed; refused while PROLIFIC_WEBHOOK_SECRET is unset). The same code path as the
+    minute's sync; a delivery whose X-Event-ID was applied already is acknowledged and changes nothing."""
     body = request.body[: MAX_WEBHOOK_BYTES + 1]
     if len(body) > MAX_WEBHOOK_BYTES:
         return JsonResponse({"error": "payload too large"}, status=413)
@@ -130,5 +132,7 @@ def prolific_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "not JSON"}, status=400)
     if not isinstance(payload, dict):
         return JsonResponse({"error": "expected an object"}, status=400)
-    result = webhook_apply(payload=payload)
-    return JsonResponse({"released": len(result.released), "already": result.already, "unknown": result.unknown})
+    duplicate, result = webhook_event_apply(event_id=request.headers.get("X-Event-ID", ""), payload=payload)
+    return JsonResponse(
+        {"duplicate": duplicate, "changed": result.changed, "released": result.released, "unknown": result.unknown}
+    )

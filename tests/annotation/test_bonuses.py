@@ -13,7 +13,14 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import BonusPayment, Participant
-from annotation.services.bonuses import BonusError, bonus_csv, bonus_payment_pay, bonus_payment_setup, bonus_set
+from annotation.services.bonuses import (
+    BonusError,
+    bonus_csv,
+    bonus_payment_pay,
+    bonus_payment_resolve,
+    bonus_payment_setup,
+    bonus_set,
+)
 from tests.annotation.factories import participant_complete, study_make
 
 pytestmark = pytest.mark.django_db
@@ -108,21 +115,33 @@ def test_two_step_payment(bonused_study: object, prolific: FakeProlific) -> None
     assert [c[1] for c in prolific.calls].count("/api/v1/bulk-bonus-payments/bulk123/pay/") == 1
 
 
-def test_failed_pay_is_recorded_and_never_retried(bonused_study: object, prolific: FakeProlific) -> None:
-    prolific.pay_status = 500
+def test_refused_pay_is_recorded_and_never_retried(bonused_study: object, prolific: FakeProlific) -> None:
+    prolific.pay_status = 400
     payment = bonus_payment_pay(payment=bonus_payment_setup(study=bonused_study))
     assert payment.status == BonusPayment.Status.FAILED
-    assert "500" in payment.error
+    assert "400" in payment.error
     with pytest.raises(BonusError):
         bonus_payment_pay(payment=payment)
     assert len([c for c in prolific.calls if c[1].endswith("/pay/")]) == 1
 
 
-def test_dropped_pay_call_is_unknown(bonused_study: object, prolific: FakeProlific) -> None:
-    prolific.drop_pay = True
+@pytest.mark.parametrize("fault", ["drop", "500"])
+def test_pay_with_no_clear_answer_is_unknown_and_blocks_until_resolved(
+    bonused_study: object, prolific: FakeProlific, fault: str
+) -> None:
+    prolific.drop_pay = fault == "drop"
+    prolific.pay_status = 500 if fault == "500" else 200
     payment = bonus_payment_pay(payment=bonus_payment_setup(study=bonused_study))
     assert payment.status == BonusPayment.Status.UNKNOWN
+    assert "Check the bonus on Prolific" in payment.error
     assert payment.pay_requested_at
+    with pytest.raises(BonusError, match="outcome is unknown"):
+        bonus_payment_setup(study=bonused_study)
+    bonus_payment_resolve(payment=payment, paid=True)
+    assert len([c for c in prolific.calls if c[1].endswith("/pay/")]) == 1
+    # Everyone is covered by the resolved payment: nothing is set up twice.
+    with pytest.raises(BonusError, match="not set up already"):
+        bonus_payment_setup(study=bonused_study)
 
 
 def test_no_token_means_csv_only(bonused_study: object, settings: object) -> None:

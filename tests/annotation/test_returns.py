@@ -96,8 +96,12 @@ def test_webhook_releases_by_submission_id(settings: object) -> None:
     stale = _signed(body, "s3cret", int(time.time()) - 3600)
     assert client.post(url, body, content_type="application/json", headers=stale).status_code == 403
     response = client.post(url, body, content_type="application/json", headers=_signed(body, "s3cret"))
-    assert response.json() == {"released": 1, "already": 0, "unknown": 0}
+    assert response.json() == {"duplicate": False, "changed": True, "released": True, "unknown": False}
     assert Slot.objects.get().status == SlotStatus.FREE
+    # Prolific retries with the same X-Event-ID: acknowledged, applied once.
+    again = {**_signed(body, "s3cret"), "X-Event-ID": "evt-1"}
+    assert client.post(url, body, content_type="application/json", headers=again).json()["duplicate"] is False
+    assert client.post(url, body, content_type="application/json", headers=again).json()["duplicate"] is True
 
 
 def test_webhook_is_closed_without_a_secret(settings: object) -> None:

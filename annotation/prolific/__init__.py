@@ -1,0 +1,1 @@
+"""Prolific through its API: one client (client.py), the round's services (services.py), beat/webhook sync."""
