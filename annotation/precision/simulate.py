@@ -48,7 +48,7 @@ class Design:
         return self.places * self.questions
 
     def __str__(self) -> str:
-        return f"{self.personas} personas × {self.raters} raters × {self.questions} questions"
+        return f"{self.personas} personas x {self.raters} raters x {self.questions} questions"
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,7 @@ def process_for_kappa(kappa: float, *, raters: int, prevalence: float = 0.5) -> 
     return AgreementProcess((low + high) / 2, prevalence)
 
 
-def synthetic_labels(
-    design: Design, process: AgreementProcess, *, rounds: int, rng: np.random.Generator
-) -> np.ndarray:
+def synthetic_labels(design: Design, process: AgreementProcess, *, rounds: int, rng: np.random.Generator) -> np.ndarray:
     """Booleans (rounds x personas x raters x questions): True where the rater picked the chosen reply."""
     shape = (rounds, design.personas, 1, design.questions)
     truth = rng.random(shape) < process.prevalence
