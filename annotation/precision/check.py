@@ -67,7 +67,7 @@ def _round_play(*, design: Design, process: AgreementProcess, seed: int) -> tupl
         for p in range(design.personas)
     ]
     pair_ids = []
-    truth: dict[int, str] = {}  # pair id -> the persona's true preference
+    truth: dict[int, Choice] = {}  # pair id -> the persona's true preference
     for persona in personas:
         for q in range(design.questions):
             text = f"Precision check {seed}: question {q} for persona {persona.pk}?"
@@ -89,10 +89,12 @@ def _round_play(*, design: Design, process: AgreementProcess, seed: int) -> tupl
     for n in range(design.places):
         pid = f"check{seed}x{n}"
         participant = participant_enter(study=study, pid=pid, study_param="check", session_param=pid).participant
-        assert participant is not None  # a launched study with a free place admits every new PID
+        if participant is None:  # a launched study with a free place admits every new PID
+            raise RuntimeError(f"the check's participant {pid} was not admitted")
         for question in questions_for(participant=participant):
             answer = answer_open(participant=participant, question=question)
-            if question.is_attention:
+            wanted: Choice
+            if question.is_attention or question.pair_id is None:
                 wanted = Choice.CHOSEN  # the check's correct reply is stored as the chosen one
             else:
                 preferred = truth[question.pair_id]
