@@ -186,6 +186,7 @@ class RunningPrecision:
     interval: HeadlineInterval | None  # None before the first report
     fresh: bool  # False: the report is being recomputed for the newest submissions
     target_width: float
+    personas: int = 0  # personas in the study now
 
     @property
     def width_to_go(self) -> float | None:
@@ -197,6 +198,15 @@ class RunningPrecision:
         width = self.interval.width if self.interval is not None else None
         return width is not None and width <= self.target_width
 
+    @property
+    def personas_to_add(self) -> int | None:
+        """Roughly how many more personas (with the same raters and questions) reach the target: the interval of a
+        persona bootstrap narrows as 1/sqrt(personas). None when there is no interval yet or the target is met."""
+        width = self.interval.width if self.interval is not None else None
+        if width is None or self.reached or not self.personas:
+            return None
+        return max(1, math.ceil(self.personas * (width / self.target_width) ** 2) - self.personas)
+
 
 def precision_running(
     *, study: Study, target_width: float = DEFAULT_TARGET_WIDTH, user: object = None
@@ -205,7 +215,9 @@ def precision_running(
     state = report_ensure(study=study, started_by=user)
     data = state.data
     loo = data.get("tables", {}).get("loo") if data else None
-    return RunningPrecision(headline_interval(loo) if loo else None, state.fresh, target_width)
+    return RunningPrecision(
+        headline_interval(loo) if loo else None, state.fresh, target_width, study.study_personas.count()
+    )
 
 
 @dataclass(frozen=True)

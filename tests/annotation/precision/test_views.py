@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -146,4 +147,5 @@ def test_running_shows_the_reports_headline_and_the_width_to_go(client: Client) 
     assert f"<strong>{row['kappa']:.3f}</strong>" in page
     assert f"95 % interval {row['ci_low']:.3f} to {row['ci_high']:.3f}" in page
     width = row["ci_high"] - row["ci_low"]
-    assert f"Still to go: {width - 0.05:.3f} of width to reach the target 0.05." in page
+    assert f"Still to go: {width - 0.05:.3f} of width to reach the target 0.05" in page
+    assert f"roughly {math.ceil(10 * (width / 0.05) ** 2) - 10} more personas" in page
