@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from annotation.views import bonuses, builder, coordinator, datasets, exports, participant, prolific, review
+from annotation.views import (
+    bonuses,
+    builder,
+    coordinator,
+    datasets,
+    exports,
+    participant,
+    precision,
+    prolific,
+    review,
+)
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -26,6 +36,9 @@ urlpatterns = [
     path("studies/<int:study_id>/action/", coordinator.study_action, name="study-action"),
     path("studies/<int:study_id>/preview/", coordinator.study_preview, name="study-preview"),
     path("studies/<int:study_id>/personas/<int:entry_id>/slots/", coordinator.study_slot_add, name="study-slot-add"),
+    path("studies/<int:study_id>/precision/", precision.precision_plan_view, name="study-precision"),
+    path("studies/<int:study_id>/precision/running/", precision.precision_running_view, name="study-precision-running"),
+    path("studies/<int:study_id>/precision/add/", precision.precision_add_view, name="study-precision-add"),
     path("studies/<int:study_id>/participants/", review.participant_list, name="study-participants"),
     path(
         "studies/<int:study_id>/participants/<int:participant_id>/",

@@ -69,6 +69,9 @@ SUBSTITUTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "README.md: .venv/bin/python manage.py bench run benchmarks/bench/configs/paper_main.json \\": (
         ("bench status 12", "bench status {next_bench_run}"),
     ),
+    # The same check with two rounds instead of thirty (a minute): tests/annotation/precision/test_check.py runs twenty.
+    "README.md: .venv/bin/python manage.py precision_check --personas 12 --raters 3 --questions 4 --kappa 0.5 "
+    "--rounds 30": (("--rounds 30", "--rounds 2"),),
 }
 # Everywhere: the addresses of a reader's own model servers (vLLM, Ollama) are replaced by the mock server's.
 HOSTS = ("http://gpu-box:8000/v1", "http://localhost:11434/v1", "http://localhost:8080/v1")

@@ -174,11 +174,11 @@ def _study_fields(config: StudySettings) -> dict[str, object]:
 
 
 def _questionnaires_create(
-    study: Study, config: StudySettings, plan: list[tuple[Persona, list[PreferencePair]]]
+    study: Study, config: StudySettings, plan: list[tuple[Persona, list[PreferencePair]]], *, first_position: int = 1
 ) -> None:
     slots: list[Slot] = []
     questions: list[Question] = []
-    for position, (persona, pairs) in enumerate(plan, start=1):
+    for position, (persona, pairs) in enumerate(plan, start=first_position):
         entry = StudyPersona.objects.create(study=study, persona=persona, position=position)
         slots += [Slot(study=study, study_persona=entry, index=i) for i in range(config.raters_per_persona)]
         questions += _questionnaire(entry, pairs, config.attention_checks)
@@ -288,3 +288,29 @@ def slot_add(*, study_persona: StudyPersona) -> Slot:
             index=(last + 1) if last is not None else 0,
             status=SlotStatus.FREE,
         )
+
+
+def study_personas_add(*, study: Study, count: int) -> list[StudyPersona]:
+    """Add ``count`` personas to a study, each with the study's k places and its own seeded questionnaire (the same
+    number of pairs and checks as the others). The personas are the usable ones not yet in the study, oldest first.
+    Raises ``StudyError`` when there are not enough, or one of them has too few pairs; nothing is added then."""
+    if count < 1:
+        raise StudyError("Add at least one persona.")
+    if study.status == StudyStatus.CLOSED:
+        raise StudyError("A closed study takes no new personas.")
+    config = StudySettings(
+        name=study.name,
+        pairs_per_persona=study.pairs_per_persona,
+        raters_per_persona=study.raters_per_persona,
+        attention_checks=study.attention_checks,
+        seed=study.seed,
+    )
+    candidates = list(Persona.objects.usable().exclude(study_entries__study=study).order_by("pk")[:count])
+    if len(candidates) < count:
+        raise StudyError(f"Only {len(candidates)} usable personas are not in this study yet; {count} were asked for.")
+    plan = _pairs_plan(config, candidates, None)
+    with transaction.atomic():
+        Study.objects.select_for_update().filter(pk=study.pk).first()  # one adder at a time: positions stay unique
+        last = StudyPersona.objects.filter(study=study).aggregate(m=Max("position"))["m"] or 0
+        _questionnaires_create(study, config, plan, first_position=last + 1)
+    return list(StudyPersona.objects.filter(study=study, position__gt=last).order_by("position"))

@@ -231,5 +231,8 @@ def test_the_coordinators_main_pages_pass_axe(
         assert response is not None, f"{name}: {path} gave no response"
         assert response.ok, f"{name}: {path} answered {response.status}"
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        if name == "a study":  # its precision panel arrives by htmx after the page: check it too
+            expect(page.locator("#precision-designs")).to_be_visible(timeout=30_000)
+            expect(page.locator("#precision-running")).to_be_visible()
         failures += axe_failures(page)
     assert failures == []
