@@ -41,6 +41,8 @@ class AnnotationConfig(AppConfig):
 
     def ready(self) -> None:
         from annotation.demo import annotation_demo_ensure
+        from annotation.precision.recruitment import recruitment_connect
+        from annotation.prolific.recruitment import ProlificRecruitment
         from annotation.reports.demo import report_demo_ensure
         from core.demo import DEMO_STEPS
         from core.navigation import nav_register
@@ -49,6 +51,8 @@ class AnnotationConfig(AppConfig):
         # The one declaration of these roles' permissions: core's post_migrate receiver (roles_sync) applies it after
         # every migrate and every test-database flush; the 0003_roles migrations are empty placeholders now.
         role_permissions_register(COORDINATOR, COORDINATOR_PERMISSIONS)
+        # The precision panel's cost, time to fill and raised places come from Prolific (each says when not connected).
+        recruitment_connect(ProlificRecruitment())
         role_permissions_register(ANALYST, ANALYST_PERMISSIONS)
         nav_register("Studies", "study-list", permission="annotation.view_study", order=30)
         if annotation_demo_ensure not in DEMO_STEPS:

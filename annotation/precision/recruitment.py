@@ -77,4 +77,4 @@ def places_raise(*, study: Study, by: int) -> str:
     try:
         return recruitment.places_raise(study=study, by=by)
     except RecruitmentUnavailable as exc:
-        return f"Places on Prolific were not raised: {exc}"
+        return f"Places on Prolific were not raised: {str(exc).rstrip('.')}."

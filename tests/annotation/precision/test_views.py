@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import Question, Slot, Study
-from annotation.precision.recruitment import RecruitmentUnavailable, recruitment_connect
+from annotation.precision.recruitment import RecruitmentUnavailable, recruitment_connect, recruitment_current
 from annotation.reports.services import report_refresh
 from tests.annotation.factories import participant_complete, persona_make, study_make
 
@@ -35,9 +35,10 @@ class Recruiter:
 @pytest.fixture
 def recruiter() -> Iterator[Recruiter]:
     connected = Recruiter()
+    before = recruitment_current()
     recruitment_connect(connected)
     yield connected
-    recruitment_connect(None)
+    recruitment_connect(before)
 
 
 @pytest.fixture
