@@ -19,7 +19,7 @@ import re
 
 from django.db import models
 
-from core.llm.echo import echoes_instructions
+from core.llm.echo import ECHO_ERROR, echoes_instructions
 from core.llm.types import Completion, LLMRequest, Message
 
 DEFAULT_LENGTH_TOLERANCE = 0.10  # a revision may be at most 10 % longer than y_l (in characters)
@@ -164,6 +164,8 @@ def attribute_named(*, text: str, attribute_values: list[str]) -> str | None:
 def text_problem(completion: Completion) -> tuple[str, str] | None:
     """(reason, detail) when a reply is unusable as text: a failed call, an empty reply or a refusal."""
     if not completion.valid:
+        if completion.error.startswith(ECHO_ERROR):  # refused by the runner's echo guard
+            return RevisionFailure.ECHO, completion.error[:300]
         if completion.stop_reason == "refusal":
             return RevisionFailure.REFUSAL, completion.error[:300]
         return RevisionFailure.CALL_FAILED, (completion.error or "invalid reply")[:300]
