@@ -67,12 +67,20 @@ class Reply:
 
 @dataclass
 class RunResult:
-    """What one run did: items asked, replies stored (valid or invalid), of those invalid, calls that failed."""
+    """What one run did: items asked, replies stored (valid or invalid), of those invalid (asked again by a re-run up
+    to the caller's cap, or failed for good), calls that failed (nothing stored; a re-run asks again), and items
+    left out because their result was already stored."""
 
     requested: int = 0
     stored: int = 0
     invalid: int = 0
     failed: int = 0
+    skipped: int = 0
+
+    @property
+    def done(self) -> int:
+        """Items that ended with a result."""
+        return self.stored - self.invalid
 
     def __add__(self, other: RunResult) -> RunResult:
         return RunResult(
@@ -80,6 +88,7 @@ class RunResult:
             self.stored + other.stored,
             self.invalid + other.invalid,
             self.failed + other.failed,
+            self.skipped + other.skipped,
         )
 
 
