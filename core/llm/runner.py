@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -67,9 +67,9 @@ class Reply:
 
 @dataclass
 class RunResult:
-    """What one run did: items asked, replies stored (valid or invalid), of those invalid (asked again by a re-run up
-    to the caller's cap, or failed for good), calls that failed (nothing stored; a re-run asks again), and items
-    left out because their result was already stored."""
+    """What one run did: items asked; replies stored (valid or invalid); of those, the invalid ones (asked again by a
+    re-run up to the caller's cap); items that ended failed (an invalid reply, or a call that failed for good after
+    its retries, which stores nothing and is asked again by a re-run); items left out as already stored."""
 
     requested: int = 0
     stored: int = 0
@@ -163,17 +163,19 @@ def work_run(
     chunk_size: int = CHUNK_SIZE,
     use_batch: bool = False,
     retries: int = 0,
+    units: Callable[[T], int] | None = None,
 ) -> RunResult:
     """Ask ``endpoint`` about every item and store what ``handler`` makes of each reply (see the module docstring).
 
     Pass a ``writer`` made beforehand when the item iterator itself settles progress (``writer.settle``) for the
-    items it leaves out.
+    items it leaves out. ``units(item)`` is how many progress units an item stands for when its call fails (one
+    by default; a reply says its own with ``Reply.done``/``failed``).
     """
     writer = writer or Writer(handler=handler, job=job)
     result = RunResult()
     try:
         for chunk in chunked(items, chunk_size):
-            _run_chunk(endpoint, chunk, handler, job, writer, result, use_batch=use_batch, retries=retries)
+            _run_chunk(endpoint, chunk, handler, job, writer, result, use_batch=use_batch, retries=retries, units=units)
     except BaseException:
         writer.flush(progress=False)  # keep what was read; the job has stopped (or failed), its counts stay
         raise
@@ -191,6 +193,7 @@ def _run_chunk(
     *,
     use_batch: bool,
     retries: int,
+    units: Callable[[T], int] | None,
 ) -> None:
     result.requested += len(chunk)
     reasons: list[str] | None = None
@@ -207,9 +210,9 @@ def _run_chunk(
             again: list[tuple[T, str]] = again,
             last: bool = last,
         ) -> None:
-            if not completion.valid and completion.transient:
+            if not completion.valid and completion.transient:  # an outage: nothing stored, the item stays pending
                 result.failed += 1
-                writer.add(None, done=0, failed=1)
+                writer.add(None, done=0, failed=units(chunk[index]) if units else 1)
                 return
             reply = handler.reply(chunk[index], echo_refused(completion, requests[index]), last=last)
             if reply.retry and not last:
@@ -218,6 +221,7 @@ def _run_chunk(
             done, failed = reply.units()
             result.stored += reply.row is not None
             result.invalid += not reply.valid
+            result.failed += not reply.valid
             writer.add(reply.row, done=done, failed=failed)
 
         if requests:

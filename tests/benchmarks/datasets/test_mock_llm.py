@@ -67,7 +67,7 @@ def _endpoint(provider: str, url: str, **fields: object) -> ModelEndpoint:
 
 
 def _run_all(dataset, run=None):
-    return [stage(dataset=dataset, run=run) for stage in (stage_answer_run, stage_critique_run, stage_revise_run)]
+    return [stage(dataset=dataset, job=run) for stage in (stage_answer_run, stage_critique_run, stage_revise_run)]
 
 
 def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
