@@ -76,9 +76,7 @@ class AnswerHandler:
 
     def write(self, rows: list[tuple[str, Any]]) -> None:
         DatasetAnswer.objects.bulk_create([row for kind, row in rows if kind == "keep"], ignore_conflicts=True)
-        for kind, (prompt_id, persona_id, reason, detail) in rows:
-            if kind != "fail":
-                continue
+        for prompt_id, persona_id, reason, detail in (row for kind, row in rows if kind == "fail"):
             items = self.dataset.items.filter(prompt_id=prompt_id, status=ItemStatus.PLANNED)
             if persona_id is not None:
                 items = items.filter(persona_id=persona_id)
