@@ -14,6 +14,7 @@ from benchmarks.bench.models import BenchAnswer, BenchItem, Method, Verdict
 from benchmarks.bench.results import bench_results
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_create, bench_run_execute, bench_run_start
 from core.jobs import JobCancelled, JobRun
+from core.llm import runner
 from core.models import Job, JobStatus
 from tests.factories import JobFactory
 from tests.llm_mock import MockLLMServer
@@ -169,6 +170,7 @@ def test_cancelled_job_resumes_without_loss_or_duplicates(
         original(self, **kwargs)
 
     monkeypatch.setattr(JobRun, "advance", advance_then_die)
+    monkeypatch.setattr(runner, "FLUSH_EVERY", 50)  # a few flushes per stage, so the stop lands mid-stage
     with pytest.raises(JobCancelled):
         bench_run_execute(bench_run=run, job=JobRun(job_row))
     stored = BenchAnswer.objects.filter(run=run)
