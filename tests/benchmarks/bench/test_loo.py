@@ -129,3 +129,24 @@ def test_leave_one_out_results_page(
     table = client.get(f"/benchmarks/bench/{run.pk}/tables/loo_kappa.csv").content.decode()
     assert table.splitlines()[0] == "attribute,twin,persona,n,agreement,kappa"
     assert len(table.splitlines()) == 1 + 8
+
+
+def test_an_invalid_pick_stays_stored_and_a_rerun_asks_it_again_up_to_the_cap(
+    bench_data: dict[str, list[Any]], endpoint: Callable, mock_llm: MockLLMServer, settings: Any
+) -> None:
+    settings.LLM_INVALID_RETRIES = 1
+    endpoint(name="gen")  # offline: only the judge's picks reach the mock, in order
+    endpoint("anthropic", "mock-judge", name="judge", base_url=mock_llm.url, concurrency=1)
+    run = bench_run_create(config=bench_config_parse(_config()))
+    mock_llm.enqueue("offformat", "offformat")
+    loo_run_execute(bench_run=run)
+    invalid = LooRevision.objects.filter(twin__run=run, choice="invalid")
+    assert invalid.count() == 2
+    assert {(row.judge_attempts, bool(row.judge_raw)) for row in invalid} == {(1, True)}
+    asked = mock_llm.state.stats["/v1/messages"]
+    mock_llm.enqueue("offformat")  # one of the two is unreadable again
+    loo_run_execute(bench_run=run)
+    assert mock_llm.state.stats["/v1/messages"] == asked + 2  # only the invalid picks are asked again
+    assert list(invalid.values_list("judge_attempts", flat=True)) == [2]
+    loo_run_execute(bench_run=run)
+    assert mock_llm.state.stats["/v1/messages"] == asked + 2  # past LLM_INVALID_RETRIES: it stays invalid

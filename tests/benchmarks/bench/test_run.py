@@ -15,6 +15,7 @@ from benchmarks.bench.results import bench_results
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_create, bench_run_execute, bench_run_start
 from core.jobs import JobCancelled, JobRun
 from core.llm import runner
+from core.llm.echo import ECHO_ERROR
 from core.models import Job, JobStatus
 from tests.factories import JobFactory
 from tests.llm_mock import MockLLMServer
@@ -205,3 +206,22 @@ def test_job_runs_on_a_real_worker(celery_worker: object, endpoint: Callable, be
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.done == job.total == 4 * 2 * 2 + 4
     assert BenchItem.objects.filter(run=run).count() == 4
+
+
+def test_an_answer_that_echoes_its_instructions_is_refused_and_shown(
+    bench_data: dict[str, list[Any]], endpoint: Callable
+) -> None:
+    endpoint(name="offline-critic", model="persona_overlap")
+    with MockLLMServer() as server:
+        endpoint("openai_compatible", "mock-model", name="parrot", base_url=server.openai_url, concurrency=1)
+        run = _run({"name": "e", "models": ["parrot"], "critic": "offline-critic", "items": 2, "methods": ["baseline"]})
+        server.enqueue("echo_reasoning")  # the first answer repeats the method's instructions
+        result = bench_run_execute(bench_run=run)
+    answers = list(BenchAnswer.objects.filter(run=run))
+    echoed = [a for a in answers if a.verdict == Verdict.NO_ANSWER]
+    assert len(answers) == 2
+    assert len(echoed) == 1
+    assert echoed[0].answer_error.startswith(ECHO_ERROR)
+    assert echoed[0].answer == ""
+    assert echoed[0].answer_raw  # the reply stays for the record
+    assert (result["answers"].stored, result["answers"].invalid) == (2, 1)
