@@ -20,8 +20,8 @@ from benchmarks.datasets.planning import DatasetError
 from benchmarks.judging.models import Choice
 from benchmarks.judging.services import judgments_run
 from benchmarks.pairs.models import PreferencePair, VerificationVerdict
+from core.jobs import JobRun
 from core.llm.runner import chunked
-from core.llm.types import JobProgress
 from personas.attributes import ATTRIBUTE_BY_KEY
 
 
@@ -53,7 +53,7 @@ def verification_pairs(dataset: PreferenceDataset) -> tuple[Iterator[tuple[int, 
 _CHUNK = 2000
 
 
-def dataset_verify(*, dataset: PreferenceDataset, job: JobProgress | None = None) -> int:
+def dataset_verify(*, dataset: PreferenceDataset, job: JobRun | None = None) -> int:
     """Judge the pairs in both orders and write each pair's verdict; returns how many pairs got one.
 
     Pairs stream in chunks from the database to the runner and verdicts are written a chunk of pairs at a time,

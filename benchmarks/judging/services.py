@@ -15,11 +15,11 @@ from django.utils.timezone import now
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.prompts import choice_from_letter, judgment_request
 from benchmarks.pairs.models import PreferencePair
-from core.jobs import job_start
+from core.jobs import JobRun, job_start
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider
 from core.llm.runner import Reply, RunResult, Writer, chunked, work_run
-from core.llm.types import Completion, JobProgress, LLMRequest
+from core.llm.types import Completion, LLMRequest
 from core.models import Job
 from personas.models import Persona
 
@@ -183,7 +183,7 @@ class JudgmentHandler:
 
 
 def judgments_run(
-    *, judge: Judge, items: Iterable[Item], job: JobProgress | None = None, count: int | None = None
+    *, judge: Judge, items: Iterable[Item], job: JobRun | None = None, count: int | None = None
 ) -> RunResult:
     """Ask ``judge`` about every (persona, pair) item in both orders and store each reply.
 

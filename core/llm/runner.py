@@ -36,7 +36,6 @@ from core.llm.service import llm_complete_many
 from core.llm.types import Completion, JobProgress, LLMRequest
 
 T = TypeVar("T")
-T_contra = TypeVar("T_contra", contravariant=True)
 
 CHUNK_SIZE = 500
 FLUSH_EVERY = 200
@@ -92,14 +91,14 @@ class RunResult:
         )
 
 
-class WorkHandler(Protocol[T_contra]):
+class WorkHandler(Protocol[T]):
     """What a kind of work item plugs into the runner."""
 
-    def requests(self, items: list[T_contra], *, retry: list[str] | None = None) -> list[LLMRequest]:
+    def requests(self, items: list[T], *, retry: list[str] | None = None) -> list[LLMRequest]:
         """One request per item, in order; ``retry`` (one reason per item) when they are asked again at once."""
         ...
 
-    def reply(self, item: T_contra, completion: Completion, *, last: bool) -> Reply:
+    def reply(self, item: T, completion: Completion, *, last: bool) -> Reply:
         """The row a reply stores; ``last`` is False while a ``Reply.retry`` would still be honoured."""
         ...
 
