@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from benchmarks.datasets.models import PreferenceDataset
@@ -33,24 +33,32 @@ def pair_verdict(*, chosen: int, rejected: int) -> str:
 
 
 def verification_pairs(dataset: PreferenceDataset) -> tuple[Iterator[tuple[int, int]], int]:
-    """(persona, pair) to verify, streamed from the database, and how many: every pair of the dataset, or
-    ``verify_sample`` of them drawn with its seed (the draw reads the pair ids only)."""
+    """(persona, pair) to verify, read from the database a chunk at a time, and how many: every pair of the
+    dataset, or ``verify_sample`` of them drawn with its seed (the draw reads the pair ids only)."""
     pairs = dataset.pairs.order_by("pk")
     count = pairs.count()
     if dataset.verify_sample is None or dataset.verify_sample >= count:
-        return pairs.values_list("persona_id", "pk").iterator(chunk_size=_CHUNK), count
+        return _keyset(pairs), count
     ids = list(pairs.values_list("pk", flat=True))
     picked = sorted(random.Random(f"{dataset.seed}:verify").sample(ids, dataset.verify_sample))
     del ids
 
     def sampled() -> Iterator[tuple[int, int]]:
-        for start in range(0, len(picked), _CHUNK):
-            yield from pairs.filter(pk__in=picked[start : start + _CHUNK]).values_list("persona_id", "pk")
+        for chunk in chunked(picked, _CHUNK):
+            yield from pairs.filter(pk__in=chunk).values_list("persona_id", "pk")
 
     return sampled(), len(picked)
 
 
 _CHUNK = 2000
+
+
+def _keyset(pairs: QuerySet[PreferencePair]) -> Iterator[tuple[int, int]]:
+    """(persona, pair) in pair order, a page at a time by primary key: no cursor stays open while the run writes."""
+    last = 0
+    while page := list(pairs.filter(pk__gt=last).values_list("persona_id", "pk")[:_CHUNK]):
+        yield from page
+        last = page[-1][1]
 
 
 def dataset_verify(*, dataset: PreferenceDataset, job: JobRun | None = None) -> int:
@@ -66,8 +74,8 @@ def dataset_verify(*, dataset: PreferenceDataset, job: JobRun | None = None) -> 
         raise DatasetError("The dataset has no pairs to verify yet.")
     judgments_run(judge=dataset.verifier, items=items, job=job, count=count)
     verdicts = 0
-    ids, _ = verification_pairs(dataset)
-    for chunk in chunked((pair for _, pair in ids), _CHUNK):
+    items, _ = verification_pairs(dataset)
+    for chunk in chunked((pair for _, pair in items), _CHUNK):
         verdicts += dataset_verification_apply(dataset=dataset, pair_ids=chunk)
     return verdicts
 
