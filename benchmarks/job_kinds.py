@@ -28,11 +28,11 @@ from core.models import Job
 
 
 @register_job_kind(JUDGE_RUN_JOB, label="Run a judge")
-def judge_run(run: JobRun) -> None:
+def judge_run(job: JobRun) -> None:
     """Judge every (persona, pair) item in both orders; items already judged are skipped."""
-    judge = Judge.objects.select_related("endpoint").get(pk=run.params["judge_id"])
-    items = [(int(persona_id), int(pair_id)) for persona_id, pair_id in run.params["items"]]
-    judgments_run(judge=judge, items=items, run=run)
+    judge = Judge.objects.select_related("endpoint").get(pk=job.params["judge_id"])
+    items = [(int(persona_id), int(pair_id)) for persona_id, pair_id in job.params["items"]]
+    judgments_run(judge=judge, items=items, job=job)
 
 
 def pairs_import_outcome(job: Job) -> JobFact | None:
@@ -44,8 +44,8 @@ def pairs_import_outcome(job: Job) -> JobFact | None:
 
 
 @register_job_kind(PAIRS_IMPORT_JOB, label="Import preference pairs", outcome=pairs_import_outcome)
-def pairs_import_job(run: JobRun) -> None:
-    pairs_import_run(run)
+def pairs_import_job(job: JobRun) -> None:
+    pairs_import_run(job)
 
 
 def prompts_import_outcome(job: Job) -> JobFact:
@@ -54,58 +54,58 @@ def prompts_import_outcome(job: Job) -> JobFact:
 
 
 @register_job_kind(PROMPTS_IMPORT_JOB, label="Import prompts", outcome=prompts_import_outcome)
-def prompts_import_job(run: JobRun) -> None:
-    prompts_import_run(run)
+def prompts_import_job(job: JobRun) -> None:
+    prompts_import_run(job)
 
 
-def _dataset(run: JobRun) -> PreferenceDataset:
-    return PreferenceDataset.objects.select_related("generator", "verifier__endpoint").get(pk=run.params["dataset_id"])
+def _dataset(job: JobRun) -> PreferenceDataset:
+    return PreferenceDataset.objects.select_related("generator", "verifier__endpoint").get(pk=job.params["dataset_id"])
 
 
 @register_job_kind(PROMPT_CLASSIFY_JOB, label="Classify prompts (controversy)")
-def prompt_classify(run: JobRun) -> None:
+def prompt_classify(job: JobRun) -> None:
     """Ask the endpoint whether each prompt that passed the form check would split opinion."""
-    prompts_classify(endpoint=ModelEndpoint.objects.get(pk=run.params["endpoint_id"]), run=run)
+    prompts_classify(endpoint=ModelEndpoint.objects.get(pk=job.params["endpoint_id"]), run=job)
 
 
 @register_job_kind(DATASET_PLAN_JOB, label="Plan a preference dataset")
-def dataset_plan_job(run: JobRun) -> None:
-    dataset_plan(dataset=_dataset(run), run=run)
+def dataset_plan_job(job: JobRun) -> None:
+    dataset_plan(dataset=_dataset(job), run=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.ANSWER], label="Dataset stage: y_l answers")
-def dataset_answer_job(run: JobRun) -> None:
-    stage_answer_run(dataset=_dataset(run), run=run)
+def dataset_answer_job(job: JobRun) -> None:
+    stage_answer_run(dataset=_dataset(job), job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.CRITIQUE], label="Dataset stage: critiques")
-def dataset_critique_job(run: JobRun) -> None:
-    stage_critique_run(dataset=_dataset(run), run=run)
+def dataset_critique_job(job: JobRun) -> None:
+    stage_critique_run(dataset=_dataset(job), job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.REVISE], label="Dataset stage: revisions y_w")
-def dataset_revise_job(run: JobRun) -> None:
-    stage_revise_run(dataset=_dataset(run), run=run)
+def dataset_revise_job(job: JobRun) -> None:
+    stage_revise_run(dataset=_dataset(job), job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
-def dataset_verify_job(run: JobRun) -> None:
-    dataset_verify(dataset=_dataset(run), run=run)
+def dataset_verify_job(job: JobRun) -> None:
+    dataset_verify(dataset=_dataset(job), job=job)
 
 
 @register_job_kind(BENCH_RUN_JOB, label="PERSONA Bench run")
-def bench_run(run: JobRun) -> None:
+def bench_run_job(job: JobRun) -> None:
     """Answer, critique and analyse every key of the run (or its leave-one-out stages); stored keys are skipped."""
-    bench = BenchRun.objects.get(pk=run.params["run_id"])
-    if bench.evaluation == Evaluation.LEAVE_ONE_OUT:
-        loo_run_execute(run=bench, job=run)
+    bench_run = BenchRun.objects.get(pk=job.params["run_id"])
+    if bench_run.evaluation == Evaluation.LEAVE_ONE_OUT:
+        loo_run_execute(bench_run=bench_run, job=job)
     else:
-        bench_run_execute(run=bench, job=run)
+        bench_run_execute(bench_run=bench_run, job=job)
 
 
 @register_job_kind(DATASET_EXPORT_JOB, label="Dataset: export (Parquet + JSONL + card, zipped)")
-def dataset_export_job(run: JobRun) -> None:
-    dataset_export_archive(dataset=_dataset(run), run=run)
+def dataset_export_job(job: JobRun) -> None:
+    dataset_export_archive(dataset=_dataset(job), run=job)
 
 
 def dataset_import_outcome(job: Job) -> JobFact | None:
@@ -118,5 +118,5 @@ def dataset_import_outcome(job: Job) -> JobFact | None:
 
 
 @register_job_kind(DATASET_IMPORT_JOB, label="Import a released dataset", outcome=dataset_import_outcome)
-def dataset_import_job(run: JobRun) -> None:
-    dataset_import_run(run)
+def dataset_import_job(job: JobRun) -> None:
+    dataset_import_run(job)

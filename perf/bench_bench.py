@@ -91,13 +91,13 @@ def _run_throughput() -> list[Result]:
                                  dedupe_key=f"{TAG}-{uuid.uuid4().hex}")  # fmt: skip
         job_run = JobRun(job)
         cpu, wall = time.process_time(), time.perf_counter()
-        total, done, _given_up = bench_run_progress(run=run, config=config)
+        total, done, _given_up = bench_run_progress(bench_run=run, config=config)
         job_run.set_total(total, already_done=done)
         stages, walls = {}, {}
         for name, stage in (("answers", bench_answers_generate), ("critic", bench_answers_critique),
                             ("summaries", bench_summaries_analyse)):  # fmt: skip
             started = time.perf_counter()
-            stages[name] = stage(run=run, config=config, job=job_run)
+            stages[name] = stage(bench_run=run, config=config, job=job_run)
             walls[name] = time.perf_counter() - started
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     calls = sum(stage.requested for stage in stages.values())

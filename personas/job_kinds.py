@@ -78,9 +78,9 @@ def generate_personas(run: JobRun) -> None:
     run.set_total(n * stages, already_done=generated.count())
     personas_generate(dataset=dataset, n=n, seed=seed, run=run)
     if check_endpoint is not None:
-        personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, run=run)
+        personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, job=run)
     if enrich_endpoint is not None:
-        personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, run=run)
+        personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=run)
 
 
 @register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM", describe=enrichment_describe)
@@ -93,7 +93,7 @@ def enrich_personas(run: JobRun) -> None:
         personas = personas.filter(dataset_id=params["dataset_id"])
     items = list(personas)
     run.set_total(len(items), already_done=0)
-    personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), run=run)
+    personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), job=run)
 
 
 def import_outcome(job: Job) -> JobFact:

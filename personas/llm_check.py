@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
-from core.jobs import JobRun
-from core.llm.service import llm_complete_many
-from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message
+from core.llm.runner import Reply, work_run
+from core.llm.types import ChoiceSchema, Completion, JobProgress, LLMRequest, Message
 from personas.models import Persona, PersonaStatus
 
 BATCH = 50
@@ -60,8 +58,9 @@ def persona_llm_check_exhausted(persona: Persona) -> bool:
 def persona_llm_verdict_apply(persona: Persona, completion: Completion) -> None:
     """Record the verdict on the persona (in memory); an implausible verdict prunes it with the model's reason.
 
-    A reply that could not be read is ``invalid``, a call that failed for good ``failed``; either keeps the
-    persona unchecked, with the number of attempts so far."""
+    A reply that could not be read (or that echoes the instructions) is ``invalid``, a call that failed for good
+    ``failed`` (older records: the runner now stores nothing for it); either keeps the persona unchecked, with the
+    number of attempts so far."""
     verdict = completion.choice if completion.valid else (FAILED if completion.transient else INVALID)
     reason = completion.reasoning or completion.error or completion.text[:500]
     attempts = persona.checks.get("llm", {}).get("attempts", 0) + 1
@@ -72,7 +71,21 @@ def persona_llm_verdict_apply(persona: Persona, completion: Completion) -> None:
         persona.prune_reason = f"LLM check: {reason}".strip()
 
 
-def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, run: JobRun | None = None) -> int:
+class _CheckHandler:
+    """The consistency check as runner work: a persona in, its verdict recorded on it (an implausible one prunes)."""
+
+    def requests(self, items: list[Persona], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [llm_check_request(persona) for persona in items]
+
+    def reply(self, item: Persona, completion: Completion, *, last: bool) -> Reply:
+        persona_llm_verdict_apply(item, completion)
+        return Reply(item, valid=persona_llm_checked(item))
+
+    def write(self, rows: list[Persona]) -> None:
+        Persona.objects.bulk_update(rows, ["checks", "status", "prune_reason"])
+
+
+def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, job: JobProgress | None = None) -> int:
     """Check ``personas`` (those without a verdict yet) through ``endpoint``; return how many were pruned.
 
     Each persona is one item of the job: done when it has a verdict (or was pruned by the rules), failed when its
@@ -83,18 +96,7 @@ def personas_llm_check(*, personas: Sequence[Persona], endpoint: Any, run: JobRu
     exhausted = [p for p in unsettled if persona_llm_check_exhausted(p)]
     pending = [p for p in unsettled if not persona_llm_check_exhausted(p)]
     # Those already checked or pruned by the rules are done; invalid ones past their retries stay failed.
-    if run is not None and (len(personas) > len(unsettled) or exhausted):
-        run.advance(done=len(personas) - len(unsettled), failed=len(exhausted))
-    pruned = 0
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start : start + BATCH]
-        completions = llm_complete_many(endpoint=endpoint, requests=[llm_check_request(p) for p in batch], run=run)
-        for persona, completion in zip(batch, completions, strict=True):
-            persona_llm_verdict_apply(persona, completion)
-            pruned += persona.status == PersonaStatus.PRUNED
-        with transaction.atomic():
-            Persona.objects.bulk_update(batch, ["checks", "status", "prune_reason"])
-        if run is not None:
-            checked = sum(persona_llm_checked(p) for p in batch)
-            run.advance(done=checked, failed=len(batch) - checked)
-    return pruned
+    if job is not None and (len(personas) > len(unsettled) or exhausted):
+        job.advance(done=len(personas) - len(unsettled), failed=len(exhausted))
+    work_run(endpoint=endpoint, items=pending, handler=_CheckHandler(), job=job, chunk_size=BATCH)
+    return sum(p.status == PersonaStatus.PRUNED for p in pending)

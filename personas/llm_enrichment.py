@@ -7,11 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
-
-from core.jobs import JobRun
-from core.llm.service import llm_complete_many
-from core.llm.types import Completion, LLMRequest, Message
+from core.llm.runner import Reply, work_run
+from core.llm.types import Completion, JobProgress, LLMRequest, Message
 from personas.models import Persona, PersonaStatus
 
 JOB_KEY = "detailed job description"
@@ -44,7 +41,29 @@ def job_description_text(completion: Completion) -> str:
     return line.strip().strip('"').rstrip(".")[:300]
 
 
-def personas_llm_enrich(*, personas: Sequence[Persona], endpoint: Any, run: JobRun | None = None) -> int:
+class _EnrichHandler:
+    """Enrichment as runner work: a category in, its line written on every persona of that category."""
+
+    def __init__(self, by_category: dict[tuple[str, str], list[Persona]]) -> None:
+        self.by_category = by_category
+
+    def requests(self, items: list[tuple[str, str]], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [job_description_request(category) for category in items]
+
+    def reply(self, item: tuple[str, str], completion: Completion, *, last: bool) -> Reply:
+        text = job_description_text(completion) if completion.valid else ""
+        group = self.by_category[item]
+        for persona in group:
+            if text:
+                persona.attributes = {**persona.attributes, JOB_KEY: text}
+            persona.checks = {**persona.checks, "llm_enrichment": {"model": completion.model, "ok": bool(text)}}
+        return Reply(group, valid=bool(text), done=len(group), failed=0)
+
+    def write(self, rows: list[list[Persona]]) -> None:
+        Persona.objects.bulk_update([persona for group in rows for persona in group], ["attributes", "checks"])
+
+
+def personas_llm_enrich(*, personas: Sequence[Persona], endpoint: Any, job: JobProgress | None = None) -> int:
     """Fill the detailed job description of consistent personas that lack one; return how many were filled."""
 
     by_category: dict[tuple[str, str], list[Persona]] = defaultdict(list)
@@ -55,23 +74,9 @@ def personas_llm_enrich(*, personas: Sequence[Persona], endpoint: Any, run: JobR
             skipped += 1
             continue
         by_category[category].append(persona)
-    if run is not None and skipped:
-        run.advance(done=skipped)
-    categories = sorted(by_category)
-    completions = llm_complete_many(
-        endpoint=endpoint, requests=[job_description_request(c) for c in categories], run=run
-    )
-    filled = 0
-    for category, completion in zip(categories, completions, strict=True):
-        text = job_description_text(completion) if completion.valid else ""
-        group = by_category[category]
-        for persona in group:
-            if text:
-                persona.attributes = {**persona.attributes, JOB_KEY: text}
-            persona.checks = {**persona.checks, "llm_enrichment": {"model": completion.model, "ok": bool(text)}}
-        with transaction.atomic():
-            Persona.objects.bulk_update(group, ["attributes", "checks"])
-        filled += len(group) if text else 0
-        if run is not None:
-            run.advance(done=len(group))
-    return filled
+    if job is not None and skipped:
+        job.advance(done=skipped)
+    handler = _EnrichHandler(by_category)
+    units = {category: len(group) for category, group in by_category.items()}
+    work_run(endpoint=endpoint, items=sorted(by_category), handler=handler, job=job, units=units.__getitem__)
+    return sum(JOB_KEY in persona.attributes for group in by_category.values() for persona in group)

@@ -18,7 +18,7 @@ def _start(config: dict[str, object]) -> str:
         run = bench_run_create(config=bench_config_parse(config))
     except BenchConfigError as exc:
         return f"{config['name']}: not started ({exc})"
-    job = bench_run_start(run=run)
+    job = bench_run_start(bench_run=run)
     job_execute(job_id=job.pk)  # in this process: the demo shows finished results at once
     job.refresh_from_db()
     return f"#{run.pk} {job.status} ({job.done} done, {job.failed} failed or invalid)"

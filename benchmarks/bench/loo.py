@@ -16,11 +16,12 @@ import json
 import random
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.conf import settings
+from django.db.models import Q
 from numpy.typing import NDArray
 
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL, bootstrap_group_values, reportable_interval
@@ -31,9 +32,10 @@ from benchmarks.bench.prompts import loo_pick_request
 from benchmarks.bench.sampling import loo_twins_draw
 from benchmarks.datasets.generation import (
     answer_request,
+    critique_problem,
     critique_request,
     persona_values,
-    revision_problem,
+    revision_check,
     revision_request,
     text_problem,
 )
@@ -42,27 +44,20 @@ from benchmarks.pairs.models import PreferencePair
 from benchmarks.prompts.models import Prompt
 from core.jobs import JobRun
 from core.llm.models import ModelEndpoint
-from core.llm.service import llm_complete_many
+from core.llm.runner import Reply, work_run
 from core.llm.types import Completion, LLMRequest
 
 VARIANTS = (LooVariant.WITHOUT.value, LooVariant.WITH.value)
 
 
-def _many(
-    endpoint: ModelEndpoint, requests: list[LLMRequest], job: JobRun | None, store: Callable[[int, Completion], None]
-) -> None:
-    if requests:
-        llm_complete_many(endpoint=endpoint, requests=requests, run=job, on_result=store)
-
-
-def loo_twins_ensure(*, run: BenchRun, config: BenchConfig) -> None:
+def loo_twins_ensure(*, bench_run: BenchRun, config: BenchConfig) -> None:
     """Draw and store the run's twins once (a resumed run keeps the ones it has)."""
     loo = config.leave_one_out
     assert loo is not None
-    if run.loo_twins.exists():
+    if bench_run.loo_twins.exists():
         return
     rows = [
-        LooTwin(run=run, attribute=attribute, index=index, persona_id=pk, without_attributes=without,
+        LooTwin(run=bench_run, attribute=attribute, index=index, persona_id=pk, without_attributes=without,
                 with_attributes=with_attribute)
         for attribute in loo.attributes
         for index, (pk, without, with_attribute) in enumerate(
@@ -89,113 +84,181 @@ def loo_questions(*, config: BenchConfig) -> list[Prompt]:
     return list(Prompt.objects.filter(pk__in=picked).order_by("pk"))
 
 
-def loo_answers_ensure(*, run: BenchRun, config: BenchConfig, job: JobRun | None) -> list[LooAnswer]:
+class _AnswerHandler:
+    """A baseline answer y_l per question; a reply that is no usable text is stored as failed (not asked again)."""
+
+    def __init__(self, bench_run: BenchRun) -> None:
+        self.bench_run = bench_run
+
+    def requests(self, items: list[Prompt], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [answer_request(prompt_text=q.text, key=f"loo-{self.bench_run.pk}-answer-{q.pk}") for q in items]
+
+    def reply(self, item: Prompt, completion: Completion, *, last: bool) -> Reply:
+        problem = text_problem(completion)
+        row = LooAnswer(run=self.bench_run, prompt=item, text=completion.text.strip() if not problem else "",
+                        ok=problem is None, error=problem[1] if problem else "")  # fmt: skip
+        return Reply(row, valid=row.ok)
+
+    def write(self, rows: list[LooAnswer]) -> None:
+        LooAnswer.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def loo_answers_ensure(*, bench_run: BenchRun, config: BenchConfig, job: JobRun | None) -> list[LooAnswer]:
     """The fixed baseline answers y_l (one per question), asked for where none is stored yet."""
     loo = config.leave_one_out
     assert loo is not None
-    generator = ModelEndpoint.objects.get(name=loo.generator)
     questions = loo_questions(config=config)
-    stored = {row.prompt_id: row for row in run.loo_answers.all()}
-    todo = [q for q in questions if q.pk not in stored]
-    new: list[LooAnswer] = []
-
-    def store(index: int, completion: Completion) -> None:
-        if not completion.valid and completion.transient:
-            return
-        problem = text_problem(completion)
-        new.append(LooAnswer(run=run, prompt=todo[index], text=completion.text.strip() if not problem else "",
-                             ok=problem is None, error=problem[1] if problem else ""))  # fmt: skip
-
-    requests = [answer_request(prompt_text=q.text, key=f"loo-{run.pk}-answer-{q.pk}") for q in todo]
-    _many(generator, requests, job, store)
-    LooAnswer.objects.bulk_create(new, ignore_conflicts=True)
-    if job is not None and new:
-        job.advance(done=sum(a.ok for a in new), failed=sum(not a.ok for a in new))
-    return list(run.loo_answers.filter(prompt__in=questions, ok=True).select_related("prompt"))
+    stored = set(bench_run.loo_answers.values_list("prompt_id", flat=True))
+    work_run(
+        endpoint=ModelEndpoint.objects.get(name=loo.generator),
+        items=[q for q in questions if q.pk not in stored],
+        handler=_AnswerHandler(bench_run),
+        job=job,
+    )
+    return list(bench_run.loo_answers.filter(prompt__in=questions, ok=True).select_related("prompt"))
 
 
 def _persona_text(twin: LooTwin, variant: str) -> str:
     return attributes_text(twin.attributes_for(variant))
 
 
-def loo_revisions_run(*, run: BenchRun, config: BenchConfig, answers: list[LooAnswer], job: JobRun | None) -> None:
+Key = tuple[LooTwin, str, LooAnswer]  # (twin, variant, baseline answer)
+
+
+class _CritiqueHandler:
+    """A variant's critique of a baseline answer (the dataset stage's prompt and rules, echo guard included); a
+    failed critique also settles its revision (there is nothing to revise)."""
+
+    def __init__(self, bench_run: BenchRun) -> None:
+        self.bench_run = bench_run
+
+    def requests(self, items: list[Key], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [
+            critique_request(persona_text=_persona_text(t, v), prompt_text=a.prompt.text, answer=a.text,
+                             key=f"loo-{self.bench_run.pk}-critique-{t.pk}-{v}-{a.pk}")
+            for t, v, a in items
+        ]  # fmt: skip
+
+    def reply(self, item: Key, completion: Completion, *, last: bool) -> Reply:
+        twin, variant, answer = item
+        problem = critique_problem(completion)
+        row = LooRevision(twin=twin, variant=variant, answer=answer,
+                          critique=completion.text.strip() if not problem else "",
+                          reason=problem[0] if problem else "")  # fmt: skip
+        return Reply(row, valid=problem is None, failed=2 if problem else 0)
+
+    def write(self, rows: list[LooRevision]) -> None:
+        LooRevision.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+class _RevisionHandler:
+    """A variant's revision after its critique, by the dataset stages' revise-and-retry (``revision_check``)."""
+
+    def __init__(self, bench_run: BenchRun) -> None:
+        self.bench_run = bench_run
+
+    def requests(self, items: list[LooRevision], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        reasons = retry or [""] * len(items)
+        return [
+            revision_request(
+                persona_text=_persona_text(r.twin, r.variant), prompt_text=r.answer.prompt.text, answer=r.answer.text,
+                critique=r.critique, key=f"loo-{self.bench_run.pk}-revision-{r.pk}", sample=1 if reason else 0,
+                retry_reason=reason,
+            )
+            for r, reason in zip(items, reasons, strict=True)
+        ]  # fmt: skip
+
+    def reply(self, row: LooRevision, completion: Completion, *, last: bool) -> Reply:
+        values = persona_values(_persona_text(row.twin, row.variant))
+        check = revision_check(completion=completion, original=row.answer.text, attribute_values=values, last=last)
+        if check.retry:
+            return Reply(retry=check.retry)
+        row.ok = check.problem is None
+        row.revision = check.text
+        row.reason = check.problem[0] if check.problem else ""
+        return Reply(row, valid=row.ok)
+
+    def write(self, rows: list[LooRevision]) -> None:
+        LooRevision.objects.bulk_update(rows, ["ok", "revision", "reason"])
+
+
+def loo_revisions_run(
+    *, bench_run: BenchRun, config: BenchConfig, answers: list[LooAnswer], job: JobRun | None
+) -> None:
     """Critique, then revise (a revision breaking a rule is retried once), each baseline answer for every variant."""
     loo = config.leave_one_out
     assert loo is not None
     generator = ModelEndpoint.objects.get(name=loo.generator)
-    twins = list(run.loo_twins.all())
-    stored = {(r.twin_id, r.variant, r.answer_id) for r in LooRevision.objects.filter(twin__run=run)}
-    keys = [(t, v, a) for t in twins for v in VARIANTS for a in answers if (t.pk, v, a.pk) not in stored]
-    critiques: list[LooRevision] = []
-
-    def store_critique(index: int, completion: Completion) -> None:
-        if not completion.valid and completion.transient:
-            return
-        twin, variant, answer = keys[index]
-        problem = text_problem(completion)
-        critiques.append(LooRevision(twin=twin, variant=variant, answer=answer,
-                                     critique=completion.text.strip() if not problem else "",
-                                     reason=problem[0] if problem else ""))  # fmt: skip
-
-    requests = [
-        critique_request(persona_text=_persona_text(t, v), prompt_text=a.prompt.text, answer=a.text,
-                         key=f"loo-{run.pk}-critique-{t.pk}-{v}-{a.pk}")
-        for t, v, a in keys
-    ]  # fmt: skip
-    _many(generator, requests, job, store_critique)
-    LooRevision.objects.bulk_create(critiques, ignore_conflicts=True)
-    if job is not None and critiques:
-        # A failed critique also settles its revision (there is nothing to revise).
-        job.advance(done=sum(not r.reason for r in critiques), failed=2 * sum(bool(r.reason) for r in critiques))
-
-    for attempt in (1, 2):
-        pending = list(
-            LooRevision.objects.filter(twin__run=run, ok=False, reason="" if attempt == 1 else "retry")
-            .exclude(critique="")
-            .select_related("twin", "answer__prompt")
-        )
-        done: list[LooRevision] = []
-
-        def store_revision(index: int, completion: Completion, pending: list[LooRevision] = pending,
-                           attempt: int = attempt, done: list[LooRevision] = done) -> None:  # fmt: skip
-            if not completion.valid and completion.transient:
-                return
-            row = pending[index]
-            values = persona_values(_persona_text(row.twin, row.variant))
-            problem = revision_problem(completion=completion, original=row.answer.text, attribute_values=values)
-            row.ok = problem is None
-            row.revision = completion.text.strip() if row.ok else ""
-            row.reason = "" if row.ok else ("retry" if attempt == 1 else problem[0])  # type: ignore[index]
-            done.append(row)
-
-        requests = [
-            revision_request(
-                persona_text=_persona_text(r.twin, r.variant), prompt_text=r.answer.prompt.text, answer=r.answer.text,
-                critique=r.critique, key=f"loo-{run.pk}-revision-{r.pk}", sample=attempt - 1,
-                retry_reason="it broke a rule" if attempt == 2 else "",
-            )
-            for r in pending
-        ]  # fmt: skip
-        _many(generator, requests, job, store_revision)
-        with transaction.atomic():
-            LooRevision.objects.bulk_update(done, ["ok", "revision", "reason"])
-        if job is not None:
-            finished = [r for r in done if r.reason != "retry"]
-            job.advance(done=sum(r.ok for r in finished), failed=sum(not r.ok for r in finished))
+    twins = list(bench_run.loo_twins.all())
+    stored = set(LooRevision.objects.filter(twin__run=bench_run).values_list("twin_id", "variant", "answer_id"))
+    keys = ((t, v, a) for t in twins for v in VARIANTS for a in answers if (t.pk, v, a.pk) not in stored)
+    work_run(endpoint=generator, items=keys, handler=_CritiqueHandler(bench_run), job=job)
+    # "retry": a first attempt refused by an earlier version, which kept it between the two attempts.
+    pending = (
+        LooRevision.objects.filter(twin__run=bench_run, ok=False, reason__in=["", "retry"])
+        .exclude(critique="")
+        .select_related("twin", "answer__prompt")
+        .order_by("pk")
+    )
+    work_run(endpoint=generator, items=list(pending), handler=_RevisionHandler(bench_run), job=job, retries=1)
 
 
-def loo_judgments_run(*, run: BenchRun, config: BenchConfig, job: JobRun | None) -> None:
-    """Each variant, role-played, picks between its own and its twin's revision of each answer (order seeded)."""
+def _judge_again() -> Q:
+    """Invalid picks a re-run asks again: kept for the record, but no pick (``LLM_INVALID_RETRIES``)."""
+    return Q(choice="invalid", judge_attempts__lte=settings.LLM_INVALID_RETRIES)
+
+
+Pick = tuple[LooRevision, LooRevision, LooRevision, bool]  # (row, without, with, whether "with" is shown first)
+
+
+class _PickHandler:
+    """A variant, role-played, picks between the two revisions; an unreadable pick is stored as ``invalid``."""
+
+    def __init__(self, bench_run: BenchRun) -> None:
+        self.bench_run = bench_run
+
+    def requests(self, items: list[Pick], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        requests = []
+        for row, without, with_attribute, flip in items:
+            first, second = (with_attribute, without) if flip else (without, with_attribute)
+            requests.append(
+                loo_pick_request(persona=row.twin.attributes_for(row.variant), question=row.answer.prompt.text,
+                                 answer_a=first.revision, answer_b=second.revision,
+                                 key=f"loo-{self.bench_run.pk}-judge-{row.pk}")
+            )  # fmt: skip
+        return requests
+
+    def reply(self, item: Pick, completion: Completion, *, last: bool) -> Reply:
+        row, _, _, first_is_with = item
+        if completion.valid and completion.choice in ("A", "B"):
+            picked_with = (completion.choice == "A") == first_is_with
+            row.choice = LooVariant.WITH if picked_with else LooVariant.WITHOUT
+        else:
+            row.choice = "invalid"
+        row.judge_attempts += 1
+        row.judge_raw = (completion.raw or completion.text or completion.error)[:20_000]
+        return Reply(row, valid=row.choice != "invalid")
+
+    def write(self, rows: list[LooRevision]) -> None:
+        LooRevision.objects.bulk_update(rows, ["choice", "judge_raw", "judge_attempts"])
+
+
+def loo_judgments_run(*, bench_run: BenchRun, config: BenchConfig, job: JobRun | None) -> None:
+    """Each variant, role-played, picks between its own and its twin's revision of each answer (order seeded).
+
+    An invalid pick stays stored, but a re-run asks it again, at most ``LLM_INVALID_RETRIES`` more times.
+    """
     loo = config.leave_one_out
     assert loo is not None
     judge = ModelEndpoint.objects.get(name=loo.judge)
-    rows = list(LooRevision.objects.filter(twin__run=run).select_related("twin", "answer__prompt"))
+    rows = list(LooRevision.objects.filter(twin__run=bench_run).select_related("twin", "answer__prompt"))
     by_key = {(r.twin_id, r.variant, r.answer_id): r for r in rows}
+    ask_again = {r.pk for r in LooRevision.objects.filter(_judge_again(), twin__run=bench_run).only("pk")}
 
     def settled_failed(row: LooRevision | None) -> bool:
         return row is not None and not row.ok and row.reason not in ("", "retry")
 
-    pending = []
+    pending: list[Pick] = []
     skipped = []
     for row in rows:
         other = by_key.get((row.twin_id, LooVariant.WITH if row.variant == LooVariant.WITHOUT else LooVariant.WITHOUT,
@@ -203,62 +266,36 @@ def loo_judgments_run(*, run: BenchRun, config: BenchConfig, job: JobRun | None)
         if row.choice == "" and (settled_failed(row) or settled_failed(other)):
             row.choice = "skipped"  # this variant or its twin has no revision: nothing to pick between
             skipped.append(row)
-        elif row.choice == "" and row.ok and other is not None and other.ok:
+        elif (row.choice == "" or row.pk in ask_again) and row.ok and other is not None and other.ok:
+            flip = random.Random(f"{config.seed}:{row.pk}").random() < 0.5
             pending.append((row, by_key[(row.twin_id, LooVariant.WITHOUT, row.answer_id)],
-                            by_key[(row.twin_id, LooVariant.WITH, row.answer_id)]))  # fmt: skip
-    flips = [random.Random(f"{config.seed}:{row.pk}").random() < 0.5 for row, _, _ in pending]
-    requests = []
-    for (row, without, with_attribute), flip in zip(pending, flips, strict=True):
-        first, second = (with_attribute, without) if flip else (without, with_attribute)
-        requests.append(
-            loo_pick_request(persona=row.twin.attributes_for(row.variant), question=row.answer.prompt.text,
-                             answer_a=first.revision, answer_b=second.revision, key=f"loo-{run.pk}-judge-{row.pk}")
-        )  # fmt: skip
-    judged: list[LooRevision] = []
-
-    def store(index: int, completion: Completion) -> None:
-        if not completion.valid and completion.transient:
-            return
-        row = pending[index][0]
-        first_is_with = flips[index]
-        if completion.valid and completion.choice in ("A", "B"):
-            picked_with = (completion.choice == "A") == first_is_with
-            row.choice = LooVariant.WITH if picked_with else LooVariant.WITHOUT
-        else:
-            row.choice = "invalid"
-        row.judge_raw = (completion.raw or completion.text or completion.error)[:20_000]
-        judged.append(row)
-
+                            by_key[(row.twin_id, LooVariant.WITH, row.answer_id)], flip))  # fmt: skip
     LooRevision.objects.bulk_update(skipped, ["choice"])
     if job is not None and skipped:
-        job.advance(failed=len(skipped))
-    _many(judge, requests, job, store)
-    with transaction.atomic():
-        LooRevision.objects.bulk_update(judged, ["choice", "judge_raw"])
-    if job is not None and judged:
-        job.advance(done=sum(r.choice != "invalid" for r in judged), failed=sum(r.choice == "invalid" for r in judged))
+        job.advance(done=0, failed=len(skipped))
+    work_run(endpoint=judge, items=pending, handler=_PickHandler(bench_run), job=job)
 
 
-def loo_run_execute(*, run: BenchRun, job: JobRun | None = None) -> None:
+def loo_run_execute(*, bench_run: BenchRun, job: JobRun | None = None) -> None:
     """Run (or resume) a leave-one-out run: twins, baseline answers, critiques and revisions, judgments."""
-    config = bench_config_load(run.config)
+    config = bench_config_load(bench_run.config)
     loo = config.leave_one_out
     assert loo is not None
-    loo_twins_ensure(run=run, config=config)
+    loo_twins_ensure(bench_run=bench_run, config=config)
     if job is not None:
-        twins = run.loo_twins.count()
+        twins = bench_run.loo_twins.count()
         total = loo.answers + twins * 2 * loo.answers * 3
-        revisions = LooRevision.objects.filter(twin__run=run)
+        revisions = LooRevision.objects.filter(twin__run=bench_run)
         done = (
-            run.loo_answers.count()
+            bench_run.loo_answers.count()
             + revisions.count()
             + revisions.exclude(revision="", reason__in=["", "retry"]).count()
-            + revisions.exclude(choice="").count()
+            + revisions.exclude(choice="").exclude(_judge_again()).count()
         )
         job.set_total(total, already_done=done)
-    answers = loo_answers_ensure(run=run, config=config, job=job)
-    loo_revisions_run(run=run, config=config, answers=answers, job=job)
-    loo_judgments_run(run=run, config=config, job=job)
+    answers = loo_answers_ensure(bench_run=bench_run, config=config, job=job)
+    loo_revisions_run(bench_run=bench_run, config=config, answers=answers, job=job)
+    loo_judgments_run(bench_run=bench_run, config=config, job=job)
 
 
 def loo_kappa_rows(*, run: BenchRun) -> list[dict[str, Any]]:

@@ -184,6 +184,8 @@ class LooRevision(models.Model):
     # The variant, role-played, picks between the two twins' revisions: "without" / "with" / "invalid"; "" = not yet.
     choice = models.CharField(max_length=8, blank=True)
     judge_raw = models.TextField(blank=True)
+    # Picks asked so far: an "invalid" one is asked again by a re-run while this is at most LLM_INVALID_RETRIES.
+    judge_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["twin", "answer", "variant"]

@@ -70,7 +70,7 @@ def bench_run_new(request: HttpRequest) -> HttpResponse:
             problems = [str(exc)]
         else:
             run = bench_run_create(config=config, created_by=request.user)
-            job = bench_run_start(run=run, started_by=request.user)
+            job = bench_run_start(bench_run=run, started_by=request.user)
             messages.success(request, f"Bench run #{run.pk} started (job #{job.pk}).")
             return redirect("bench-run-detail", run_id=run.pk)
     context = {"config_text": config_text, "mapping_text": mapping_text, "problems": problems}
@@ -136,7 +136,7 @@ def bench_run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 def bench_run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(BenchRun.objects.select_related("job"), pk=run_id)
     try:
-        job = bench_run_start(run=run, started_by=request.user)
+        job = bench_run_start(bench_run=run, started_by=request.user)
     except JobError as exc:
         messages.error(request, str(exc))
     else:

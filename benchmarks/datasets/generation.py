@@ -16,10 +16,11 @@ generator, which understands these prompts' ``<question>`` / ``<answer>`` / ``<c
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db import models
 
-from core.llm.echo import echoes_instructions
+from core.llm.echo import ECHO_ERROR, echoes_instructions
 from core.llm.types import Completion, LLMRequest, Message
 
 DEFAULT_LENGTH_TOLERANCE = 0.10  # a revision may be at most 10 % longer than y_l (in characters)
@@ -164,6 +165,8 @@ def attribute_named(*, text: str, attribute_values: list[str]) -> str | None:
 def text_problem(completion: Completion) -> tuple[str, str] | None:
     """(reason, detail) when a reply is unusable as text: a failed call, an empty reply or a refusal."""
     if not completion.valid:
+        if completion.error.startswith(ECHO_ERROR):  # refused by the runner's echo guard
+            return RevisionFailure.ECHO, completion.error[:300]
         if completion.stop_reason == "refusal":
             return RevisionFailure.REFUSAL, completion.error[:300]
         return RevisionFailure.CALL_FAILED, (completion.error or "invalid reply")[:300]
@@ -217,6 +220,33 @@ def revision_problem(
 def revision_retry_reason(problem: tuple[str, str]) -> str:
     """What the one retry of a refused revision tells the model: the first attempt's ``revision_problem``."""
     return RevisionFailure(problem[0]).label.lower()
+
+
+@dataclass(frozen=True)
+class RevisionCheck:
+    """A revision reply judged by the rules: the text to keep, or why not, and whether to ask once more (why)."""
+
+    text: str = ""
+    problem: tuple[str, str] | None = None
+    retry: str = ""
+
+
+def revision_check(
+    *,
+    completion: Completion,
+    original: str,
+    attribute_values: list[str],
+    last: bool,
+    tolerance: float = DEFAULT_LENGTH_TOLERANCE,
+) -> RevisionCheck:
+    """The revise-and-retry rule every revising stage shares (dataset stage, leave-one-out): a revision breaking a
+    rule (``revision_problem``) is asked once more, told why; on the ``last`` attempt it fails with that reason."""
+    problem = revision_problem(
+        completion=completion, original=original, attribute_values=attribute_values, tolerance=tolerance
+    )
+    if problem is None:
+        return RevisionCheck(text=completion.text.strip())
+    return RevisionCheck(problem=problem, retry="" if last else revision_retry_reason(problem))
 
 
 def persona_values(persona_text: str) -> list[str]:

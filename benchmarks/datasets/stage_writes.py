@@ -1,24 +1,33 @@
-"""What the dataset stages write: y_l answers, critiques, revisions (as the items' pairs) and the items that failed.
+"""What the dataset stages write, as handlers of the LLM work-item runner (``core.llm.runner``): y_l answers,
+critiques, revisions (as the items' pairs) and the items that failed.
 
-Results are buffered and written in one transaction per flush, at least every ``FLUSH_EVERY`` results or
-``FLUSH_SECONDS``, so progress shows live and a killed worker loses little; each flush advances the job by what it
-wrote. Every write is an upsert or a status change of a row still waiting, so writing a result twice is harmless.
+The runner buffers the rows and calls ``write`` in one transaction per flush (by count and time), advancing the job
+by what it wrote. Every write is an upsert or a status change of a row still waiting, so writing a result twice is
+harmless. Each handler gets its items with what their requests need already loaded (``stages`` reads them a chunk
+at a time): ``item.y_l`` (the answer to critique or revise), ``item.persona_text`` and ``item.persona_values``.
 """
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
-from django.db import transaction
-
+from benchmarks.datasets.generation import (
+    answer_request,
+    critique_problem,
+    critique_request,
+    revision_check,
+    revision_request,
+    text_problem,
+)
 from benchmarks.datasets.models import DatasetAnswer, DatasetItem, ItemStatus, PreferenceDataset
 from benchmarks.pairs.models import PreferencePair
-from core.jobs import JobRun
-
-FLUSH_EVERY = 200
-FLUSH_SECONDS = 2.0
+from benchmarks.prompts.models import Prompt
+from core.llm.runner import Reply
+from core.llm.types import Completion, LLMRequest
 
 _FAILURE_FIELDS = ["status", "failure_stage", "failure_reason", "failure_detail"]
+
+AnswerKey = tuple[int, int | None]  # (prompt, persona or None when one y_l serves every persona)
 
 
 def items_save(items: list[DatasetItem], fields: list[str]) -> None:
@@ -40,144 +49,144 @@ def item_fail(item: DatasetItem, stage: str, reason: str, detail: str) -> None:
     item.failure_detail = detail[:1000]
 
 
-class _StageWriter:
-    """The buffering and progress every stage's writer shares; a subclass says what ``_write`` stores."""
-
-    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
-        self.dataset, self.stage, self.run = dataset, stage, run
-        self.kept = 0  # results written over the writer's life, for the stage's result
-        self.failed = 0
-        self._done = 0  # results buffered since the last flush
-        self._failed = 0
-        self._last = time.monotonic()
-
-    def _added(self, *, failed: bool) -> None:
-        if failed:
-            self._failed += 1
-        else:
-            self._done += 1
-        if self._done + self._failed >= FLUSH_EVERY or time.monotonic() - self._last >= FLUSH_SECONDS:
-            self.flush()
-
-    def _write(self) -> None:
-        raise NotImplementedError
-
-    def flush(self) -> None:
-        self._last = time.monotonic()
-        done, failed = self._done, self._failed
-        if not (done or failed):
-            return
-        with transaction.atomic():
-            self._write()
-        self._done = self._failed = 0
-        self.kept += done
-        self.failed += failed
-        if self.run is not None:
-            self.run.advance(done=done, failed=failed)
-
-
-class AnswerWriter(_StageWriter):
+class AnswerHandler:
     """y_l as ``DatasetAnswer`` rows; an answer that failed fails the planned items that needed it."""
 
-    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
-        super().__init__(dataset=dataset, stage=stage, run=run)
-        self.answers: list[DatasetAnswer] = []
-        self.failures: list[tuple[int, int | None, str, str]] = []
+    def __init__(self, *, dataset: PreferenceDataset, stage: str) -> None:
+        self.dataset, self.stage = dataset, stage
 
-    def keep(self, *, prompt_id: int, persona_id: int | None, text: str) -> None:
-        self.answers.append(DatasetAnswer(dataset=self.dataset, prompt_id=prompt_id, persona_id=persona_id, text=text))
-        self._added(failed=False)
+    def requests(self, items: list[AnswerKey], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        texts = dict(Prompt.objects.filter(pk__in={prompt for prompt, _ in items}).values_list("pk", "text"))
+        return [
+            answer_request(
+                prompt_text=texts[prompt_id],
+                key=f"ds{self.dataset.pk}-yl-{prompt_id}" + (f"-{persona_id}" if persona_id else ""),
+            )
+            for prompt_id, persona_id in items
+        ]
 
-    def fail(self, *, prompt_id: int, persona_id: int | None, reason: str, detail: str) -> None:
-        self.failures.append((prompt_id, persona_id, reason, detail))
-        self._added(failed=True)
+    def reply(self, item: AnswerKey, completion: Completion, *, last: bool) -> Reply:
+        prompt_id, persona_id = item
+        if problem := text_problem(completion):
+            return Reply(("fail", (prompt_id, persona_id, *problem)), valid=False)
+        text = completion.text.strip()
+        return Reply(
+            ("keep", DatasetAnswer(dataset=self.dataset, prompt_id=prompt_id, persona_id=persona_id, text=text))
+        )
 
-    def _write(self) -> None:
-        DatasetAnswer.objects.bulk_create(self.answers, ignore_conflicts=True)
-        for prompt_id, persona_id, reason, detail in self.failures:
+    def write(self, rows: list[tuple[str, Any]]) -> None:
+        DatasetAnswer.objects.bulk_create([row for kind, row in rows if kind == "keep"], ignore_conflicts=True)
+        for prompt_id, persona_id, reason, detail in (row for kind, row in rows if kind == "fail"):
             items = self.dataset.items.filter(prompt_id=prompt_id, status=ItemStatus.PLANNED)
             if persona_id is not None:
                 items = items.filter(persona_id=persona_id)
             items.update(
                 status=ItemStatus.FAILED, failure_stage=self.stage, failure_reason=reason, failure_detail=detail
             )
-        self.answers.clear()
-        self.failures.clear()
 
 
-class _ItemWriter(_StageWriter):
-    """A writer of results on the items themselves; an item whose result failed is saved with why."""
+class _ItemHandler:
+    """A stage whose results land on the items themselves; an item whose result failed is saved with why."""
 
-    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
-        super().__init__(dataset=dataset, stage=stage, run=run)
-        self.failed_items: list[DatasetItem] = []
+    kept_fields: list[str] = []
 
-    def fail(self, item: DatasetItem, reason: str, detail: str) -> None:
-        item_fail(item, self.stage, reason, detail)
-        self.failed_items.append(item)
-        self._added(failed=True)
+    def __init__(self, *, dataset: PreferenceDataset, stage: str) -> None:
+        self.dataset, self.stage = dataset, stage
 
-    def _write_kept(self) -> None:
-        raise NotImplementedError
+    def fail(self, item: DatasetItem, problem: tuple[str, str]) -> Reply:
+        item_fail(item, self.stage, *problem)
+        return Reply(item, valid=False)
 
-    def _write(self) -> None:
-        self._write_kept()
-        if self.failed_items:
-            items_save(self.failed_items, _FAILURE_FIELDS)
-            self.failed_items.clear()
+    def write(self, rows: list[DatasetItem]) -> None:
+        failed = [item for item in rows if item.status == ItemStatus.FAILED]
+        self.write_kept([item for item in rows if item.status != ItemStatus.FAILED])
+        items_save(failed, _FAILURE_FIELDS)
+
+    def write_kept(self, items: list[DatasetItem]) -> None:
+        items_save(items, self.kept_fields)
 
 
-class CritiqueWriter(_ItemWriter):
-    """Critiques on their items (planned → critiqued), and the items whose critique failed."""
+class CritiqueHandler(_ItemHandler):
+    """Critiques on their items (planned → critiqued); an empty, refused or echoed critique fails the item."""
 
-    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
-        super().__init__(dataset=dataset, stage=stage, run=run)
-        self.items: list[DatasetItem] = []
+    kept_fields = ["status", "critique"]
 
-    def keep(self, item: DatasetItem, critique: str) -> None:
-        item.critique = critique
+    def requests(self, items: list[DatasetItem], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [
+            critique_request(
+                persona_text=item.persona_text,  # type: ignore[attr-defined]
+                prompt_text=item.prompt.text,
+                answer=item.y_l,  # type: ignore[attr-defined]
+                key=f"ds{self.dataset.pk}-critique-{item.persona_id}-{item.prompt_id}",
+            )
+            for item in items
+        ]
+
+    def reply(self, item: DatasetItem, completion: Completion, *, last: bool) -> Reply:
+        if problem := critique_problem(completion):
+            return self.fail(item, problem)
+        item.critique = completion.text.strip()
         item.status = ItemStatus.CRITIQUED
-        self.items.append(item)
-        self._added(failed=False)
-
-    def _write_kept(self) -> None:
-        if self.items:
-            items_save(self.items, ["status", "critique"])
-            self.items.clear()
+        return Reply(item)
 
 
-class RevisionWriter(_ItemWriter):
-    """Kept revisions as the items' pairs (critiqued → done), and the items whose revision failed."""
+class RevisionHandler(_ItemHandler):
+    """Kept revisions as the items' pairs (critiqued → done); a revision breaking a rule is asked once more, told
+    why (``revision_check``), then the item fails with the reason."""
 
-    def __init__(self, *, dataset: PreferenceDataset, stage: str, run: JobRun | None) -> None:
-        super().__init__(dataset=dataset, stage=stage, run=run)
-        self.pairs: list[tuple[DatasetItem, PreferencePair]] = []
+    def requests(self, items: list[DatasetItem], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        reasons = retry or [""] * len(items)
+        return [
+            revision_request(
+                persona_text=item.persona_text,  # type: ignore[attr-defined]
+                prompt_text=item.prompt.text,
+                answer=item.y_l,  # type: ignore[attr-defined]
+                critique=item.critique,
+                key=f"ds{self.dataset.pk}-revise-{item.persona_id}-{item.prompt_id}",
+                retry_reason=reason,
+                sample=1 if reason else 0,
+            )
+            for item, reason in zip(items, reasons, strict=True)
+        ]
 
-    def keep(self, item: DatasetItem, text: str, original: str) -> None:
-        pair = PreferencePair(
-            dataset=self.dataset,
-            persona_id=item.persona_id,
-            prompt_id=item.prompt_id,
-            rejected=original,
-            critique=item.critique,
-            chosen=text,
-            split=item.split,
+    def reply(self, item: DatasetItem, completion: Completion, *, last: bool) -> Reply:
+        check = revision_check(
+            completion=completion,
+            original=item.y_l,  # type: ignore[attr-defined]
+            attribute_values=item.persona_values,  # type: ignore[attr-defined]
+            tolerance=self.dataset.length_tolerance,
+            last=last,
         )
-        self.pairs.append((item, pair))
-        self._added(failed=False)
+        if check.retry:
+            return Reply(retry=check.retry)
+        if check.problem:
+            return self.fail(item, check.problem)
+        item.revision = check.text  # type: ignore[attr-defined]
+        return Reply(item)
 
-    def _write_kept(self) -> None:
-        if not self.pairs:
+    def write_kept(self, items: list[DatasetItem]) -> None:
+        if not items:
             return
-        PreferencePair.objects.bulk_create([pair for _, pair in self.pairs], ignore_conflicts=True)
+        pairs = [
+            PreferencePair(
+                dataset=self.dataset,
+                persona_id=item.persona_id,
+                prompt_id=item.prompt_id,
+                rejected=item.y_l,  # type: ignore[attr-defined]
+                critique=item.critique,
+                chosen=item.revision,  # type: ignore[attr-defined]
+                split=item.split,
+            )
+            for item in items
+        ]
+        PreferencePair.objects.bulk_create(pairs, ignore_conflicts=True)
         rows = PreferencePair.objects.filter(
             dataset=self.dataset,
-            persona_id__in={item.persona_id for item, _ in self.pairs},
-            prompt_id__in={item.prompt_id for item, _ in self.pairs},
+            persona_id__in={item.persona_id for item in items},
+            prompt_id__in={item.prompt_id for item in items},
         ).values_list("persona_id", "prompt_id", "pk")
         linked = {(persona, prompt): pk for persona, prompt, pk in rows}
-        for item, _ in self.pairs:
+        for item in items:
             item.pair_id = linked[(item.persona_id, item.prompt_id)]
             item.status = ItemStatus.DONE
-        items_save([item for item, _ in self.pairs], ["status", "pair"])
-        self.pairs.clear()
+        items_save(items, ["status", "pair"])

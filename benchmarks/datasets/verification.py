@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from benchmarks.datasets.models import PreferenceDataset
@@ -20,6 +21,7 @@ from benchmarks.judging.models import Choice
 from benchmarks.judging.services import judgments_run
 from benchmarks.pairs.models import PreferencePair, VerificationVerdict
 from core.jobs import JobRun
+from core.llm.runner import chunked
 from personas.attributes import ATTRIBUTE_BY_KEY
 
 
@@ -30,23 +32,52 @@ def pair_verdict(*, chosen: int, rejected: int) -> str:
     return VerificationVerdict.VERIFIED if chosen > rejected else VerificationVerdict.FAILED
 
 
-def verification_pairs(dataset: PreferenceDataset) -> list[tuple[int, int]]:
-    """(persona, pair) to verify: every pair of the dataset, or ``verify_sample`` of them drawn with its seed."""
-    rows = list(dataset.pairs.order_by("pk").values_list("persona_id", "pk"))
-    if dataset.verify_sample is not None and dataset.verify_sample < len(rows):
-        rows = sorted(random.Random(f"{dataset.seed}:verify").sample(rows, dataset.verify_sample), key=lambda r: r[1])
-    return rows
+def verification_pairs(dataset: PreferenceDataset) -> tuple[Iterator[tuple[int, int]], int]:
+    """(persona, pair) to verify, read from the database a chunk at a time, and how many: every pair of the
+    dataset, or ``verify_sample`` of them drawn with its seed (the draw reads the pair ids only)."""
+    pairs = dataset.pairs.order_by("pk")
+    count = pairs.count()
+    if dataset.verify_sample is None or dataset.verify_sample >= count:
+        return _keyset(pairs), count
+    ids = list(pairs.values_list("pk", flat=True))
+    picked = sorted(random.Random(f"{dataset.seed}:verify").sample(ids, dataset.verify_sample))
+    del ids
+
+    def sampled() -> Iterator[tuple[int, int]]:
+        for chunk in chunked(picked, _CHUNK):
+            yield from pairs.filter(pk__in=chunk).values_list("persona_id", "pk")
+
+    return sampled(), len(picked)
 
 
-def dataset_verify(*, dataset: PreferenceDataset, run: JobRun | None = None) -> int:
-    """Judge the pairs in both orders and write each pair's verdict; returns how many pairs got one."""
+_CHUNK = 2000
+
+
+def _keyset(pairs: QuerySet[PreferencePair]) -> Iterator[tuple[int, int]]:
+    """(persona, pair) in pair order, a page at a time by primary key: no cursor stays open while the run writes."""
+    last = 0
+    while page := list(pairs.filter(pk__gt=last).values_list("persona_id", "pk")[:_CHUNK]):
+        yield from page
+        last = page[-1][1]
+
+
+def dataset_verify(*, dataset: PreferenceDataset, job: JobRun | None = None) -> int:
+    """Judge the pairs in both orders and write each pair's verdict; returns how many pairs got one.
+
+    Pairs stream in chunks from the database to the runner and verdicts are written a chunk of pairs at a time,
+    so memory stays flat in the size of the dataset.
+    """
     if dataset.verifier is None:
         raise DatasetError("Choose a verifier judge for this dataset first.")
-    items = verification_pairs(dataset)
-    if not items:
+    items, count = verification_pairs(dataset)
+    if not count:
         raise DatasetError("The dataset has no pairs to verify yet.")
-    judgments_run(judge=dataset.verifier, items=items, run=run)
-    return dataset_verification_apply(dataset=dataset, pair_ids=[pair for _, pair in items])
+    judgments_run(judge=dataset.verifier, items=items, job=job, count=count)
+    verdicts = 0
+    items, _ = verification_pairs(dataset)
+    for chunk in chunked((pair for _, pair in items), _CHUNK):
+        verdicts += dataset_verification_apply(dataset=dataset, pair_ids=chunk)
+    return verdicts
 
 
 def dataset_verification_apply(*, dataset: PreferenceDataset, pair_ids: list[int]) -> int:

@@ -6,12 +6,10 @@ stored and asks only for the rest, so a re-run (or a redelivered task) adds noth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.timezone import now
 
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
@@ -20,27 +18,16 @@ from benchmarks.pairs.models import PreferencePair
 from core.jobs import JobRun, job_start
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import ModelEndpoint, Provider
-from core.llm.service import llm_complete_many
-from core.llm.types import Completion
+from core.llm.runner import Reply, RunResult, Writer, chunked, work_run
+from core.llm.types import Completion, LLMRequest
 from core.models import Job
 from personas.models import Persona
 
 JUDGE_RUN_JOB = "benchmarks.judge_run"
 ORDERS = tuple(Order.values)
-# Each reply is stored as it lands: a worker killed mid-run loses only the calls in flight (they are paid for).
-_FLUSH_EVERY = 1
 
 Item = tuple[int, int]  # (persona id, pair id)
 Key = tuple[int, int, str, int]  # (persona id, pair id, order, sample)
-
-
-@dataclass(frozen=True)
-class JudgeRunResult:
-    requested: int  # replies asked for in this run (keys not stored before)
-    stored: int  # of those, stored (valid or invalid replies)
-    invalid: int  # stored replies that could not be read as a choice
-    failed: int  # calls that failed (e.g. an outage): nothing stored, a re-run asks again
-    skipped: int  # keys already stored before the run
 
 
 def judge_upsert(*, name: str, endpoint: Any, **fields: Any) -> Judge:
@@ -80,7 +67,7 @@ def baseline_judges_ensure() -> list[Judge]:
     return judges
 
 
-def judgment_keys(*, judge: Judge, items: Sequence[Item]) -> list[Key]:
+def judgment_keys(*, judge: Judge, items: Iterable[Item]) -> list[Key]:
     """Every key a run over ``items`` stores: both orders, ``judge.samples`` samples each, in a stable order."""
     return [
         (persona_id, pair_id, order, sample)
@@ -129,86 +116,94 @@ def _judgment_from(*, judge: Judge, key: Key, completion: Completion) -> Judgmen
     )
 
 
-def judgments_run(*, judge: Judge, items: Sequence[Item], run: JobRun | None = None) -> JudgeRunResult:
+# A key to ask, with the attempts of the invalid reply stored under it (None: nothing stored yet).
+Todo = tuple[Key, int | None]
+
+
+def _judgments_todo(*, judge: Judge, items: Iterable[Item], writer: Writer[Todo], result: RunResult) -> Iterator[Todo]:
+    """The keys of ``items`` still to ask, read a chunk of items at a time (memory flat in the number of items).
+
+    Keys stored with a readable reply are skipped (done); an invalid reply is asked again until its cap, then
+    skipped as failed.
+    """
+    for chunk in chunked(items, _ITEMS_PER_LOOKUP):
+        stored = judgment_stored(judge=judge, items=chunk)
+        done = failed = 0
+        for key in judgment_keys(judge=judge, items=chunk):
+            choice, attempts = stored.get(key, ("", 0))
+            if not choice:
+                yield key, None
+            elif judgment_asked_again(choice=choice, attempts=attempts):
+                yield key, attempts
+            elif choice == Choice.INVALID:
+                failed += 1
+            else:
+                done += 1
+        result.skipped += done + failed
+        writer.settle(done=done, failed=failed)
+
+
+_ITEMS_PER_LOOKUP = 250
+
+
+class JudgmentHandler:
+    """Judgments as runner work: a key in, a ``Judgment`` out; a retried invalid reply replaces the stored one."""
+
+    def __init__(self, judge: Judge) -> None:
+        self.judge = judge
+
+    def requests(self, items: list[Todo], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        personas = Persona.objects.in_bulk({key[0] for key, _ in items})
+        pairs = PreferencePair.objects.select_related("prompt").in_bulk({key[1] for key, _ in items})
+        return [
+            judgment_request(judge=self.judge, persona=personas[p], pair=pairs[q], order=order, sample=sample)
+            for (p, q, order, sample), _ in items
+        ]
+
+    def reply(self, item: Todo, completion: Completion, *, last: bool) -> Reply:
+        key, attempts = item
+        judgment = _judgment_from(judge=self.judge, key=key, completion=completion)
+        if attempts is not None:
+            judgment.attempts = attempts + 1
+        return Reply(row=(judgment, attempts is not None), valid=judgment.choice != Choice.INVALID)
+
+    def write(self, rows: list[tuple[Judgment, bool]]) -> None:
+        Judgment.objects.bulk_create([judgment for judgment, replaces in rows if not replaces], ignore_conflicts=True)
+        # A retried invalid reply replaces the stored one (only an invalid row is ever overwritten).
+        for judgment, replaces in rows:
+            if replaces:
+                Judgment.objects.filter(
+                    judge=self.judge,
+                    persona_id=judgment.persona_id,
+                    pair_id=judgment.pair_id,
+                    order=judgment.order,
+                    sample=judgment.sample,
+                    choice=Choice.INVALID,
+                ).update(**{field: getattr(judgment, field) for field in _REPLACED_FIELDS}, updated_at=now())
+
+
+def judgments_run(
+    *, judge: Judge, items: Iterable[Item], job: JobRun | None = None, count: int | None = None
+) -> RunResult:
     """Ask ``judge`` about every (persona, pair) item in both orders and store each reply.
 
-    Replies that cannot be read as a choice are stored as ``invalid`` (with the raw reply and the reason) and
-    counted as failed in the job; a re-run asks them again, each at most ``LLM_INVALID_RETRIES`` more times (then
-    it stays invalid and failed). Calls that fail transiently after every retry store nothing, so a re-run asks
-    again. Keys already stored with a readable reply are skipped.
+    ``items`` may be an iterator (read a chunk at a time: memory stays flat in the number of items); then pass
+    ``count``, the number of items, for the job's total, and make the items distinct. Replies that cannot be read
+    as a choice are stored as ``invalid`` (with the raw reply and the reason) and counted as failed in the job; a
+    re-run asks them again, each at most ``LLM_INVALID_RETRIES`` more times (then it stays invalid and failed).
+    Calls that fail transiently after every retry store nothing, so a re-run asks again. Keys already stored with
+    a readable reply are skipped.
     """
-
-    keys = judgment_keys(judge=judge, items=items)
-    stored = judgment_stored(judge=judge, items=items)
-    # An invalid reply stays stored for the record, but is no result: a re-run asks it again (up to a cap).
-    retry = {
-        key: stored[key][1]
-        for key in keys
-        if key in stored and judgment_asked_again(choice=stored[key][0], attempts=stored[key][1])
-    }
-    existing = {key for key in keys if key in stored and key not in retry}
-    given_up = sum(stored[key][0] == Choice.INVALID for key in existing)
-    todo = [key for key in keys if key not in existing]
-    if run is not None:
-        run.set_total(len(keys), already_done=len(existing) - given_up)
-        if given_up:
-            run.advance(done=0, failed=given_up)
-    personas = Persona.objects.in_bulk({key[0] for key in todo})
-    pairs = PreferencePair.objects.select_related("prompt").in_bulk({key[1] for key in todo})
-    requests = [
-        judgment_request(judge=judge, persona=personas[p], pair=pairs[q], order=order, sample=sample)
-        for p, q, order, sample in todo
-    ]
-    buffer: list[Judgment] = []
-    replaced: list[Judgment] = []
-    counts = {"stored": 0, "invalid": 0, "failed": 0}
-    pending_progress = {"done": 0, "failed": 0}
-
-    def flush() -> None:
-        if buffer or replaced:
-            with transaction.atomic():
-                Judgment.objects.bulk_create(buffer, ignore_conflicts=True)
-                # A retried invalid reply replaces the stored one (only an invalid row is ever overwritten).
-                for judgment in replaced:
-                    Judgment.objects.filter(
-                        judge=judge,
-                        persona_id=judgment.persona_id,
-                        pair_id=judgment.pair_id,
-                        order=judgment.order,
-                        sample=judgment.sample,
-                        choice=Choice.INVALID,
-                    ).update(**{field: getattr(judgment, field) for field in _REPLACED_FIELDS}, updated_at=now())
-            buffer.clear()
-            replaced.clear()
-        if run is not None and (pending_progress["done"] or pending_progress["failed"]):
-            run.advance(done=pending_progress["done"], failed=pending_progress["failed"])
-        pending_progress.update(done=0, failed=0)
-
-    def on_result(index: int, completion: Completion) -> None:
-        if not completion.valid and completion.transient:
-            counts["failed"] += 1
-            pending_progress["failed"] += 1
-        else:
-            key = todo[index]
-            judgment = _judgment_from(judge=judge, key=key, completion=completion)
-            if key in retry:
-                judgment.attempts = retry[key] + 1
-                replaced.append(judgment)
-            else:
-                buffer.append(judgment)
-            counts["stored"] += 1
-            if judgment.choice == Choice.INVALID:
-                counts["invalid"] += 1
-                pending_progress["failed"] += 1
-            else:
-                pending_progress["done"] += 1
-        if len(buffer) + len(replaced) + pending_progress["failed"] >= _FLUSH_EVERY:
-            flush()
-
-    if requests:
-        llm_complete_many(endpoint=judge.endpoint, requests=requests, run=run, on_result=on_result)
-    flush()
-    return JudgeRunResult(len(todo), counts["stored"], counts["invalid"], counts["failed"], len(existing))
+    if isinstance(items, Sequence):
+        items = list(dict.fromkeys(tuple(item) for item in items))
+        count = len(items)
+    handler = JudgmentHandler(judge)
+    writer: Writer[Todo] = Writer(handler=handler, job=job)
+    if job is not None and count is not None:
+        job.set_total(2 * judge.samples * count, already_done=0)
+    skipped = RunResult()
+    todo = _judgments_todo(judge=judge, items=items, writer=writer, result=skipped)
+    return work_run(endpoint=judge.endpoint, items=todo, handler=handler, job=job, writer=writer) + skipped
 
 
 # What a retried reply overwrites on the stored invalid row (the key and ``created_at`` stay).

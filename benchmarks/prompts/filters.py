@@ -14,7 +14,7 @@ from django.db import transaction
 
 from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptQuerySet
 from core.jobs import JobRun, job_start
-from core.llm.service import llm_complete_many
+from core.llm.runner import Reply, work_run
 from core.llm.types import ChoiceSchema, Completion, LLMRequest, Message
 from core.models import Job
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 PROMPT_CLASSIFY_JOB = "benchmarks.prompt_classify"
 MIN_WORDS = 5
-_FLUSH_EVERY = 200
 
 CLASSIFIER_SYSTEM = (
     "You sort questions people asked an AI assistant. A question is controversial when reasonable people would "
@@ -90,6 +89,28 @@ def prompts_to_classify() -> PromptQuerySet:
     )
 
 
+class _ClassifyHandler:
+    """The controversy classifier as runner work; an unreadable reply leaves the prompt unchecked (failed)."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self.counts = counts
+
+    def requests(self, items: list[Prompt], *, retry: list[str] | None = None) -> list[LLMRequest]:
+        return [classify_request(prompt) for prompt in items]
+
+    def reply(self, item: Prompt, completion: Completion, *, last: bool) -> Reply:
+        verdict = classify_verdict(completion)
+        if verdict is None:
+            self.counts["invalid"] += 1
+            return Reply(valid=False)
+        item.controversy, item.controversy_reason = verdict
+        self.counts[verdict[0]] += 1
+        return Reply(item)
+
+    def write(self, rows: list[Prompt]) -> None:
+        Prompt.objects.bulk_update(rows, ["controversy", "controversy_reason"], batch_size=500)
+
+
 def prompts_classify(*, endpoint: ModelEndpoint, run: JobRun | None = None) -> Counter[str]:
     """Ask ``endpoint`` about every prompt still to classify; invalid replies leave the prompt unchecked (failed)."""
     prompts = list(prompts_to_classify().order_by("pk"))
@@ -97,36 +118,7 @@ def prompts_classify(*, endpoint: ModelEndpoint, run: JobRun | None = None) -> C
     if run is not None:
         run.set_total(len(prompts) + checked.count(), already_done=checked.count())
     counts: Counter[str] = Counter()
-    pending: list[Prompt] = []
-    progress = {"done": 0, "failed": 0}
-
-    def flush() -> None:
-        if pending:
-            Prompt.objects.bulk_update(pending, ["controversy", "controversy_reason"], batch_size=500)
-            pending.clear()
-        if run is not None and (progress["done"] or progress["failed"]):
-            run.advance(done=progress["done"], failed=progress["failed"])
-        progress.update(done=0, failed=0)
-
-    def on_result(index: int, completion: Completion) -> None:
-        verdict = classify_verdict(completion)
-        if verdict is None:
-            counts["invalid"] += 1
-            progress["failed"] += 1
-        else:
-            prompt = prompts[index]
-            prompt.controversy, prompt.controversy_reason = verdict
-            pending.append(prompt)
-            counts[verdict[0]] += 1
-            progress["done"] += 1
-        if len(pending) + progress["failed"] >= _FLUSH_EVERY:
-            flush()
-
-    if prompts:
-        llm_complete_many(
-            endpoint=endpoint, requests=[classify_request(p) for p in prompts], run=run, on_result=on_result
-        )
-    flush()
+    work_run(endpoint=endpoint, items=prompts, handler=_ClassifyHandler(counts), job=run)
     return counts
 
 

@@ -1,14 +1,21 @@
 """Does a reply reproduce the instructions it was given? (A small model behind a chat template that mangles the
 prompt often repeats the system prompt until ``max_tokens`` instead of answering.)
 
-One pure function, no ORM, so every stage that refuses an empty reply can refuse an echo the same way: the judge
+Pure functions, no ORM, so every stage that refuses an empty reply can refuse an echo the same way: the judge
 reply parsing (``core.llm.parsing.refuse_echo``), the dataset revision check
-(``benchmarks.datasets.generation.revision_problem``) and, in time, critiques and bench answers.
+(``benchmarks.datasets.generation.revision_problem``), and the work-item runner (``core.llm.runner``), which passes
+every reply through ``echo_refused`` before its handler reads it (bench answers, critiques, persona checks).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+
+from core.llm.types import Completion, LLMRequest
+
+# The error of a reply refused as an echo (callers that name reasons recognise it by this text).
+ECHO_ERROR = "the reply reproduces its instructions (an echo, not an answer)"
 
 _WORD = re.compile(r"\w+")
 
@@ -43,3 +50,20 @@ def echoes_instructions(
     reply_shingles = _shingles(reply_words, n)
     shared = sum(1 for shingle in reply_shingles if shingle in known)
     return shared >= min_shingles and shared >= share * len(reply_shingles)
+
+
+def _reply_texts(completion: Completion) -> list[str]:
+    texts = [completion.text, completion.reasoning]
+    texts += [value for value in completion.fields.values() if isinstance(value, str)]
+    return [text for text in texts if text]
+
+
+def echo_refused(completion: Completion, request: LLMRequest) -> Completion:
+    """``completion`` made invalid (``ECHO_ERROR``) when any of its texts reproduces the request's instructions (its
+    system prompt); otherwise ``completion`` itself. The raw reply, usage and stop reason stay for the record."""
+    if not completion.valid or not request.system:
+        return completion
+    if not any(echoes_instructions(text, request.system) for text in _reply_texts(completion)):
+        return completion
+    cut = f" (cut off at {completion.stop_reason})" if completion.cut_off else ""
+    return dataclasses.replace(completion, valid=False, choice=None, error=ECHO_ERROR + cut)

@@ -154,5 +154,8 @@ class JobProgress(Protocol):
     def add_usage(self, *, input_tokens: int = 0, output_tokens: int = 0, cost_usd: Decimal = ...) -> None:
         """Add the tokens and cost of calls made for the job; raises when the job has stopped (cancelled)."""
 
+    def advance(self, *, done: int = 1, failed: int = 0) -> None:
+        """Count items settled (done, or failed); raises when the job has stopped (cancelled)."""
+
     def check_running(self) -> None:
         """A heartbeat: raises when the job has stopped (cancelled, or taken over), so the caller stops too."""

@@ -15,7 +15,7 @@ Faults: 429 (with Retry-After), 529 (overloaded), 500, 400, 401, 404, hang (slee
 refusal (Anthropic ``stop_reason: refusal``), reject_schema (OpenAI: 400 on ``response_format``), errored
 (batch item: an ``api_error`` result), invalid_item (batch item: ``invalid_request_error``), echo (OpenAI: the
 model repeats its system prompt until ``max_tokens``, ``finish_reason: length``), echo_reasoning (OpenAI: a
-well-formed answer whose reasoning is the system prompt).
+well-formed answer whose reasoning, or each text field of an object reply, is the system prompt).
 
 A llama.cpp server (llama-cpp-python 0.3's OpenAI-compatible server) is imitated by ``MockConfig`` switches:
 ``llama_cpp`` (``json_schema`` answered with HTTP 500 naming ``response_format``; ``json_object`` + ``schema``
@@ -130,8 +130,9 @@ def _plain_text(state: MockState, seed_text: str, fault: str | None) -> str:
     return "Mock reply."
 
 
-def _fill(properties: dict[str, Any], seed_text: str, fault: str | None) -> dict[str, Any]:
-    """A reply to an object schema other than a choice: each field filled deterministically from the request."""
+def _fill(properties: dict[str, Any], seed_text: str, fault: str | None, system: str = "") -> dict[str, Any]:
+    """A reply to an object schema other than a choice: each field filled deterministically from the request (with
+    ``echo_reasoning``, each text field is the system prompt)."""
     if fault == "offformat":
         return {"unexpected": "a reply that fits no schema"}
     answer: dict[str, Any] = {}
@@ -143,7 +144,7 @@ def _fill(properties: dict[str, Any], seed_text: str, fault: str | None) -> dict
             options = (spec.get("items") or {}).get("enum") or ["item"]
             answer[name] = [o for i, o in enumerate(options) if (digest >> i) % 3 == 0]
         else:
-            answer[name] = f"Mock {name} {digest % 1000}."
+            answer[name] = system if fault == "echo_reasoning" and system else f"Mock {name} {digest % 1000}."
     return answer
 
 
@@ -238,7 +239,7 @@ def _openai_answer(
     options = re.findall(r"exactly one of: ([^\n.]+)", prompt)
     plain_fields = _plain_properties(prompt) if not schema and "Reply with only a JSON object" in prompt else {}
     if schema and "choice" not in schema["properties"]:
-        text = json.dumps(_fill(schema["properties"], prompt, fault))
+        text = json.dumps(_fill(schema["properties"], prompt, fault, system))
     elif schema:
         picked = "maybe" if fault == "offformat" else _pick(schema["properties"]["choice"]["enum"], prompt)
         reasoning = system if fault == "echo_reasoning" else f"Mock reasoning for {picked}."

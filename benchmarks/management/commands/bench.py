@@ -49,7 +49,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         run = bench_run_create(config=config)
-        job = bench_run_start(run=run)
+        job = bench_run_start(bench_run=run)
         self.stdout.write(f"Bench run #{run.pk} ({run.items.count()} items): job #{job.pk} queued.")
         if options["inline"]:
             job_execute(job_id=job.pk)

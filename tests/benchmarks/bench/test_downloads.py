@@ -40,7 +40,7 @@ def _loo(**loo: Any) -> BenchRun:
 
 def _judged() -> tuple[BenchRun, str]:
     run = _personalization()
-    bench_run_execute(run=run)
+    bench_run_execute(bench_run=run)
     return run, ""
 
 
@@ -67,7 +67,7 @@ def _filtered_to_nobody() -> tuple[BenchRun, str]:
 
 def _loo_judged() -> tuple[BenchRun, str]:
     run = _loo()
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     return run, ""
 
 

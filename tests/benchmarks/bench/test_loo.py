@@ -58,7 +58,7 @@ def test_leave_one_out_end_to_end(
         endpoint("anthropic", "mock-judge", name="judge", base_url=mock_llm.url)
     run = bench_run_create(config=bench_config_parse(_config()))
     job = JobRun(JobFactory(status=JobStatus.RUNNING, kind=BENCH_RUN_JOB, params={"run_id": run.pk}))
-    loo_run_execute(run=run, job=job)
+    loo_run_execute(bench_run=run, job=job)
     twins = LooTwin.objects.filter(run=run)
     assert twins.count() == 8
     for twin in twins:
@@ -78,7 +78,7 @@ def test_leave_one_out_end_to_end(
     assert job.job.done + job.job.failed == job.job.total
     # A second execution has nothing left to do.
     calls = mock_llm.state.stats.copy()
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     assert mock_llm.state.stats == calls
     tables = bench_results(run=run)["tables"]
     assert {row["attribute"] for row in tables["loo_kappa_summary"]["rows"]} == {"religion", "sex"}
@@ -89,7 +89,7 @@ def test_kappa_by_hand(bench_data: dict[str, list[Any]], endpoint: Callable) -> 
     endpoint(name="gen")
     endpoint(name="judge", model="persona_overlap")
     run = bench_run_create(config=bench_config_parse(_config(attributes=["religion"], personas=2, answers=3)))
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     twin = LooTwin.objects.filter(run=run).first()
     picks = {"without": ["with", "with", "without"], "with": ["with", "without", "without"]}
     for variant, choices in picks.items():
@@ -118,7 +118,7 @@ def test_leave_one_out_results_page(
     endpoint(name="gen")
     endpoint(name="judge", model="persona_overlap")
     run = bench_run_create(config=bench_config_parse(_config()))
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     assert client.login(username=analyst.username, password=password)
     page = client.get(f"/benchmarks/bench/{run.pk}/")
     assert page.status_code == 200
@@ -129,3 +129,24 @@ def test_leave_one_out_results_page(
     table = client.get(f"/benchmarks/bench/{run.pk}/tables/loo_kappa.csv").content.decode()
     assert table.splitlines()[0] == "attribute,twin,persona,n,agreement,kappa"
     assert len(table.splitlines()) == 1 + 8
+
+
+def test_an_invalid_pick_stays_stored_and_a_rerun_asks_it_again_up_to_the_cap(
+    bench_data: dict[str, list[Any]], endpoint: Callable, mock_llm: MockLLMServer, settings: Any
+) -> None:
+    settings.LLM_INVALID_RETRIES = 1
+    endpoint(name="gen")  # offline: only the judge's picks reach the mock, in order
+    endpoint("anthropic", "mock-judge", name="judge", base_url=mock_llm.url, concurrency=1)
+    run = bench_run_create(config=bench_config_parse(_config()))
+    mock_llm.enqueue("offformat", "offformat")
+    loo_run_execute(bench_run=run)
+    invalid = LooRevision.objects.filter(twin__run=run, choice="invalid")
+    assert invalid.count() == 2
+    assert {(row.judge_attempts, bool(row.judge_raw)) for row in invalid} == {(1, True)}
+    asked = mock_llm.state.stats["/v1/messages"]
+    mock_llm.enqueue("offformat")  # one of the two is unreadable again
+    loo_run_execute(bench_run=run)
+    assert mock_llm.state.stats["/v1/messages"] == asked + 2  # only the invalid picks are asked again
+    assert list(invalid.values_list("judge_attempts", flat=True)) == [2]
+    loo_run_execute(bench_run=run)
+    assert mock_llm.state.stats["/v1/messages"] == asked + 2  # past LLM_INVALID_RETRIES: it stays invalid

@@ -36,7 +36,7 @@ def loo_run(db: None, bench_data: dict[str, list[Any]], endpoint: Callable) -> B
               "leave_one_out": {"attributes": ["religion", "sex"], "personas": 5, "attributes_per_persona": 3,
                                 "answers": 3, "generator": "gen", "judge": "judge"}}  # fmt: skip
     run = bench_run_create(config=bench_config_parse(config))
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     revisions = list(LooRevision.objects.filter(twin__run=run).order_by("pk"))
     # Vary the picks, so kappas differ between twins (the offline judge is deterministic), then spoil a few.
     for i, revision in enumerate(revisions):
@@ -165,7 +165,7 @@ def test_enough_twins_get_an_interval_on_the_page(
     config = {"name": "loo", "evaluation": "leave_one_out", "seed": 5, "source": {"prompts": "train"},
               "leave_one_out": loo}  # fmt: skip
     run = bench_run_create(config=bench_config_parse(config))
-    loo_run_execute(run=run)
+    loo_run_execute(bench_run=run)
     # Picks set by hand (the offline judge's depend on the personas' random ids): kappa 0.4, 1 or -0.8 by twin.
     patterns = [(["with", "with", "without"], ["with", "without", "without"]),
                 (["with", "without", "without"], ["with", "without", "without"]),

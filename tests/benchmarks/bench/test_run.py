@@ -14,6 +14,8 @@ from benchmarks.bench.models import BenchAnswer, BenchItem, Method, Verdict
 from benchmarks.bench.results import bench_results
 from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_create, bench_run_execute, bench_run_start
 from core.jobs import JobCancelled, JobRun
+from core.llm import runner
+from core.llm.echo import ECHO_ERROR
 from core.models import Job, JobStatus
 from tests.factories import JobFactory
 from tests.llm_mock import MockLLMServer
@@ -49,7 +51,7 @@ def test_offline_run_end_to_end(bench_data: dict[str, list[Any]], endpoint: Call
     endpoint(name="offline-critic", model="persona_overlap")
     run = _run({"name": "offline", "models": ["offline-model"], "critic": "offline-critic", "items": 12, "samples": 2,
                 "k": 2, "slices": [{"sex": "Male"}]})  # fmt: skip
-    result = bench_run_execute(run=run)
+    result = bench_run_execute(bench_run=run)
     assert result["answers"].stored == 12 * 4 * 2
     assert result["critic"].stored == 12 * 4 * 2
     assert result["summaries"].stored == 12 * 2
@@ -64,7 +66,7 @@ def test_offline_run_end_to_end(bench_data: dict[str, list[Any]], endpoint: Call
     summary = answers.filter(method=Method.DEMOGRAPHIC_SUMMARY).first()
     assert summary.dropped_attributes is not None
     # A second execution finds nothing left to do.
-    again = bench_run_execute(run=run)
+    again = bench_run_execute(bench_run=run)
     assert (again["answers"].requested, again["critic"].requested, again["summaries"].requested) == (0, 0, 0)
     tables = bench_results(run=run)["tables"]
     assert {row["n"] for row in tables["pass_rates"]["rows"]} == {24}
@@ -83,7 +85,7 @@ def test_run_through_the_real_sdks(
     endpoint(kind, "mock-critic", name="sdk-critic", base_url=url)
     run = _run({"name": "sdk", "models": ["sdk-model"], "critic": "sdk-critic", "items": 4})
     job = JobRun(JobFactory(status=JobStatus.RUNNING, kind=BENCH_RUN_JOB, params={"run_id": run.pk}))
-    bench_run_execute(run=run, job=job)
+    bench_run_execute(bench_run=run, job=job)
     answers = BenchAnswer.objects.filter(run=run)
     assert answers.count() == 16
     verdicts = Counter(answers.values_list("verdict", flat=True))
@@ -105,7 +107,7 @@ def test_critic_garbage_is_counted_not_dropped(bench_data: dict[str, list[Any]],
         run = _run({"name": "g", "models": ["offline-model"], "critic": "garbage-critic", "items": 3,
                     "methods": ["baseline", "persona"]})  # fmt: skip
         critic_server.enqueue("offformat", "offformat", "malformed")
-        bench_run_execute(run=run)
+        bench_run_execute(bench_run=run)
     answers = BenchAnswer.objects.filter(run=run)
     assert answers.filter(verdict=Verdict.INVALID).count() == 3
     assert all(row.critic_error for row in answers.filter(verdict=Verdict.INVALID))
@@ -113,7 +115,6 @@ def test_critic_garbage_is_counted_not_dropped(bench_data: dict[str, list[Any]],
     assert sum(row["invalid"] for row in rows) == 3
     assert sum(row["n"] for row in rows) == 3  # an invalid critic reply is no verdict: counted apart, not as 0
     assert sum(row["passes"] for row in rows) == answers.filter(verdict=Verdict.PASS).count()
-
 
 
 def test_invalid_critic_replies_are_asked_again_up_to_the_cap(
@@ -126,15 +127,15 @@ def test_invalid_critic_replies_are_asked_again_up_to_the_cap(
         run = _run({"name": "g", "models": ["offline-model"], "critic": "garbage-critic", "items": 3,
                     "methods": ["baseline", "persona"]})  # fmt: skip
         critic_server.enqueue("offformat", "offformat", "offformat")
-        bench_run_execute(run=run)
+        bench_run_execute(bench_run=run)
         invalid = BenchAnswer.objects.filter(run=run, verdict=Verdict.INVALID)
         assert invalid.count() == 3
         critic_server.enqueue("offformat")  # one of the three is garbled again: its last allowed retry
-        again = bench_run_execute(run=run)
+        again = bench_run_execute(bench_run=run)
         assert again["critic"].requested == 3  # only the invalid ones
         assert (again["critic"].invalid, invalid.count()) == (1, 1)
         assert invalid.get().critic_attempts == 2
-        third = bench_run_execute(run=run)
+        third = bench_run_execute(bench_run=run)
         assert third["critic"].requested == 0  # past LLM_INVALID_RETRIES: kept invalid, asked no more
 
 
@@ -144,10 +145,10 @@ def test_outage_stores_nothing_and_a_rerun_finishes(bench_data: dict[str, list[A
         endpoint("anthropic", "mock-model", name="flaky", base_url=server.url, concurrency=1)
         run = _run({"name": "o", "models": ["flaky"], "critic": "offline-critic", "items": 2, "methods": ["persona"]})
         server.enqueue("500", "500")  # max_attempts=2: the first call fails twice and is given up
-        first = bench_run_execute(run=run)
+        first = bench_run_execute(bench_run=run)
         assert first["answers"].failed == 1
         assert BenchAnswer.objects.filter(run=run).count() == 1
-        second = bench_run_execute(run=run)
+        second = bench_run_execute(bench_run=run)
     assert second["answers"].requested == 1
     assert BenchAnswer.objects.filter(run=run).count() == 2
 
@@ -170,15 +171,16 @@ def test_cancelled_job_resumes_without_loss_or_duplicates(
         original(self, **kwargs)
 
     monkeypatch.setattr(JobRun, "advance", advance_then_die)
+    monkeypatch.setattr(runner, "FLUSH_EVERY", 50)  # a few flushes per stage, so the stop lands mid-stage
     with pytest.raises(JobCancelled):
-        bench_run_execute(run=run, job=JobRun(job_row))
+        bench_run_execute(bench_run=run, job=JobRun(job_row))
     stored = BenchAnswer.objects.filter(run=run)
     assert stored.count() == 12 * 4 * 3  # the answers were all stored before the stop …
     assert 0 < stored.filter(verdict=Verdict.PENDING).count() < 12 * 4 * 3  # … the verdicts only in part
     monkeypatch.setattr(JobRun, "advance", original)
     Job.objects.filter(pk=job_row.pk).update(status=JobStatus.RUNNING)  # what job_rerun + claim do
     job_row.refresh_from_db()
-    bench_run_execute(run=run, job=JobRun(job_row))
+    bench_run_execute(bench_run=run, job=JobRun(job_row))
     job_row.refresh_from_db()
     answers = BenchAnswer.objects.filter(run=run)
     keys = list(answers.values_list("item_id", "endpoint_id", "method", "sample"))
@@ -193,8 +195,8 @@ def test_job_runs_on_a_real_worker(celery_worker: object, endpoint: Callable, be
     endpoint(name="offline-critic", model="persona_overlap")
     run = _run({"name": "w", "models": ["offline-model"], "critic": "offline-critic", "items": 4,
                 "methods": ["baseline", "demographic_summary"]})  # fmt: skip
-    job = bench_run_start(run=run)
-    assert bench_run_start(run=run).pk == job.pk  # a double click starts one job
+    job = bench_run_start(bench_run=run)
+    assert bench_run_start(bench_run=run).pk == job.pk  # a double click starts one job
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         job.refresh_from_db()
@@ -204,3 +206,22 @@ def test_job_runs_on_a_real_worker(celery_worker: object, endpoint: Callable, be
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.done == job.total == 4 * 2 * 2 + 4
     assert BenchItem.objects.filter(run=run).count() == 4
+
+
+def test_an_answer_that_echoes_its_instructions_is_refused_and_shown(
+    bench_data: dict[str, list[Any]], endpoint: Callable
+) -> None:
+    endpoint(name="offline-critic", model="persona_overlap")
+    with MockLLMServer() as server:
+        endpoint("openai_compatible", "mock-model", name="parrot", base_url=server.openai_url, concurrency=1)
+        run = _run({"name": "e", "models": ["parrot"], "critic": "offline-critic", "items": 2, "methods": ["baseline"]})
+        server.enqueue("echo_reasoning")  # the first answer repeats the method's instructions
+        result = bench_run_execute(bench_run=run)
+    answers = list(BenchAnswer.objects.filter(run=run))
+    echoed = [a for a in answers if a.verdict == Verdict.NO_ANSWER]
+    assert len(answers) == 2
+    assert len(echoed) == 1
+    assert echoed[0].answer_error.startswith(ECHO_ERROR)
+    assert echoed[0].answer == ""
+    assert echoed[0].answer_raw  # the reply stays for the record
+    assert (result["answers"].stored, result["answers"].invalid) == (2, 1)

@@ -35,7 +35,7 @@ def test_sigkilled_worker_mid_run_resumes_without_loss_or_duplicates(transaction
         }))  # fmt: skip
         keys = 12 * 2 * 2
         with worker_process(queue, key_env=KEY_ENV) as worker:
-            job = bench_run_start(run=run)
+            job = bench_run_start(bench_run=run)
             wait_until(lambda: BenchAnswer.objects.filter(run=run).count() >= 8)
             worker_kill(worker)
         stored = BenchAnswer.objects.filter(run=run)
@@ -47,7 +47,7 @@ def test_sigkilled_worker_mid_run_resumes_without_loss_or_duplicates(transaction
         assert jobs_sweep_stalled(stall_after=timedelta(milliseconds=1)) == 1
         run.refresh_from_db()
         with worker_process(queue, key_env=KEY_ENV):
-            resumed = bench_run_start(run=run)  # the page's Resume: a re-run of the same job
+            resumed = bench_run_start(bench_run=run)  # the page's Resume: a re-run of the same job
             assert resumed.pk == job.pk
             wait_until(lambda: Job.objects.get(pk=job.pk).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), 90)
     job.refresh_from_db()

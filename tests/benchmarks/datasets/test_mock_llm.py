@@ -67,7 +67,7 @@ def _endpoint(provider: str, url: str, **fields: object) -> ModelEndpoint:
 
 
 def _run_all(dataset, run=None):
-    return [stage(dataset=dataset, run=run) for stage in (stage_answer_run, stage_critique_run, stage_revise_run)]
+    return [stage(dataset=dataset, job=run) for stage in (stage_answer_run, stage_critique_run, stage_revise_run)]
 
 
 def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
@@ -197,3 +197,18 @@ def test_estimate_counts_calls_and_prices_batches_and_cache(small_world, mock_ll
     for stage in ("critique", "revise"):
         assert 0 < rows[stage].cached_tokens < rows[stage].input_tokens
         assert rows[stage].cost_optimised < rows[stage].cost_naive / 2  # batch share + cache reads
+
+
+def test_a_y_l_that_echoes_its_instructions_fails_the_items_that_need_it(small_world, mock_llm):
+    dataset = dataset_make(generator=_endpoint(Provider.OPENAI_COMPATIBLE, mock_llm.openai_url, concurrency=1))
+    dataset_plan(dataset=dataset)
+    mock_llm.enqueue("echo")  # the first y_l repeats the stage's system prompt until it is cut off
+    result = stage_answer_run(dataset=dataset)
+    assert (result.invalid, result.failed) == (1, 1)
+    failed = dataset.items.filter(status=ItemStatus.FAILED)
+    assert failed.exists()
+    assert set(failed.values_list("failure_stage", "failure_reason")) == {("answer", "echo")}
+    # A re-run asks that y_l again (the failed items go back to planned) and completes the stage.
+    again = stage_answer_run(dataset=dataset)
+    assert (again.requested, again.done) == (1, 1)
+    assert not dataset.items.filter(status=ItemStatus.FAILED).exists()

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from benchmarks.datasets import verification
 from benchmarks.datasets.models import DatasetItem, ItemStatus
 from benchmarks.datasets.planning import DatasetError, dataset_plan
 from benchmarks.datasets.progress import dataset_failures, dataset_progress
@@ -217,3 +218,25 @@ def test_a_study_counts_a_persona_s_pairs_by_the_pair_rule(small_world):
     usable = pairs.usable().count()
     Prompt.objects.filter(pk=pairs.first().prompt_id).update(controversy=ControversyVerdict.REJECTED)
     assert persona not in dataset_study_personas(dataset=dataset, split=PairSplit.TRAIN, min_pairs=usable)
+
+
+def test_verifying_a_seeded_sample_judges_only_those_pairs(small_world, monkeypatch):
+    monkeypatch.setattr(verification, "_CHUNK", 4)  # several pages of pairs, as on a large dataset
+    dataset = dataset_full()
+    every = set(dataset.pairs.exclude(verification=VerificationVerdict.UNCHECKED).values_list("pk", flat=True))
+    judged_all = dataset.verifier.judgments.filter(pair__dataset=dataset).count()
+    assert judged_all == 2 * dataset.pairs.count()  # both orders of every pair, read page by page
+    dataset.pairs.update(verification=VerificationVerdict.UNCHECKED)
+    dataset.verifier.judgments.all().delete()
+    dataset.verify_sample = 5
+    dataset.save()
+    first_items, count = verification.verification_pairs(dataset)
+    first = list(first_items)
+    assert count == len(first) == 5
+    assert first == list(verification.verification_pairs(dataset)[0])  # seeded: the same five every time
+    dataset_verify(dataset=dataset)
+    assert set(dataset.verifier.judgments.values_list("pair_id", flat=True)) == {pair for _, pair in first}
+    checked = set(dataset.pairs.exclude(verification=VerificationVerdict.UNCHECKED).values_list("pk", flat=True))
+    assert checked  # the offline verifier is decisive on some of them
+    assert checked <= {pair for _, pair in first}
+    assert checked <= every
