@@ -118,28 +118,22 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @permission_required("core.view_job", raise_exception=True)
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    """One job's own page: what was submitted, live progress, the error, where the results are."""
+    """One job's own page: what was submitted, live progress, the error, where the results are.
+
+    An htmx request gets the fragment it polls, picked by the element it swaps: a row of a jobs table
+    (``job-<id>``), the bare progress bar (``job-progress-<id>``, the admin's), else the page's live state block."""
     job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
+    if request.htmx:
+        target = request.htmx.target
+        if target == f"job-{job.pk}":
+            return render(request, "core/job_list.html#job-row", {"job": job})
+        if target == f"job-progress-{job.pk}":
+            return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
     failures = [] if job.is_active else job_llm_failures(job=job)
     if request.htmx:
         return render(request, "core/job_detail.html#job-state", {"job": job, "failures": failures})
     context = {"job": job, "facts": job_facts(job), "endpoints": job_llm_endpoints(job=job), "failures": failures}
     return render(request, "core/job_detail.html", context)
-
-
-@permission_required("core.view_job", raise_exception=True)
-@require_GET
-def job_row(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
-    return render(request, "core/job_list.html#job-row", {"job": job})
-
-
-@permission_required("core.view_job", raise_exception=True)
-@require_GET
-def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The progress bar alone, polling itself while the job runs (used by the Django admin)."""
-    job = get_object_or_404(Job, pk=job_id)
-    return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
 
 
 @permission_required("core.add_job", raise_exception=True)

@@ -33,7 +33,15 @@ def study_list(request: HttpRequest) -> HttpResponse:
 @permission_required("annotation.view_study", raise_exception=True)
 @require_GET
 def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
+    """A study's page; for htmx, the dashboard table alone, which polls itself every few seconds while the study is
+    live."""
     study = get_object_or_404(Study, pk=study_id)
+    if request.htmx:
+        return render(
+            request,
+            "annotation/coordinator/study_detail.html#dashboard",
+            {"study": study, "rows": study_dashboard(study=study)},
+        )
     return render(
         request,
         "annotation/coordinator/study_detail.html",
@@ -43,18 +51,6 @@ def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
             "rows": study_dashboard(study=study),
             "study_personas": study.study_personas.select_related("persona"),
         },
-    )
-
-
-@permission_required("annotation.view_study", raise_exception=True)
-@require_GET
-def study_dashboard_view(request: HttpRequest, study_id: int) -> HttpResponse:
-    """The dashboard table alone; it polls itself every few seconds while the study is live."""
-    study = get_object_or_404(Study, pk=study_id)
-    return render(
-        request,
-        "annotation/coordinator/study_detail.html#dashboard",
-        {"study": study, "rows": study_dashboard(study=study)},
     )
 
 
