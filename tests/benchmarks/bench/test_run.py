@@ -115,6 +115,7 @@ def test_critic_garbage_is_counted_not_dropped(bench_data: dict[str, list[Any]],
     assert sum(row["passes"] for row in rows) == answers.filter(verdict=Verdict.PASS).count()
 
 
+
 def test_invalid_critic_replies_are_asked_again_up_to_the_cap(
     bench_data: dict[str, list[Any]], endpoint: Callable, settings: Any
 ) -> None:
