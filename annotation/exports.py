@@ -10,7 +10,7 @@ from operator import attrgetter
 from typing import Any
 
 from annotation.models import Answer, Participant, Question, Study
-from annotation.services.review import answer_flags, participant_quality, study_majorities
+from annotation.services.review import AnswerTally, answer_flags, answer_tallies, participant_flags, study_majorities
 from core.csv_export import CsvDictWriter
 
 ANSWER_FIELDS = [
@@ -90,9 +90,10 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
             "study_id", "prolific_pid", "status", "review", "failed_attention_check", "submitted_at"
         )
     }
+    exported = Answer.objects.filter(participant__study=study, participant__is_preview=False)
+    tallies = answer_tallies(answers=exported, study=study)  # one grouped query: a small row per participant
     answers = (
-        Answer.objects.filter(participant__study=study, participant__is_preview=False)
-        .only(*_ANSWER_COLUMNS)
+        exported.only(*_ANSWER_COLUMNS)
         .order_by("question__study_persona__position", "participant_id", "question__position")
         .iterator(chunk_size=EXPORT_CHUNK_ROWS)
     )
@@ -103,7 +104,10 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
         group = list(answered)
         for answer in group:
             answer.participant, answer.question = participant, questions[answer.question_id]
-        participant_flags = participant_quality(participant=participant, answers=group).flags
+        flags = participant_flags(
+            tally=tallies.get(participant_id, AnswerTally()),
+            failed_attention_check=participant.failed_attention_check,
+        )
         for answer in group:
             question = answer.question
             yield {
@@ -124,7 +128,7 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
                 "revisions": answer.revisions,
                 "pasted": answer.pasted,
                 "answer_flags": answer_flags(answer=answer, study=study),
-                "participant_flags": participant_flags,
+                "participant_flags": flags,
                 "first_shown_at": answer.first_shown_at.isoformat(),
                 "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
                 "submitted_at": participant.submitted_at.isoformat() if participant.submitted_at else None,
