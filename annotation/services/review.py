@@ -15,7 +15,16 @@ from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, Sum, Te
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from annotation.models import Answer, Participant, Question, Slot, SlotStatus, Study, claimable_slot_q
+from annotation.models import (
+    Answer,
+    Participant,
+    Question,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyPersona,
+    claimable_slot_q,
+)
 from annotation.selectors import study_votes
 from annotation.services.majority import MajorityResult, majority_compute
 from benchmarks.judging.models import Choice
@@ -288,53 +297,95 @@ class PersonaProgress:
     flagged: int
 
 
-def study_dashboard(*, study: Study) -> list[PersonaProgress]:
-    """Per persona: slots free / reserved (nobody answered yet) / in progress / complete, median time, flags.
+@dataclass(frozen=True)
+class SlotCounts:
+    free: int
+    reserved: int
+    in_progress: int
+    complete: int
 
-    Counted in the database: slots by state in one grouped query, each holder's answers in another
-    (``answer_tallies``), so the cost does not grow with loading every answer (the dashboard polls every 5 s)."""
-    expired_before = timezone.now() - study.reservation_timeout
-    free = claimable_slot_q(expired_before=expired_before)
+
+def _slot_counts(slots: QuerySet[Slot], *, study: Study) -> dict[int, SlotCounts]:
+    """Slots by state per study persona, counted in the database: free (or reservation expired, ``Slot.is_free``),
+    reserved (nobody answered yet), in progress (the holder answered something), complete."""
+    free = claimable_slot_q(expired_before=timezone.now() - study.reservation_timeout)
     taken = ~free & ~Q(status=SlotStatus.COMPLETE)
-    slots = (
-        Slot.objects.filter(study=study)
-        .order_by()
-        .alias(holder_answered=Exists(Answer.objects.filter(participant_id=OuterRef("holder_id")).exclude(choice="")))
+    answered = Exists(Answer.objects.filter(participant_id=OuterRef("holder_id")).exclude(choice=""))
+    rows = (
+        slots.order_by()
         .values("study_persona_id")
         .annotate(
             n_free=Count("pk", filter=free),
             n_complete=Count("pk", filter=Q(status=SlotStatus.COMPLETE)),
-            n_in_progress=Count("pk", filter=taken & Q(holder_answered=True)),
-            n_reserved=Count("pk", filter=taken & Q(holder_answered=False)),
+            n_taken=Count("pk", filter=taken),
         )
     )
-    counts = {row["study_persona_id"]: row for row in slots}
-    holders = list(
-        Participant.objects.filter(slot__study=study).values_list(
-            "pk", "slot__study_persona_id", "slot__status", "failed_attention_check", "entered_at", "submitted_at"
-        )
+    # Only places taken and not complete need a look at the holder's answers (a few at any time).
+    in_progress = dict(
+        slots.filter(taken)
+        .filter(answered)
+        .order_by()
+        .values("study_persona_id")
+        .annotate(n=Count("pk"))
+        .values_list("study_persona_id", "n")
     )
-    tallies = answer_tallies(answers=Answer.objects.filter(participant__slot__study=study), study=study)
+    return {
+        row["study_persona_id"]: SlotCounts(
+            free=row["n_free"],
+            reserved=row["n_taken"] - in_progress.get(row["study_persona_id"], 0),
+            in_progress=in_progress.get(row["study_persona_id"], 0),
+            complete=row["n_complete"],
+        )
+        for row in rows
+    }
+
+
+def study_slot_totals(*, study: Study) -> SlotCounts:
+    """The whole study's places by state (the dashboard's first line)."""
+    per_persona = _slot_counts(Slot.objects.filter(study=study), study=study).values()
+    return SlotCounts(
+        free=sum(c.free for c in per_persona),
+        reserved=sum(c.reserved for c in per_persona),
+        in_progress=sum(c.in_progress for c in per_persona),
+        complete=sum(c.complete for c in per_persona),
+    )
+
+
+def study_dashboard(*, study: Study, entries: Sequence[StudyPersona] | None = None) -> list[PersonaProgress]:
+    """Per persona (``entries``, a page of them; all by default): slots free / reserved (nobody answered yet) /
+    in progress / complete, median time, raters flagged.
+
+    Counted in the database for those personas only: slots by state in grouped queries, their holders' answers in
+    another (``answer_tallies``); no answer is loaded, and a page costs the same whatever the study's size (the
+    dashboard polls every 5 s)."""
+    if entries is None:
+        entries = list(study.study_personas.select_related("persona").order_by("position"))
+    ids = [entry.pk for entry in entries]
+    counts = _slot_counts(Slot.objects.filter(study=study, study_persona_id__in=ids), study=study)
+    holders = Participant.objects.filter(slot__study=study, slot__study_persona_id__in=ids)
+    tallies = answer_tallies(answers=Answer.objects.filter(participant__in=holders), study=study)
     durations: dict[int, list[float]] = defaultdict(list)
     flagged: dict[int, int] = defaultdict(int)
-    for pk, entry_id, status, failed_check, entered_at, submitted_at in holders:
+    for pk, entry_id, status, failed_check, entered_at, submitted_at in holders.values_list(
+        "pk", "slot__study_persona_id", "slot__status", "failed_attention_check", "entered_at", "submitted_at"
+    ):
         if status == SlotStatus.COMPLETE and submitted_at and entered_at:
             durations[entry_id].append((submitted_at - entered_at).total_seconds() / 60)
         if participant_flags(tally=tallies.get(pk, AnswerTally()), failed_attention_check=failed_check):
             flagged[entry_id] += 1
     rows = []
-    for entry in study.study_personas.select_related("persona").order_by("position"):
-        row = counts.get(entry.pk, {})
+    for entry in entries:
+        count = counts.get(entry.pk, SlotCounts(0, 0, 0, 0))
         minutes = durations[entry.pk]
         rows.append(
             PersonaProgress(
                 entry.pk,
                 str(entry.persona),
                 entry.position,
-                row.get("n_free", 0),
-                row.get("n_reserved", 0),
-                row.get("n_in_progress", 0),
-                row.get("n_complete", 0),
+                count.free,
+                count.reserved,
+                count.in_progress,
+                count.complete,
                 round(median(minutes), 1) if minutes else None,
                 flagged[entry.pk],
             )
