@@ -1,13 +1,13 @@
 """A study at the paper's scale: the coordinator's pages and the exports. Command: ``bin/perf study_scale``.
 
 Needs PostgreSQL (``DATABASE_URL=postgres://… bin/perf study_scale``; on SQLite it prints one row saying so). Builds
-``PERF_STUDY_PERSONAS`` (default 1,586) personas × 4 raters × 10 questions + 1 attention check (6,344 participants,
+``PERF_STUDY_PERSONAS`` (default 1,586) personas x 4 raters x 10 questions + 1 attention check (6,344 participants,
 69,784 answers at full size) and a study a tenth that size, then for each prints, beside its target:
 
 - the study page, its dashboard partial (htmx; it polls every 5 s) and the participants list (page 1): time
   (best of three) ≤ 300 ms, peak Python memory (tracemalloc) and database queries — the same count at both sizes;
 - ``answers.csv``, ``answers.jsonl`` and ``majority.csv``: time and peak memory while the whole body is read;
-  constant memory means the full study's peak is within 1.5× the small one's (ten times fewer rows).
+  constant memory means the full study's peak is within 1.5x the small one's (ten times fewer rows).
 
 The requests go through Django's test client (the whole middleware and template stack, no socket), logged in as
 a coordinator. The study is built through the services where they are bulk already (``study_create`` draws the
@@ -73,7 +73,7 @@ def _persona_attributes(i: int) -> dict[str, str]:
 
 
 def study_build(*, personas: int, raters: int = RATERS, questions: int = QUESTIONS, seed: int = 0) -> Study:
-    """A launched study of ``personas`` × ``raters`` × ``questions`` (+ 1 attention check), its raters filled."""
+    """A launched study of ``personas`` x ``raters`` x ``questions`` (+ 1 attention check), its raters filled."""
     Persona.objects.bulk_create(
         [Persona(attributes=_persona_attributes(i), status=PersonaStatus.CONSISTENT) for i in range(personas)],
         batch_size=2000,
@@ -227,7 +227,7 @@ def study_measure(study: Study, *, runs: int = 3) -> dict[str, Measure]:
 
 def _results(small: dict[str, Measure], full: dict[str, Measure], personas: int) -> list[Result]:
     results = []
-    scale = f"{personas} personas × {RATERS} × {QUESTIONS}"
+    scale = f"{personas} personas x {RATERS} x {QUESTIONS}"
     for name in ("study page", "dashboard partial", "participants list"):
         m, s = full[name], small[name]
         results.append(Result("study_scale", f"{name} ({scale})", m.seconds * 1000, "ms", f"<= {PAGE_TARGET_MS}",
