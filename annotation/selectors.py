@@ -70,7 +70,7 @@ class PersonaVote:
     choice: str
 
 
-def study_votes(*, study: Study, chunk_size: int = 2000) -> Iterator[PersonaVote]:
+def study_votes(*, study: Study, chunk_size: int = 1000) -> Iterator[PersonaVote]:
     """The choices counted raters made on the study's pair questions, by persona position then question position,
     read through a cursor ``chunk_size`` rows at a time (for streams: memory flat in the number of answers)."""
     rows = (

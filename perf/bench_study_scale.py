@@ -110,8 +110,8 @@ def study_build(*, personas: int, raters: int = RATERS, questions: int = QUESTIO
 
 
 def raters_fill(*, study: Study, rng: random.Random) -> None:
-    """Take every place of a launched study with a simulated rater, in bulk: of each 20 places one stays free, one
-    is held by a rater half-way through, the rest by raters who answered every question and submitted.
+    """Take every place of a launched study with a simulated rater, in bulk: of each 20 places one is held by a
+    rater half-way through, the rest by raters who answered every question and submitted.
 
     The rows are those the participant pages write (``participant_enter`` claims a slot for a new PID,
     ``answer_open`` creates the answer with ``order_for``'s order, ``answer_save`` fills choice, reason and time,
@@ -124,7 +124,7 @@ def raters_fill(*, study: Study, rng: random.Random) -> None:
     ):
         questionnaire.setdefault(entry_id, []).append((pk, position, kind))
     slots = list(Slot.objects.filter(study=study).order_by("study_persona__position", "index"))
-    taken = [(i, slot) for i, slot in enumerate(slots) if i % 20 != 19]
+    taken = list(enumerate(slots))
     participants = Participant.objects.bulk_create(
         [
             Participant(

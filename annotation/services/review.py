@@ -250,7 +250,7 @@ class QuestionMajority:
     raters: int  # included raters for the persona (may exceed k when a (k+1)-th set was recruited)
 
 
-MAJORITY_CHUNK_ROWS = 2000  # questions and votes fetched per round trip (a server-side cursor on PostgreSQL)
+MAJORITY_CHUNK_ROWS = 1000  # questions and votes fetched per round trip (a server-side cursor on PostgreSQL)
 
 
 def study_majorities(*, study: Study) -> Iterator[QuestionMajority]:
