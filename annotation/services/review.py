@@ -11,7 +11,7 @@ from operator import attrgetter
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, Sum, TextField
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -147,13 +147,14 @@ def participant_quality(*, participant: Participant, answers: list[Answer]) -> P
 class _TrimBlanks(Func):
     """``reasoning`` without the leading and trailing ``REASONING_BLANKS`` (``str.strip(REASONING_BLANKS)``)."""
 
-    function = "TRIM"
+    function = "TRIM"  # SQLite's TRIM(text, characters)
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        sql, params = compiler.compile(self.source_expressions[0])
-        function = "BTRIM" if connection.vendor == "postgresql" else "TRIM"
-        return f"{function}({sql}, %s)", (*params, REASONING_BLANKS)
+    def __init__(self, expression: str) -> None:
+        super().__init__(expression, Value(REASONING_BLANKS))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="BTRIM", **extra)
 
 
 class _AsciiLower(Func):

@@ -15,6 +15,7 @@ from annotation.services.review import study_dashboard, study_slot_totals
 from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
 from annotation.services.study import StudyError, slot_add, study_transition
+from core.htmx import HtmxHttpRequest
 
 PERSONAS_PER_PAGE = 50  # the dashboard and the places table, a page of personas at a time
 PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
@@ -34,7 +35,7 @@ def study_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("annotation.view_study", raise_exception=True)
 @require_GET
-def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
+def study_detail(request: HtmxHttpRequest, study_id: int) -> HttpResponse:
     """A study's page, its personas a page at a time; for htmx, the dashboard table alone (that page), which polls
     itself every few seconds while the study is live."""
     study = get_object_or_404(Study, pk=study_id)
@@ -43,7 +44,7 @@ def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
     dashboard = {
         "study": study,
         "page": page,
-        "rows": study_dashboard(study=study, entries=page.object_list),
+        "rows": study_dashboard(study=study, entries=list(page.object_list)),
         "totals": study_slot_totals(study=study),
     }
     if request.htmx:

@@ -43,7 +43,7 @@ def participant_list(request: HttpRequest, study_id: int) -> HttpResponse:
         {
             "study": study,
             "page": page,
-            "reports": participants_quality_for(participants=page.object_list, study=study),
+            "reports": participants_quality_for(participants=list(page.object_list), study=study),
             "turned_away": turned_away.order_by("-entered_at", "-id")[:TURNED_AWAY_SHOWN],
             "turned_away_count": turned_away.count(),
             "upload_form": ReturnsUploadForm(),

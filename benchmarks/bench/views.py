@@ -25,6 +25,7 @@ from benchmarks.bench.results import bench_results_cached, comparison_results, f
 from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
 from core.csv_export import CsvDictWriter, CsvWriter
+from core.htmx import HtmxHttpRequest
 from core.jobs import JobError, job_cancel
 
 VIEW = "benchmarks.view_benchrun"
@@ -85,7 +86,7 @@ def _status_context(run: BenchRun) -> dict[str, Any]:
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
-def bench_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def bench_run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     """A run's page; for htmx, the live progress block it polls while the job runs, which asks htmx to reload the
     page (with the results) once the job has ended."""
     run = get_object_or_404(BenchRun.objects.select_related("job"), pk=run_id)
