@@ -43,6 +43,7 @@ from benchmarks.pairs.models import PreferencePair
 from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
 from perf.result import Result
 from personas.models import Persona, PersonaStatus
+from tests.factories import UserFactory
 
 TAG = "bench-study-scale"
 PAPER_PERSONAS = 1586
@@ -202,8 +203,6 @@ def _measure(name: str, get: Callable[[], object], *, runs: int = 3) -> Measure:
 
 def study_measure(study: Study, *, runs: int = 3) -> dict[str, Measure]:
     """The coordinator's study page, dashboard partial, participants list and every export, measured."""
-    from tests.factories import UserFactory
-
     user = UserFactory(groups=["Coordinator"])
     client = Client()
     client.force_login(user)
