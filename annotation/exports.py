@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterator
 from itertools import groupby
 from operator import attrgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from django.db.models import F
 
 from annotation.models import Answer, Participant, Question, Study
 from annotation.services.review import answer_flags, participant_quality, study_majorities
@@ -66,43 +68,72 @@ def _persona_columns(study: Study, question: Question) -> dict[str, Any]:
 
 EXPORT_CHUNK_ROWS = 1000  # answers fetched per round trip (a server-side cursor on PostgreSQL)
 EXPORT_CHUNK_BYTES = 64 * 1024  # lines joined into one write to the socket
+T = TypeVar("T")
+
+
+class _PersonaRows(Generic[T]):
+    """The rows of a cursor sorted by persona position, handed out one persona at a time (a merge join)."""
+
+    def __init__(self, rows: Iterator[T]) -> None:
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def take(self, position: int) -> list[T]:
+        """This persona's rows; those of personas before it (that the other side did not need) are passed over."""
+        taken = []
+        while self._next is not None and self._next.persona_position <= position:  # type: ignore[attr-defined]
+            if self._next.persona_position == position:  # type: ignore[attr-defined]
+                taken.append(self._next)
+            self._next = next(self._rows, None)
+        return taken
 
 
 def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
     """Every answer of the study's raters (previews left out), by persona, participant and question.
 
-    Streams: the answers come through a cursor ``EXPORT_CHUNK_ROWS`` at a time and leave one participant at a time,
-    so memory stays flat in the number of answers (a study's questions and participants are held, a few hundred
-    small rows). Each answer loads only the columns the row shows: a download runs in a web worker beside the
-    participants' saves, and the full models (the pair's texts, the persona's attributes, every timestamp) cost it
-    six times the CPU.
+    Streams: the answers, the questions and the participants come through three cursors ``EXPORT_CHUNK_ROWS`` at a
+    time, all in persona order, and leave one participant at a time, so memory stays flat in the size of the study
+    (one persona's questions and raters are held). Each row loads only the columns it shows: a download runs in a
+    web worker beside the participants' saves, and the full models (the pair's texts, the persona's attributes,
+    every timestamp) cost it six times the CPU.
     """
-    questions = {
-        q.pk: q
-        for q in Question.objects.filter(study_persona__study=study)
+    questions = _PersonaRows(
+        Question.objects.filter(study_persona__study=study)
         .select_related("study_persona__persona", "pair")
         .only("kind", "position", "pair_id", "study_persona__position", "study_persona__persona__public_id",
               "pair__prompt_id")
-    }  # fmt: skip
-    participants = {
-        p.pk: p
-        for p in Participant.objects.filter(study=study, is_preview=False).only(
-            "study_id", "prolific_pid", "status", "review", "failed_attention_check", "submitted_at"
-        )
-    }
+        .annotate(persona_position=F("study_persona__position"))
+        .order_by("study_persona__position", "position")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )  # fmt: skip
+    participants = _PersonaRows(
+        Participant.objects.filter(study=study, is_preview=False, study_persona__isnull=False)
+        .only("study_id", "prolific_pid", "status", "review", "failed_attention_check", "submitted_at")
+        .annotate(persona_position=F("study_persona__position"))
+        .order_by("study_persona__position", "id")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )
     answers = (
         Answer.objects.filter(participant__study=study, participant__is_preview=False)
         .only(*_ANSWER_COLUMNS)
+        .annotate(persona_position=F("question__study_persona__position"))
         .order_by("question__study_persona__position", "participant_id", "question__position")
         .iterator(chunk_size=EXPORT_CHUNK_ROWS)
     )
+    persona_questions: dict[int, Question] = {}
+    raters: dict[int, Participant] = {}
+    current = None
     # A participant's answers are adjacent: all their questions belong to the persona they were given.
-    for participant_id, answered in groupby(answers, key=attrgetter("participant_id")):
-        participant = participants[participant_id]
+    for (position, participant_id), answered in groupby(answers, key=attrgetter("persona_position", "participant_id")):
+        if position != current:
+            persona_questions = {q.pk: q for q in questions.take(position)}
+            raters = {p.pk: p for p in participants.take(position)}
+            current = position
+        participant = raters[participant_id]
         participant.study = study
         group = list(answered)
         for answer in group:
-            answer.participant, answer.question = participant, questions[answer.question_id]
+            answer.participant, answer.question = participant, persona_questions[answer.question_id]
         participant_flags = participant_quality(participant=participant, answers=group).flags
         for answer in group:
             question = answer.question

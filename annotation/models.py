@@ -208,10 +208,15 @@ def counted_rater_q(prefix: str = "") -> Q:
     )
 
 
+def claimable_slot_q(*, expired_before: datetime) -> Q:
+    """Free slots, and reserved ones whose reservation began before ``expired_before`` (``Slot.is_free`` in SQL)."""
+    return Q(status=SlotStatus.FREE) | Q(status=SlotStatus.RESERVED, reserved_at__lt=expired_before)
+
+
 class SlotQuerySet(models.QuerySet["Slot"]):
     def claimable(self, *, expired_before: datetime) -> SlotQuerySet:
         """Free slots, and reserved ones whose reservation began before ``expired_before`` (see ``Slot.is_free``)."""
-        return self.filter(Q(status=SlotStatus.FREE) | Q(status=SlotStatus.RESERVED, reserved_at__lt=expired_before))
+        return self.filter(claimable_slot_q(expired_before=expired_before))
 
 
 class Slot(models.Model):

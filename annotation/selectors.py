@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from annotation.models import Answer, Participant, Question, Study
@@ -60,3 +60,26 @@ def counted_votes(*, question_ids: Collection[int]) -> list[Vote]:
         .values_list("participant_id", "participant__study_persona_id", "question_id", "choice")
     )
     return [Vote(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PersonaVote:
+    participant_id: int
+    persona_position: int
+    question_id: int
+    choice: str
+
+
+def study_votes(*, study: Study, chunk_size: int = 1000) -> Iterator[PersonaVote]:
+    """The choices counted raters made on the study's pair questions, by persona position then question position,
+    read through a cursor ``chunk_size`` rows at a time (for streams: memory flat in the number of answers)."""
+    rows = (
+        Answer.objects.counted()
+        .filter(participant__study=study, question__kind=Question.Kind.PAIR)
+        .exclude(choice="")
+        .order_by("question__study_persona__position", "question__position", "participant_id")
+        .values_list("participant_id", "question__study_persona__position", "question_id", "choice")
+        .iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        yield PersonaVote(*row)

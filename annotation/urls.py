@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from annotation.views import (
     bonuses,
@@ -32,7 +33,8 @@ urlpatterns = [
     path("studies/webhooks/prolific/", review.prolific_webhook, name="prolific-webhook"),
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
     path("studies/<int:study_id>/edit/", builder.study_edit_view, name="study-edit"),
-    path("studies/<int:study_id>/dashboard/", coordinator.study_dashboard_view, name="study-dashboard"),
+    # The former address of the dashboard partial (the study page answers htmx now), kept for open tabs.
+    path("studies/<int:study_id>/dashboard/", RedirectView.as_view(pattern_name="study-detail", permanent=True)),
     path("studies/<int:study_id>/action/", coordinator.study_action, name="study-action"),
     path("studies/<int:study_id>/preview/", coordinator.study_preview, name="study-preview"),
     path("studies/<int:study_id>/personas/<int:entry_id>/slots/", coordinator.study_slot_add, name="study-slot-add"),

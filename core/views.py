@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.broker import broker_reachable
+from core.htmx import HtmxHttpRequest
 from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_start
 from core.llm.failures import job_llm_endpoints, job_llm_failures
 from core.models import Job, JobStatus, Statistic
@@ -117,29 +118,23 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("core.view_job", raise_exception=True)
 @require_GET
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    """One job's own page: what was submitted, live progress, the error, where the results are."""
+def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """One job's own page: what was submitted, live progress, the error, where the results are.
+
+    An htmx request gets the fragment it polls, picked by the element it swaps: a row of a jobs table
+    (``job-<id>``), the bare progress bar (``job-progress-<id>``, the admin's), else the page's live state block."""
     job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
+    if request.htmx:
+        target = request.htmx.target
+        if target == f"job-{job.pk}":
+            return render(request, "core/job_list.html#job-row", {"job": job})
+        if target == f"job-progress-{job.pk}":
+            return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
     failures = [] if job.is_active else job_llm_failures(job=job)
     if request.htmx:
         return render(request, "core/job_detail.html#job-state", {"job": job, "failures": failures})
     context = {"job": job, "facts": job_facts(job), "endpoints": job_llm_endpoints(job=job), "failures": failures}
     return render(request, "core/job_detail.html", context)
-
-
-@permission_required("core.view_job", raise_exception=True)
-@require_GET
-def job_row(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id)
-    return render(request, "core/job_list.html#job-row", {"job": job})
-
-
-@permission_required("core.view_job", raise_exception=True)
-@require_GET
-def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The progress bar alone, polling itself while the job runs (used by the Django admin)."""
-    job = get_object_or_404(Job, pk=job_id)
-    return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
 
 
 @permission_required("core.add_job", raise_exception=True)
@@ -157,7 +152,7 @@ def job_start_view(request: HttpRequest) -> HttpResponse:
     return redirect("job-list")
 
 
-def _job_action_response(request: HttpRequest, job: Job) -> HttpResponse:
+def _job_action_response(request: HtmxHttpRequest, job: Job) -> HttpResponse:
     if request.POST.get("next") == "detail":
         return redirect("job-detail", job.pk)
     if request.htmx:
@@ -167,7 +162,7 @@ def _job_action_response(request: HttpRequest, job: Job) -> HttpResponse:
 
 @permission_required("core.change_job", raise_exception=True)
 @require_POST
-def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cancel_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     if not job_cancel(job=job):
         messages.info(request, f"Job #{job.pk} had already ended.")
@@ -177,7 +172,7 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @permission_required("core.change_job", raise_exception=True)
 @require_POST
-def job_rerun_view(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_rerun_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     try:
         job = job_rerun(job=job)

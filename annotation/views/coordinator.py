@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,11 +12,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study, StudyPersona
 from annotation.prolific.services import DEVICES, study_prolific_panel
-from annotation.services.review import study_dashboard
+from annotation.services.review import study_dashboard, study_slot_totals
 from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start
 from annotation.services.study import StudyError, slot_add, study_transition
+from core.htmx import HtmxHttpRequest
 
+PERSONAS_PER_PAGE = 50  # the dashboard and the places table, a page of personas at a time
 PROLIFIC_PARAMS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
 
@@ -33,32 +36,28 @@ def study_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("annotation.view_study", raise_exception=True)
 @require_GET
-def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
+def study_detail(request: HtmxHttpRequest, study_id: int) -> HttpResponse:
+    """A study's page, its personas a page at a time; for htmx, the dashboard table alone (that page), which polls
+    itself every few seconds while the study is live."""
     study = get_object_or_404(Study, pk=study_id)
-    return render(
-        request,
-        "annotation/coordinator/study_detail.html",
-        {
-            "study": study,
-            "prolific_url": prolific_url(request, study),
-            "rows": study_dashboard(study=study),
-            "study_personas": study.study_personas.select_related("persona"),
-            "prolific": study_prolific_panel(study=study),
-            "devices": DEVICES,
-        },
-    )
-
-
-@permission_required("annotation.view_study", raise_exception=True)
-@require_GET
-def study_dashboard_view(request: HttpRequest, study_id: int) -> HttpResponse:
-    """The dashboard table alone; it polls itself every few seconds while the study is live."""
-    study = get_object_or_404(Study, pk=study_id)
-    return render(
-        request,
-        "annotation/coordinator/study_detail.html#dashboard",
-        {"study": study, "rows": study_dashboard(study=study)},
-    )
+    personas = study.study_personas.select_related("persona").order_by("position")
+    page = Paginator(personas, PERSONAS_PER_PAGE).get_page(request.GET.get("page"))
+    dashboard = {
+        "study": study,
+        "page": page,
+        "rows": study_dashboard(study=study, entries=list(page.object_list)),
+        "totals": study_slot_totals(study=study),
+    }
+    if request.htmx:
+        return render(request, "annotation/coordinator/study_detail.html#dashboard", dashboard)
+    context = {
+        **dashboard,
+        "prolific_url": prolific_url(request, study),
+        "study_personas": page.object_list,
+        "prolific": study_prolific_panel(study=study),
+        "devices": DEVICES,
+    }
+    return render(request, "annotation/coordinator/study_detail.html", context)
 
 
 @permission_required("annotation.change_study", raise_exception=True)

@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -16,23 +17,36 @@ from annotation.forms import ReturnsUploadForm, ReviewForm
 from annotation.models import Participant, Study
 from annotation.prolific.services import webhook_event_apply
 from annotation.services.returns import ReturnsError, returns_import, webhook_signature_valid
-from annotation.services.review import answer_flags, participant_quality, participant_review_set, participants_quality
+from annotation.services.review import (
+    answer_flags,
+    participant_quality,
+    participant_review_set,
+    participants_quality_for,
+    placed_participants,
+)
 from annotation.services.slots import participant_release, participant_session_reset
 
 MAX_WEBHOOK_BYTES = 64 * 1024
+PARTICIPANTS_PER_PAGE = 100
+TURNED_AWAY_SHOWN = 200  # the latest arrivals turned away; the heading gives the count
 
 
 @permission_required("annotation.view_participant", raise_exception=True)
 @require_GET
 def participant_list(request: HttpRequest, study_id: int) -> HttpResponse:
+    """The study's raters a page at a time, each with their flags (counted in the database for that page)."""
     study = get_object_or_404(Study, pk=study_id)
+    page = Paginator(placed_participants(study=study), PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    turned_away = Participant.objects.filter(study=study).turned_away()
     return render(
         request,
         "annotation/coordinator/participant_list.html",
         {
             "study": study,
-            "reports": participants_quality(study=study),
-            "turned_away": Participant.objects.filter(study=study).turned_away().order_by("entered_at", "id"),
+            "page": page,
+            "reports": participants_quality_for(participants=list(page.object_list), study=study),
+            "turned_away": turned_away.order_by("-entered_at", "-id")[:TURNED_AWAY_SHOWN],
+            "turned_away_count": turned_away.count(),
             "upload_form": ReturnsUploadForm(),
         },
     )

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from benchmarks.bench.config import BenchConfigError, bench_config_parse
 from benchmarks.bench.figures import FORMATS, figure_names, figure_render
@@ -24,6 +25,7 @@ from benchmarks.bench.results import bench_results_cached, comparison_results, f
 from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
 from core.csv_export import CsvDictWriter, CsvWriter
+from core.htmx import HtmxHttpRequest
 from core.jobs import JobError, job_cancel
 
 VIEW = "benchmarks.view_benchrun"
@@ -84,8 +86,15 @@ def _status_context(run: BenchRun) -> dict[str, Any]:
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
-def bench_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def bench_run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    """A run's page; for htmx, the live progress block it polls while the job runs, which asks htmx to reload the
+    page (with the results) once the job has ended."""
     run = get_object_or_404(BenchRun.objects.select_related("job"), pk=run_id)
+    if request.htmx:
+        status = _status_context(run)
+        if not status["active"]:
+            return HttpResponseClientRefresh()
+        return render(request, "benchmarks/bench/run_detail.html#status", {**status, "poll": True})
     filter_text = request.GET.get("filter", "").strip()
     filters, error = None, ""
     if filter_text and run.evaluation == Evaluation.PERSONALIZATION:
@@ -106,18 +115,6 @@ def bench_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "config_json": json.dumps(run.config, indent=1),
     }
     return render(request, "benchmarks/bench/run_detail.html", context, status=400 if error else 200)
-
-
-@permission_required(VIEW, raise_exception=True)
-@require_GET
-def bench_run_status(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The live progress block (tokens, cost); polled while the job runs, then asks htmx to reload the page."""
-    run = get_object_or_404(BenchRun.objects.select_related("job"), pk=run_id)
-    context = _status_context(run)
-    response = render(request, "benchmarks/bench/run_detail.html#status", {**context, "poll": True})
-    if not context["active"]:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 @permission_required(START, raise_exception=True)

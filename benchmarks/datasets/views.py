@@ -24,6 +24,7 @@ from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_start
 from benchmarks.datasets.verification import dataset_losers, dataset_win_rates
 from benchmarks.judging.services import judge_run_start
 from benchmarks.pairs.models import PAIR_SPLIT_MEANING, PairSplit
+from core.htmx import HtmxHttpRequest
 from core.uploads import FileRefusedError
 from core.views import upload_job_page
 from personas.attributes import ATTRIBUTES
@@ -84,10 +85,13 @@ def _progress_context(dataset: PreferenceDataset) -> dict[str, object]:
 
 @permission_required("benchmarks.view_preferencedataset", raise_exception=True)
 @require_GET
-def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
+def dataset_detail(request: HtmxHttpRequest, dataset_id: int) -> HttpResponse:
+    """A dataset's page; for htmx, the progress block it polls while a stage runs."""
     dataset = get_object_or_404(
         PreferenceDataset.objects.select_related("generator", "verifier__endpoint"), pk=dataset_id
     )
+    if request.htmx:
+        return render(request, "benchmarks/dataset_detail.html#dataset-progress", _progress_context(dataset))
     attribute = request.GET.get("attribute", "sex")
     context = {
         **_progress_context(dataset),
@@ -103,13 +107,6 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "export": _export_info(dataset),
     }
     return render(request, "benchmarks/dataset_detail.html", context)
-
-
-@permission_required("benchmarks.view_preferencedataset", raise_exception=True)
-@require_GET
-def dataset_progress_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    dataset = get_object_or_404(PreferenceDataset, pk=dataset_id)
-    return render(request, "benchmarks/dataset_detail.html#dataset-progress", _progress_context(dataset))
 
 
 @permission_required("benchmarks.change_preferencedataset", raise_exception=True)

@@ -66,10 +66,16 @@ def test_detail_shows_the_prolific_url_and_dashboard(coordinator_client: Client)
         f"/s/{study.public_id}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&amp;STUDY_ID={{{{%STUDY_ID%}}}}"
         f"&amp;SESSION_ID={{{{%SESSION_ID%}}}}" in page
     )
-    assert 'hx-trigger="every 5s"' in page
-    partial = coordinator_client.get(reverse("study-dashboard", args=[study.pk]))
+    assert f'hx-get="{reverse("study-detail", args=[study.pk])}" hx-trigger="every 5s"' in page
+    assert "<html" in page
+    partial = coordinator_client.get(reverse("study-detail", args=[study.pk]), headers={"HX-Request": "true"})
     assert partial.status_code == 200
+    assert partial.content.decode().lstrip().startswith('<div id="dashboard"')
     assert "<html" not in partial.content.decode()
+    assert "prolific-url" not in partial.content.decode()
+    old = coordinator_client.get(f"/studies/{study.pk}/dashboard/")
+    assert old.status_code == 301
+    assert old["Location"] == reverse("study-detail", args=[study.pk])
 
 
 def test_lifecycle_buttons(coordinator_client: Client) -> None:

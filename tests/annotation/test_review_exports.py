@@ -27,19 +27,19 @@ def rated_study() -> object:
 
 
 def test_majority_is_three_of_four_and_excluded_raters_leave_it(rated_study: object) -> None:
-    majorities = study_majorities(study=rated_study)
+    majorities = list(study_majorities(study=rated_study))
     assert len(majorities) == 2
     assert all(m.result.label == "chosen" for m in majorities)
     assert all((m.result.chosen_votes, m.result.rejected_votes, m.raters) == (3, 1, 4) for m in majorities)
     participant_review_set(participant=Participant.objects.get(prolific_pid="yes0"), decision="excluded")
-    after = study_majorities(study=rated_study)
+    after = list(study_majorities(study=rated_study))
     assert all((m.result.chosen_votes, m.result.label) == (2, "") for m in after)
 
 
 def test_k_plus_one_rater_then_drop_one_set(rated_study: object) -> None:
     slot_add(study_persona=rated_study.study_personas.get())
     participant_complete(rated_study, "extra", pick="rejected")
-    tied = study_majorities(study=rated_study)
+    tied = list(study_majorities(study=rated_study))
     assert all((m.result.chosen_votes, m.result.rejected_votes, m.raters) == (3, 2, 5) for m in tied)
     participant_review_set(participant=Participant.objects.get(prolific_pid="no0"), decision="excluded")
     assert all(m.raters == 4 for m in study_majorities(study=rated_study))

@@ -76,11 +76,14 @@ def test_unknown_job_kind_is_a_clear_error(client, coordinator):
 def test_row_partial_polls_only_while_active(client, analyst):
     client.force_login(analyst)
     job = JobFactory()
-    active = client.get(reverse("job-row", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    row = {"HX-Request": "true", "HX-Target": f"job-{job.pk}"}
+    active = client.get(reverse("job-detail", args=[job.pk]), headers=row).content.decode()
     assert 'hx-trigger="every 1s"' in active
+    assert active.lstrip().startswith(f'<tr id="job-{job.pk}"')
     assert "<html" not in active
     Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="<b>boom</b>", total=4, done=2)
-    ended = client.get(reverse("job-row", args=[job.pk])).content.decode()
+    ended = client.get(reverse("job-detail", args=[job.pk]), headers=row).content.decode()
+    assert ended.lstrip().startswith(f'<tr id="job-{job.pk}"')
     assert "hx-trigger" not in ended
     assert "&lt;b&gt;boom&lt;/b&gt;" in ended
     assert 'value="50"' in ended
@@ -110,7 +113,29 @@ def test_admin_lists_jobs_with_live_progress(client):
     client.force_login(admin_user)
     job = JobFactory()
     page = client.get("/admin/core/job/").content.decode()
-    assert f'hx-get="/jobs/{job.pk}/progress/"' in page
+    assert f'id="job-progress-{job.pk}" hx-get="/jobs/{job.pk}/"' in page
     assert "htmx-2.min.js" in page
-    progress = client.get(reverse("job-progress", args=[job.pk])).content.decode()
+    headers = {"HX-Request": "true", "HX-Target": f"job-progress-{job.pk}"}
+    progress = client.get(reverse("job-detail", args=[job.pk]), headers=headers).content.decode()
+    assert progress.startswith(f'<span class="progress" id="job-progress-{job.pk}"')
     assert "every 2s" in progress
+
+
+def test_one_url_per_job_full_page_or_the_fragment_htmx_asks_for(client, analyst):
+    """``/jobs/<id>/`` is the job's page; an htmx poll gets the fragment its target names; the former addresses
+    of the page and of the progress partial redirect there."""
+    client.force_login(analyst)
+    job = JobFactory()
+    url = reverse("job-detail", args=[job.pk])
+    assert url == f"/jobs/{job.pk}/"
+    page = client.get(url).content.decode()
+    assert "<html" in page
+    assert 'id="job-facts"' in page
+    state = client.get(url, headers={"HX-Request": "true", "HX-Target": "job-state"}).content.decode()
+    assert state.lstrip().startswith('<section id="job-state"')
+    assert "<html" not in state
+    assert "job-facts" not in state
+    for old in (f"/jobs/{job.pk}/page/", f"/jobs/{job.pk}/progress/"):
+        response = client.get(old)
+        assert response.status_code == 301
+        assert response["Location"] == url

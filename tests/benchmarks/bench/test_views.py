@@ -14,9 +14,11 @@ from django.urls import reverse
 
 from benchmarks.bench.config import bench_config_parse
 from benchmarks.bench.models import BenchAnswer, BenchItem, BenchRun, Verdict
-from benchmarks.bench.services import bench_run_create
+from benchmarks.bench.services import BENCH_RUN_JOB, bench_run_create
 from core.llm.endpoints import endpoint_upsert
 from core.llm.models import Provider
+from core.models import Job, JobStatus
+from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +221,25 @@ def test_admin_lists_runs_read_only(client: Client, hand_run: BenchRun) -> None:
     assert page.status_code == 200
     assert reverse("bench-run-detail", args=[hand_run.pk]) in page.content.decode()
     assert client.get("/admin/benchmarks/benchrun/add/").status_code == 403
+
+
+def test_run_page_answers_its_status_poll_and_refreshes_when_the_job_ends(
+    client: Client, analyst: Any, password: str, hand_run: BenchRun
+) -> None:
+    """One URL per run: the page without htmx; with it, the live status block while the job runs, then a
+    client refresh (django-htmx's ``HX-Refresh``) so the page shows the results. The former status address
+    redirects to it."""
+    _login(client, analyst, password)
+    url = reverse("bench-run-detail", args=[hand_run.pk])
+    hand_run.job = JobFactory(status=JobStatus.RUNNING, kind=BENCH_RUN_JOB, params={"run_id": hand_run.pk}, total=8)
+    hand_run.save(update_fields=["job"])
+    page = client.get(url).content.decode()
+    assert "<html" in page
+    assert f'hx-get="{url}" hx-trigger="every 2s"' in page
+    status = client.get(url, headers={"HX-Request": "true"})
+    assert status.content.decode().lstrip().startswith('<div id="run-status"')
+    assert "HX-Refresh" not in status
+    Job.objects.filter(pk=hand_run.job.pk).update(status=JobStatus.SUCCEEDED, done=8)
+    ended = client.get(url, headers={"HX-Request": "true"})
+    assert ended["HX-Refresh"] == "true"
+    assert client.get(f"{url}status/")["Location"] == url

@@ -82,8 +82,12 @@ def test_dataset_page_create_plan_estimate_export_and_study(client, coordinator,
     stage_answer_run(dataset=dataset)
     stage_critique_run(dataset=dataset)
     stage_revise_run(dataset=dataset)
-    progress = client.get(reverse("dataset-progress", args=[dataset.pk])).content.decode()
+    detail = reverse("dataset-detail", args=[dataset.pk])
+    progress = client.get(detail, headers={"HX-Request": "true"}).content.decode()
+    assert progress.lstrip().startswith('<div id="dataset-progress"')
+    assert "<html" not in progress
     assert f"{dataset.pairs.count()}/24" in progress
+    assert client.get(f"{detail}progress/")["Location"] == detail  # the former address, kept for open tabs
 
     assert client.get(reverse("dataset-download", args=[dataset.pk])).status_code == 404  # not exported yet
     with django_capture_on_commit_callbacks() as callbacks:
