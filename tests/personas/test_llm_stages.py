@@ -72,7 +72,7 @@ def test_generation_job_with_both_llm_stages(celery_worker: object, dataset: Cen
     )
     job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert (job.total, job.done) == (24, 24)
+    assert (job.total, job.done) == (32, 32)  # rules, check, job descriptions, profiles: 8 each
     personas = list(Persona.objects.filter(dataset=dataset))
     assert len(personas) == 8
     assert all("llm" in p.checks or p.prune_reason.startswith("Rules") for p in personas)
@@ -83,7 +83,7 @@ def test_enrichment_job_for_existing_personas(celery_worker: object, dataset: Ce
     job = persona_enrichment_start(endpoint_id=offline("writer-enrich", "text").pk, dataset=dataset)
     job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert (job.total, job.done) == (10, 10)
+    assert (job.total, job.done) == (20, 20)  # job descriptions, then profiles
     workers = [p for p in Persona.objects.filter(dataset=dataset) if p.occupation and p.status == "consistent"]
     assert all(JOB_KEY in p.attributes for p in workers)
 
