@@ -30,10 +30,10 @@ from core.llm.types import Completion, LLMRequest, Message, ObjectSchema, Output
 from personas.consistency import persona_rules_check
 from personas.enrichment import items_for_age
 from personas.formats import persona_to_text
-from personas.models import Persona, PersonaStatus
+from personas.models import PROFILE_CHECK, Persona, PersonaStatus
 
 BATCH = 50
-CHECK_KEY = "llm_profile"
+CHECK_KEY = PROFILE_CHECK
 PROFILE_KEYS = ("defining quirks", "mannerisms", "personal time", "lifestyle")
 # The high-level categories the paper samples per persona so that, over many personas, every side of a life is
 # written about; CATEGORIES_PER_PERSONA of them go into each request.

@@ -13,7 +13,6 @@ from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTE_KEYS
 from personas.display import persona_sections, persona_summary
 from personas.formats import PersonaRow, persona_to_text
 
-
 # The ``Persona.checks`` entry of the LLM profile stage (``personas.llm_profile``).
 PROFILE_CHECK = "llm_profile"
 
