@@ -1,9 +1,9 @@
 """The role-play prompt: the judge becomes the persona, reads a question and two answers, and picks one.
 
 The instructions carry the guide to the persona card (``personas.card_guide``), so instructions + persona reach the
-providers' minimum cacheable prefix. The persona goes into ``cache_prefix`` (shared by all of that persona's requests, so Anthropic bills it at the
-cache-read price and the offline ``persona_overlap`` baseline reads it); the question and the two answers, in the
-order shown, go into the user message.
+providers' minimum cacheable prefix. The persona goes into ``cache_prefix`` (shared by all of that persona's
+requests, so Anthropic bills it at the cache-read price and the offline ``persona_overlap`` baseline reads it); the
+question and the two answers, in the order shown, go into the user message.
 """
 
 from __future__ import annotations
