@@ -4,7 +4,7 @@ It serves two ends. A model reads the card as it is meant (census attributes are
 open-ended ones colour, "not applicable" means the question does not apply). And the instructions of each stage
 become long enough that instructions + persona, the prefix a persona's requests share, reach the providers' minimum
 cacheable prompt (Claude: 1,024 tokens for most models) and are billed at the cache-read price; the per-request part
-(question, answers) comes after. Its length is pinned by ``tests/personas/test_card_guide.py``.
+(question, answers) comes after. Pinned by ``tests/benchmarks/test_prompt_prefixes.py``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ which is not the same as having none.
 Missing and "not applicable". A line that is absent, or says not applicable, N/A or none, means the survey did not
 ask it of this person or they gave no answer: a child has no occupation, a person who never served has no period of
 service. Do not treat an absent line as a fact either way.
+
+Children and teenagers. For a person under 18 most work, money and household lines describe their family, not
+them: a child's income is none, their household is their parents', and their education is the grade they are in or
+have finished. Write to them, or judge for them, as a person of that age: plain words, concrete examples, nothing
+that needs an adult's rights, money or experience, and no assumption that they decide for the household.
 
 Above all: the person is one real individual, not an average of their groups. Two people with the same age, job and
 politics still differ; the card is there to make this one specific. Weigh the lines that matter for the task at hand
