@@ -11,6 +11,9 @@ from personas.models import CensusDataset, Persona
 class PersonaSerializer(serializers.ModelSerializer):
     attributes = serializers.SerializerMethodField(help_text="The 33 PERSONA keys; null = not applicable")
     persona = serializers.SerializerMethodField(help_text="PERSONA's 'key: value' line string")
+    sources = serializers.SerializerMethodField(
+        help_text="Where each present value comes from: census, procedural (curated draw) or llm"
+    )
     dataset = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -26,6 +29,7 @@ class PersonaSerializer(serializers.ModelSerializer):
             "generation_seed",
             "attributes",
             "persona",
+            "sources",
             "created_at",
         )
 
@@ -34,6 +38,9 @@ class PersonaSerializer(serializers.ModelSerializer):
 
     def get_persona(self, persona: Persona) -> str:
         return persona.text
+
+    def get_sources(self, persona: Persona) -> dict[str, str]:
+        return persona.attribute_sources
 
 
 class CensusDatasetSerializer(serializers.ModelSerializer):

@@ -1,9 +1,14 @@
-"""The demo step: import the project's small census fixture once and sample eight personas from it."""
+"""The demo step: import the project's small census fixture once, sample eight personas from it, and have the
+offline text baseline write the open-ended profile of half of them (the other half keep the curated draw, so the
+persona pages show both sources)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from core.llm.endpoints import llm_demo_endpoints_ensure
+from core.llm.models import ModelEndpoint
+from personas.llm_profile import personas_llm_profile
 from personas.models import CensusDataset, Persona
 from personas.pums.importer import census_dataset_import
 from personas.services import personas_generate
@@ -25,4 +30,12 @@ def demo_personas_ensure() -> str:
         )
     result = personas_generate(dataset=dataset, n=DEMO_COUNT, seed=DEMO_SEED)
     total = Persona.objects.filter(dataset=dataset).count()
-    return f"Personas: demo census dataset #{dataset.pk} with {total} personas ({result.created} new)."
+    llm_demo_endpoints_ensure()
+    writer = ModelEndpoint.objects.get(name="offline-text")
+    consistent = list(Persona.objects.filter(dataset=dataset).consistent().order_by("id"))
+    counts = personas_llm_profile(personas=consistent[: len(consistent) // 2], endpoint=writer)
+    written = sum(1 for p in Persona.objects.filter(dataset=dataset) if p.profile_check.get("outcome") == "written")
+    return (
+        f"Personas: demo census dataset #{dataset.pk} with {total} personas ({result.created} new); "
+        f"{written} with an LLM-written profile ({sum(counts.values())} new)."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.text import text_problem
 from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTES
@@ -124,6 +124,7 @@ class PersonaRow:
     attributes: dict[str, str]
     order: Sequence[str] = ()  # the imported key order (see ``persona_to_text``)
     key: str | None = None  # the deterministic generation key of a generated persona
+    sources: dict[str, str] = field(default_factory=dict)  # key -> census | procedural | llm (``attribute_sources``)
 
 
 def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
@@ -141,5 +142,6 @@ def personas_write_jsonl(rows: Iterable[PersonaRow]) -> Iterator[str]:
             "persona": persona_to_text(row.attributes, order=row.order),
             "attributes": persona_to_dict(row.attributes),
             "display": attributes_display(row.attributes),
+            "sources": row.sources,
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"

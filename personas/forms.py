@@ -50,7 +50,15 @@ class GenerateForm(forms.Form):
         label="LLM consistency check", required=False, coerce=int, empty_value=None, choices=()
     )
     enrichment_endpoint = forms.TypedChoiceField(
-        label="LLM enrichment endpoint", required=False, coerce=int, empty_value=None, choices=()
+        label="LLM enrichment endpoint",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=(),
+        help_text=(
+            "Writes each occupation's job description, then each persona's quirks, mannerisms, personal time and "
+            "lifestyle (checked by the rules; off = the curated draw)."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

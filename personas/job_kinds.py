@@ -9,6 +9,7 @@ from core.llm.models import ModelEndpoint
 from core.models import Job
 from personas.llm_check import personas_llm_check
 from personas.llm_enrichment import personas_llm_enrich
+from personas.llm_profile import personas_llm_profile
 from personas.models import CensusDataset, Persona, PersonaSource
 from personas.services import (
     ENRICH_JOB,
@@ -72,7 +73,8 @@ def generate_personas(run: JobRun) -> None:
     n, seed = int(params["n"]), int(params["seed"])
     check_endpoint = _endpoint(params.get("llm_check_endpoint_id"))
     enrich_endpoint = _endpoint(params.get("enrichment_endpoint_id"))
-    stages = 1 + (check_endpoint is not None) + (enrich_endpoint is not None)
+    # LLM enrichment is two stages: the job descriptions (by category), then each persona's open-ended profile.
+    stages = 1 + (check_endpoint is not None) + 2 * (enrich_endpoint is not None)
     keys = generation_keys(dataset=dataset, seed=seed, n=n)
     generated = Persona.objects.filter(generation_key__in=keys)
     run.set_total(n * stages, already_done=generated.count())
@@ -81,19 +83,25 @@ def generate_personas(run: JobRun) -> None:
         personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, job=run)
     if enrich_endpoint is not None:
         personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=run)
+        personas_llm_profile(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=run)
 
 
 @register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM", describe=enrichment_describe)
 def enrich_personas(run: JobRun) -> None:
-    """LLM enrichment of existing consistent personas (one dataset, or all); already enriched ones are skipped."""
+    """LLM enrichment of existing consistent personas (one dataset, or all): job descriptions, then open-ended
+    profiles; already enriched ones are skipped."""
 
     params = run.params
     personas = Persona.objects.order_by("id")
     if params.get("dataset_id"):
         personas = personas.filter(dataset_id=params["dataset_id"])
     items = list(personas)
-    run.set_total(len(items), already_done=0)
-    personas_llm_enrich(personas=items, endpoint=_endpoint(params["endpoint_id"]), job=run)
+    run.set_total(2 * len(items), already_done=0)
+    endpoint = _endpoint(params["endpoint_id"])
+    personas_llm_enrich(personas=items, endpoint=endpoint, job=run)
+    personas_llm_profile(
+        personas=list(Persona.objects.filter(pk__in=[p.pk for p in items]).order_by("id")), endpoint=endpoint, job=run
+    )
 
 
 def import_outcome(job: Job) -> JobFact:

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from personas.attributes import ATTRIBUTE_KEYS
+from personas.attributes import ATTRIBUTE_BY_KEY, ATTRIBUTE_KEYS
 from personas.display import persona_sections, persona_summary
 from personas.formats import PersonaRow, persona_to_text
+
+# The ``Persona.checks`` entry of the LLM profile stage (``personas.llm_profile``).
+PROFILE_CHECK = "llm_profile"
 
 
 class PersonaSource(models.TextChoices):
@@ -153,10 +156,37 @@ class Persona(models.Model):
             status=self.status,
             attributes=self.attributes,
             order=self.key_order,
+            sources=self.attribute_sources,
         )
 
     def sections(self) -> list:
         return persona_sections(self.attributes)
+
+    def source_rows(self) -> list[tuple[str, str, str]]:
+        """(label, value, source) of every value not taken from the census, in display order."""
+        sources = self.attribute_sources
+        return [
+            (attribute.label, value, sources.get(attribute.key, ""))
+            for _title, rows in self.sections()
+            for attribute, value in rows
+            if sources.get(attribute.key) != "census"
+        ]
+
+    @property
+    def profile_check(self) -> dict:
+        """The LLM profile stage's record for this persona (empty when it did not run)."""
+        return self.checks.get(PROFILE_CHECK, {})
+
+    @property
+    def attribute_sources(self) -> dict[str, str]:
+        """Where each present value comes from: ``census``, ``procedural`` (drawn from the curated lists) or ``llm``
+        (the registry's group, except the keys a model wrote for this persona in the LLM profile stage)."""
+        written = set(self.checks.get(PROFILE_CHECK, {}).get("fields", ()))
+        return {
+            key: "llm" if key in written else (ATTRIBUTE_BY_KEY[key].source if key in ATTRIBUTE_BY_KEY else "imported")
+            for key, value in self.attributes.items()
+            if value not in (None, "")
+        }
 
     @property
     def summary(self) -> str:

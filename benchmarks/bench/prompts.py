@@ -1,7 +1,9 @@
 """The bench's prompts, in our own words: the four personalization methods (paper section 5), the critic
 (LLM-as-judge: reasoning, a personalization critique, a helpfulness critique and ``needs_revision``), the summary
 analysis judge and the leave-one-out role-play pick. Each asks for a structured reply (``core.llm`` ObjectSchema
-or ChoiceSchema); the persona goes into ``cache_prefix`` so a persona's requests share a cached prefix."""
+or ChoiceSchema); the persona goes into ``cache_prefix`` so a persona's requests share a cached prefix, and the
+instructions carry the guide to the persona card (``personas.card_guide``), so that prefix reaches real providers'
+minimum cacheable length."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from benchmarks.bench.models import Method
 from benchmarks.judging.prompts import ROLE_PLAY_SYSTEM, attributes_text
 from core.llm.types import ChoiceSchema, LLMRequest, Message, ObjectSchema, OutputField
 from personas.attributes import ATTRIBUTES
+from personas.card_guide import PERSONA_CARD_GUIDE
 
 PERSONA_HEADING = "The person asking:\n"
 ANSWER_FIELD = OutputField("answer", "The answer to the question, written for the person asking.")
@@ -68,7 +71,8 @@ def method_request(*, method: str, persona: dict[str, object], question: str, ke
     spec = METHODS[method]
     fields = (spec.intermediate, ANSWER_FIELD) if spec.intermediate else (ANSWER_FIELD,)
     return LLMRequest(
-        system=spec.system,
+        # With a persona, the card guide makes instructions + persona long enough to cache at real minimums.
+        system=f"{spec.system}\n\n{PERSONA_CARD_GUIDE}" if spec.with_persona else spec.system,
         cache_prefix=persona_prefix(persona) if spec.with_persona else None,
         messages=(Message("user", f"<question>\n{question}\n</question>"),),
         output=ObjectSchema(fields=fields, name="answer", description="Your reply, every field filled."),
@@ -82,7 +86,7 @@ CRITIC_SYSTEM = (
     "personalization (does the answer fit this person: their situation, values and needs, without stereotyping them "
     "or reciting their description?) and helpfulness (is it correct, clear, complete and direct?). Give your "
     "reasoning, one critique for each, and decide whether the answer needs revision for this person. An answer "
-    "that serves this person well on both counts needs no revision."
+    "that serves this person well on both counts needs no revision.\n\n" + PERSONA_CARD_GUIDE
 )
 CRITIC_SCHEMA = ObjectSchema(
     name="critique",
@@ -110,7 +114,7 @@ def critic_request(*, persona: dict[str, object], question: str, answer: str, ke
 SUMMARY_SYSTEM = (
     "Below is the description of a person, then a question they asked and a summary of the parts of their "
     "description someone judged relevant to it. List the attributes of the description (by their label) that the "
-    "summary leaves out entirely."
+    "summary leaves out entirely.\n\n" + PERSONA_CARD_GUIDE
 )
 
 

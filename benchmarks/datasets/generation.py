@@ -22,6 +22,7 @@ from django.db import models
 
 from core.llm.echo import ECHO_ERROR, echoes_instructions
 from core.llm.types import Completion, LLMRequest, Message
+from personas.card_guide import PERSONA_CARD_GUIDE
 
 DEFAULT_LENGTH_TOLERANCE = 0.10  # a revision may be at most 10 % longer than y_l (in characters)
 
@@ -36,7 +37,7 @@ CRITIQUE_SYSTEM = (
     "- keep to what is relevant to this question: most of the description will not matter, so leave it out;\n"
     "- say what this person would want changed, added or dropped, and why;\n"
     "- do not rewrite the answer yourself.\n"
-    "Reply with the critique only, in a short paragraph or a few bullet points."
+    "Reply with the critique only, in a short paragraph or a few bullet points.\n\n" + PERSONA_CARD_GUIDE
 )
 
 REVISION_SYSTEM = (
@@ -48,7 +49,7 @@ REVISION_SYSTEM = (
     "- stay subtle: keep what was good in the answer and change only what this person would want changed;\n"
     "- keep it no longer than the original answer;\n"
     "- answer the question itself, in the same language.\n"
-    "Reply with the revised answer only: no preamble, no notes."
+    "Reply with the revised answer only: no preamble, no notes.\n\n" + PERSONA_CARD_GUIDE
 )
 
 PERSONA_HEADING = "The person:\n"

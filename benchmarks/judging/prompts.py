@@ -1,8 +1,9 @@
 """The role-play prompt: the judge becomes the persona, reads a question and two answers, and picks one.
 
-The persona goes into ``cache_prefix`` (shared by all of that persona's requests, so Anthropic bills it at the
-cache-read price and the offline ``persona_overlap`` baseline reads it); the question and the two answers, in the
-order shown, go into the user message.
+The instructions carry the guide to the persona card (``personas.card_guide``), so instructions + persona reach the
+providers' minimum cacheable prefix. The persona goes into ``cache_prefix`` (shared by all of that persona's
+requests, so Anthropic bills it at the cache-read price and the offline ``persona_overlap`` baseline reads it); the
+question and the two answers, in the order shown, go into the user message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from benchmarks.judging.models import Choice, Judge, Order, choice_for_letter
 from benchmarks.pairs.models import PreferencePair
 from core.llm.types import ChoiceSchema, LLMRequest, Message
 from personas.attributes import ATTRIBUTES
+from personas.card_guide import PERSONA_CARD_GUIDE
 from personas.models import Persona
 
 ROLE_PLAY_SYSTEM = (
@@ -18,7 +20,7 @@ ROLE_PLAY_SYSTEM = (
     "would: their age, background, work, beliefs and habits, not your own preferences and not what a typical "
     "assistant would pick.\n"
     "You will read a question this person asked and two answers to it, A and B. Decide which answer this person "
-    "would prefer to receive, and give the reasons they would give, in a few sentences."
+    "would prefer to receive, and give the reasons they would give, in a few sentences.\n\n" + PERSONA_CARD_GUIDE
 )
 CONFIDENCE_NOTE = " Say how sure you are that this person would prefer it, from 0 (a guess) to 100 (certain)."
 ABSTAIN_NOTE = ' If you truly cannot tell which answer this person would prefer, answer "abstain" instead of guessing.'

@@ -18,10 +18,12 @@ class ModelEndpointAdmin(admin.ModelAdmin):
         "structured_output",
         "concurrency",
         "requests_per_minute",
+        "cache_minimum",
         "cache_responses",
     )
     list_filter = ("provider", "structured_output", "cache_responses")
     search_fields = ("name", "model", "base_url")
+    readonly_fields = ("cache_minimum",)
     fieldsets = (
         (None, {"fields": ("name", "provider", "model", "base_url", "api_key_env")}),
         (
@@ -34,6 +36,8 @@ class ModelEndpointAdmin(admin.ModelAdmin):
                     "context_window",
                     "timeout_seconds",
                     "max_attempts",
+                    "cache_min_tokens",
+                    "cache_minimum",
                     "cache_responses",
                 )
             },
@@ -52,6 +56,11 @@ class ModelEndpointAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    @admin.display(description="prompt cache minimum in use")
+    def cache_minimum(self, endpoint: ModelEndpoint) -> str:
+        source = "set here" if endpoint.cache_min_tokens else "documented for this model"
+        return f"{endpoint.prompt_cache_min_tokens:,} tokens ({source})"
 
 
 @admin.register(LLMCall)

@@ -290,10 +290,14 @@ def _check_caching(endpoint: ModelEndpoint, nonce: str, *, spent: list[Decimal])
         first = llm_complete(endpoint=endpoint, request=_check_request(nonce, cache_prefix=prefix, tag="-cache"))
     second = llm_complete(endpoint=endpoint, request=_check_request(nonce, cache_prefix=prefix, tag="-cache"))
     spent.extend((first.cost_usd, second.cost_usd))
-    if second.usage.cache_read_tokens:
+    read, uncached = second.usage.cache_read_tokens, second.usage.input_tokens
+    if read:
         written = first.usage.cache_write_tokens
-        return f"yes ({written} written, {second.usage.cache_read_tokens} read{learnt})"
-    return f"no (the second call read nothing from the cache{learnt})"
+        return (
+            f"yes (second call: {read} tokens cached against {uncached} uncached; {written} written by the "
+            f"first{learnt})"
+        )
+    return f"no (the second call read nothing from the cache: {uncached} uncached input tokens{learnt})"
 
 
 def _too_small(endpoint: ModelEndpoint) -> str:

@@ -109,6 +109,17 @@ class ModelEndpoint(models.Model):
         validators=[MinValueValidator(Decimal(0))],
         help_text="Share of the price paid for calls sent through a batch API (Anthropic: 0.5).",
     )
+    cache_min_tokens = models.PositiveIntegerField(
+        "prompt cache minimum (tokens)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "The shortest prompt prefix the provider caches; a shorter one is billed as plain input on every call. "
+            "Blank = the provider's documented value for this model (Claude: 1,024; Sonnet 4.6: 2,048; Haiku 3/3.5: "
+            "2,048; Opus 4.5/4.6 and Haiku 4.5: 4,096; OpenAI: 1,024)."
+        ),
+    )
     cache_responses = models.BooleanField(
         default=False, help_text="Store answers and serve identical requests from the store (free, reproducible)."
     )
@@ -155,11 +166,8 @@ class ModelEndpoint(models.Model):
 
     @property
     def prompt_cache_min_tokens(self) -> int:
-        """The shortest prompt prefix the provider caches; a shorter one is billed as plain input every time.
-
-        Claude: 1,024 tokens (Sonnet/Opus-class), 2,048 for Haiku-class models. OpenAI's automatic caching: 1,024.
-        """
-        return 2048 if self.provider == Provider.ANTHROPIC and "haiku" in self.model.lower() else 1024
+        """The shortest prompt prefix the provider caches: the endpoint's own setting, else the documented value."""
+        return self.cache_min_tokens or documented_cache_min_tokens(provider=self.provider, model=self.model)
 
     def cost(self, usage: Usage, *, batch: bool = False) -> Decimal:
         """USD for one call's usage; cache reads and writes priced on their own, batch calls at the batch share."""
@@ -172,6 +180,25 @@ class ModelEndpoint(models.Model):
         if batch:
             total *= self.batch_price_factor
         return total.quantize(Decimal("0.000001"))
+
+
+# Anthropic's documented minimum cacheable prompt length by model family (checked December 2026), most specific
+# first; every other Claude model caches from 1,024 tokens. OpenAI's automatic prefix caching starts at 1,024.
+_CLAUDE_CACHE_MINIMUMS = (
+    ("opus-4-6", 4096),
+    ("opus-4-5", 4096),
+    ("haiku-4", 4096),
+    ("sonnet-4-6", 2048),
+    ("haiku", 2048),  # Claude 3 Haiku, 3.5 Haiku
+)
+
+
+def documented_cache_min_tokens(*, provider: str, model: str) -> int:
+    """The provider's documented minimum cacheable prefix for ``model``, in tokens."""
+    if provider == Provider.ANTHROPIC:
+        name = model.lower().replace(".", "-")
+        return next((tokens for marker, tokens in _CLAUDE_CACHE_MINIMUMS if marker in name), 1024)
+    return 1024
 
 
 class LLMCall(models.Model):

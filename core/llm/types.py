@@ -46,6 +46,9 @@ class OutputField:
     description: str
     kind: Literal["text", "boolean", "list"] = "text"
     enum: tuple[str, ...] = ()  # the legal items of a ``list`` field
+    # Typical values of a ``text`` field the offline baseline picks from (the one that overlaps the request most);
+    # like ``ChoiceSchema.options_text``, never sent to any provider.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

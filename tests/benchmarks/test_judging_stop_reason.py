@@ -28,7 +28,7 @@ def test_judgments_store_the_stop_reason_and_why_a_reply_was_unusable():
         judge.endpoint.save()
         judgments_run(judge=judge, items=_items(personas=1, pairs=1, prefix="Plain"))
         judgments_run(judge=judge, items=_items(personas=1, pairs=1, prefix="[[mock:echo]] Echo"))
-        judge.endpoint.max_tokens = 1024
+        judge.endpoint.max_tokens = 4096  # room for the whole echoed system prompt (instructions + card guide)
         judge.endpoint.save()
         judgments_run(judge=judge, items=_items(personas=1, pairs=1, prefix="[[mock:echo_reasoning]] Echo"))
     rows = list(Judgment.objects.filter(judge=judge).select_related("pair__prompt"))

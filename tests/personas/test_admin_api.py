@@ -121,6 +121,7 @@ def test_api_lists_personas_for_analysts_only(client: Client, analyst: object, d
     assert body["count"] == 1
     assert body["results"][0]["attributes"]["age"] == "41"
     assert body["results"][0]["persona"].startswith("age: 41\n")
+    assert body["results"][0]["sources"]["age"] == "census"
     detail = client.get(f"/api/personas/{persona.public_id}/").json()
     assert detail["dataset"] == dataset.pk
     datasets = client.get("/api/census-datasets/").json()

@@ -72,10 +72,15 @@ def test_generation_job_with_both_llm_stages(celery_worker: object, dataset: Cen
     )
     job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert (job.total, job.done) == (24, 24)
+    assert (job.total, job.done) == (32, 32)  # rules, check, job descriptions, profiles: 8 each
     personas = list(Persona.objects.filter(dataset=dataset))
     assert len(personas) == 8
     assert all("llm" in p.checks or p.prune_reason.startswith("Rules") for p in personas)
+    # The enrichment endpoint also wrote each still-consistent persona's open-ended profile.
+    consistent = [p for p in personas if p.status == PersonaStatus.CONSISTENT]
+    assert consistent
+    assert all(p.profile_check["outcome"] == "written" for p in consistent)
+    assert all(p.attribute_sources["lifestyle"] == "llm" for p in consistent)
 
 
 def test_enrichment_job_for_existing_personas(celery_worker: object, dataset: CensusDataset) -> None:
@@ -83,9 +88,11 @@ def test_enrichment_job_for_existing_personas(celery_worker: object, dataset: Ce
     job = persona_enrichment_start(endpoint_id=offline("writer-enrich", "text").pk, dataset=dataset)
     job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED})
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert (job.total, job.done) == (10, 10)
+    assert (job.total, job.done) == (20, 20)  # job descriptions, then profiles
     workers = [p for p in Persona.objects.filter(dataset=dataset) if p.occupation and p.status == "consistent"]
     assert all(JOB_KEY in p.attributes for p in workers)
+    consistent = Persona.objects.filter(dataset=dataset, status="consistent")
+    assert all(p.profile_check["outcome"] == "written" for p in consistent)
 
 
 def _mock_checker(url: str, monkeypatch: pytest.MonkeyPatch) -> ModelEndpoint:

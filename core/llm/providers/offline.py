@@ -17,7 +17,8 @@ Structured replies (``LLMRequest.output``, PERSONA Bench's methods and critic) a
 is demo text that, when the request carries a persona, leans on one to three of its values; a boolean field is a
 seeded coin, except on ``persona_overlap``, where it is true ("needs revision") when the ``<answer>`` mentions fewer
 of the persona's values than a seeded threshold of 0-3; a list field is a seeded subset of its allowed items, except
-on ``persona_overlap``, where it lists the profile labels whose values the ``<summary>`` leaves out.
+on ``persona_overlap``, where it lists the profile labels whose values the ``<summary>`` leaves out. A text field
+with ``examples`` gets one of them, picked by its overlap with the request (the persona profile stage).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class OfflineProvider:
                 values[item.name] = self._flag(rng, message, persona)
             elif item.kind == "list":
                 values[item.name] = self._listed(rng, item, message, persona)
+            elif item.examples:
+                values[item.name] = _closest_example(rng, item.examples, message)
             else:
                 values[item.name] = self._text(rng, message, persona)
         text = json.dumps(values)
@@ -192,6 +195,21 @@ class OfflineProvider:
             for _ in range(rng.randint(2, 4))
         ]
         return f"{OFFLINE_MARK} On “{topic}”: {' '.join(sentences)}"
+
+
+def _closest_example(rng: random.Random, examples: tuple[str, ...], message: str) -> str:
+    """One of ``examples``: a seeded pick among the (up to three) that share the most words with the request
+    (TF-IDF cosine), or among all when none shares a word. Picked, not invented, so it carries no offline mark."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    try:
+        matrix = TfidfVectorizer(stop_words="english").fit_transform([message, *examples])
+    except ValueError:  # no usable words at all
+        return rng.choice(examples)
+    scores = [float(s) for s in cosine_similarity(matrix[0], matrix[1:])[0]]
+    ranked = sorted((i for i, score in enumerate(scores) if score > 0), key=lambda i: -scores[i])
+    return examples[rng.choice(ranked[:3])] if ranked else rng.choice(examples)
 
 
 def _option_texts(schema: ChoiceSchema) -> tuple[str, ...]:

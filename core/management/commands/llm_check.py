@@ -38,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(f"structured: {report.structured}")
         self.stdout.write(f"system msg: {report.system_message}")
         self.stdout.write(f"context:    {report.context}")
+        source = "set on the endpoint" if endpoint.cache_min_tokens else f"documented for {endpoint.model}"
+        self.stdout.write(f"cache min:  {endpoint.prompt_cache_min_tokens:,} tokens ({source})")
         self.stdout.write(f"caching:    {report.caching}")
         self.stdout.write(f"cost:       ${report.cost_usd}")
         for warning in report.warnings:

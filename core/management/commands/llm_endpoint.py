@@ -20,6 +20,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "max_tokens": ("max_tokens", int),
     "structured_output": ("structured_output", str),
     "context_window": ("context_window", int),
+    "cache_min_tokens": ("cache_min_tokens", int),
     "concurrency": ("concurrency", int),
     "rpm": ("requests_per_minute", int),
     "timeout": ("timeout_seconds", float),
@@ -56,6 +57,9 @@ class Command(BaseCommand):
             help="How an OpenAI-compatible server is asked for choices (llm_check detects it; this overrides).",
         )
         parser.add_argument("--context-window", type=int, help="Tokens the server's context holds (e.g. 4096).")
+        parser.add_argument(
+            "--cache-min-tokens", type=int, help="Shortest cached prompt prefix (default: the documented value)."
+        )
         parser.add_argument("--concurrency", type=int)
         parser.add_argument("--rpm", type=int, help="Requests per minute across all workers (0 = no limit).")
         parser.add_argument("--timeout", type=float, help="Seconds per call.")
@@ -97,3 +101,4 @@ class Command(BaseCommand):
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise CommandError(f"Endpoint {name!r} not saved: {problems}") from None
         self.stdout.write(self.style.SUCCESS(f"{'Created' if created else 'Updated'} {endpoint}."))
+        self.stdout.write(f"Prompt cache minimum: {endpoint.prompt_cache_min_tokens:,} tokens.")

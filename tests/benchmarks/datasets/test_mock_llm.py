@@ -51,7 +51,7 @@ def _endpoint(provider: str, url: str, **fields: object) -> ModelEndpoint:
     endpoint, _ = endpoint_upsert(
         name=f"gen-{uuid.uuid4().hex[:8]}",
         provider=provider,
-        model="mock-model",
+        model=fields.pop("model", "mock-model"),
         base_url=url,
         api_key_env=KEY_ENV,
         concurrency=fields.pop("concurrency", 4),
@@ -71,11 +71,8 @@ def _run_all(dataset, run=None):
 
 
 def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
-    # Claude caches a prefix from 1,024 tokens: instructions + a typical persona (~450) are not cached, so one
-    # persona here is long enough (~1,300 tokens) and its critiques and revisions share the cached prefix.
-    long_persona = small_world["personas"][0]
-    long_persona.attributes["defining quirks"] = "Keeps a diary of every bird heard at dawn, by species. " * 90
-    long_persona.save(update_fields=["attributes"])
+    # Claude caches a prefix from 1,024 tokens: the instructions carry the persona card guide, so instructions + any
+    # persona reach it, and each persona's critiques and revisions share one cached prefix.
     dataset = dataset_make(generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=True)
     dataset_plan(dataset=dataset)
     job = JobFactory(status=JobStatus.RUNNING)
@@ -86,10 +83,13 @@ def test_anthropic_batches_with_cached_persona_prefix(small_world, mock_llm):
     assert mock_llm.state.stats["/v1/messages"] == 0
     calls = LLMCall.objects.filter(job=job)
     assert calls.filter(batch=True).count() == answers.done + 24 + 24
-    # The long persona's 8 critiques and 8 revisions: the prefix is written once per stage, read after.
-    assert calls.filter(cache_write_tokens__gt=0).count() == 2
-    assert calls.filter(cache_read_tokens__gt=0).count() == 14
+    personas = len(small_world["personas"])
+    # Each persona's prefix is written once per stage (critique, revision) and read by its other calls.
+    assert calls.filter(cache_write_tokens__gt=0).count() == 2 * personas
+    assert calls.filter(cache_read_tokens__gt=0).count() == 48 - 2 * personas
     assert calls.filter(cache_read_tokens__gt=0, cache_read_tokens__lt=1024).count() == 0
+    # The answers (y_l) carry no persona and no long prefix: nothing to cache.
+    assert calls.filter(request_key__contains="-yl-", cache_read_tokens__gt=0).count() == 0
     job.refresh_from_db()
     assert job.cost_usd > 0
 
@@ -176,23 +176,22 @@ def test_estimate_counts_calls_and_prices_batches_and_cache(small_world, mock_ll
     from benchmarks.datasets.estimate import dataset_estimate
     from tests.benchmarks.datasets.conftest import verifier_judge
 
-    dataset = dataset_make(
-        generator=_endpoint(Provider.ANTHROPIC, mock_llm.url), use_batch=True, verifier=verifier_judge()
-    )
+    # A Haiku-class model caches from 2,048 tokens: instructions + these short personas stay under it.
+    haiku = _endpoint(Provider.ANTHROPIC, mock_llm.url, model="claude-haiku-mock")
+    dataset = dataset_make(generator=haiku, use_batch=True, verifier=verifier_judge())
     dataset_plan(dataset=dataset)
     rows = {row.stage: row for row in dataset_estimate(dataset=dataset)}
     assert rows["answer"].calls == dataset.items.values("prompt_id").distinct().count()
     assert rows["critique"].calls == rows["revise"].calls == 24
     assert rows["verify"].calls == 48
     for stage in ("critique", "revise"):
-        # Instructions + these short personas stay under Claude's 1,024-token minimum: nothing is cached.
         assert rows[stage].cached_tokens == 0
         assert rows[stage].cost_optimised == rows[stage].cost_naive / 2  # the batch share alone
     assert rows["answer"].cost_optimised <= rows["answer"].cost_naive / 2
 
-    for persona in small_world["personas"]:  # personas long enough for the prefix to be cached
-        persona.attributes["defining quirks"] = "Keeps a diary of every bird heard at dawn, by species. " * 90
-        persona.save(update_fields=["attributes"])
+    # Claude's usual 1,024: the instructions carry the persona card guide, so instructions + persona are cached.
+    dataset.generator = _endpoint(Provider.ANTHROPIC, mock_llm.url)
+    dataset.save(update_fields=["generator"])
     rows = {row.stage: row for row in dataset_estimate(dataset=dataset)}
     for stage in ("critique", "revise"):
         assert 0 < rows[stage].cached_tokens < rows[stage].input_tokens

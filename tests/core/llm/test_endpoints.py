@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from core.llm.models import ModelEndpoint
+from core.llm.models import ModelEndpoint, documented_cache_min_tokens
 from core.llm.parsing import parse_choice_text
 from core.llm.types import ChoiceSchema, Completion, Usage
 
@@ -81,6 +82,38 @@ def test_llm_check_reports_structured_output_and_caching(anthropic_endpoint, cap
     assert f"base URL:   {anthropic_endpoint.base_url}" in out
     assert "system msg: kept" in out
     assert "caching:    yes" in out
+    assert "cache min:  1,024 tokens (documented for mock-model)" in out
+    caching = next(line for line in out.splitlines() if line.startswith("caching:"))
+    cached, uncached = (int(n) for n in re.findall(r"(\d+) tokens cached against (\d+) uncached", caching)[0])
+    assert cached >= 1024 > uncached > 0
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "minimum"),
+    [
+        ("anthropic", "claude-sonnet-4-5-20250929", 1024),
+        ("anthropic", "claude-opus-4-1-20250805", 1024),
+        ("anthropic", "claude-sonnet-4-6", 2048),
+        ("anthropic", "claude-opus-4-5-20251101", 4096),
+        ("anthropic", "claude-opus-4.6", 4096),
+        ("anthropic", "claude-haiku-4-5", 4096),
+        ("anthropic", "claude-3-5-haiku-20241022", 2048),
+        ("anthropic", "claude-3-haiku-20240307", 2048),
+        ("openai_compatible", "gpt-4o-mini", 1024),
+    ],
+)
+def test_cache_minimum_is_the_documented_value_unless_the_endpoint_sets_one(provider, model, minimum):
+    endpoint = ModelEndpoint(provider=provider, model=model)
+    assert endpoint.prompt_cache_min_tokens == documented_cache_min_tokens(provider=provider, model=model) == minimum
+    endpoint.cache_min_tokens = 512
+    assert endpoint.prompt_cache_min_tokens == 512
+
+
+def test_admin_shows_the_cache_minimum_in_use(anthropic_endpoint, admin_client):
+    page = admin_client.get(f"/admin/core/modelendpoint/{anthropic_endpoint.pk}/change/").content.decode()
+    assert "1,024 tokens (documented for this model)" in page
+    listing = admin_client.get("/admin/core/modelendpoint/").content.decode()
+    assert "1,024 tokens (documented for this model)" in listing
 
 
 def test_llm_check_on_openai_compatible_without_json_schema(openai_endpoint, mock_llm, capsys):
