@@ -8,7 +8,6 @@ import numpy as np
 
 from annotation.reports.leave_one_out import reference_pairs
 from annotation.reports.ratings import StudyRatings, decisive
-from annotation.reports.tables import num, table
 from benchmarks.agreement import (
     encode_labels,
     fleiss_kappa_varying,
@@ -19,6 +18,7 @@ from benchmarks.agreement import (
     pairwise_kappa,
 )
 from benchmarks.judging.models import DECISIVE, Order
+from core.report_kit import num, table
 
 OTHERS = "Others' majority (leave-one-out)"
 

@@ -15,7 +15,6 @@ import numpy as np
 from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
 from annotation.reports.leave_one_out import kappa_columns, label_codes
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings, decisive
-from annotation.reports.tables import num, table
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
     ConfidenceInterval,
@@ -29,6 +28,7 @@ from benchmarks.agreement import (
     position_bias_by_item,
 )
 from benchmarks.judging.models import DECISIVE, Choice, Order, choice_for_letter
+from core.report_kit import num, table
 
 MAJORITY = "Human majority"
 PAIR_COLUMNS = [

@@ -27,7 +27,6 @@ import numpy as np
 
 from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
 from annotation.reports.ratings import StudyRatings
-from annotation.reports.tables import num, table
 from annotation.services.majority import majority_compute
 from benchmarks.agreement import (
     MISSING,
@@ -37,6 +36,7 @@ from benchmarks.agreement import (
     paired_tables,
 )
 from benchmarks.judging.models import DECISIVE, Order
+from core.report_kit import num, table
 
 HUMANS = "Humans"
 NO_OTHERS = "no_others"  # nobody else rated the persona: no reference (not a tie)

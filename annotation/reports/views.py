@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study
-from annotation.reports.downloads import table_csv, table_display, table_json
-from annotation.reports.figures import FIGURES, FORMATS, figure_message, figure_render
+from annotation.reports.figures import FIGURES, figure_render
 from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
 from annotation.selectors import study_items
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.services import judge_run_start
+from core.report_kit import FIGURE_FORMATS, attachment, figure_message, figure_response, table_display, table_response
 
 VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.run_judges"
@@ -100,29 +100,19 @@ def study_report_table(request: HttpRequest, study_id: int, name: str, fmt: str)
     data, missing = _report_data(study_id)
     if data is None:
         return _no_report(missing)
-    if name not in data["tables"] or fmt not in ("csv", "json"):
-        raise Http404("No such table.")
-    table = data["tables"][name]
-    if fmt == "csv":
-        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(table_json(table), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
-    return response
+    return table_response(data["tables"].get(name), fmt, prefix=f"study-{study_id}", name=name)
 
 
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
     data, missing = _report_data(study_id)
-    if name not in FIGURES or fmt not in FORMATS:
+    if name not in FIGURES or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
     # Without a report, the image says why (an <img> shows a picture, not an error page).
     content = figure_render(report=data, name=name, fmt=fmt) if data else figure_message(message=missing, fmt=fmt)
-    response = HttpResponse(content, content_type=FORMATS[fmt])
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
-    return response
+    download = bool(request.GET.get("download"))
+    return figure_response(content, fmt, prefix=f"study-{study_id}", name=name, download=download)
 
 
 @permission_required(VIEW_REPORT, raise_exception=True)
@@ -132,8 +122,7 @@ def study_report_json(request: HttpRequest, study_id: int) -> HttpResponse:
     if data is None:
         return _no_report(missing)
     response = HttpResponse(json.dumps(data, indent=1, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-report.json"'
-    return response
+    return attachment(response, f"study-{study_id}-report.json")
 
 
 @permission_required(RUN_JUDGE, raise_exception=True)
