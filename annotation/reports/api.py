@@ -105,7 +105,7 @@ class StudyReportViewSet(viewsets.ViewSet):
         if state is not None:
             body["job"] = state.job.pk if state.job else None
             body["computed_at"] = state.snapshot.computed_at if state.snapshot else None
-            body["report"] = state.data
+            body["report"] = state.full_data()
         return Response(body)
 
     @extend_schema(

@@ -30,7 +30,7 @@ from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
 from benchmarks.judging.models import Choice
 
-REPORT_VERSION = 4  # 4: no resample count beside an interval refused for too few personas
+REPORT_VERSION = 5  # 5: each table stored in its own row, a freshness key of aggregates
 
 
 def _summary(ratings: StudyRatings) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -13,7 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study
 from annotation.reports.figures import FIGURES, figure_render
-from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
+from annotation.reports.services import (
+    ReportState,
+    StoredTables,
+    report_ensure,
+    report_state,
+    study_has_completed_participants,
+)
 from annotation.selectors import study_items
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.services import judge_run_start
@@ -74,7 +81,10 @@ def study_report(request: HttpRequest, study_id: int) -> HttpResponse:
     state = report_ensure(study=study, started_by=request.user)
     data = state.data
     if data and not data.get("empty"):
-        context["tables"] = [table_display(name, data["tables"][name]) for name in TABLE_ORDER]
+        tables = data["tables"]
+        if isinstance(tables, StoredTables):
+            tables.load(TABLE_ORDER)  # one query for the page's tables (the long loo_pairs stays in the database)
+        context["tables"] = [table_display(name, tables[name]) for name in TABLE_ORDER]
         context["figures"] = [(name, title) for name, (title, _) in FIGURES.items()]
         context["summary"] = data["summary"]
     return render(request, "annotation/reports/report.html", {**context, **_state_context(state), "empty": False})
@@ -118,7 +128,7 @@ def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_json(request: HttpRequest, study_id: int) -> HttpResponse:
-    data, missing = _report_data(study_id)
+    data, missing = _report_data(study_id, full=True)
     if data is None:
         return _no_report(missing)
     response = HttpResponse(json.dumps(data, indent=1, allow_nan=False), content_type="application/json")
@@ -140,11 +150,12 @@ def study_report_judge(request: HttpRequest, study_id: int) -> HttpResponse:
     return redirect("study-report", study_id=study.pk)
 
 
-def _report_data(study_id: int) -> tuple[dict[str, object] | None, str]:
-    """The stored report (fresh or, while a recompute runs, the previous one), or None and why there is none yet;
-    404 for an unknown study."""
+def _report_data(study_id: int, *, full: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """The stored report (fresh or, while a recompute runs, the previous one; every table read only with ``full``),
+    or None and why there is none yet; 404 for an unknown study."""
     study = get_object_or_404(Study, pk=study_id)
-    data = report_state(study=study).data
+    state = report_state(study=study)
+    data = state.full_data() if full else state.data
     if data and not data.get("empty"):
         return data, ""
     if not study_has_completed_participants(study=study):
