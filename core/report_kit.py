@@ -71,10 +71,12 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def table_display(name: str, table: dict[str, Any]) -> dict[str, Any]:
-    """The table with every cell as text, numbers right-aligned (``numeric`` per column)."""
+def table_display(name: str, table: dict[str, Any], *, max_rows: int | None = None) -> dict[str, Any]:
+    """The table with every cell as text, numbers right-aligned (``numeric`` per column); at most ``max_rows`` rows
+    (``total`` says how many the table has: its CSV has them all)."""
     columns = table["columns"]
-    rows = [[cell_text(row.get(column)) for column in columns] for row in table["rows"]]
+    shown = table["rows"] if max_rows is None else table["rows"][:max_rows]
+    rows = [[cell_text(row.get(column)) for column in columns] for row in shown]
     numeric = [
         all(isinstance(row.get(column), int | float) or row.get(column) is None for row in table["rows"])
         for column in columns
@@ -85,6 +87,7 @@ def table_display(name: str, table: dict[str, Any]) -> dict[str, Any]:
         "note": table.get("note", ""),
         "columns": [{"name": c.replace("_", " "), "numeric": n} for c, n in zip(columns, numeric, strict=True)],
         "rows": [list(zip(row, numeric, strict=True)) for row in rows],
+        "total": len(table["rows"]),
     }
 
 

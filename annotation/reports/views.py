@@ -32,6 +32,9 @@ TABLE_ORDER = (
     "loo", "judges", "human_baseline", "raters", "pairwise", "persona_kappa", "human_pairs", "human_vs_judges",
     "model_model", "position_bias", "confusion", "coverage",
 )  # fmt: skip
+# A table longer than this shows its first rows on the page (a paper-size study has 10,000s of human pairs; rendering
+# them all took seconds): the CSV and JSON downloads have every row.
+PAGE_ROWS = 200
 # Download only (too long for the page): "loo_pairs", every (human, question) pair the headline is computed from.
 
 
@@ -84,7 +87,7 @@ def study_report(request: HttpRequest, study_id: int) -> HttpResponse:
         tables = data["tables"]
         if isinstance(tables, StoredTables):
             tables.load(TABLE_ORDER)  # one query for the page's tables (the long loo_pairs stays in the database)
-        context["tables"] = [table_display(name, tables[name]) for name in TABLE_ORDER]
+        context["tables"] = [table_display(name, tables[name], max_rows=PAGE_ROWS) for name in TABLE_ORDER]
         context["figures"] = [(name, title) for name, (title, _) in FIGURES.items()]
         context["summary"] = data["summary"]
     return render(request, "annotation/reports/report.html", {**context, **_state_context(state), "empty": False})
