@@ -19,6 +19,7 @@ from annotation.reports.services import (
     StoredTables,
     report_ensure,
     report_state,
+    report_stored,
     study_has_completed_participants,
 )
 from annotation.selectors import study_items
@@ -157,7 +158,7 @@ def _report_data(study_id: int, *, full: bool = False) -> tuple[dict[str, Any] |
     """The stored report (fresh or, while a recompute runs, the previous one; every table read only with ``full``),
     or None and why there is none yet; 404 for an unknown study."""
     study = get_object_or_404(Study, pk=study_id)
-    state = report_state(study=study)
+    state = report_stored(study=study)
     data = state.full_data() if full else state.data
     if data and not data.get("empty"):
         return data, ""
