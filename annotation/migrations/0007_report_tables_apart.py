@@ -5,23 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0006_study_selection'),
+        ("annotation", "0006_study_selection"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportTable',
+            name="ReportTable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('data', models.JSONField(default=dict)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tables', to='annotation.reportsnapshot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=64)),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tables",
+                        to="annotation.reportsnapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['snapshot', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('snapshot', 'name'), name='report_table_unique')],
+                "ordering": ["snapshot", "name"],
+                "constraints": [models.UniqueConstraint(fields=("snapshot", "name"), name="report_table_unique")],
             },
         ),
     ]
