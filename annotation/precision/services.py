@@ -74,7 +74,7 @@ def agreement_from_pilot(*, pilot: Study) -> ExpectedAgreement:
         raise PrecisionError(f"The pilot “{pilot.name}” has no headline kappa yet (too few completed raters).")
     raters = max(2, round(statistics.median(counted)))
     kappa = min(max(interval.kappa, 0.0), 0.95)
-    labels = [label for human in ratings.humans for label in human.labels if label is not None]
+    labels = [label for human in ratings.humans for label in human.labels.values() if label is not None]
     observed = sum(label == Choice.CHOSEN for label in labels) / len(labels) if labels else 0.5
     # The observed share mixes the truth with the raters' noise: s = π·a + (1-π)(1-a), so π = (s - 1 + a)/(2a - 1).
     accuracy = process_for_kappa(kappa, raters=raters).accuracy

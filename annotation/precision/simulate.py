@@ -132,9 +132,8 @@ def synthetic_ratings(design: Design, picks: np.ndarray) -> StudyRatings:
     for p in range(design.personas):
         start = p * design.questions
         for r in range(design.raters):
-            row: list[str | None] = [None] * n_items
-            row[start : start + design.questions] = labels[p, r].tolist()
-            humans.append(HumanRater(participant_id=p * design.raters + r + 1, study_persona_id=p + 1, labels=row))
+            answered = dict(enumerate(labels[p, r].tolist(), start=start))  # item index → label, its persona's only
+            humans.append(HumanRater(participant_id=p * design.raters + r + 1, study_persona_id=p + 1, labels=answered))
     return StudyRatings(
         study_id=0,
         majority_threshold=design.raters // 2 + 1,

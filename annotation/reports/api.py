@@ -17,15 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotation.models import Study
-from annotation.reports.downloads import table_csv
-from annotation.reports.figures import FIGURES, FORMATS, figure_render
+from annotation.reports.figures import FIGURES, figure_render
 from annotation.reports.services import ReportState, report_ensure, study_has_completed_participants
 from core.api.router import router
+from core.report_kit import FIGURE_FORMATS, TABLE_FORMATS, table_csv
 
 VIEW_REPORT = "annotation.view_reportsnapshot"
 # Computed here: inside the viewset body, ``list`` is the action method.
 FIGURE_NAMES = list(FIGURES)
-FIGURE_FORMATS = list(FORMATS)
+FIGURE_FORMAT_NAMES = list(FIGURE_FORMATS)
 
 
 class CanViewReports(permissions.BasePermission):
@@ -105,7 +105,7 @@ class StudyReportViewSet(viewsets.ViewSet):
         if state is not None:
             body["job"] = state.job.pk if state.job else None
             body["computed_at"] = state.snapshot.computed_at if state.snapshot else None
-            body["report"] = state.data
+            body["report"] = state.full_data()
         return Response(body)
 
     @extend_schema(
@@ -123,14 +123,14 @@ class StudyReportViewSet(viewsets.ViewSet):
         if name not in tables:
             raise Http404("No such table.")
         if request.query_params.get("as") == "csv":
-            return HttpResponse(table_csv(tables[name]), content_type="text/csv; charset=utf-8")
+            return HttpResponse(table_csv(tables[name]), content_type=TABLE_FORMATS["csv"])
         return Response(tables[name])
 
     @extend_schema(
         parameters=[
             STUDY_ID,
             OpenApiParameter("name", str, OpenApiParameter.PATH, enum=FIGURE_NAMES),
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=FIGURE_FORMATS),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=FIGURE_FORMAT_NAMES),
         ],
         responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.STR},
     )
@@ -138,9 +138,9 @@ class StudyReportViewSet(viewsets.ViewSet):
     def figure(self, request: Request, pk: str, name: str, fmt: str) -> HttpResponse:
         """One figure of the report as PNG or SVG (matplotlib, drawn on the server)."""
         data = self._data(request, pk)
-        if name not in FIGURES or fmt not in FORMATS:
+        if name not in FIGURES or fmt not in FIGURE_FORMATS:
             raise Http404("No such figure.")
-        return HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FORMATS[fmt])
+        return HttpResponse(figure_render(report=data, name=name, fmt=fmt), content_type=FIGURE_FORMATS[fmt])
 
 
 router.register("study-reports", StudyReportViewSet, basename="api-study-report")

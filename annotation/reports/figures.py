@@ -10,8 +10,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from benchmarks.bench.figures import FORMATS, figure_bytes, figure_empty
-from core.cache import recompute_get, recompute_set
+from core.report_kit import FIGURE_FORMATS, figure_cached, figure_empty
 
 
 def _heatmap(fig: Figure, matrix: dict[str, Any], title: str) -> None:
@@ -154,29 +153,17 @@ FIGURES: dict[str, tuple[str, Callable[[Figure, dict[str, Any]], None]]] = {
 
 
 def figure_render(*, report: dict[str, Any], name: str, fmt: str) -> bytes:
-    """One figure of a computed (non-empty) report as PNG or SVG bytes, cached per report fingerprint (drawing
-    takes up to a second). Raises KeyError for unknown names or formats."""
-    if name not in FIGURES or fmt not in FORMATS:
+    """One figure of a computed (non-empty) report as PNG or SVG bytes, cached per report fingerprint (the kit's
+    cache). Raises KeyError for unknown names or formats."""
+    if name not in FIGURES or fmt not in FIGURE_FORMATS:
         raise KeyError(f"{name}.{fmt}")
-    key = f"report-figure:{report.get('study_id')}:{report.get('fingerprint')}:{name}:{fmt}"
-    if report.get("fingerprint") and (cached := recompute_get(key)) is not None:
-        return cached
-    content = _draw(report, name, fmt)
-    if report.get("fingerprint"):
-        recompute_set(key, content, timeout=24 * 3600)
-    return content
-
-
-def figure_message(*, message: str, fmt: str) -> bytes:
-    """In place of any figure when there is no report to draw from: the reason in words, as PNG or SVG."""
-    fig = Figure(figsize=(7.0, 5.6), layout="constrained")
-    figure_empty(fig, message)
-    return figure_bytes(fig, fmt)
-
-
-def _draw(report: dict[str, Any], name: str, fmt: str) -> bytes:
     _, draw = FIGURES[name]
-    size = max(6.0, 0.55 * len(report["matrix"]["raters"]) + 3) if name == "kappa-heatmap" else 7.0
-    fig = Figure(figsize=(size, size * 0.8), layout="constrained")
-    draw(fig, report)
-    return figure_bytes(fig, fmt)
+
+    def figure() -> Figure:
+        size = max(6.0, 0.55 * len(report["matrix"]["raters"]) + 3) if name == "kappa-heatmap" else 7.0
+        fig = Figure(figsize=(size, size * 0.8), layout="constrained")
+        draw(fig, report)
+        return fig
+
+    scope = f"study:{report.get('study_id')}"
+    return figure_cached(scope=scope, version=report.get("fingerprint") or "", name=name, fmt=fmt, draw=figure)

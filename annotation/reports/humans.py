@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from annotation.reports.leave_one_out import reference_pairs
+from annotation.reports.leave_one_out import ReferencePair
 from annotation.reports.ratings import StudyRatings, decisive
-from annotation.reports.tables import num, table
 from benchmarks.agreement import (
     encode_labels,
     fleiss_kappa_varying,
@@ -19,6 +18,7 @@ from benchmarks.agreement import (
     pairwise_kappa,
 )
 from benchmarks.judging.models import DECISIVE, Order
+from core.report_kit import num, table
 
 OTHERS = "Others' majority (leave-one-out)"
 
@@ -30,15 +30,15 @@ def _slot_matrix(ratings: StudyRatings) -> np.ndarray:
     matrix = np.full((depth, len(ratings.items)), None, dtype=object)
     for members in by_persona:
         for j, member in enumerate(members):
-            for i, label in enumerate(ratings.humans[member].labels):
-                if label is not None:
-                    matrix[j, i] = label
+            for i, label in ratings.humans[member].labels.items():
+                matrix[j, i] = label
     return matrix
 
 
-def human_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
+def human_tables(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, dict[str, Any]]:
     """``human_pairs`` (every pair of raters of one persona), ``human_baseline`` (multi-rater and pooled statistics)
-    and ``human_vs_judges`` (each human against the others' majority and each judge, on that human's items)."""
+    and ``human_vs_judges`` (each human against the others' majority and each judge, on that human's items);
+    ``pairs`` from ``reference_pairs``."""
     pair_rows, pooled = _human_pairs(ratings)
     return {
         "human_pairs": table(
@@ -53,7 +53,7 @@ def human_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
             "Humans against each other only. Which number is which is said beside it: Krippendorff's alpha is the "
             "headline because it takes every answer whatever the number of raters per persona.",
         ),
-        "human_vs_judges": _human_vs_judges(ratings),
+        "human_vs_judges": _human_vs_judges(ratings, pairs),
     }
 
 
@@ -61,12 +61,13 @@ def _human_pairs(ratings: StudyRatings) -> tuple[list[dict[str, Any]], np.ndarra
     """One row per pair of raters of the same persona, and their agreement counts pooled over every such pair."""
     rows: list[dict[str, Any]] = []
     pooled = np.zeros((len(DECISIVE), len(DECISIVE)), dtype=np.int64)
+    persona_items = ratings.items_by_persona()
     for study_persona_id, members in ratings.humans_by_persona().items():
         if len(members) < 2:
             continue
-        items = [i for i, item in enumerate(ratings.items) if item.study_persona_id == study_persona_id]
+        items = persona_items.get(study_persona_id, [])
         names = [f"participant {ratings.humans[m].participant_id}" for m in members]
-        labels = np.array([[ratings.humans[m].labels[i] for i in items] for m in members], dtype=object)
+        labels = np.array([[ratings.humans[m].labels.get(i) for i in items] for m in members], dtype=object)
         result = pairwise_kappa(labels, raters=names, categories=DECISIVE)
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
@@ -150,14 +151,12 @@ def _baseline_rows(ratings: StudyRatings, pair_rows: list[dict[str, Any]], poole
     ]
 
 
-def _human_vs_judges(ratings: StudyRatings) -> dict[str, Any]:
+def _human_vs_judges(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, Any]:
     """Each human against the majority of the OTHER raters of their persona and against each judge."""
-    references: dict[tuple[int, int], str | None] = {
-        (p.participant_id, p.item): p.reference for p in reference_pairs(ratings)
-    }
+    references: dict[tuple[int, int], str | None] = {(p.participant_id, p.item): p.reference for p in pairs}
     rows = []
     for human in ratings.humans:
-        items = [i for i, label in enumerate(human.labels) if label is not None]
+        items = sorted(human.labels)
         own = [human.labels[i] for i in items]
         others = [references.get((human.participant_id, i)) for i in items]
         comparisons = [(OTHERS, own, others)]

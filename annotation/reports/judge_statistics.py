@@ -8,6 +8,7 @@ consistency is its own column. Pure computation over ``StudyRatings``; no ORM.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,6 @@ import numpy as np
 from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
 from annotation.reports.leave_one_out import kappa_columns, label_codes
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings, decisive
-from annotation.reports.tables import num, table
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
     ConfidenceInterval,
@@ -29,6 +29,7 @@ from benchmarks.agreement import (
     position_bias_by_item,
 )
 from benchmarks.judging.models import DECISIVE, Choice, Order, choice_for_letter
+from core.report_kit import num, table
 
 MAJORITY = "Human majority"
 PAIR_COLUMNS = [
@@ -200,8 +201,8 @@ def judges_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[s
 
 def persona_kappa_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[str, Any]:
     """Per judge and persona: kappa against the majority of all raters, both orders pooled."""
-    persona_ids = sorted({item.study_persona_id for item in ratings.items})
-    items_per_persona = {pid: sum(item.study_persona_id == pid for item in ratings.items) for pid in persona_ids}
+    items_per_persona = Counter(item.study_persona_id for item in ratings.items)
+    persona_ids = sorted(items_per_persona)
     rows = []
     for judge in ratings.judges:
         pooled = counts[judge.name].sum(axis=1)  # G x 2 x 2, both orders
@@ -321,3 +322,23 @@ def coverage_table(ratings: StudyRatings) -> dict[str, Any]:
         "(including every item whose answer flipped with the A/B order)."
     )
     return table("Agreement vs coverage (judges that give a confidence; order-consistent answers)", columns, rows, note)
+
+
+def judge_tables(ratings: StudyRatings) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """This module's section of the report in one visit: its tables (``judges``, ``raters``, ``pairwise``,
+    ``persona_kappa``, ``model_model``, ``position_bias``, ``confusion``, ``coverage``) and the kappa matrices the
+    heatmaps draw (``matrix``, ``model_matrix``)."""
+    matrix, pairwise = majority_pairwise(ratings)
+    model_matrix, model_model = judge_pairwise(ratings)
+    counts = majority_counts(ratings)
+    tables = {
+        "judges": judges_table(ratings, counts),
+        "raters": raters_table(ratings),
+        "pairwise": pairwise,
+        "persona_kappa": persona_kappa_table(ratings, counts),
+        "model_model": model_model,
+        "position_bias": position_bias_table(ratings),
+        "confusion": confusion_table(ratings),
+        "coverage": coverage_table(ratings),
+    }
+    return tables, {"matrix": matrix, "model_matrix": model_matrix}

@@ -19,7 +19,6 @@ computation over ``StudyRatings``; no ORM.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ import numpy as np
 
 from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
 from annotation.reports.ratings import StudyRatings
-from annotation.reports.tables import num, table
 from annotation.services.majority import majority_compute
 from benchmarks.agreement import (
     MISSING,
@@ -37,6 +35,7 @@ from benchmarks.agreement import (
     paired_tables,
 )
 from benchmarks.judging.models import DECISIVE, Order
+from core.report_kit import num, table
 
 HUMANS = "Humans"
 NO_OTHERS = "no_others"  # nobody else rated the persona: no reference (not a tie)
@@ -65,17 +64,15 @@ class ReferencePair:
 def reference_pairs(ratings: StudyRatings) -> list[ReferencePair]:
     """Every decisive human answer with the leave-one-out majority of the persona's other counted raters."""
     by_persona = ratings.humans_by_persona()
-    persona_items: dict[int, list[int]] = defaultdict(list)  # a human answers only their persona's questions
-    for item, study_item in enumerate(ratings.items):
-        persona_items[study_item.study_persona_id].append(item)
+    persona_items = ratings.items_by_persona()  # a human answers only their persona's questions
     pairs = []
     for index, human in enumerate(ratings.humans):
         peers = [ratings.humans[j] for j in by_persona[human.study_persona_id] if j != index]
-        for item in persona_items[human.study_persona_id]:
-            label = human.labels[item]
+        for item in persona_items.get(human.study_persona_id, []):
+            label = human.labels.get(item)
             if label not in DECISIVE:
                 continue
-            others = [peer.labels[item] for peer in peers if peer.labels[item] in DECISIVE]
+            others = [other for peer in peers if (other := peer.labels.get(item)) in DECISIVE]
             if others:
                 result = majority_compute(votes=others, threshold=len(others) // 2 + 1)
                 reference, status = result.label or None, result.status.value
@@ -144,10 +141,11 @@ def kappa_columns(
     }
 
 
-def loo_tables(ratings: StudyRatings) -> dict[str, dict[str, Any]]:
+def loo_tables(ratings: StudyRatings, pairs: list[ReferencePair] | None = None) -> dict[str, dict[str, Any]]:
     """``loo`` (the headline: humans and each judge against the same leave-one-out majorities) and ``loo_pairs``
-    (every (human, item) pair with its reference: the long table the headline is computed from)."""
-    pairs = reference_pairs(ratings)
+    (every (human, item) pair with its reference: the long table the headline is computed from); ``pairs`` from
+    ``reference_pairs`` when the caller has them."""
+    pairs = reference_pairs(ratings) if pairs is None else pairs
     undefined = sum(p.reference is None for p in pairs)
     no_others = sum(p.status == NO_OTHERS for p in pairs)
     rows = []

@@ -22,7 +22,9 @@ NO_MAJORITY = "no majority"  # how every "no majority: …" outcome starts (Majo
 class HumanRater:
     participant_id: int
     study_persona_id: int
-    labels: list[str | None]  # per study item; None outside this rater's persona or where unanswered
+    # Item index → label, only the items this rater answered: a rater's share of the report is as long as their
+    # answers, never as long as the study (a dense list per rater grew with raters x items).
+    labels: dict[int, str]
 
 
 @dataclass
@@ -80,6 +82,13 @@ class StudyRatings:
             for shown in self.majority_shown
         ]
 
+    def items_by_persona(self) -> dict[int, list[int]]:
+        """Indices into ``items`` of each study persona's questions, in item order."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, item in enumerate(self.items):
+            groups[item.study_persona_id].append(index)
+        return dict(groups)
+
     def humans_by_persona(self) -> dict[int, list[int]]:
         """Indices into ``humans`` of each study persona's counted raters (personas in order of their first rater)."""
         groups: dict[int, list[int]] = defaultdict(list)
@@ -111,9 +120,7 @@ def study_ratings(*, study: Study) -> StudyRatings:
     for vote in counted_votes(question_ids=index):
         rater = by_rater.get(vote.participant_id)
         if rater is None:
-            rater = by_rater[vote.participant_id] = HumanRater(
-                vote.participant_id, vote.study_persona_id, [None] * len(items)
-            )
+            rater = by_rater[vote.participant_id] = HumanRater(vote.participant_id, vote.study_persona_id, {})
         rater.labels[index[vote.question_id]] = vote.choice
         votes[index[vote.question_id]].append(vote.choice)
     results = [majority_compute(votes=v, threshold=study.majority_threshold) for v in votes]

@@ -23,24 +23,14 @@ from collections import Counter
 from typing import Any
 
 from annotation.reports.humans import human_tables
-from annotation.reports.judge_statistics import (
-    confusion_table,
-    coverage_table,
-    judge_pairwise,
-    judges_table,
-    majority_counts,
-    majority_pairwise,
-    persona_kappa_table,
-    position_bias_table,
-    raters_table,
-)
-from annotation.reports.leave_one_out import loo_tables
+from annotation.reports.judge_statistics import judge_tables
+from annotation.reports.leave_one_out import loo_tables, reference_pairs
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
 from benchmarks.judging.models import Choice
 
-REPORT_VERSION = 4  # 4: no resample count beside an interval refused for too few personas
+REPORT_VERSION = 5  # 5: each table stored in its own row, a freshness key of aggregates
 
 
 def _summary(ratings: StudyRatings) -> dict[str, Any]:
@@ -94,19 +84,9 @@ def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str,
     if not ratings.completed_participants:
         return {**base, "empty": True, "tables": {}}
     base["summary"].update(_summary(ratings))
-    matrix, pairwise = majority_pairwise(ratings)
-    model_matrix, model_model = judge_pairwise(ratings)
-    counts = majority_counts(ratings)
-    tables = {
-        **loo_tables(ratings),
-        "judges": judges_table(ratings, counts),
-        "raters": raters_table(ratings),
-        "pairwise": pairwise,
-        "persona_kappa": persona_kappa_table(ratings, counts),
-        **human_tables(ratings),
-        "model_model": model_model,
-        "position_bias": position_bias_table(ratings),
-        "confusion": confusion_table(ratings),
-        "coverage": coverage_table(ratings),
-    }
-    return {**base, "empty": False, "matrix": matrix, "model_matrix": model_matrix, "tables": tables}
+    # One section per module, each building its own tables in one visit; the leave-one-out references are
+    # shared by the headline and the human baseline, so they are found once.
+    pairs = reference_pairs(ratings)
+    judges, figures = judge_tables(ratings)
+    tables = {**loo_tables(ratings, pairs), **judges, **human_tables(ratings, pairs)}
+    return {**base, "empty": False, **figures, "tables": tables}

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from annotation.models import Study
-from annotation.reports.downloads import table_csv, table_display, table_json
-from annotation.reports.figures import FIGURES, FORMATS, figure_message, figure_render
-from annotation.reports.services import ReportState, report_ensure, report_state, study_has_completed_participants
+from annotation.reports.figures import FIGURES, figure_render
+from annotation.reports.services import (
+    ReportState,
+    StoredTables,
+    report_ensure,
+    report_state,
+    report_stored,
+    study_has_completed_participants,
+)
 from annotation.selectors import study_items
 from benchmarks.judging.models import Choice, Judge, Judgment, Order
 from benchmarks.judging.services import judge_run_start
+from core.htmx import HtmxHttpRequest
+from core.report_kit import FIGURE_FORMATS, attachment, figure_message, figure_response, table_display, table_response
 
 VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.run_judges"
@@ -25,6 +35,9 @@ TABLE_ORDER = (
     "loo", "judges", "human_baseline", "raters", "pairwise", "persona_kappa", "human_pairs", "human_vs_judges",
     "model_model", "position_bias", "confusion", "coverage",
 )  # fmt: skip
+# A table longer than this shows its first rows on the page (a paper-size study has 10,000s of human pairs; rendering
+# them all took seconds): the CSV and JSON downloads have every row.
+PAGE_ROWS = 200
 # Download only (too long for the page): "loo_pairs", every (human, question) pair the headline is computed from.
 
 
@@ -60,10 +73,23 @@ def _state_context(state: ReportState) -> dict[str, object]:
     return {"state": state, "job": state.job, "computing": state.job is not None and state.job.is_active}
 
 
+def _report_status(request: HtmxHttpRequest, study: Study) -> HttpResponse:
+    state = report_state(study=study)
+    if state.fresh and request.GET.get("was") != state.fingerprint:
+        return HttpResponseClientRefresh()
+    return render(
+        request, "annotation/reports/report.html#status", {"study": study, **_state_context(state), "poll": True}
+    )
+
+
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
-def study_report(request: HttpRequest, study_id: int) -> HttpResponse:
+def study_report(request: HtmxHttpRequest, study_id: int) -> HttpResponse:
+    """A study's report; for htmx, the freshness banner it polls while a recompute runs, which asks htmx to reload
+    the page once the report it shows is no longer the newest."""
     study = get_object_or_404(Study, pk=study_id)
+    if request.htmx:
+        return _report_status(request, study)
     context: dict[str, object] = {
         "study": study,
         "judges": _judge_rows(study),
@@ -74,24 +100,13 @@ def study_report(request: HttpRequest, study_id: int) -> HttpResponse:
     state = report_ensure(study=study, started_by=request.user)
     data = state.data
     if data and not data.get("empty"):
-        context["tables"] = [table_display(name, data["tables"][name]) for name in TABLE_ORDER]
+        tables = data["tables"]
+        if isinstance(tables, StoredTables):
+            tables.load(TABLE_ORDER)  # one query for the page's tables (the long loo_pairs stays in the database)
+        context["tables"] = [table_display(name, tables[name], max_rows=PAGE_ROWS) for name in TABLE_ORDER]
         context["figures"] = [(name, title) for name, (title, _) in FIGURES.items()]
         context["summary"] = data["summary"]
     return render(request, "annotation/reports/report.html", {**context, **_state_context(state), "empty": False})
-
-
-@permission_required(VIEW_REPORT, raise_exception=True)
-@require_GET
-def study_report_status(request: HttpRequest, study_id: int) -> HttpResponse:
-    """The freshness banner; polled while a recompute runs, then asks htmx to reload the page."""
-    study = get_object_or_404(Study, pk=study_id)
-    state = report_state(study=study)
-    response = render(
-        request, "annotation/reports/report.html#status", {"study": study, **_state_context(state), "poll": True}
-    )
-    if state.fresh and request.GET.get("was") != state.fingerprint:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 @permission_required(VIEW_REPORT, raise_exception=True)
@@ -100,40 +115,29 @@ def study_report_table(request: HttpRequest, study_id: int, name: str, fmt: str)
     data, missing = _report_data(study_id)
     if data is None:
         return _no_report(missing)
-    if name not in data["tables"] or fmt not in ("csv", "json"):
-        raise Http404("No such table.")
-    table = data["tables"][name]
-    if fmt == "csv":
-        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(table_json(table), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
-    return response
+    return table_response(data["tables"].get(name), fmt, prefix=f"study-{study_id}", name=name)
 
 
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_figure(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse:
     data, missing = _report_data(study_id)
-    if name not in FIGURES or fmt not in FORMATS:
+    if name not in FIGURES or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
     # Without a report, the image says why (an <img> shows a picture, not an error page).
     content = figure_render(report=data, name=name, fmt=fmt) if data else figure_message(message=missing, fmt=fmt)
-    response = HttpResponse(content, content_type=FORMATS[fmt])
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="study-{study_id}-{name}.{fmt}"'
-    return response
+    download = bool(request.GET.get("download"))
+    return figure_response(content, fmt, prefix=f"study-{study_id}", name=name, download=download)
 
 
 @permission_required(VIEW_REPORT, raise_exception=True)
 @require_GET
 def study_report_json(request: HttpRequest, study_id: int) -> HttpResponse:
-    data, missing = _report_data(study_id)
+    data, missing = _report_data(study_id, full=True)
     if data is None:
         return _no_report(missing)
     response = HttpResponse(json.dumps(data, indent=1, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="study-{study_id}-report.json"'
-    return response
+    return attachment(response, f"study-{study_id}-report.json")
 
 
 @permission_required(RUN_JUDGE, raise_exception=True)
@@ -151,11 +155,12 @@ def study_report_judge(request: HttpRequest, study_id: int) -> HttpResponse:
     return redirect("study-report", study_id=study.pk)
 
 
-def _report_data(study_id: int) -> tuple[dict[str, object] | None, str]:
-    """The stored report (fresh or, while a recompute runs, the previous one), or None and why there is none yet;
-    404 for an unknown study."""
+def _report_data(study_id: int, *, full: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """The stored report (fresh or, while a recompute runs, the previous one; every table read only with ``full``),
+    or None and why there is none yet; 404 for an unknown study."""
     study = get_object_or_404(Study, pk=study_id)
-    data = report_state(study=study).data
+    state = report_stored(study=study)
+    data = state.full_data() if full else state.data
     if data and not data.get("empty"):
         return data, ""
     if not study_has_completed_participants(study=study):

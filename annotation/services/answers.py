@@ -12,6 +12,7 @@ from annotation.models import Answer, Participant, Question, Slot, SlotStatus, S
 from annotation.selectors import questions_for
 from annotation.services.participant_store import Progress, answer_update, session_participant
 from benchmarks.judging.models import Choice
+from core.db_stats import tables_analyze
 from core.text import text_problem
 
 MAX_ELAPSED_MS_PER_REPORT = 10 * 60 * 1000  # a report claiming more is clipped (a tab left open over lunch)
@@ -192,5 +193,9 @@ def participant_submit(*, participant: Participant) -> str:
         Participant.objects.filter(pk=current.pk).update(
             status=Participant.Status.SUBMITTED, submitted_at=timezone.now(), failed_attention_check=failed
         )
+    if not current.is_preview and not Slot.objects.filter(study=study).exclude(status=SlotStatus.COMPLETE).exists():
+        # The study has just filled: its answers and participants came in faster than autovacuum analyses (the
+        # report and the study pages plan their joins on these tables next).
+        tables_analyze(Participant, Answer, Slot)
     participant.refresh_from_db()
     return participant.completion_code

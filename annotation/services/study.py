@@ -22,6 +22,7 @@ from annotation.models import (
     StudyStatus,
 )
 from benchmarks.pairs.models import PreferencePair, PreferencePairQuerySet
+from core.db_stats import tables_analyze
 from personas.models import Persona
 
 DEFAULT_INSTRUCTIONS = """\
@@ -184,6 +185,7 @@ def _questionnaires_create(
         questions += _questionnaire(entry, pairs, config.attention_checks)
     Slot.objects.bulk_create(slots)
     Question.objects.bulk_create(questions)
+    tables_analyze(StudyPersona, Slot, Question)  # a paper-size study adds tens of thousands of rows at once
 
 
 def _checked_plan(

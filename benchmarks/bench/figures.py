@@ -4,35 +4,16 @@ as PNG or SVG, in the style of the study reports. Undefined values are left out 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
-from core.cache import recompute_get, recompute_set
+from core.report_kit import FIGURE_FORMATS, figure_cached, figure_empty
 
-FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 COLOURS = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd", "#dd8452", "#937860"]
-
-
-def figure_empty(fig: Figure, message: str) -> None:
-    """A figure with nothing to draw says why in words, instead of empty axes that read as zero."""
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.text(0.5, 0.5, message, ha="center", va="center")
-
-
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure as PNG or SVG (``fmt``, a key of ``FORMATS``), drawn on its own canvas: no pyplot global state."""
-    buffer = io.BytesIO()
-    canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)
-    canvas.print_figure(buffer, format=fmt, dpi=110)
-    return buffer.getvalue()
 
 
 def pass_rates(fig: Figure, results: dict[str, Any]) -> None:
@@ -136,18 +117,18 @@ def figure_names(results: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def figure_render(*, results: dict[str, Any], name: str, fmt: str) -> bytes:
-    """One figure as PNG or SVG bytes, cached by a digest of the results it is drawn from; KeyError when unknown."""
-    if name not in FIGURES or fmt not in FORMATS:
+    """One figure as PNG or SVG bytes, cached (the kit's cache) by a digest of the results tables it is drawn from;
+    KeyError when unknown."""
+    if name not in FIGURES or fmt not in FIGURE_FORMATS:
         raise KeyError(f"{name}.{fmt}")
-    digest = hashlib.sha256(json.dumps(results["tables"], sort_keys=True, default=str).encode()).hexdigest()
-    key = f"bench-figure:{digest}:{name}:{fmt}"
-    if (cached := recompute_get(key)) is not None:
-        return cached
     _, draw = FIGURES[name]
-    rows = len(results["tables"].get("pass_rates", {"rows": []})["rows"])
-    height = max(4.5, 0.35 * rows + 2) if name == "pass-rates" else 5.5
-    fig = Figure(figsize=(8, height), layout="constrained")
-    draw(fig, results)
-    content = figure_bytes(fig, fmt)
-    recompute_set(key, content, timeout=24 * 3600)
-    return content
+
+    def figure() -> Figure:
+        rows = len(results["tables"].get("pass_rates", {"rows": []})["rows"])
+        height = max(4.5, 0.35 * rows + 2) if name == "pass-rates" else 5.5
+        fig = Figure(figsize=(8, height), layout="constrained")
+        draw(fig, results)
+        return fig
+
+    digest = hashlib.sha256(json.dumps(results["tables"], sort_keys=True, default=str).encode()).hexdigest()
+    return figure_cached(scope="bench", version=digest, name=name, fmt=fmt, draw=figure)

@@ -7,7 +7,6 @@ every judged answer: an invalid critic reply or an unusable answer is a non-pass
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 from collections import Counter, defaultdict
@@ -24,7 +23,6 @@ from benchmarks.bench.prompts import present_labels
 from benchmarks.bench.sampling import persona_matches, slice_label
 from benchmarks.bench.statistics import pass_at_k_curve, pass_rate
 from core.cache import recompute_get, recompute_set
-from core.csv_export import CsvDictWriter
 from personas.models import Persona
 
 # Resamples behind every interval of a run (personas for a pass rate, twins for a leave-one-out median). Not the study
@@ -283,11 +281,3 @@ def filter_parse(text: str) -> dict[str, Any]:
     if problems := attribute_filter_problems(filters, label="filter"):
         raise ValueError("; ".join(problems))
     return filters
-
-
-def table_csv(table: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = CsvDictWriter(buffer, fieldnames=table["columns"], extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(table["rows"])
-    return buffer.getvalue()

@@ -18,15 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from benchmarks.bench.config import BenchConfigError, bench_config_parse
-from benchmarks.bench.figures import FORMATS, figure_names, figure_render
+from benchmarks.bench.figures import figure_names, figure_render
 from benchmarks.bench.loo import LOO_ANSWER_COLUMNS, loo_answer_rows
 from benchmarks.bench.models import BenchAnswer, BenchRun, Evaluation, Method, Verdict
-from benchmarks.bench.results import bench_results_cached, comparison_results, filter_parse, table_csv
+from benchmarks.bench.results import bench_results_cached, comparison_results, filter_parse
 from benchmarks.bench.sampling import persona_matches
 from benchmarks.bench.services import bench_run_create, bench_run_start
 from core.csv_export import CsvDictWriter, CsvWriter
 from core.htmx import HtmxHttpRequest
 from core.jobs import JobError, job_cancel
+from core.report_kit import FIGURE_FORMATS, attachment, figure_response, table_response
 
 VIEW = "benchmarks.view_benchrun"
 START = "benchmarks.add_benchrun"
@@ -152,44 +153,31 @@ def _results_for(request: HttpRequest, run_id: int) -> tuple[BenchRun, dict[str,
     return run, bench_results_cached(run=run, filters=filters)
 
 
-def _attachment(response: HttpResponse, *, run: BenchRun, name: str, fmt: str) -> HttpResponse:
-    """One file name for every download of a run: ``bench-<run>-<name>.<fmt>``."""
-    response["Content-Disposition"] = f'attachment; filename="bench-{run.pk}-{name}.{fmt}"'
-    return response
-
-
-def _table_response(table: dict[str, Any], fmt: str) -> HttpResponse:
-    """A results table as CSV (through the formula guard) or JSON (undefined values as null, never NaN)."""
-    if fmt == "csv":
-        return HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    return HttpResponse(json.dumps(table, indent=1, allow_nan=False), content_type="application/json")
-
-
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_json(request: HttpRequest, run_id: int) -> HttpResponse:
     run, results = _results_for(request, run_id)
     response = HttpResponse(json.dumps(results, indent=1, allow_nan=False), content_type="application/json")
-    return _attachment(response, run=run, name="results", fmt="json")
+    return attachment(response, f"bench-{run.pk}-results.json")
 
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_table(request: HttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
     run, results = _results_for(request, run_id)
-    if name not in results["tables"] or fmt not in ("csv", "json"):
-        raise Http404("No such table.")
-    return _attachment(_table_response(results["tables"][name], fmt), run=run, name=name, fmt=fmt)
+    return table_response(results["tables"].get(name), fmt, prefix=f"bench-{run.pk}", name=name)
 
 
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def bench_run_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
     run, results = _results_for(request, run_id)
-    if name not in dict(figure_names(results)) or fmt not in FORMATS:
+    if name not in dict(figure_names(results)) or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
-    response = HttpResponse(figure_render(results=results, name=name, fmt=fmt), content_type=FORMATS[fmt])
-    return _attachment(response, run=run, name=name, fmt=fmt) if request.GET.get("download") else response
+    content = figure_render(results=results, name=name, fmt=fmt)
+    return figure_response(
+        content, fmt, prefix=f"bench-{run.pk}", name=name, download=bool(request.GET.get("download"))
+    )
 
 
 ANSWER_COLUMNS = [
@@ -253,7 +241,7 @@ def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
             return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
         _bench_answers_write(CsvWriter(buffer), answers)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    return _attachment(response, run=run, name="answers", fmt="csv")
+    return attachment(response, f"bench-{run.pk}-answers.csv")
 
 
 def _bench_answers_write(writer: CsvWriter, answers: QuerySet[BenchAnswer]) -> None:
@@ -290,9 +278,10 @@ def bench_compare(request: HttpRequest) -> HttpResponse:
 def bench_compare_figure(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     runs = _compared(request)
     results = comparison_results(runs=runs)
-    if len(runs) < 2 or name not in dict(figure_names(results)) or fmt not in FORMATS:
+    if len(runs) < 2 or name not in dict(figure_names(results)) or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
-    return HttpResponse(figure_render(results=results, name=name, fmt=fmt), content_type=FORMATS[fmt])
+    content = figure_render(results=results, name=name, fmt=fmt)
+    return figure_response(content, fmt, prefix="bench-compare", name=name, download=bool(request.GET.get("download")))
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -300,8 +289,6 @@ def bench_compare_figure(request: HttpRequest, name: str, fmt: str) -> HttpRespo
 def bench_compare_table(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     runs = _compared(request)
     results = comparison_results(runs=runs)
-    if len(runs) < 2 or name not in results["tables"] or fmt not in ("csv", "json"):
+    if len(runs) < 2:
         raise Http404("No such table.")
-    response = _table_response(results["tables"][name], fmt)
-    response["Content-Disposition"] = f'attachment; filename="bench-compare-{name}.{fmt}"'
-    return response
+    return table_response(results["tables"].get(name), fmt, prefix="bench-compare", name=name)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from benchmarks.datasets.models import DatasetItem, ItemStatus, PersonaScope, PreferenceDataset
 from benchmarks.pairs.models import PairSplit
 from benchmarks.prompts.models import Prompt, PromptQuerySet, PromptSplit
+from core.db_stats import tables_analyze
 from core.jobs import JobRun, job_start
 from core.models import Job
 from personas.models import Persona, PersonaQuerySet
@@ -137,6 +138,7 @@ def dataset_plan(*, dataset: PreferenceDataset, run: JobRun | None = None) -> in
         PreferenceDataset.objects.filter(pk=dataset.pk).update(
             planned_at=timezone.now(), plan_digest=digest.hexdigest()
         )
+    tables_analyze(DatasetItem)  # up to 317,200 new rows: the next query must not plan for an empty table
     dataset.refresh_from_db()
     return written
 

@@ -6,18 +6,13 @@ from typing import Any
 
 from django import template
 
+from core.report_kit import cell_text
+
 register = template.Library()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "undefined"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 @register.filter
 def displayed(table: dict[str, Any]) -> dict[str, Any]:
-    """A results table with its rows as display strings in column order (undefined shown as such, never 0)."""
-    return {**table, "display": [[_cell(row.get(column)) for column in table["columns"]] for row in table["rows"]]}
+    """A results table with its rows as display strings in column order, by the report kit's one cell rule
+    (undefined shown as such, never 0)."""
+    return {**table, "display": [[cell_text(row.get(column)) for column in table["columns"]] for row in table["rows"]]}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from annotation.reports.downloads import table_csv
 from core.csv_export import CsvWriter, csv_cell
+from core.report_kit import table_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

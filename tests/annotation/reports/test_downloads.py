@@ -14,12 +14,13 @@ from django.urls import reverse
 from matplotlib.figure import Figure
 
 from annotation.models import Question, Study
-from annotation.reports.figures import FIGURES, FORMATS
+from annotation.reports.figures import FIGURES
 from annotation.reports.services import report_refresh, report_state
 from annotation.reports.views import TABLE_ORDER
 from benchmarks.judging.models import Judge, Judgment
 from benchmarks.judging.services import judge_upsert
 from core.llm.endpoints import endpoint_upsert
+from core.report_kit import FIGURE_FORMATS as FORMATS
 from tests.annotation.factories import study_make
 from tests.annotation.reports.conftest import HUMANS, C, R, judge_store, rater_complete
 from tests.downloads import figure_check, table_check

@@ -24,10 +24,8 @@ def _ratings(rng: np.random.Generator, raters: list[int], items_per_persona: int
         truth = rng.choice([C, R], size=items_per_persona)
         for j in range(k):
             picks = [t if rng.random() < agree else rng.choice([C, R]) for t in truth]
-            labels: list[str | None] = [None] * first + [str(p) for p in picks]
+            labels = {first + q: str(p) for q, p in enumerate(picks)}
             humans.append(HumanRater(1000 * persona + j, persona, labels))
-    for human in humans:
-        human.labels.extend([None] * (len(items) - len(human.labels)))
     judge = JudgeRatings(1, "coin")
     judge.orders = {o: [str(rng.choice([C, R])) for _ in items] for o in ("AB", "BA")}
     judge.aggregated = [a if a == b else "abstain" for a, b in zip(judge.orders["AB"], judge.orders["BA"], strict=True)]
@@ -42,7 +40,7 @@ def _ratings(rng: np.random.Generator, raters: list[int], items_per_persona: int
 def test_every_reference_is_the_strict_majority_of_the_others() -> None:
     ratings = _ratings(np.random.default_rng(4), [1, 2, 3, 4, 5], 6, agree=0.6)
     pairs = reference_pairs(ratings)
-    assert len(pairs) == sum(label is not None for h in ratings.humans for label in h.labels)
+    assert len(pairs) == sum(len(h.labels) for h in ratings.humans)
     for pair in pairs:
         others = [
             h.labels[pair.item]

@@ -13,10 +13,11 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.bench.config import bench_config_parse
-from benchmarks.bench.figures import FIGURES, FORMATS, figure_names
+from benchmarks.bench.figures import FIGURES, figure_names
 from benchmarks.bench.loo import loo_run_execute
 from benchmarks.bench.models import BenchAnswer, BenchRun, LooRevision, Verdict
 from benchmarks.bench.services import bench_run_create, bench_run_execute
+from core.report_kit import FIGURE_FORMATS as FORMATS
 from tests.downloads import figure_check, table_check
 
 pytestmark = pytest.mark.django_db
