@@ -33,6 +33,7 @@ class ModelEndpointAdmin(admin.ModelAdmin):
                     "structured_output",
                     "context_window",
                     "timeout_seconds",
+                    "retry_budget_seconds",
                     "max_attempts",
                     "cache_responses",
                 )
