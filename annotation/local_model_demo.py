@@ -72,12 +72,13 @@ def _bench_line(endpoint: ModelEndpoint) -> str:
 def _pairs_line(endpoint: ModelEndpoint) -> str:
     dataset = PreferenceDataset.objects.filter(name=LOCAL_DATASET).first()
     if dataset is None:
-        judge = judge_upsert(name=LOCAL_JUDGE, endpoint=endpoint, with_confidence=False)
+        # A judge of its own, so the report's local judge holds only the report study's judgments.
+        verifier = judge_upsert(name=f"{LOCAL_JUDGE}-verifier", endpoint=endpoint, with_confidence=False)
         dataset = PreferenceDataset.objects.create(
             name=LOCAL_DATASET,
             description="Demo: pairs written and verified by the local Gemma 3 270M server.",
             generator=endpoint,
-            verifier=judge,
+            verifier=verifier,
             train_per_persona=1,
             test_seen_per_persona=0,
             test_unseen_per_persona=0,
