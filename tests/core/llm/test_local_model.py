@@ -102,7 +102,7 @@ def _finished(job: Job, timeout: float = 600) -> Job:
 
 def test_llm_check_passes_and_reports_the_structured_output_mode(endpoint):
     out = io.StringIO()
-    call_command("llm_check", endpoint.name, stdout=out)
+    call_command("llm_check", endpoint.name, "--no-cache-check", stdout=out)  # caching: minutes on 2 cores
     report = out.getvalue()
     assert f"base URL:   {endpoint.base_url}" in report
     assert "structured: json_object" in report  # llama-cpp-python answers json_schema with a 500
