@@ -94,6 +94,7 @@ class JobRun:
         # The claim this run holds: once another worker takes the job over (attempts moves on), every write of
         # this run is refused, so a worker that was only slow, not dead, stops instead of racing the new one.
         self.attempt = job.attempts
+        self._note_before_waiting: str | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -126,6 +127,14 @@ class JobRun:
 
     def check_running(self) -> None:
         self._update_running()
+
+    def note_waiting(self, note: str) -> None:
+        """Show what the job waits for (an endpoint that does not answer) as its note; "" puts back the note it had."""
+        if note and self._note_before_waiting is None:
+            self._note_before_waiting = self.job.error
+        self._update_running(error=note or self._note_before_waiting or "")
+        if not note:
+            self._note_before_waiting = None
 
 
 def _dedupe_key(kind: str, params: dict[str, Any]) -> str:

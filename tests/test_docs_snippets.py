@@ -50,6 +50,10 @@ NOT_RUN = {
     "README.md: export DJANGO_DEBUG=0 DJANGO_SECRET_KEY=… DJANGO_ALLOWED_HOSTS=lab.example.org \\": (
         "long-running production servers"
     ),
+    # Builds llama-cpp-python and serves a model until stopped; .ci/run installs the group and the tests marked
+    # local_model (tests/core/llm/test_local_model.py) start the same command on a free port.
+    "docs/llm.md: bin/setup --group local-model   # once: llama-cpp-python built from source (~15 min on 2 cores), "
+    "then uv's cache": "a long build and a server that runs until stopped (the local_model tests run it)",
     # Part of the suite (bin/test runs tests/core/llm) and a benchmark (bin/perf llm).
     "docs/llm.md: PERSONA_LAB_DATA_DIR=$PWD/var/test-llm .venv/bin/python -m pytest tests/core/llm -q": (
         "is part of the suite, plus a long-running benchmark"

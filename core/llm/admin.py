@@ -35,6 +35,7 @@ class ModelEndpointAdmin(admin.ModelAdmin):
                     "structured_output",
                     "context_window",
                     "timeout_seconds",
+                    "retry_budget_seconds",
                     "max_attempts",
                     "cache_min_tokens",
                     "cache_minimum",

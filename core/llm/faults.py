@@ -1,9 +1,9 @@
 """Fault classification and the retry loop.
 
 Transient: 408/409/429 (Retry-After honoured), 5xx including Anthropic's 529 "overloaded", timeouts and connection
-errors; these retry with capped, jittered exponential back-off. Everything else (400, 401, 403, 404, 413, 422, a
-missing key) is permanent and fails at once. A reply that arrives but cannot be understood is not an error here:
-providers turn it into ``Completion(valid=False)``.
+errors; these retry with capped, jittered exponential back-off for the endpoint's retry budget (seconds).
+Everything else (400, 401, 403, 404, 413, 422, a missing key) is permanent and fails at once. A reply that arrives
+but cannot be understood is not an error here: providers turn it into ``Completion(valid=False)``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_BASE_SECONDS = 0.5
-RETRY_CAP_SECONDS = 30.0
+# Waits between tries grow to this and stay there: a server back from an outage is noticed within 10 s, and a long
+# retry budget (a vLLM server loading its model for minutes) costs one cheap request every 10 s.
+RETRY_CAP_SECONDS = 10.0
 RETRY_AFTER_CAP_SECONDS = 120.0
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
 
@@ -140,15 +142,39 @@ def backoff_delay(attempt: int, error: LLMError) -> float:
     return min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
-def with_retries(call: Callable[[], T], *, attempts: int, label: str) -> T:
-    """Run ``call``; on a transient ``LLMError`` wait and try again, up to ``attempts`` tries in all."""
-    for attempt in range(1, attempts + 1):
+def with_retries(
+    call: Callable[[], T],
+    *,
+    attempts: int | None,
+    label: str,
+    budget_seconds: float | None = None,
+    on_wait: Callable[[LLMError, float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``call``; on a transient ``LLMError`` wait and try again until ``budget_seconds`` have passed since the
+    first try (the last wait is cut to what is left, so a server back just before the deadline is still reached),
+    and at most ``attempts`` tries in all when that is given. One of the two must be given.
+
+    ``on_wait(error, delay)`` is told before each wait (it may raise to stop); ``sleep`` does the waiting.
+    """
+    if attempts is None and budget_seconds is None:
+        raise ValueError("with_retries needs attempts or budget_seconds")
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return call()
         except LLMError as error:
-            if not error.transient or attempt >= attempts:
+            if not error.transient or (attempts is not None and attempt >= attempts):
                 raise
             delay = backoff_delay(attempt, error)
-            logger.info("%s: transient failure (%s); try %d/%d in %.2fs", label, error, attempt, attempts, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+            if budget_seconds is not None:
+                remaining = budget_seconds - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise
+                delay = min(delay, remaining)
+            logger.info("%s: transient failure (%s); try %d in %.2fs", label, error, attempt + 1, delay)
+            if on_wait is not None:
+                on_wait(error, delay)
+            sleep(delay)

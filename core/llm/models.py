@@ -14,6 +14,8 @@ from core.llm.params import sampling_params_problems
 from core.llm.types import Usage
 
 _MTOK = Decimal(1_000_000)
+# Long enough for a local model server (llama.cpp, Ollama) to restart and load a small model.
+DEFAULT_RETRY_BUDGET_SECONDS = 30.0
 OFFLINE_MODELS = ("always_a", "random", "shorter_answer", "persona_overlap", "text")
 
 
@@ -95,8 +97,22 @@ class ModelEndpoint(models.Model):
     )
     requests_per_minute = models.PositiveIntegerField(default=0, help_text="0 = no limit.")
     timeout_seconds = models.FloatField(default=120.0, validators=[MinValueValidator(0.1)])
+    retry_budget_seconds = models.FloatField(
+        "retry budget (seconds)",
+        default=DEFAULT_RETRY_BUDGET_SECONDS,
+        validators=[MinValueValidator(0.0)],
+        help_text=(
+            "How long a call keeps retrying a transient error (connection refused, 5xx, timeout, 429) before its item "
+            "is left for a re-run. 30 s covers a local server's restart; a vLLM server loading a model needs minutes "
+            "(e.g. 600). While it waits, the job's page says which endpoint it is waiting for."
+        ),
+    )
     max_attempts = models.PositiveSmallIntegerField(
-        default=6, validators=[MinValueValidator(1)], help_text="Tries per call when errors are transient."
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(1)],
+        help_text="At most this many tries per call, even within the retry budget (blank = as many as it allows).",
     )
     price_input_per_mtok = _price_field("USD per million input tokens")
     price_output_per_mtok = _price_field("USD per million output tokens")

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from core.llm.accounting import UsageRecorder
 from core.llm.cache import cache_key, cache_lookup, cache_store
 from core.llm.faults import with_retries
 from core.llm.limiter import limiter
 from core.llm.models import ModelEndpoint, Provider
+from core.llm.outage import OutageNotice, gave_up
 from core.llm.providers import LLMProvider, provider_for
 from core.llm.types import Completion, JobProgress, LLMError, LLMRequest
 
 logger = logging.getLogger(__name__)
 
+# How often the caller's thread looks whether calls wait out an outage, to say so on the job's page.
+NOTE_POLL_SECONDS = 1.0
 
-def _call(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -> Completion:
-    """One request with retries; each attempt holds a concurrency slot and a rate-limit turn (released in back-off)."""
+
+def _call(
+    endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest, notice: OutageNotice | None = None
+) -> Completion:
+    """One request with retries for the endpoint's retry budget; each attempt holds a concurrency slot and a
+    rate-limit turn (released in back-off). While it waits out transient errors, ``notice`` shows it on the job."""
     if endpoint.provider == Provider.OFFLINE:
         return provider.complete(request)
     limits = limiter()
@@ -36,7 +44,31 @@ def _call(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -
             logger.exception("%s: unexpected error from the provider", endpoint.name)
             raise LLMError(f"{type(exc).__name__}: {exc}"[:500], transient=False) from exc
 
-    return with_retries(attempt, attempts=endpoint.max_attempts, label=f"{endpoint.name} {request.key or ''}")
+    started = time.monotonic()
+    waited = False
+
+    def on_wait(error: LLMError, delay: float) -> None:
+        nonlocal waited
+        waited = True
+        if notice is not None:
+            notice.waiting(error, delay)
+
+    try:
+        return with_retries(
+            attempt,
+            attempts=endpoint.max_attempts,
+            budget_seconds=endpoint.retry_budget_seconds,
+            label=f"{endpoint.name} {request.key or ''}",
+            on_wait=on_wait,
+            sleep=notice.sleep if notice is not None else time.sleep,
+        )
+    except LLMError as error:
+        if waited and error.transient:
+            raise gave_up(endpoint, error, waited=time.monotonic() - started) from error
+        raise
+    finally:
+        if notice is not None and waited:
+            notice.done()
 
 
 def _remember_structured_output(endpoint: ModelEndpoint, provider: LLMProvider | None) -> None:
@@ -74,7 +106,7 @@ def llm_complete(*, endpoint: ModelEndpoint, request: LLMRequest, run: JobProgre
     else:
         provider = provider_for(endpoint)
         try:
-            completion = _call(endpoint, provider, request)
+            completion = _call(endpoint, provider, request, OutageNotice(endpoint, run, inline=True))
         except LLMError as error:
             recorder = UsageRecorder(endpoint=endpoint, run=run)
             recorder.add(_failed(error, endpoint), request_key=request.key)
@@ -151,7 +183,7 @@ def llm_complete_many(
                 finish(index, _failed(outcome, endpoint), batch=True)
         pending = retry
     if provider is not None and pending:
-        _run_concurrently(endpoint, provider, requests, pending, finish)
+        _run_concurrently(endpoint, provider, requests, pending, finish, OutageNotice(endpoint, run))
     recorder.flush()
     if fresh:
         cache_store(endpoint=endpoint, entries=fresh)
@@ -164,6 +196,7 @@ def _run_concurrently(
     requests: list[LLMRequest],
     pending: list[int],
     finish: Callable[[int, Completion], None],
+    notice: OutageNotice,
 ) -> None:
     if endpoint.provider == Provider.OFFLINE:  # instant and CPU-bound: threads would only add overhead
         for index in pending:
@@ -172,16 +205,24 @@ def _run_concurrently(
     pool = ThreadPoolExecutor(max_workers=min(endpoint.concurrency, len(pending)), thread_name_prefix="llm")
     futures: dict[Future[Completion], int] = {}
     try:
-        futures = {pool.submit(_call_or_failed, endpoint, provider, requests[i]): i for i in pending}
-        for future in as_completed(futures):
-            finish(futures[future], future.result())
+        futures = {pool.submit(_call_or_failed, endpoint, provider, requests[i], notice): i for i in pending}
+        running = set(futures)
+        while running:
+            # Woken by each result, and every NOTE_POLL_SECONDS to show (or clear) an outage on the job's page.
+            landed, running = wait(running, timeout=NOTE_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in landed:
+                finish(futures[future], future.result())
+            notice.publish()
     finally:
-        # On an error (e.g. the job was cancelled) drop the calls that have not started.
+        # On an error (e.g. the job was cancelled) drop the calls that have not started and end the waits.
+        notice.stopped.set()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _call_or_failed(endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest) -> Completion:
+def _call_or_failed(
+    endpoint: ModelEndpoint, provider: LLMProvider, request: LLMRequest, notice: OutageNotice | None = None
+) -> Completion:
     try:
-        return _call(endpoint, provider, request)
+        return _call(endpoint, provider, request, notice)
     except LLMError as error:
         return _failed(error, endpoint)

@@ -26,10 +26,12 @@ tokens gets llama.cpp's HTTP 400 "the request exceeds the available context size
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -483,6 +485,30 @@ class _Server(ThreadingHTTPServer):
     state: MockState
     base_url: str
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        with self.connections_lock:
+            self.connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection, kept-alive ones and those mid-request, as a server that died would."""
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class MockLLMServer:
     """``with MockLLMServer(latency=0.2) as mock:`` → ``mock.url`` (Anthropic base URL) and ``mock.openai_url``."""
@@ -509,8 +535,21 @@ class MockLLMServer:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():  # stopped already (an outage the test did not end): shutdown() would block
+            return
         self._server.shutdown()
         self._server.server_close()
+        self._server.drop_connections()
+        self._thread.join()
+
+    def restart(self) -> None:
+        """Serve again on the same port after ``stop()`` (an outage: meanwhile connections are refused)."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.state = self.state
+        self._server.base_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
 
     def __enter__(self) -> MockLLMServer:
         return self.start()

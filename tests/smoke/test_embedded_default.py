@@ -36,7 +36,8 @@ class DemoProcess:
         self.port = free_port()
         self.log = tmp_path / "demo.log"
         self.data_dir = tmp_path / "data"
-        env = {**embedded_env(self.data_dir), "PERSONA_LAB_PORT": str(self.port)}
+        # The local model (when its group is installed) has tests of its own; here it would only take the CPU.
+        env = {**embedded_env(self.data_dir), "PERSONA_LAB_PORT": str(self.port), "PERSONA_LAB_DEMO_MODEL": "0"}
         self.process = subprocess.Popen(
             [str(ROOT / "bin" / "demo")],
             cwd=ROOT,

@@ -203,7 +203,12 @@ class AnthropicProvider:
             except anthropic.APIError as exc:
                 raise sdk_error(exc) from exc
 
-        return with_retries(attempt, attempts=self.endpoint.max_attempts, label=f"{self.endpoint.name} {label}")
+        return with_retries(
+            attempt,
+            attempts=self.endpoint.max_attempts,
+            budget_seconds=self.endpoint.retry_budget_seconds,
+            label=f"{self.endpoint.name} {label}",
+        )
 
     def _submit(self, chunk: list[dict[str, Any]]) -> str:
         batch = self._call("batch submit", lambda client: client.messages.batches.create(requests=chunk))

@@ -25,6 +25,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "rpm": ("requests_per_minute", int),
     "timeout": ("timeout_seconds", float),
     "max_attempts": ("max_attempts", int),
+    "retry_budget": ("retry_budget_seconds", float),
     "price_input": ("price_input_per_mtok", Decimal),
     "price_output": ("price_output_per_mtok", Decimal),
     "price_cache_read": ("price_cache_read_per_mtok", Decimal),
@@ -63,7 +64,13 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int)
         parser.add_argument("--rpm", type=int, help="Requests per minute across all workers (0 = no limit).")
         parser.add_argument("--timeout", type=float, help="Seconds per call.")
-        parser.add_argument("--max-attempts", type=int)
+        parser.add_argument("--max-attempts", type=int, help="At most this many tries per call (default: no cap).")
+        parser.add_argument(
+            "--retry-budget",
+            type=float,
+            help="Seconds a call retries transient errors before its item is left for a re-run (default 30; "
+            "a vLLM server loading a model: e.g. 600).",
+        )
         for price in ("input", "output", "cache-read", "cache-write"):
             parser.add_argument(f"--price-{price}", help=f"USD per million {price.replace('-', ' ')} tokens.")
         parser.add_argument("--batch-price-factor", help="Share of the price paid through the batch API (0.5).")
