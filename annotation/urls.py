@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from annotation.views import (
     bonuses,
@@ -14,6 +13,7 @@ from annotation.views import (
     prolific,
     review,
 )
+from core.htmx import moved_to
 
 urlpatterns = [
     # Participant pages (anonymous; the study's public UUID, never a guessable number).
@@ -34,7 +34,7 @@ urlpatterns = [
     path("studies/<int:study_id>/", coordinator.study_detail, name="study-detail"),
     path("studies/<int:study_id>/edit/", builder.study_edit_view, name="study-edit"),
     # The former address of the dashboard partial (the study page answers htmx now), kept for open tabs.
-    path("studies/<int:study_id>/dashboard/", RedirectView.as_view(pattern_name="study-detail", permanent=True)),
+    path("studies/<int:study_id>/dashboard/", moved_to("study-detail")),
     path("studies/<int:study_id>/action/", coordinator.study_action, name="study-action"),
     path("studies/<int:study_id>/preview/", coordinator.study_preview, name="study-preview"),
     path("studies/<int:study_id>/personas/<int:entry_id>/slots/", coordinator.study_slot_add, name="study-slot-add"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from benchmarks import views
 from benchmarks.datasets import views as datasets
 from benchmarks.prompts import views as prompts
+from core.htmx import moved_to
 
 urlpatterns = [
     path("pairs/import/", views.pairs_import_view, name="pairs-import"),
@@ -22,7 +22,7 @@ urlpatterns = [
     path("datasets/import/", datasets.dataset_import_view, name="dataset-import"),
     path("datasets/<int:dataset_id>/", datasets.dataset_detail, name="dataset-detail"),
     # The former address of the progress block (the page itself answers htmx now), kept for open tabs.
-    path("datasets/<int:dataset_id>/progress/", RedirectView.as_view(pattern_name="dataset-detail", permanent=True)),
+    path("datasets/<int:dataset_id>/progress/", moved_to("dataset-detail")),
     path("datasets/<int:dataset_id>/plan/", datasets.dataset_plan_view, name="dataset-plan"),
     path("datasets/<int:dataset_id>/stage/<str:stage>/", datasets.dataset_stage_view, name="dataset-stage"),
     path("datasets/<int:dataset_id>/judge/", datasets.dataset_judge_view, name="dataset-judge"),

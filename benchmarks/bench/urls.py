@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.urls import path
-from django.views.generic import RedirectView
 
 from benchmarks.bench import views
+from core.htmx import moved_to
 
 urlpatterns = [
     path("", views.bench_run_list, name="bench-run-list"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("compare/tables/<slug:name>.<str:fmt>", views.bench_compare_table, name="bench-compare-table"),
     path("<int:run_id>/", views.bench_run_detail, name="bench-run-detail"),
     # The former address of the progress block (the page itself answers htmx now), kept for open tabs.
-    path("<int:run_id>/status/", RedirectView.as_view(pattern_name="bench-run-detail", permanent=True)),
+    path("<int:run_id>/status/", moved_to("bench-run-detail")),
     path("<int:run_id>/cancel/", views.bench_run_cancel, name="bench-run-cancel"),
     path("<int:run_id>/resume/", views.bench_run_resume, name="bench-run-resume"),
     path("<int:run_id>/items/", views.bench_run_items, name="bench-run-items"),
