@@ -100,12 +100,18 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
     questions = _PersonaRows(
         Question.objects.filter(study_persona__study=study)
         .select_related("study_persona__persona", "pair")
-        .only("kind", "position", "pair_id", "study_persona__position", "study_persona__persona__public_id",
-              "pair__prompt_id")
+        .only(
+            "kind",
+            "position",
+            "pair_id",
+            "study_persona__position",
+            "study_persona__persona__public_id",
+            "pair__prompt_id",
+        )
         .annotate(persona_position=F("study_persona__position"))
         .order_by("study_persona__position", "position")
         .iterator(chunk_size=EXPORT_CHUNK_ROWS)
-    )  # fmt: skip
+    )
     participants = _PersonaRows(
         Participant.objects.filter(study=study, is_preview=False, study_persona__isnull=False)
         .only("study_id", "prolific_pid", "status", "review", "failed_attention_check", "submitted_at")
@@ -163,9 +169,17 @@ def answer_rows(*, study: Study, include_pid: bool) -> Iterator[dict[str, Any]]:
 
 
 _ANSWER_COLUMNS = (
-    "participant_id", "question_id", "order_shown", "choice", "reasoning", "time_ms", "revisions", "pasted",
-    "first_shown_at", "updated_at",
-)  # fmt: skip
+    "participant_id",
+    "question_id",
+    "order_shown",
+    "choice",
+    "reasoning",
+    "time_ms",
+    "revisions",
+    "pasted",
+    "first_shown_at",
+    "updated_at",
+)
 
 
 def majority_rows(*, study: Study) -> Iterator[dict[str, Any]]:

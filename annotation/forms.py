@@ -187,11 +187,23 @@ def study_form_initial(study: Study) -> dict[str, Any]:
     initial: dict[str, Any] = {
         field: getattr(study, field)
         for field in (
-            "name", "pairs_per_persona", "raters_per_persona", "majority_threshold", "attention_checks",
-            "reasoning_min_chars", "reasoning_max_chars", "block_paste", "estimated_minutes",
-            "max_minutes_override", "seed", "instructions", "completion_code", "failed_check_code", "no_place_code",
+            "name",
+            "pairs_per_persona",
+            "raters_per_persona",
+            "majority_threshold",
+            "attention_checks",
+            "reasoning_min_chars",
+            "reasoning_max_chars",
+            "block_paste",
+            "estimated_minutes",
+            "max_minutes_override",
+            "seed",
+            "instructions",
+            "completion_code",
+            "failed_check_code",
+            "no_place_code",
         )
-    }  # fmt: skip
+    }
     chosen = study.selection.get("personas") or {}
     if chosen.get("mode") == "filter":
         initial["persona_mode"] = "filter"

@@ -58,15 +58,21 @@ def _bench_line(endpoint: ModelEndpoint) -> str:
     if BenchRun.objects.filter(name=LOCAL_BENCH).exists():
         return "bench run already there"
     config = {
-        "name": LOCAL_BENCH, "models": [endpoint.name], "methods": ["persona"], "critic": endpoint.name,
-        "items": BENCH_ITEMS, "samples": 1, "k": 1, "seed": 1,
+        "name": LOCAL_BENCH,
+        "models": [endpoint.name],
+        "methods": ["persona"],
+        "critic": endpoint.name,
+        "items": BENCH_ITEMS,
+        "samples": 1,
+        "k": 1,
+        "seed": 1,
         "source": {"pairs": ["test_seen", "test_unseen"], "dataset": "demo-offline"},
-    }  # fmt: skip
+    }
     try:
-        run = bench_run_create(config=bench_config_parse(config))
+        bench_run = bench_run_create(config=bench_config_parse(config))
     except BenchConfigError as exc:
         return f"bench run not started ({exc})"
-    return f"bench run #{run.pk}: {_finished(bench_run_start(run=run))}"
+    return f"bench run #{bench_run.pk}: {_finished(bench_run_start(bench_run=bench_run))}"
 
 
 def _pairs_line(endpoint: ModelEndpoint) -> str:

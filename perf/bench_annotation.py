@@ -322,9 +322,18 @@ def serve(
     gunicorn_config = folder / "gunicorn.conf.py"
     gunicorn_config.write_text(GUNICORN_CONFIG)
     command = [
-        str(ROOT / ".venv/bin/gunicorn"), "-c", str(gunicorn_config), "config.wsgi", "-b", f"127.0.0.1:{port}",
-        "-w", str(workers), "--log-level", "warning", *extra,
-    ]  # fmt: skip
+        str(ROOT / ".venv/bin/gunicorn"),
+        "-c",
+        str(gunicorn_config),
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "--log-level",
+        "warning",
+        *extra,
+    ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -412,10 +421,12 @@ def run() -> list[Result]:
         loaded_p50, loaded_p99 = statistics.median(loaded), _p99(loaded)
         concurrency = PARTICIPANTS
         rounds = [
-            (_flat_out(base, study, "trivial", concurrency, FLAT_OUT_REQUESTS),
-             _flat_out(base, study, "save", concurrency, FLAT_OUT_REQUESTS))
+            (
+                _flat_out(base, study, "trivial", concurrency, FLAT_OUT_REQUESTS),
+                _flat_out(base, study, "save", concurrency, FLAT_OUT_REQUESTS),
+            )
             for _ in range(FLAT_OUT_ROUNDS)
-        ]  # fmt: skip
+        ]
         trivial_rps = statistics.median(trivial for trivial, _save in rounds)
         save_rps = statistics.median(save for _trivial, save in rounds)
         ratios = sorted(save / trivial for trivial, save in rounds)

@@ -42,22 +42,35 @@ TAG = "perf-bench"
 
 def _endpoint(url: str, name: str) -> ModelEndpoint:
     endpoint = ModelEndpoint(
-        name=f"{TAG}-{name}-{uuid.uuid4().hex[:6]}", provider="anthropic", model="mock-model", base_url=url,
-        concurrency=CONCURRENCY, timeout_seconds=30,
-    )  # fmt: skip
+        name=f"{TAG}-{name}-{uuid.uuid4().hex[:6]}",
+        provider="anthropic",
+        model="mock-model",
+        base_url=url,
+        concurrency=CONCURRENCY,
+        timeout_seconds=30,
+    )
     endpoint.full_clean()
     endpoint.save()
     return endpoint
 
 
 def _data() -> None:
-    attributes = {"age": "40", "sex": "Female", "education": "Bachelor's degree", "religion": "None",
-                  "occupation category": "EDU-Teachers", "income": "52000"}  # fmt: skip
+    attributes = {
+        "age": "40",
+        "sex": "Female",
+        "education": "Bachelor's degree",
+        "religion": "None",
+        "occupation category": "EDU-Teachers",
+        "income": "52000",
+    }
     personas = Persona.objects.bulk_create(
-        Persona(attributes={**attributes, "age": str(20 + i % 60)}, status=PersonaStatus.CONSISTENT,
-                census_record_id=f"{TAG}-{i}")
+        Persona(
+            attributes={**attributes, "age": str(20 + i % 60)},
+            status=PersonaStatus.CONSISTENT,
+            census_record_id=f"{TAG}-{i}",
+        )
         for i in range(PERSONAS)
-    )  # fmt: skip
+    )
     per_persona = ITEMS // PERSONAS
     prompts = []
     for j in range(per_persona):
@@ -84,18 +97,33 @@ def _run_throughput() -> list[Result]:
     _data()
     with spawn_mock_server(latency=LATENCY) as url:
         model, critic = _endpoint(url, "model"), _endpoint(url, "critic")
-        config = bench_config_parse({"name": TAG, "models": [model.name], "critic": critic.name, "items": ITEMS,
-                                     "persona_filter": {}, "seed": 1})  # fmt: skip
+        config = bench_config_parse(
+            {
+                "name": TAG,
+                "models": [model.name],
+                "critic": critic.name,
+                "items": ITEMS,
+                "persona_filter": {},
+                "seed": 1,
+            }
+        )
         run = bench_run_create(config=config)
-        job = Job.objects.create(kind=BENCH_RUN_JOB, params={"run_id": run.pk}, status=JobStatus.RUNNING,
-                                 dedupe_key=f"{TAG}-{uuid.uuid4().hex}")  # fmt: skip
+        job = Job.objects.create(
+            kind=BENCH_RUN_JOB,
+            params={"run_id": run.pk},
+            status=JobStatus.RUNNING,
+            dedupe_key=f"{TAG}-{uuid.uuid4().hex}",
+        )
         job_run = JobRun(job)
         cpu, wall = time.process_time(), time.perf_counter()
         total, done, _given_up = bench_run_progress(bench_run=run, config=config)
         job_run.set_total(total, already_done=done)
         stages, walls = {}, {}
-        for name, stage in (("answers", bench_answers_generate), ("critic", bench_answers_critique),
-                            ("summaries", bench_summaries_analyse)):  # fmt: skip
+        for name, stage in (
+            ("answers", bench_answers_generate),
+            ("critic", bench_answers_critique),
+            ("summaries", bench_summaries_analyse),
+        ):
             started = time.perf_counter()
             stages[name] = stage(bench_run=run, config=config, job=job_run)
             walls[name] = time.perf_counter() - started

@@ -223,10 +223,16 @@ def _cost_ratio(min_cache_tokens: int | None) -> tuple[float, str]:
 def _cost() -> list[Result]:
     ratio, note = _cost_ratio(None)
     return [
-        Result("pairs", "cost per 1,000 pairs optimised / naive, Claude's cache minimum (1,024)", ratio, "ratio",
-               "<= 0.35", ratio <= 0.35,
-               note=f"y_l reuse + batches + cached instructions/card guide/persona prefix; {note}"),
-    ]  # fmt: skip
+        Result(
+            "pairs",
+            "cost per 1,000 pairs optimised / naive, Claude's cache minimum (1,024)",
+            ratio,
+            "ratio",
+            "<= 0.35",
+            ratio <= 0.35,
+            note=f"y_l reuse + batches + cached instructions/card guide/persona prefix; {note}",
+        ),
+    ]
 
 
 def _plan_and_export() -> list[Result]:
@@ -330,6 +336,13 @@ def run() -> list[Result]:
 def _plan_and_export_or_why() -> list[Result]:
     # The paper-scale rows are written by PostgreSQL itself (repeat/md5): SQLite would spend minutes on a GB of text.
     if connection.vendor != "postgresql":
-        return [Result("pairs", "planning + export at paper scale", float("nan"), "-",
-                       note="not run: needs PostgreSQL (DATABASE_URL=postgres://… bin/perf pairs)")]  # fmt: skip
+        return [
+            Result(
+                "pairs",
+                "planning + export at paper scale",
+                float("nan"),
+                "-",
+                note="not run: needs PostgreSQL (DATABASE_URL=postgres://… bin/perf pairs)",
+            )
+        ]
     return _plan_and_export()

@@ -128,12 +128,38 @@ def run() -> list[Result]:
     finally:
         ModelEndpoint.objects.filter(name__startswith=TAG).delete()
     return [
-        Result("prompt_cache", "judge prompts optimised / naive, Claude's minimum (1,024)", judge, "ratio",
-               f"<= {TARGET}", judge <= TARGET, judge_note),
-        Result("prompt_cache", "bench prompts (3 methods + critic) optimised / naive, 1,024", bench, "ratio",
-               f"<= {TARGET}", bench <= TARGET, bench_note),
-        Result("prompt_cache", "persona profile prompts optimised / naive, 1,024", profile, "ratio",
-               f"<= {TARGET}", profile <= TARGET, profile_note),
-        Result("prompt_cache", "judge prompts, Haiku-class minimum (2,048)", haiku, "ratio",
-               note=f"instructions + persona stay under 2,048: batches only; {haiku_note}"),
-    ]  # fmt: skip
+        Result(
+            "prompt_cache",
+            "judge prompts optimised / naive, Claude's minimum (1,024)",
+            judge,
+            "ratio",
+            f"<= {TARGET}",
+            judge <= TARGET,
+            judge_note,
+        ),
+        Result(
+            "prompt_cache",
+            "bench prompts (3 methods + critic) optimised / naive, 1,024",
+            bench,
+            "ratio",
+            f"<= {TARGET}",
+            bench <= TARGET,
+            bench_note,
+        ),
+        Result(
+            "prompt_cache",
+            "persona profile prompts optimised / naive, 1,024",
+            profile,
+            "ratio",
+            f"<= {TARGET}",
+            profile <= TARGET,
+            profile_note,
+        ),
+        Result(
+            "prompt_cache",
+            "judge prompts, Haiku-class minimum (2,048)",
+            haiku,
+            "ratio",
+            note=f"instructions + persona stay under 2,048: batches only; {haiku_note}",
+        ),
+    ]

@@ -90,10 +90,20 @@ def run() -> list[Result]:
         WEB_UPGRADE_TIMEOUT="600",
     )
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-c", "config/gunicorn.conf.py",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "-c",
+            "config/gunicorn.conf.py",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     context = multiprocessing.get_context("spawn")
     stop, results = context.Event(), context.Queue()
     load = None
@@ -140,8 +150,9 @@ def run() -> list[Result]:
         window = f"{end - start:.1f} s window, {count} requests"
         if key == "upgrade":
             rows.append(Result("restart", f"{label}: requests lost", failed, "req", "= 0", failed == 0, window))
-            rows.append(Result("restart", f"{label}: longest request", longest * 1000, "ms", "< 1000",
-                               longest < 1.0, note))  # fmt: skip
+            rows.append(
+                Result("restart", f"{label}: longest request", longest * 1000, "ms", "< 1000", longest < 1.0, note)
+            )
         else:
             rows.append(Result("restart", f"{label}: requests lost", failed, "req", note=window))
             rows.append(Result("restart", f"{label}: longest request", longest * 1000, "ms", note=note))

@@ -83,14 +83,25 @@ def study_build(*, personas: int, raters: int = RATERS, questions: int = QUESTIO
     prompts = []
     for i in range(questions * 2):
         text = f"[{TAG}] Should people budget differently, question {i}?"
-        prompts.append(Prompt(text=text, text_sha256=text_digest(text), topic=TAG, form_check=FormCheck.PASSED,
-                              controversy=ControversyVerdict.CONTROVERSIAL, split=PromptSplit.TRAIN))  # fmt: skip
+        prompts.append(
+            Prompt(
+                text=text,
+                text_sha256=text_digest(text),
+                topic=TAG,
+                form_check=FormCheck.PASSED,
+                controversy=ControversyVerdict.CONTROVERSIAL,
+                split=PromptSplit.TRAIN,
+            )
+        )
     Prompt.objects.bulk_create(prompts, ignore_conflicts=True)
     prompt_rows = Prompt.objects.filter(text__startswith=f"[{TAG}]")
     PreferencePair.objects.bulk_create(
-        [PreferencePair(prompt=p, chosen=f"A considerate reply to {p.pk}.", rejected=f"A generic reply to {p.pk}.")
-         for p in prompt_rows if not PreferencePair.objects.filter(prompt=p, persona=None).exists()]
-    )  # fmt: skip
+        [
+            PreferencePair(prompt=p, chosen=f"A considerate reply to {p.pk}.", rejected=f"A generic reply to {p.pk}.")
+            for p in prompt_rows
+            if not PreferencePair.objects.filter(prompt=p, persona=None).exists()
+        ]
+    )
     config = StudySettings(
         name=f"{TAG} {personas}",
         pairs_per_persona=questions,
@@ -155,8 +166,12 @@ def raters_fill(*, study: Study, rng: random.Random) -> None:
                 Answer(
                     participant=participant,
                     question_id=question_id,
-                    order_shown=order_for(seed=study.seed, pid=participant.prolific_pid,
-                                          persona_position=persona_position, question_position=position),
+                    order_shown=order_for(
+                        seed=study.seed,
+                        pid=participant.prolific_pid,
+                        persona_position=persona_position,
+                        question_position=position,
+                    ),
                     choice=(Choice.CHOSEN if rng.random() < (0.98 if check else 0.65) else Choice.REJECTED),
                     reasoning="check" if check else rng.choice(REASONS).format(n=20 + persona_position % 60),
                     time_ms=rng.randint(2_000, 90_000),
@@ -164,7 +179,7 @@ def raters_fill(*, study: Study, rng: random.Random) -> None:
                     pasted=rng.random() < 0.01,
                     updated_at=now,
                 )
-            )  # fmt: skip
+            )
     Slot.objects.bulk_update([slot for _, slot in taken], ["holder", "status", "reserved_at"], batch_size=2000)
     Answer.objects.bulk_create(answers, batch_size=5000)
 
@@ -229,25 +244,55 @@ def _results(small: dict[str, Measure], full: dict[str, Measure], personas: int)
     scale = f"{personas} personas x {RATERS} x {QUESTIONS}"
     for name in ("study page", "dashboard partial", "participants list"):
         m, s = full[name], small[name]
-        results.append(Result("study_scale", f"{name} ({scale})", m.seconds * 1000, "ms", f"<= {PAGE_TARGET_MS}",
-                              m.seconds * 1000 <= PAGE_TARGET_MS,
-                              f"peak {m.peak_mb:.1f} MB; {m.queries} queries (small study: {s.queries})"))  # fmt: skip
-        results.append(Result("study_scale", f"{name}: queries, full ÷ small study", m.queries / max(s.queries, 1),
-                              "x", "== 1", m.queries == s.queries))  # fmt: skip
+        results.append(
+            Result(
+                "study_scale",
+                f"{name} ({scale})",
+                m.seconds * 1000,
+                "ms",
+                f"<= {PAGE_TARGET_MS}",
+                m.seconds * 1000 <= PAGE_TARGET_MS,
+                f"peak {m.peak_mb:.1f} MB; {m.queries} queries (small study: {s.queries})",
+            )
+        )
+        results.append(
+            Result(
+                "study_scale",
+                f"{name}: queries, full ÷ small study",
+                m.queries / max(s.queries, 1),
+                "x",
+                "== 1",
+                m.queries == s.queries,
+            )
+        )
     for name in ("answers.csv", "answers.jsonl", "majority.csv"):
         m, s = full[name], small[name]
         ratio = m.peak_mb / max(s.peak_mb, 1e-6)
-        results.append(Result("study_scale", f"{name} peak memory, full ÷ small study", ratio, "x",
-                              f"<= {CONSTANT_MEMORY_RATIO}", ratio <= CONSTANT_MEMORY_RATIO,
-                              f"{m.peak_mb:.1f} MB vs {s.peak_mb:.1f} MB; {m.size_bytes / 2**20:.1f} MB written "
-                              f"in {m.seconds:.2f} s"))  # fmt: skip
+        results.append(
+            Result(
+                "study_scale",
+                f"{name} peak memory, full ÷ small study",
+                ratio,
+                "x",
+                f"<= {CONSTANT_MEMORY_RATIO}",
+                ratio <= CONSTANT_MEMORY_RATIO,
+                f"{m.peak_mb:.1f} MB vs {s.peak_mb:.1f} MB; {m.size_bytes / 2**20:.1f} MB written in {m.seconds:.2f} s",
+            )
+        )
     return results
 
 
 def run() -> list[Result]:
     if connection.vendor != "postgresql":
-        return [Result("study_scale", "study pages and exports at paper scale", float("nan"), "-",
-                       note="not run: needs PostgreSQL (DATABASE_URL=postgres://… bin/perf study_scale)")]  # fmt: skip
+        return [
+            Result(
+                "study_scale",
+                "study pages and exports at paper scale",
+                float("nan"),
+                "-",
+                note="not run: needs PostgreSQL (DATABASE_URL=postgres://… bin/perf study_scale)",
+            )
+        ]
     personas = int(os.environ.get("PERF_STUDY_PERSONAS", PAPER_PERSONAS))
     call_command("migrate", verbosity=0)
     try:
@@ -261,7 +306,9 @@ def run() -> list[Result]:
         answers = Answer.objects.filter(participant__study=study).count()
         participants = Participant.objects.filter(study=study).count()
         note = f"{participants} participants, {answers} answers, built in {built:.0f} s"
-        return [Result("study_scale", "study built (bulk path)", built, "s", note=note),
-                *_results(small, full, personas)]  # fmt: skip
+        return [
+            Result("study_scale", "study built (bulk path)", built, "s", note=note),
+            *_results(small, full, personas),
+        ]
     finally:
         cleanup()

@@ -47,9 +47,15 @@ def _study_ensure() -> Study:
         return study
     annotation_demo_ensure()  # the demo personas and pairs
     config = StudySettings(
-        name=DEMO_REPORT_STUDY, pairs_per_persona=6, raters_per_persona=3, majority_threshold=2,
-        attention_checks=1, reasoning_min_chars=10, estimated_minutes=8, seed=2,
-    )  # fmt: skip
+        name=DEMO_REPORT_STUDY,
+        pairs_per_persona=6,
+        raters_per_persona=3,
+        majority_threshold=2,
+        attention_checks=1,
+        reasoning_min_chars=10,
+        estimated_minutes=8,
+        seed=2,
+    )
     study = study_transition(
         study=study_create(config=config, personas=personas_select(sample_size=3, seed=1)), action="launch"
     )

@@ -33,9 +33,22 @@ from core.report_kit import num, table
 
 MAJORITY = "Human majority"
 PAIR_COLUMNS = [
-    "rater_a", "rater_b", "n", "ties", "kappa", "ci_low", "ci_high", "ci_resamples_defined", "ci_note", "band",
-    "agreement", "share_a_chosen", "share_b_chosen", "share_a_rejected", "share_b_rejected",
-]  # fmt: skip
+    "rater_a",
+    "rater_b",
+    "n",
+    "ties",
+    "kappa",
+    "ci_low",
+    "ci_high",
+    "ci_resamples_defined",
+    "ci_note",
+    "band",
+    "agreement",
+    "share_a_chosen",
+    "share_b_chosen",
+    "share_a_rejected",
+    "share_b_rejected",
+]
 
 
 def _rater_rows(ratings: StudyRatings) -> list[tuple[str, str, list[str | None]]]:
@@ -183,9 +196,22 @@ def judges_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[s
             }
         )
     columns = [
-        "judge", "n", "ties", "kappa", "band", "agreement", "kappa_ab", "kappa_ba", "ci_low", "ci_high",
-        "ci_resamples_defined", "ci_note", "order_consistent", "consistent", "n_both_orders",
-    ]  # fmt: skip
+        "judge",
+        "n",
+        "ties",
+        "kappa",
+        "band",
+        "agreement",
+        "kappa_ab",
+        "kappa_ba",
+        "ci_low",
+        "ci_high",
+        "ci_resamples_defined",
+        "ci_note",
+        "order_consistent",
+        "consistent",
+        "n_both_orders",
+    ]
     note = (
         "The paper's comparison: each judge against the majority of ALL raters of the persona "
         f"({ratings.majority_threshold} votes needed; {decided_majority} of {len(ratings.items)} questions have "
@@ -195,8 +221,9 @@ def judges_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[s
         "(no majority, or the judge abstained or was invalid in that order). order_consistent: share of the "
         "n_both_orders questions answered in both orders where both orders gave the same decisive label."
     )
-    return table("Judges against the human majority (the paper's comparison), with order consistency", columns,
-                 rows, note)  # fmt: skip
+    return table(
+        "Judges against the human majority (the paper's comparison), with order consistency", columns, rows, note
+    )
 
 
 def persona_kappa_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -251,9 +278,17 @@ def position_bias_table(ratings: StudyRatings) -> dict[str, Any]:
             }
         )
     columns = [
-        "judge", "share_first", "mean_item_share", "n_items", "favour_first", "favour_second", "balanced",
-        "p_value", "n_replies", "ties",
-    ]  # fmt: skip
+        "judge",
+        "share_first",
+        "mean_item_share",
+        "n_items",
+        "favour_first",
+        "favour_second",
+        "balanced",
+        "p_value",
+        "n_replies",
+        "ties",
+    ]
     note = (
         "Tested per question, not per reply: the samples and both orders of one question are not independent. A "
         "question favours the first-shown answer when more than half of its decisive replies picked it, the second "

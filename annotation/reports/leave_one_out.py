@@ -40,12 +40,30 @@ from core.report_kit import num, table
 HUMANS = "Humans"
 NO_OTHERS = "no_others"  # nobody else rated the persona: no reference (not a tie)
 PAIR_COLUMNS = [
-    "persona", "participant", "question", "question_position", "human", "others_majority", "others_status", "n_others",
-]  # fmt: skip
+    "persona",
+    "participant",
+    "question",
+    "question_position",
+    "human",
+    "others_majority",
+    "others_status",
+    "n_others",
+]
 LOO_COLUMNS = [
-    "rater", "answers", "n", "ties", "kappa", "band", "agreement", "kappa_ab", "kappa_ba",
-    "ci_low", "ci_high", "ci_resamples_defined", "ci_note",
-]  # fmt: skip
+    "rater",
+    "answers",
+    "n",
+    "ties",
+    "kappa",
+    "band",
+    "agreement",
+    "kappa_ab",
+    "kappa_ba",
+    "ci_low",
+    "ci_high",
+    "ci_resamples_defined",
+    "ci_note",
+]
 
 
 @dataclass(frozen=True)

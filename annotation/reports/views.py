@@ -32,9 +32,19 @@ from core.report_kit import FIGURE_FORMATS, attachment, figure_message, figure_r
 VIEW_REPORT = "annotation.view_reportsnapshot"
 RUN_JUDGE = "benchmarks.run_judges"
 TABLE_ORDER = (
-    "loo", "judges", "human_baseline", "raters", "pairwise", "persona_kappa", "human_pairs", "human_vs_judges",
-    "model_model", "position_bias", "confusion", "coverage",
-)  # fmt: skip
+    "loo",
+    "judges",
+    "human_baseline",
+    "raters",
+    "pairwise",
+    "persona_kappa",
+    "human_pairs",
+    "human_vs_judges",
+    "model_model",
+    "position_bias",
+    "confusion",
+    "coverage",
+)
 # A table longer than this shows its first rows on the page (a paper-size study has 10,000s of human pairs; rendering
 # them all took seconds): the CSV and JSON downloads have every row.
 PAGE_ROWS = 200

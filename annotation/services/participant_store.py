@@ -238,8 +238,16 @@ WHERE p.id = %s
 """
 
 
-def answer_update(*, participant_id: int, study_public_id: UUID, position: int, letter: str | None,
-                  reasoning: str | None, pasted: bool, elapsed_ms: int) -> Progress | None:  # fmt: skip
+def answer_update(
+    *,
+    participant_id: int,
+    study_public_id: UUID,
+    position: int,
+    letter: str | None,
+    reasoning: str | None,
+    pasted: bool,
+    elapsed_ms: int,
+) -> Progress | None:
     """Apply a change in one conditional UPDATE (autocommit); the participant's progress after it, or None when the
     UPDATE matched nothing.
 
@@ -279,8 +287,15 @@ def answer_update(*, participant_id: int, study_public_id: UUID, position: int, 
         set_params += [*changed_params, *changed_params, now]
     sets.append("time_ms = time_ms + %s")  # also the no-op that tells whether the row may be written
     set_params.append(elapsed_ms)
-    where_params = [participant_id, participant_id, position, _public_id(study_public_id), Participant.Status.ACTIVE,
-                    len(reasoning or ""), pasted]  # fmt: skip
+    where_params = [
+        participant_id,
+        participant_id,
+        position,
+        _public_id(study_public_id),
+        Participant.Status.ACTIVE,
+        len(reasoning or ""),
+        pasted,
+    ]
     update = f"UPDATE {table(Answer)} SET {', '.join(sets)} WHERE {_answer_allowed_sql(connection.vendor)}"
     params = [*set_params, *where_params]
     if connection.vendor != "postgresql":

@@ -261,11 +261,17 @@ def study_majorities(*, study: Study) -> Iterator[QuestionMajority]:
     questions = (
         Question.objects.filter(study_persona__study=study, kind=Question.Kind.PAIR)
         .select_related("study_persona__persona", "pair")
-        .only("kind", "position", "pair_id", "study_persona__position", "study_persona__persona__public_id",
-              "pair__prompt_id")
+        .only(
+            "kind",
+            "position",
+            "pair_id",
+            "study_persona__position",
+            "study_persona__persona__public_id",
+            "pair__prompt_id",
+        )
         .order_by("study_persona__position", "position")
         .iterator(chunk_size=MAJORITY_CHUNK_ROWS)
-    )  # fmt: skip
+    )
     votes = iter(study_votes(study=study, chunk_size=MAJORITY_CHUNK_ROWS))
     vote = next(votes, None)
     for _, persona_questions in groupby(questions, key=attrgetter("study_persona_id")):

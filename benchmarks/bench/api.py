@@ -18,8 +18,9 @@ from core.api.router import router
 class BenchRunSerializer(serializers.ModelSerializer):
     job_status = serializers.CharField(source="job.status", default=None, read_only=True)
     progress = serializers.IntegerField(source="job.percent", default=None, read_only=True)
-    cost_usd = serializers.DecimalField(source="job.cost_usd", max_digits=14, decimal_places=6, default=None,
-                                        read_only=True)  # fmt: skip
+    cost_usd = serializers.DecimalField(
+        source="job.cost_usd", max_digits=14, decimal_places=6, default=None, read_only=True
+    )
 
     class Meta:
         model = BenchRun
@@ -35,10 +36,27 @@ class BenchAnswerSerializer(serializers.ModelSerializer):
     class Meta:
         model = BenchAnswer
         fields = [
-            "id", "run", "item", "persona", "question", "model", "method", "sample", "answer", "intermediate",
-            "verdict", "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_error",
-            "answer_error", "dropped_attributes", "input_tokens", "output_tokens", "cost_usd",
-        ]  # fmt: skip
+            "id",
+            "run",
+            "item",
+            "persona",
+            "question",
+            "model",
+            "method",
+            "sample",
+            "answer",
+            "intermediate",
+            "verdict",
+            "critic_reasoning",
+            "personalization_critique",
+            "helpfulness_critique",
+            "critic_error",
+            "answer_error",
+            "dropped_attributes",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+        ]
         read_only_fields = fields
 
 

@@ -28,9 +28,21 @@ MAX_K = 16
 MAX_SAMPLES = 64
 TEST_SPLITS = (PairSplit.TEST_SEEN.value, PairSplit.TEST_UNSEEN.value)
 _TOP_KEYS = {
-    "name", "evaluation", "models", "methods", "critic", "summary_judge", "items", "samples", "k", "seed",
-    "source", "persona_filter", "slices", "leave_one_out",
-}  # fmt: skip
+    "name",
+    "evaluation",
+    "models",
+    "methods",
+    "critic",
+    "summary_judge",
+    "items",
+    "samples",
+    "k",
+    "seed",
+    "source",
+    "persona_filter",
+    "slices",
+    "leave_one_out",
+}
 _LOO_KEYS = {"attributes", "personas", "attributes_per_persona", "answers", "generator", "judge"}
 
 
@@ -167,8 +179,11 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
         if dataset and not PreferenceDataset.objects.filter(name=dataset).exists():
             problems.append(f"unknown dataset {dataset!r}")
         pair_splits = tuple(source["pairs"]) if isinstance(source["pairs"], list) else (source["pairs"],)
-        problems += [f"unknown pair split {s!r} (one of: {', '.join(PairSplit.values)})"
-                     for s in pair_splits if s not in PairSplit.values]  # fmt: skip
+        problems += [
+            f"unknown pair split {s!r} (one of: {', '.join(PairSplit.values)})"
+            for s in pair_splits
+            if s not in PairSplit.values
+        ]
     else:
         prompt_split = source["prompts"]
         if prompt_split not in PromptSplit.values:
@@ -195,12 +210,23 @@ def bench_config_parse(data: Any, *, endpoint_map: dict[str, str] | None = None)
             problems.append("critic: name the critic's endpoint")
 
     config = BenchConfig(
-        name=name.strip(), evaluation=evaluation, models=models, methods=methods, critic=critic,
-        summary_judge=summary_judge, items=items, samples=samples, k=k, seed=seed, pair_splits=pair_splits,
-        prompt_split=prompt_split, dataset=dataset,
+        name=name.strip(),
+        evaluation=evaluation,
+        models=models,
+        methods=methods,
+        critic=critic,
+        summary_judge=summary_judge,
+        items=items,
+        samples=samples,
+        k=k,
+        seed=seed,
+        pair_splits=pair_splits,
+        prompt_split=prompt_split,
+        dataset=dataset,
         persona_filter=dict(persona_filter) if isinstance(persona_filter, dict) else {},
-        slices=tuple(s for s in slices if isinstance(s, dict)), leave_one_out=loo,
-    )  # fmt: skip
+        slices=tuple(s for s in slices if isinstance(s, dict)),
+        leave_one_out=loo,
+    )
     known = set(ModelEndpoint.objects.filter(name__in=config.endpoints()).values_list("name", flat=True))
     problems += [f"unknown endpoint {n!r}" for n in sorted(config.endpoints() - known)]
     if loo is not None and not problems:
@@ -236,9 +262,13 @@ def _leave_one_out(data: Any, endpoint: Any, problems: list[str]) -> LeaveOneOut
     if not isinstance(generator, str) or not isinstance(judge, str):
         return None
     return LeaveOneOut(
-        attributes=attributes, generator=endpoint(generator or ""), judge=endpoint(judge or ""),
-        personas=personas, attributes_per_persona=per_persona, answers=answers,
-    )  # fmt: skip
+        attributes=attributes,
+        generator=endpoint(generator or ""),
+        judge=endpoint(judge or ""),
+        personas=personas,
+        attributes_per_persona=per_persona,
+        answers=answers,
+    )
 
 
 def bench_config_load(run_config: dict[str, Any]) -> BenchConfig:

@@ -29,15 +29,33 @@ def bench_demo_ensure() -> str:
     if BenchRun.objects.filter(name=DEMO_RUN).exists():
         return "PERSONA Bench: demo runs already there."
     llm_demo_endpoints_ensure()
-    run = _start({
-        "name": DEMO_RUN, "models": ["offline-text"], "critic": "offline-persona-overlap", "items": 12,
-        "samples": 4, "k": 4, "seed": 1,
-        "source": {"pairs": ["test_seen", "test_unseen"], "dataset": "demo-offline"},
-        "slices": [{"sex": "Male"}, {"sex": "Female"}, {"age": "18-44"}],
-    })  # fmt: skip
-    loo = _start({
-        "name": DEMO_LOO, "evaluation": "leave_one_out", "seed": 1, "source": {"prompts": "train"},
-        "leave_one_out": {"attributes": ["sex", "age", "education"], "personas": 5, "attributes_per_persona": 3,
-                          "answers": 4, "generator": "offline-text", "judge": "offline-persona-overlap"},
-    })  # fmt: skip
+    run = _start(
+        {
+            "name": DEMO_RUN,
+            "models": ["offline-text"],
+            "critic": "offline-persona-overlap",
+            "items": 12,
+            "samples": 4,
+            "k": 4,
+            "seed": 1,
+            "source": {"pairs": ["test_seen", "test_unseen"], "dataset": "demo-offline"},
+            "slices": [{"sex": "Male"}, {"sex": "Female"}, {"age": "18-44"}],
+        }
+    )
+    loo = _start(
+        {
+            "name": DEMO_LOO,
+            "evaluation": "leave_one_out",
+            "seed": 1,
+            "source": {"prompts": "train"},
+            "leave_one_out": {
+                "attributes": ["sex", "age", "education"],
+                "personas": 5,
+                "attributes_per_persona": 3,
+                "answers": 4,
+                "generator": "offline-text",
+                "judge": "offline-persona-overlap",
+            },
+        }
+    )
     return f"PERSONA Bench: demo run {run}; leave-one-out run {loo}."

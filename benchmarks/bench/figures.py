@@ -111,8 +111,12 @@ FIGURES: dict[str, tuple[str, Callable[[Figure, dict[str, Any]], None]]] = {
 
 def figure_names(results: dict[str, Any]) -> list[tuple[str, str]]:
     """The figures a results dict can draw (those whose table it has)."""
-    needs = {"pass-rates": "pass_rates", "pass-at-k": "pass_at_k", "summary-dropped": "summary_dropped",
-             "loo-kappa": "loo_kappa"}  # fmt: skip
+    needs = {
+        "pass-rates": "pass_rates",
+        "pass-at-k": "pass_at_k",
+        "summary-dropped": "summary_dropped",
+        "loo-kappa": "loo_kappa",
+    }
     return [(name, title) for name, (title, _) in FIGURES.items() if needs[name] in results["tables"]]
 
 

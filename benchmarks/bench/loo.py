@@ -57,14 +57,21 @@ def loo_twins_ensure(*, bench_run: BenchRun, config: BenchConfig) -> None:
     if bench_run.loo_twins.exists():
         return
     rows = [
-        LooTwin(run=bench_run, attribute=attribute, index=index, persona_id=pk, without_attributes=without,
-                with_attributes=with_attribute)
+        LooTwin(
+            run=bench_run,
+            attribute=attribute,
+            index=index,
+            persona_id=pk,
+            without_attributes=without,
+            with_attributes=with_attribute,
+        )
         for attribute in loo.attributes
         for index, (pk, without, with_attribute) in enumerate(
-            loo_twins_draw(attribute=attribute, personas=loo.personas, others=loo.attributes_per_persona,
-                           seed=config.seed)
+            loo_twins_draw(
+                attribute=attribute, personas=loo.personas, others=loo.attributes_per_persona, seed=config.seed
+            )
         )
-    ]  # fmt: skip
+    ]
     LooTwin.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -95,8 +102,13 @@ class _AnswerHandler:
 
     def reply(self, item: Prompt, completion: Completion, *, last: bool) -> Reply:
         problem = text_problem(completion)
-        row = LooAnswer(run=self.bench_run, prompt=item, text=completion.text.strip() if not problem else "",
-                        ok=problem is None, error=problem[1] if problem else "")  # fmt: skip
+        row = LooAnswer(
+            run=self.bench_run,
+            prompt=item,
+            text=completion.text.strip() if not problem else "",
+            ok=problem is None,
+            error=problem[1] if problem else "",
+        )
         return Reply(row, valid=row.ok)
 
     def write(self, rows: list[LooAnswer]) -> None:
@@ -134,17 +146,25 @@ class _CritiqueHandler:
 
     def requests(self, items: list[Key], *, retry: list[str] | None = None) -> list[LLMRequest]:
         return [
-            critique_request(persona_text=_persona_text(t, v), prompt_text=a.prompt.text, answer=a.text,
-                             key=f"loo-{self.bench_run.pk}-critique-{t.pk}-{v}-{a.pk}")
+            critique_request(
+                persona_text=_persona_text(t, v),
+                prompt_text=a.prompt.text,
+                answer=a.text,
+                key=f"loo-{self.bench_run.pk}-critique-{t.pk}-{v}-{a.pk}",
+            )
             for t, v, a in items
-        ]  # fmt: skip
+        ]
 
     def reply(self, item: Key, completion: Completion, *, last: bool) -> Reply:
         twin, variant, answer = item
         problem = critique_problem(completion)
-        row = LooRevision(twin=twin, variant=variant, answer=answer,
-                          critique=completion.text.strip() if not problem else "",
-                          reason=problem[0] if problem else "")  # fmt: skip
+        row = LooRevision(
+            twin=twin,
+            variant=variant,
+            answer=answer,
+            critique=completion.text.strip() if not problem else "",
+            reason=problem[0] if problem else "",
+        )
         return Reply(row, valid=problem is None, failed=2 if problem else 0)
 
     def write(self, rows: list[LooRevision]) -> None:
@@ -161,12 +181,16 @@ class _RevisionHandler:
         reasons = retry or [""] * len(items)
         return [
             revision_request(
-                persona_text=_persona_text(r.twin, r.variant), prompt_text=r.answer.prompt.text, answer=r.answer.text,
-                critique=r.critique, key=f"loo-{self.bench_run.pk}-revision-{r.pk}", sample=1 if reason else 0,
+                persona_text=_persona_text(r.twin, r.variant),
+                prompt_text=r.answer.prompt.text,
+                answer=r.answer.text,
+                critique=r.critique,
+                key=f"loo-{self.bench_run.pk}-revision-{r.pk}",
+                sample=1 if reason else 0,
                 retry_reason=reason,
             )
             for r, reason in zip(items, reasons, strict=True)
-        ]  # fmt: skip
+        ]
 
     def reply(self, row: LooRevision, completion: Completion, *, last: bool) -> Reply:
         values = persona_values(_persona_text(row.twin, row.variant))
@@ -222,10 +246,14 @@ class _PickHandler:
         for row, without, with_attribute, flip in items:
             first, second = (with_attribute, without) if flip else (without, with_attribute)
             requests.append(
-                loo_pick_request(persona=row.twin.attributes_for(row.variant), question=row.answer.prompt.text,
-                                 answer_a=first.revision, answer_b=second.revision,
-                                 key=f"loo-{self.bench_run.pk}-judge-{row.pk}")
-            )  # fmt: skip
+                loo_pick_request(
+                    persona=row.twin.attributes_for(row.variant),
+                    question=row.answer.prompt.text,
+                    answer_a=first.revision,
+                    answer_b=second.revision,
+                    key=f"loo-{self.bench_run.pk}-judge-{row.pk}",
+                )
+            )
         return requests
 
     def reply(self, item: Pick, completion: Completion, *, last: bool) -> Reply:
@@ -261,15 +289,22 @@ def loo_judgments_run(*, bench_run: BenchRun, config: BenchConfig, job: JobRun |
     pending: list[Pick] = []
     skipped = []
     for row in rows:
-        other = by_key.get((row.twin_id, LooVariant.WITH if row.variant == LooVariant.WITHOUT else LooVariant.WITHOUT,
-                            row.answer_id))  # fmt: skip
+        other = by_key.get(
+            (row.twin_id, LooVariant.WITH if row.variant == LooVariant.WITHOUT else LooVariant.WITHOUT, row.answer_id)
+        )
         if row.choice == "" and (settled_failed(row) or settled_failed(other)):
             row.choice = "skipped"  # this variant or its twin has no revision: nothing to pick between
             skipped.append(row)
         elif (row.choice == "" or row.pk in ask_again) and row.ok and other is not None and other.ok:
             flip = random.Random(f"{config.seed}:{row.pk}").random() < 0.5
-            pending.append((row, by_key[(row.twin_id, LooVariant.WITHOUT, row.answer_id)],
-                            by_key[(row.twin_id, LooVariant.WITH, row.answer_id)], flip))  # fmt: skip
+            pending.append(
+                (
+                    row,
+                    by_key[(row.twin_id, LooVariant.WITHOUT, row.answer_id)],
+                    by_key[(row.twin_id, LooVariant.WITH, row.answer_id)],
+                    flip,
+                )
+            )
     LooRevision.objects.bulk_update(skipped, ["choice"])
     if job is not None and skipped:
         job.advance(done=0, failed=len(skipped))
@@ -310,20 +345,37 @@ def loo_kappa_rows(*, run: BenchRun) -> list[dict[str, Any]]:
         without, with_attribute = picks[twin.pk][LooVariant.WITHOUT], picks[twin.pk][LooVariant.WITH]
         shared = sorted(set(without) & set(with_attribute))
         if shared:
-            kappa, n = cohen_kappa([without[a] for a in shared], [with_attribute[a] for a in shared],
-                                   categories=list(VARIANTS))  # fmt: skip
+            kappa, n = cohen_kappa(
+                [without[a] for a in shared], [with_attribute[a] for a in shared], categories=list(VARIANTS)
+            )
         else:
             kappa, n = float("nan"), 0
         agreement = sum(without[a] == with_attribute[a] for a in shared) / n if n else None
-        rows.append({"attribute": twin.attribute, "twin": twin.index, "persona": twin.persona_id, "n": n,
-                     "agreement": agreement, "kappa": None if np.isnan(kappa) else round(kappa, 6)})  # fmt: skip
+        rows.append(
+            {
+                "attribute": twin.attribute,
+                "twin": twin.index,
+                "persona": twin.persona_id,
+                "n": n,
+                "agreement": agreement,
+                "kappa": None if np.isnan(kappa) else round(kappa, 6),
+            }
+        )
     return rows
 
 
 SUMMARY_COLUMNS = [
-    "attribute", "twins", "defined", "answers", "median_kappa", "ci_low", "ci_high", "ci_resamples_defined", "ci_note",
+    "attribute",
+    "twins",
+    "defined",
+    "answers",
+    "median_kappa",
+    "ci_low",
+    "ci_high",
+    "ci_resamples_defined",
+    "ci_note",
     "mean_kappa",
-]  # fmt: skip
+]
 
 
 def median_defined(kappas: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -421,10 +473,22 @@ def loo_results(*, run: BenchRun, config: BenchConfig, n_resamples: int) -> dict
 
 
 LOO_ANSWER_COLUMNS = [
-    "attribute", "twin", "persona", "attributes_kept", "value_added", "question", "answer",
-    "picked_by_without", "picked_by_with", "critique_without", "revision_without", "revision_problem_without",
-    "critique_with", "revision_with", "revision_problem_with",
-]  # fmt: skip
+    "attribute",
+    "twin",
+    "persona",
+    "attributes_kept",
+    "value_added",
+    "question",
+    "answer",
+    "picked_by_without",
+    "picked_by_with",
+    "critique_without",
+    "revision_without",
+    "revision_problem_without",
+    "critique_with",
+    "revision_with",
+    "revision_problem_with",
+]
 
 
 def loo_answer_rows(*, run: BenchRun) -> Iterator[dict[str, Any]]:

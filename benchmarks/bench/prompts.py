@@ -132,9 +132,12 @@ def summary_request(*, persona: dict[str, object], question: str, summary: str, 
         fields=(OutputField("dropped", "Labels of the attributes the summary leaves out.", kind="list", enum=labels),),
     )
     return LLMRequest(
-        system=SUMMARY_SYSTEM, cache_prefix=persona_prefix(persona), messages=(Message("user", user),),
-        output=schema, key=key,
-    )  # fmt: skip
+        system=SUMMARY_SYSTEM,
+        cache_prefix=persona_prefix(persona),
+        messages=(Message("user", user),),
+        output=schema,
+        key=key,
+    )
 
 
 def loo_pick_request(

@@ -54,9 +54,10 @@ def bench_answer_rows(*, run: BenchRun, filters: dict[str, Any] | None = None) -
     rows = list(
         BenchAnswer.objects.filter(run=run)
         .order_by("item__position", "endpoint__name", "method", "sample")
-        .values_list("item__persona_id", "item_id", "endpoint__name", "method", "sample", "verdict",
-                     "dropped_attributes")
-    )  # fmt: skip
+        .values_list(
+            "item__persona_id", "item_id", "endpoint__name", "method", "sample", "verdict", "dropped_attributes"
+        )
+    )
     # Each persona's attributes once, however many answers it has (a run can have 100,000s of answers).
     attributes = dict(Persona.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "attributes"))
     result = [
@@ -165,9 +166,13 @@ def slice_table(rows: list[AnswerRow], *, slices: list[dict[str, Any]], seed: in
         for (model, method), group in _groups(matching).items():
             rate = _rate_row(group, seed)
             table_rows.append(
-                {"slice": slice_label(spec), "model": model, "method": method,
-                 **{key: rate[key] for key in ("n", "personas", "pass_rate", "ci_low", "ci_high")}}
-            )  # fmt: skip
+                {
+                    "slice": slice_label(spec),
+                    "model": model,
+                    "method": method,
+                    **{key: rate[key] for key in ("n", "personas", "pass_rate", "ci_low", "ci_high")},
+                }
+            )
     return {
         "name": "slices",
         "title": "Intersectional slices",
@@ -189,10 +194,14 @@ def summary_table(rows: list[AnswerRow]) -> dict[str, Any]:
         present.update(labels)
         dropped.update(label for label in set(row.dropped) if label in labels)
     table_rows = [
-        {"attribute": label, "summaries": present[label], "dropped": dropped[label],
-         "share_dropped": _none(dropped[label] / present[label])}
+        {
+            "attribute": label,
+            "summaries": present[label],
+            "dropped": dropped[label],
+            "share_dropped": _none(dropped[label] / present[label]),
+        }
         for label in sorted(present, key=lambda label: (-dropped[label] / present[label], label))
-    ]  # fmt: skip
+    ]
     return {
         "name": "summary_dropped",
         "title": "Summary analysis: attributes the demographic summaries dropped",

@@ -75,11 +75,14 @@ class _AnswerHandler:
     def requests(self, items: list[AnswerKey], *, retry: list[str] | None = None) -> list[LLMRequest]:
         return [
             method_request(
-                method=method, persona=item.persona.attributes, question=item.prompt.text,
-                key=f"bench-{self.bench_run.pk}-item-{item.pk}-{self.endpoint.pk}-{method}", sample=sample,
+                method=method,
+                persona=item.persona.attributes,
+                question=item.prompt.text,
+                key=f"bench-{self.bench_run.pk}-item-{item.pk}-{self.endpoint.pk}-{method}",
+                sample=sample,
             )
             for item, method, sample in items
-        ]  # fmt: skip
+        ]
 
     def reply(self, key: AnswerKey, completion: Completion, *, last: bool) -> Reply:
         item, method, sample = key
@@ -145,10 +148,14 @@ class _RowStage:
 
     def requests(self, items: list[BenchAnswer], *, retry: list[str] | None = None) -> list[LLMRequest]:
         return [
-            self.request(row, persona=row.item.persona.attributes, question=row.item.prompt.text,
-                         key=f"bench-{self.bench_run.pk}-{self.stage}-{row.pk}")
+            self.request(
+                row,
+                persona=row.item.persona.attributes,
+                question=row.item.prompt.text,
+                key=f"bench-{self.bench_run.pk}-{self.stage}-{row.pk}",
+            )
             for row in items
-        ]  # fmt: skip
+        ]
 
     def reply(self, row: BenchAnswer, completion: Completion, *, last: bool) -> Reply:
         _usage(row, completion)
@@ -167,9 +174,14 @@ def _pending(answers: QuerySet[BenchAnswer]) -> list[BenchAnswer]:
 
 
 _CRITIC_FIELDS = [
-    "verdict", "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_raw", "critic_error",
+    "verdict",
+    "critic_reasoning",
+    "personalization_critique",
+    "helpfulness_critique",
+    "critic_raw",
+    "critic_error",
     "critic_attempts",
-]  # fmt: skip
+]
 
 
 def _critic_retry() -> Q:

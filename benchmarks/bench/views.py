@@ -181,9 +181,21 @@ def bench_run_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> 
 
 
 ANSWER_COLUMNS = [
-    "position", "persona", "question", "model", "method", "sample", "answer", "intermediate", "verdict",
-    "critic_reasoning", "personalization_critique", "helpfulness_critique", "critic_error", "dropped_attributes",
-]  # fmt: skip
+    "position",
+    "persona",
+    "question",
+    "model",
+    "method",
+    "sample",
+    "answer",
+    "intermediate",
+    "verdict",
+    "critic_reasoning",
+    "personalization_critique",
+    "helpfulness_critique",
+    "critic_error",
+    "dropped_attributes",
+]
 
 
 def _run_answers(request: HttpRequest, run: BenchRun) -> tuple[QuerySet[BenchAnswer], str]:
@@ -219,8 +231,16 @@ def bench_run_items(request: HttpRequest, run_id: int) -> HttpResponse:
     models = sorted(set(BenchAnswer.objects.filter(run=run).values_list("endpoint__name", flat=True)))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"run": run, "page": page, "models": models, "methods": Method.choices, "verdicts": Verdict.choices,
-               "params": request.GET, "query": query.urlencode(), "error": error}  # fmt: skip
+    context = {
+        "run": run,
+        "page": page,
+        "models": models,
+        "methods": Method.choices,
+        "verdicts": Verdict.choices,
+        "params": request.GET,
+        "query": query.urlencode(),
+        "error": error,
+    }
     return render(request, "benchmarks/bench/run_items.html", context, status=400 if error else 200)
 
 
@@ -247,11 +267,24 @@ def bench_run_answers_csv(request: HttpRequest, run_id: int) -> HttpResponse:
 def _bench_answers_write(writer: CsvWriter, answers: QuerySet[BenchAnswer]) -> None:
     writer.writerow(ANSWER_COLUMNS)
     for row in answers.iterator(chunk_size=500):
-        writer.writerow([
-            row.item.position, row.item.persona.public_id, row.item.prompt.text, row.endpoint.name, row.method,
-            row.sample, row.answer, row.intermediate, row.verdict, row.critic_reasoning, row.personalization_critique,
-            row.helpfulness_critique, row.critic_error, json.dumps(row.dropped_attributes),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                row.item.position,
+                row.item.persona.public_id,
+                row.item.prompt.text,
+                row.endpoint.name,
+                row.method,
+                row.sample,
+                row.answer,
+                row.intermediate,
+                row.verdict,
+                row.critic_reasoning,
+                row.personalization_critique,
+                row.helpfulness_critique,
+                row.critic_error,
+                json.dumps(row.dropped_attributes),
+            ]
+        )
 
 
 def _compared(request: HttpRequest) -> list[BenchRun]:
@@ -268,8 +301,12 @@ def bench_compare(request: HttpRequest) -> HttpResponse:
         return redirect("bench-run-list")
     results = comparison_results(runs=runs)
     query = "&".join(f"runs={run.pk}" for run in runs)
-    context = {"runs": runs, "tables": list(results["tables"].values()), "query": query,
-               "figures": figure_names(results)}  # fmt: skip
+    context = {
+        "runs": runs,
+        "tables": list(results["tables"].values()),
+        "query": query,
+        "figures": figure_names(results),
+    }
     return render(request, "benchmarks/bench/compare.html", context)
 
 

@@ -103,9 +103,16 @@ def _row(line: int, record: Any) -> tuple[_Row | None, list[str]]:
     if errors:
         return None, errors
     return _Row(
-        line, values["prompt"], chosen, rejected, values["persona"], values["source_id"][:128],
-        values["topic"][:128], values["critique"], split,
-    ), []  # fmt: skip
+        line,
+        values["prompt"],
+        chosen,
+        rejected,
+        values["persona"],
+        values["source_id"][:128],
+        values["topic"][:128],
+        values["critique"],
+        split,
+    ), []
 
 
 def _records(content: str, *, file_format: str) -> list[tuple[int, Any]]:

@@ -50,10 +50,20 @@ def test_create_form_shows_errors(coordinator_client: Client) -> None:
     persona_make()
     response = coordinator_client.post(
         reverse("study-create"),
-        {"name": "x", "persona_mode": "filter",
-         "pairs_per_persona": 3, "raters_per_persona": 2, "majority_threshold": 3, "attention_checks": 0,
-         "reasoning_min_chars": 1, "reasoning_max_chars": 10, "estimated_minutes": 5, "seed": 0, "instructions": "i"},
-    )  # fmt: skip
+        {
+            "name": "x",
+            "persona_mode": "filter",
+            "pairs_per_persona": 3,
+            "raters_per_persona": 2,
+            "majority_threshold": 3,
+            "attention_checks": 0,
+            "reasoning_min_chars": 1,
+            "reasoning_max_chars": 10,
+            "estimated_minutes": 5,
+            "seed": 0,
+            "instructions": "i",
+        },
+    )
     assert response.status_code == 200
     assert "cannot exceed" in response.content.decode()
     assert not Study.objects.exists()

@@ -99,11 +99,17 @@ def test_answer_save_applies_each_change_once() -> None:
     a_is_chosen = answer.order_shown == Order.CHOSEN_FIRST
     steps = [
         (AnswerChange(letter="A", reasoning=None, elapsed_ms=700), "A", "", False, 1, 700),
-        (AnswerChange(letter=None, reasoning="Typed by hand.", pasted=True, elapsed_ms=300), "A", "Typed by hand.",
-         True, 2, 1000),
+        (
+            AnswerChange(letter=None, reasoning="Typed by hand.", pasted=True, elapsed_ms=300),
+            "A",
+            "Typed by hand.",
+            True,
+            2,
+            1000,
+        ),
         (AnswerChange(letter="A", reasoning="Typed by hand.", elapsed_ms=0), "A", "Typed by hand.", True, 2, 1000),
         (AnswerChange(letter="B", reasoning=None, elapsed_ms=50), "B", "Typed by hand.", True, 3, 1050),
-    ]  # fmt: skip
+    ]
     for change, letter, reasoning, pasted, revisions, time_ms in steps:
         before = Answer.objects.get(pk=answer.pk)
         answer_save(**ids, position=question.position, change=change)

@@ -61,16 +61,26 @@ def batches() -> tuple[int, int]:
 
 def test_filters_sample_and_pair_source(coordinator_client: Client, people: list, batches: tuple) -> None:
     mine, _demo = batches
-    data = {"name": "Sales round", "persona_mode": "filter", "persona_key": "occupation category",
-            "persona_value": "SAL-", "sample_size": 2, "pairs_from_batch": mine, **SETTINGS}  # fmt: skip
+    data = {
+        "name": "Sales round",
+        "persona_mode": "filter",
+        "persona_key": "occupation category",
+        "persona_value": "SAL-",
+        "sample_size": 2,
+        "pairs_from_batch": mine,
+        **SETTINGS,
+    }
     response = coordinator_client.post(reverse("study-create"), data)
     study = Study.objects.get()
     assert response.status_code == 302
     chosen = set(study.study_personas.values_list("persona_id", flat=True))
     assert len(chosen) == 2
     assert chosen <= {people[0].pk, people[2].pk}  # salespeople, and never the pruned one (people[4])
-    prompts = set(Question.objects.filter(study_persona__study=study, pair__isnull=False).values_list(
-        "pair__prompt__text", flat=True))  # fmt: skip
+    prompts = set(
+        Question.objects.filter(study_persona__study=study, pair__isnull=False).values_list(
+            "pair__prompt__text", flat=True
+        )
+    )
     assert prompts <= {"A?", "B?", "C?"}
     assert study.selection["pairs"] == {"batch": str(mine)}
     # Same choice and seed → same people.
@@ -134,8 +144,11 @@ def test_a_draft_is_editable_until_launch(coordinator_client: Client, people: li
     study.refresh_from_db()
     assert (study.name, study.raters_per_persona) == ("Draft v2", 3)
     assert Slot.objects.filter(study=study).count() == 2 * 3
-    prompts = set(Question.objects.filter(study_persona__study=study, pair__isnull=False).values_list(
-        "pair__prompt__text", flat=True))  # fmt: skip
+    prompts = set(
+        Question.objects.filter(study_persona__study=study, pair__isnull=False).values_list(
+            "pair__prompt__text", flat=True
+        )
+    )
     assert prompts <= {"D?", "E?", "F?"}
     study_transition(study=study, action="launch")
     refused = coordinator_client.post(reverse("study-edit", args=[study.pk]), {**edited, "name": "late"})

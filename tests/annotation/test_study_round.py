@@ -41,8 +41,9 @@ def test_following_the_attention_check_passes_it() -> None:
             word = re.search(r"(?:write|type) &quot;([^&]+)&quot;", page).group(1)  # what the check asks for
             assert word in {"check", "apple", "seven"}
             assert 'data-min-chars="1"' in page
-            status = _save(client, study, question.position, choice=_correct_letter(participant, question),
-                           reasoning=word)  # fmt: skip
+            status = _save(
+                client, study, question.position, choice=_correct_letter(participant, question), reasoning=word
+            )
         else:
             assert 'data-min-chars="20"' in page
             status = _save(client, study, question.position, choice="A", reasoning="They value a careful plan.")

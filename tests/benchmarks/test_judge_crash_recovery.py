@@ -80,19 +80,40 @@ def test_sigkilled_worker_child_is_taken_over_and_the_job_succeeds(transactional
     }
     with MockLLMServer(latency=LATENCY) as mock:
         endpoint, _ = endpoint_upsert(
-            name="crash-test", provider="anthropic", model="mock-model", base_url=mock.url, api_key_env=KEY_ENV,
-            concurrency=CONCURRENCY, max_attempts=2, timeout_seconds=10.0,
-        )  # fmt: skip
+            name="crash-test",
+            provider="anthropic",
+            model="mock-model",
+            base_url=mock.url,
+            api_key_env=KEY_ENV,
+            concurrency=CONCURRENCY,
+            max_attempts=2,
+            timeout_seconds=10.0,
+        )
         judge = judge_upsert(name="crash-judge", endpoint=endpoint)
         people = [persona_make(i) for i in range(2)]
         pairs = pairs_make(6, prefix="Crash")
         items = [(person.pk, pair.pk) for person in people for pair in pairs]
         keys = 2 * len(items)  # both orders, one sample
         worker = subprocess.Popen(
-            [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1",
-             "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             job = judge_run_start(judge=judge, items=items)
             job = _wait(job, lambda j: j.status == JobStatus.RUNNING and j.done >= 4, timeout=60)

@@ -32,8 +32,11 @@ def _requests() -> dict[str, LLMRequest]:
     text = persona_to_text(CHILD)
     return {
         "judge": judgment_request(
-            judge=Judge(pk=1, with_confidence=False, allow_abstain=False), persona=persona, pair=pair,
-            order=Order.CHOSEN_FIRST, sample=0,
+            judge=Judge(pk=1, with_confidence=False, allow_abstain=False),
+            persona=persona,
+            pair=pair,
+            order=Order.CHOSEN_FIRST,
+            sample=0,
         ),
         **{
             f"bench {method}": method_request(method=method, persona=CHILD, question=QUESTION, key="k", sample=0)
@@ -44,7 +47,7 @@ def _requests() -> dict[str, LLMRequest]:
         "critique": critique_request(persona_text=text, prompt_text=QUESTION, answer="A cat."),
         "revision": revision_request(persona_text=text, prompt_text=QUESTION, answer="A cat.", critique="Fine."),
         "profile": profile_request(persona),
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("stage", list(_requests()))

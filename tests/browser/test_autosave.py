@@ -38,8 +38,12 @@ def test_text_typed_just_before_closing_is_saved(browser, live_server) -> None:
     # Typed and gone at once: the debounced htmx save never fires; the beacon on pagehide carries the text.
     page.locator("#reasoning").press_sequentially("Typed in the last moment", delay=0)
     page.close(run_before_unload=True)
-    _until(lambda: Answer.objects.filter(participant__prolific_pid="typist1").values_list("reasoning", flat=True)
-           .first() == "Typed in the last moment")  # fmt: skip
+    _until(
+        lambda: (
+            Answer.objects.filter(participant__prolific_pid="typist1").values_list("reasoning", flat=True).first()
+            == "Typed in the last moment"
+        )
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{study.public_id}/q/1/")
     expect(page.locator("#reasoning")).to_have_value("Typed in the last moment")

@@ -22,8 +22,9 @@ def _data() -> None:
     prompt = Prompt.objects.create(text="Should my town build a stadium?", text_sha256=text_digest("stadium"))
     for index, sex in enumerate(["Male", "Female", "Male"]):
         persona = PersonaFactory(attributes={**ADULT, "sex": sex, "age": str(25 + 10 * index)})
-        PreferencePair.objects.create(persona=persona, prompt=prompt, chosen="yes", rejected="no",
-                                      split=PairSplit.TEST_SEEN)  # fmt: skip
+        PreferencePair.objects.create(
+            persona=persona, prompt=prompt, chosen="yes", rejected="no", split=PairSplit.TEST_SEEN
+        )
 
 
 def test_coordinator_starts_a_run_and_reads_its_results(page, live_server, celery_worker, coordinator, password):
@@ -31,8 +32,15 @@ def test_coordinator_starts_a_run_and_reads_its_results(page, live_server, celer
     log_in(page, live_server.url, coordinator.username, password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bench", exact=True).click()
     page.get_by_role("link", name="New bench run").click()
-    config = {"name": "browser run", "models": ["model-under-test"], "critic": "b-critic", "items": 3,
-              "samples": 2, "k": 2, "slices": [{"sex": "Male"}]}  # fmt: skip
+    config = {
+        "name": "browser run",
+        "models": ["model-under-test"],
+        "critic": "b-critic",
+        "items": 3,
+        "samples": 2,
+        "k": 2,
+        "slices": [{"sex": "Male"}],
+    }
     page.get_by_label("Config (JSON)").fill(json.dumps(config))
     page.get_by_label("Endpoint mapping").fill("model-under-test=nope")
     page.get_by_role("button", name="Start the run").click()

@@ -13,10 +13,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.usefixtures("transactional_db")
 def test_search_and_add_personas_to_an_explicit_list(page, live_server, coordinator, password) -> None:
-    nurse = Persona.objects.create(attributes={"age": "44", "occupation category": "MED-Registered Nurses"},
-                                   status=PersonaStatus.CONSISTENT)  # fmt: skip
-    Persona.objects.create(attributes={"age": "45", "occupation category": "MED-Nurse Anesthetists"},
-                           status=PersonaStatus.PRUNED)  # fmt: skip
+    nurse = Persona.objects.create(
+        attributes={"age": "44", "occupation category": "MED-Registered Nurses"}, status=PersonaStatus.CONSISTENT
+    )
+    Persona.objects.create(
+        attributes={"age": "45", "occupation category": "MED-Nurse Anesthetists"}, status=PersonaStatus.PRUNED
+    )
     Persona.objects.create(attributes={"age": "30", "occupation category": "CON-Carpenters"})
     page.set_default_timeout(30_000)
     log_in(page, live_server.url, coordinator.username, password)

@@ -42,14 +42,41 @@ def test_api_matches_its_schema(live_server, transactional_db, role, tmp_path: P
     report = tmp_path / "report.json"
     result = subprocess.run(
         [
-            sys.executable, "-m", "schemathesis.cli", "run", f"{live_server.url}/api/schema/",
-            "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES), "--seed", "12", "--workers", "2",
-            "--phases", "examples,coverage,fuzzing", "--no-shrink", "--generation-database", "none",
-            "--header", f"Authorization: Token {token.key}", "--request-timeout", "30",
-            "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report), "--no-color",
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{live_server.url}/api/schema/",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--seed",
+            "12",
+            "--workers",
+            "2",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--no-shrink",
+            "--generation-database",
+            "none",
+            "--header",
+            f"Authorization: Token {token.key}",
+            "--request-timeout",
+            "30",
+            "--suppress-health-check",
+            "all",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+            "--no-color",
         ],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert report.exists()
     assert json.loads(report.read_text())

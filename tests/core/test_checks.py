@@ -76,7 +76,11 @@ def test_an_unreachable_database_is_not_a_warning():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--database", "default"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert CONNECTION_BUDGET_CHECK_ID not in result.stdout + result.stderr

@@ -37,8 +37,8 @@ def test_a_job_with_failures_shows_its_reasons_its_endpoint_and_a_retry(client: 
     assert "local-llama" in page
     assert "http://127.0.0.1:8081/v1" in page
     # Grouped by reason (the first line), most frequent first, with a count and one example each.
-    reasons = page.index("Reply not in the options: &#x27;maybe&#x27;</td><td class=\"num\">3</td>")
-    assert reasons < page.index("HTTP 500: server error</td><td class=\"num\">2</td>")
+    reasons = page.index('Reply not in the options: &#x27;maybe&#x27;</td><td class="num">3</td>')
+    assert reasons < page.index('HTTP 500: server error</td><td class="num">2</td>')
     assert "Retry the failed items" in page
     assert f'action="{reverse("job-rerun", args=[job.pk])}"' in page
 

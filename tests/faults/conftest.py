@@ -123,10 +123,20 @@ class Worker:
 
     def start(self) -> None:
         command = [
-            str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-B", "--pool=threads", "--concurrency=2",
-            "--include", "tests.faults.job_kinds", "-s", str(self.app.folder / "celerybeat-schedule"),
-            "--loglevel", "INFO",
-        ]  # fmt: skip
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "--pool=threads",
+            "--concurrency=2",
+            "--include",
+            "tests.faults.job_kinds",
+            "-s",
+            str(self.app.folder / "celerybeat-schedule"),
+            "--loglevel",
+            "INFO",
+        ]
         log = (self.app.folder / "worker.log").open("ab")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.app.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -152,8 +152,10 @@ class RedisServer:
         arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(
             [binary, *arguments, "--dir", str(self.folder)],
-            stdout=(self.folder / "server.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdout=(self.folder / "server.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while not self.ping():
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -74,8 +74,11 @@ def test_database_restart_and_outage_under_autosaves(app: App, web: Web, pg: Pos
     assert worker.alive(), "the Celery worker died"
     # The worker reconnected by itself: a job started now runs (once).
     [job_id] = jobs_start(app, 1, steps=1)
-    wait_for(lambda: app.query("SELECT status FROM core_job WHERE id = %s", (job_id,)) == [("succeeded",)],
-             timeout=60, what="a job after the outage")  # fmt: skip
+    wait_for(
+        lambda: app.query("SELECT status FROM core_job WHERE id = %s", (job_id,)) == [("succeeded",)],
+        timeout=60,
+        what="a job after the outage",
+    )
     assert journal(app).get(job_id) == ["start", "done"]
 
 

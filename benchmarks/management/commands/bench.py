@@ -24,9 +24,12 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="validate a config and start its run")
         run.add_argument("config", type=Path)
         run.add_argument(
-            "--endpoint", action="append", default=[], metavar="PLACEHOLDER=ENDPOINT",
+            "--endpoint",
+            action="append",
+            default=[],
+            metavar="PLACEHOLDER=ENDPOINT",
             help="map a model name of the config to an endpoint (repeatable)",
-        )  # fmt: skip
+        )
         run.add_argument("--inline", action="store_true", help="run the job in this process instead of a worker")
         status = sub.add_parser("status", help="a run's progress and pass rates")
         status.add_argument("run_id", type=int)

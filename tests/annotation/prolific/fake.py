@@ -41,9 +41,19 @@ SPEC_PATH = (
 PROLIFIC_HOST = "https://api.prolific.com"
 PLACE_HOLDING = ("RESERVED", "ACTIVE", "AWAITING REVIEW", "APPROVED", "SCREENED OUT")
 REJECTION_CATEGORIES = {
-    "TOO_QUICKLY", "TOO_SLOWLY", "FAILED_INSTRUCTIONS", "INCOMP_LONGITUDINAL", "FAILED_CHECK", "LOW_EFFORT",
-    "MALINGERING", "NO_CODE", "BAD_CODE", "NO_DATA", "UNSUPP_DEVICE", "OTHER",
-}  # fmt: skip
+    "TOO_QUICKLY",
+    "TOO_SLOWLY",
+    "FAILED_INSTRUCTIONS",
+    "INCOMP_LONGITUDINAL",
+    "FAILED_CHECK",
+    "LOW_EFFORT",
+    "MALINGERING",
+    "NO_CODE",
+    "BAD_CODE",
+    "NO_DATA",
+    "UNSUPP_DEVICE",
+    "OTHER",
+}
 TRANSITIONS = {
     ("UNPUBLISHED", "PUBLISH"): "ACTIVE",
     ("ACTIVE", "PAUSE"): "PAUSED",
@@ -316,8 +326,12 @@ class FakeProlific:
                 return self._submission_transition(subid, data)
             case ("POST", ["participant-groups"]):
                 gid = self._new_id("grp")
-                self.groups[gid] = {"id": gid, "name": data["name"], "workspace_id": data.get("workspace_id"),
-                                    "members": set(data.get("participant_ids") or [])}  # fmt: skip
+                self.groups[gid] = {
+                    "id": gid,
+                    "name": data["name"],
+                    "workspace_id": data.get("workspace_id"),
+                    "members": set(data.get("participant_ids") or []),
+                }
                 return 201, _group(self.groups[gid])
             case ("POST", ["participant-groups", gid, "participants"]):
                 if gid not in self.groups:
@@ -475,8 +489,13 @@ def _submission(sub: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group(group: dict[str, Any]) -> dict[str, Any]:
-    return {"id": group["id"], "name": group["name"], "workspace_id": group["workspace_id"],
-            "participant_count": len(group["members"]), "is_deleted": False}  # fmt: skip
+    return {
+        "id": group["id"],
+        "name": group["name"],
+        "workspace_id": group["workspace_id"],
+        "participant_count": len(group["members"]),
+        "is_deleted": False,
+    }
 
 
 class FakeServer:

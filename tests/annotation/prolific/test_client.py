@@ -43,11 +43,15 @@ def test_a_post_that_is_not_idempotent_is_sent_once(prolific: FakeProlific) -> N
 def test_a_timeout_after_a_post_is_uncertain(prolific: FakeProlific) -> None:
     prolific.fail("POST", r"^/api/v1/studies/$", "timeout")
     body = {
-        "name": "n", "description": "d", "prolific_id_option": "url_parameters", "reward": 100,
+        "name": "n",
+        "description": "d",
+        "prolific_id_option": "url_parameters",
+        "reward": 100,
         "external_study_url": "https://x/?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
-        "total_available_places": 2, "estimated_completion_time": 5,
+        "total_available_places": 2,
+        "estimated_completion_time": 5,
         "completion_codes": [{"code": "C1", "code_type": "COMPLETED", "actions": [{"action": "MANUALLY_REVIEW"}]}],
-    }  # fmt: skip
+    }
     with pytest.raises(ProlificError) as caught:
         client.study_create(body=body)
     assert caught.value.uncertain

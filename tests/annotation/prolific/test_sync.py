@@ -50,8 +50,18 @@ def test_a_forged_or_replayed_delivery_is_refused_or_ignored(prolific: FakeProli
     study, wave = _published(prolific, personas=1, k=1)
     submission = prolific.worker_start(wave.prolific_study_id, "F1")
     participant_enter(study=study, pid="F1", study_param=wave.prolific_study_id, session_param=submission)
-    forged = Event("evt-forged", json.dumps({"event_type": "submission.status.change", "resource_id": submission,
-                                             "participant_id": "F1", "status": "RETURNED"}).encode(), 0)  # fmt: skip
+    forged = Event(
+        "evt-forged",
+        json.dumps(
+            {
+                "event_type": "submission.status.change",
+                "resource_id": submission,
+                "participant_id": "F1",
+                "status": "RETURNED",
+            }
+        ).encode(),
+        0,
+    )
     headers = prolific.signed(forged)
     headers["X-Prolific-Request-Signature"] = "AAAA" + headers["X-Prolific-Request-Signature"][4:]
     http = Client()

@@ -34,9 +34,12 @@ def uneven_study(db: None) -> Study:
     for question in Question.objects.filter(study_persona__study=study, kind="pair").select_related("study_persona"):
         for order in ("AB", "BA"):
             Judgment.objects.create(
-                judge=judge, persona_id=question.study_persona.persona_id, pair_id=question.pair_id, order=order,
+                judge=judge,
+                persona_id=question.study_persona.persona_id,
+                pair_id=question.pair_id,
+                order=order,
                 choice=C,
-            )  # fmt: skip
+            )
     return study
 
 
@@ -62,10 +65,13 @@ def test_majority_csv_and_the_report_agree_on_the_counts(uneven_study: Study, an
     body = b"".join(client.get(reverse("study-export", args=[uneven_study.pk, "majority.csv"])).streaming_content)
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     kinds = Counter(
-        "majority" if row["outcome"] in (C, R) else "no_majority" if row["outcome"].startswith("no majority") else
-        row["outcome"].replace(" ", "_")
+        "majority"
+        if row["outcome"] in (C, R)
+        else "no_majority"
+        if row["outcome"].startswith("no majority")
+        else row["outcome"].replace(" ", "_")
         for row in rows
-    )  # fmt: skip
+    )
     assert {key: kinds.get(key, 0) for key in report["summary"]["majority_outcomes"]} == report["summary"][
         "majority_outcomes"
     ]

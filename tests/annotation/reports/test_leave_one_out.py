@@ -31,10 +31,17 @@ def _ratings(rng: np.random.Generator, raters: list[int], items_per_persona: int
     judge.aggregated = [a if a == b else "abstain" for a, b in zip(judge.orders["AB"], judge.orders["BA"], strict=True)]
     judge.confidence = [None] * len(items)
     return StudyRatings(
-        study_id=1, majority_threshold=2, items=items, persona_labels={p: f"P{p}" for p in range(1, len(raters) + 1)},
-        majority=[None] * len(items), majority_status=["no_votes"] * len(items),
-        majority_outcome=["no votes"] * len(items), votes=[(0, 0)] * len(items), humans=humans, judges=[judge],
-    )  # fmt: skip
+        study_id=1,
+        majority_threshold=2,
+        items=items,
+        persona_labels={p: f"P{p}" for p in range(1, len(raters) + 1)},
+        majority=[None] * len(items),
+        majority_status=["no_votes"] * len(items),
+        majority_outcome=["no votes"] * len(items),
+        votes=[(0, 0)] * len(items),
+        humans=humans,
+        judges=[judge],
+    )
 
 
 def test_every_reference_is_the_strict_majority_of_the_others() -> None:

@@ -26,16 +26,37 @@ TABLE_FORMATS = ("csv", "json")
 
 
 def _personalization(**config: Any) -> BenchRun:
-    settings = {"name": "shapes", "models": ["m"], "critic": "c", "methods": ["persona", "demographic_summary"],
-                "items": 4, "samples": 2, "k": 2, "slices": [{"sex": "Male"}], **config}  # fmt: skip
+    settings = {
+        "name": "shapes",
+        "models": ["m"],
+        "critic": "c",
+        "methods": ["persona", "demographic_summary"],
+        "items": 4,
+        "samples": 2,
+        "k": 2,
+        "slices": [{"sex": "Male"}],
+        **config,
+    }
     return bench_run_create(config=bench_config_parse(settings))
 
 
 def _loo(**loo: Any) -> BenchRun:
-    settings = {"attributes": ["religion", "sex"], "personas": 4, "attributes_per_persona": 3, "answers": 3,
-                "generator": "m", "judge": "c", **loo}  # fmt: skip
-    config = {"name": "loo shapes", "evaluation": "leave_one_out", "seed": 5, "source": {"prompts": "train"},
-              "leave_one_out": settings}  # fmt: skip
+    settings = {
+        "attributes": ["religion", "sex"],
+        "personas": 4,
+        "attributes_per_persona": 3,
+        "answers": 3,
+        "generator": "m",
+        "judge": "c",
+        **loo,
+    }
+    config = {
+        "name": "loo shapes",
+        "evaluation": "leave_one_out",
+        "seed": 5,
+        "source": {"prompts": "train"},
+        "leave_one_out": settings,
+    }
     return bench_run_create(config=bench_config_parse(config))
 
 

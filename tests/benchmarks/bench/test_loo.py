@@ -22,10 +22,22 @@ pytestmark = pytest.mark.django_db
 
 
 def _config(**loo: Any) -> dict[str, Any]:
-    settings = {"attributes": ["religion", "sex"], "personas": 4, "attributes_per_persona": 3, "answers": 3,
-                "generator": "gen", "judge": "judge", **loo}  # fmt: skip
-    return {"name": "loo", "evaluation": "leave_one_out", "seed": 5, "source": {"prompts": "train"},
-            "leave_one_out": settings}  # fmt: skip
+    settings = {
+        "attributes": ["religion", "sex"],
+        "personas": 4,
+        "attributes_per_persona": 3,
+        "answers": 3,
+        "generator": "gen",
+        "judge": "judge",
+        **loo,
+    }
+    return {
+        "name": "loo",
+        "evaluation": "leave_one_out",
+        "seed": 5,
+        "source": {"prompts": "train"},
+        "leave_one_out": settings,
+    }
 
 
 def _sklearn_kappas(run: Any) -> list[float | None]:

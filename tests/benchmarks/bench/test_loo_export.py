@@ -32,9 +32,20 @@ def loo_run(db: None, bench_data: dict[str, list[Any]], endpoint: Callable) -> B
     not picks: the kappa leaves them out, and so must a reader)."""
     endpoint(name="gen")
     endpoint(name="judge", model="persona_overlap")
-    config = {"name": "loo", "evaluation": "leave_one_out", "seed": 5, "source": {"prompts": "train"},
-              "leave_one_out": {"attributes": ["religion", "sex"], "personas": 5, "attributes_per_persona": 3,
-                                "answers": 3, "generator": "gen", "judge": "judge"}}  # fmt: skip
+    config = {
+        "name": "loo",
+        "evaluation": "leave_one_out",
+        "seed": 5,
+        "source": {"prompts": "train"},
+        "leave_one_out": {
+            "attributes": ["religion", "sex"],
+            "personas": 5,
+            "attributes_per_persona": 3,
+            "answers": 3,
+            "generator": "gen",
+            "judge": "judge",
+        },
+    }
     run = bench_run_create(config=bench_config_parse(config))
     loo_run_execute(bench_run=run)
     revisions = list(LooRevision.objects.filter(twin__run=run).order_by("pk"))
@@ -160,16 +171,29 @@ def test_enough_twins_get_an_interval_on_the_page(
         PersonaFactory(attributes={**ADULT, "sex": "Male" if i % 2 else "Female", "religion": f"Faith x{i}"})
     endpoint(name="gen")
     endpoint(name="judge", model="persona_overlap")
-    loo = {"attributes": ["religion"], "personas": MIN_GROUPS_FOR_INTERVAL, "attributes_per_persona": 3,
-           "answers": 3, "generator": "gen", "judge": "judge"}  # fmt: skip
-    config = {"name": "loo", "evaluation": "leave_one_out", "seed": 5, "source": {"prompts": "train"},
-              "leave_one_out": loo}  # fmt: skip
+    loo = {
+        "attributes": ["religion"],
+        "personas": MIN_GROUPS_FOR_INTERVAL,
+        "attributes_per_persona": 3,
+        "answers": 3,
+        "generator": "gen",
+        "judge": "judge",
+    }
+    config = {
+        "name": "loo",
+        "evaluation": "leave_one_out",
+        "seed": 5,
+        "source": {"prompts": "train"},
+        "leave_one_out": loo,
+    }
     run = bench_run_create(config=bench_config_parse(config))
     loo_run_execute(bench_run=run)
     # Picks set by hand (the offline judge's depend on the personas' random ids): kappa 0.4, 1 or -0.8 by twin.
-    patterns = [(["with", "with", "without"], ["with", "without", "without"]),
-                (["with", "without", "without"], ["with", "without", "without"]),
-                (["with", "without", "with"], ["without", "with", "without"])]  # fmt: skip
+    patterns = [
+        (["with", "with", "without"], ["with", "without", "without"]),
+        (["with", "without", "without"], ["with", "without", "without"]),
+        (["with", "without", "with"], ["without", "with", "without"]),
+    ]
     for twin in run.loo_twins.all():
         for variant, picks in zip(VARIANTS, patterns[twin.index % 3], strict=True):
             rows = LooRevision.objects.filter(twin=twin, variant=variant).order_by("answer_id")

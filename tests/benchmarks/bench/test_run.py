@@ -49,8 +49,17 @@ def test_items_are_drawn_from_test_splits_seeded(bench_data: dict[str, list[Any]
 def test_offline_run_end_to_end(bench_data: dict[str, list[Any]], endpoint: Callable) -> None:
     endpoint(name="offline-model")
     endpoint(name="offline-critic", model="persona_overlap")
-    run = _run({"name": "offline", "models": ["offline-model"], "critic": "offline-critic", "items": 12, "samples": 2,
-                "k": 2, "slices": [{"sex": "Male"}]})  # fmt: skip
+    run = _run(
+        {
+            "name": "offline",
+            "models": ["offline-model"],
+            "critic": "offline-critic",
+            "items": 12,
+            "samples": 2,
+            "k": 2,
+            "slices": [{"sex": "Male"}],
+        }
+    )
     result = bench_run_execute(bench_run=run)
     assert result["answers"].stored == 12 * 4 * 2
     assert result["critic"].stored == 12 * 4 * 2
@@ -104,8 +113,15 @@ def test_critic_garbage_is_counted_not_dropped(bench_data: dict[str, list[Any]],
     endpoint(name="offline-model")
     with MockLLMServer() as critic_server:
         endpoint("anthropic", "mock-critic", name="garbage-critic", base_url=critic_server.url)
-        run = _run({"name": "g", "models": ["offline-model"], "critic": "garbage-critic", "items": 3,
-                    "methods": ["baseline", "persona"]})  # fmt: skip
+        run = _run(
+            {
+                "name": "g",
+                "models": ["offline-model"],
+                "critic": "garbage-critic",
+                "items": 3,
+                "methods": ["baseline", "persona"],
+            }
+        )
         critic_server.enqueue("offformat", "offformat", "malformed")
         bench_run_execute(bench_run=run)
     answers = BenchAnswer.objects.filter(run=run)
@@ -124,8 +140,15 @@ def test_invalid_critic_replies_are_asked_again_up_to_the_cap(
     endpoint(name="offline-model")
     with MockLLMServer() as critic_server:
         endpoint("anthropic", "mock-critic", name="garbage-critic", base_url=critic_server.url)
-        run = _run({"name": "g", "models": ["offline-model"], "critic": "garbage-critic", "items": 3,
-                    "methods": ["baseline", "persona"]})  # fmt: skip
+        run = _run(
+            {
+                "name": "g",
+                "models": ["offline-model"],
+                "critic": "garbage-critic",
+                "items": 3,
+                "methods": ["baseline", "persona"],
+            }
+        )
         critic_server.enqueue("offformat", "offformat", "offformat")
         bench_run_execute(bench_run=run)
         invalid = BenchAnswer.objects.filter(run=run, verdict=Verdict.INVALID)
@@ -158,8 +181,9 @@ def test_cancelled_job_resumes_without_loss_or_duplicates(
 ) -> None:
     endpoint(name="offline-model")
     endpoint(name="offline-critic", model="persona_overlap")
-    run = _run({"name": "r", "models": ["offline-model"], "critic": "offline-critic", "items": 12, "samples": 3,
-                "k": 3})  # fmt: skip
+    run = _run(
+        {"name": "r", "models": ["offline-model"], "critic": "offline-critic", "items": 12, "samples": 3, "k": 3}
+    )
     job_row = JobFactory(status=JobStatus.RUNNING, kind=BENCH_RUN_JOB, params={"run_id": run.pk})
     original = JobRun.advance
     calls = {"n": 0}
@@ -193,8 +217,15 @@ def test_cancelled_job_resumes_without_loss_or_duplicates(
 def test_job_runs_on_a_real_worker(celery_worker: object, endpoint: Callable, bench_data: Any) -> None:
     endpoint(name="offline-model")
     endpoint(name="offline-critic", model="persona_overlap")
-    run = _run({"name": "w", "models": ["offline-model"], "critic": "offline-critic", "items": 4,
-                "methods": ["baseline", "demographic_summary"]})  # fmt: skip
+    run = _run(
+        {
+            "name": "w",
+            "models": ["offline-model"],
+            "critic": "offline-critic",
+            "items": 4,
+            "methods": ["baseline", "demographic_summary"],
+        }
+    )
     job = bench_run_start(bench_run=run)
     assert bench_run_start(bench_run=run).pk == job.pk  # a double click starts one job
     deadline = time.monotonic() + 30

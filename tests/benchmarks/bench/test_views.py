@@ -48,15 +48,25 @@ def hand_run(bench_data: dict[str, list[Any]], endpoint: Callable) -> BenchRun:
     BenchItem.objects.filter(run=run).delete()
     personas = bench_data["personas"]
     prompts = bench_data["prompts"]
-    layout = [(personas[0], prompts[0], ["pass", "pass"]), (personas[0], prompts[1], ["pass", "needs_revision"]),
-              (personas[1], prompts[0], ["needs_revision", "needs_revision"]),
-              (personas[3], prompts[0], ["pass", "invalid"])]  # fmt: skip
+    layout = [
+        (personas[0], prompts[0], ["pass", "pass"]),
+        (personas[0], prompts[1], ["pass", "needs_revision"]),
+        (personas[1], prompts[0], ["needs_revision", "needs_revision"]),
+        (personas[3], prompts[0], ["pass", "invalid"]),
+    ]
     for position, (persona, prompt, verdicts) in enumerate(layout):
         item = BenchItem.objects.create(run=run, position=position, persona=persona, prompt=prompt)
         for sample, verdict in enumerate(verdicts):
-            BenchAnswer.objects.create(run=run, item=item, endpoint=model, method="persona", sample=sample,
-                                       answer=f"answer {position}.{sample}", verdict=verdict,
-                                       critic_reasoning="because")  # fmt: skip
+            BenchAnswer.objects.create(
+                run=run,
+                item=item,
+                endpoint=model,
+                method="persona",
+                sample=sample,
+                answer=f"answer {position}.{sample}",
+                verdict=verdict,
+                critic_reasoning="because",
+            )
     return run
 
 
@@ -64,8 +74,9 @@ def _login(client: Client, user: Any, password: str) -> None:
     assert client.login(username=user.username, password=password)
 
 
-def test_results_page_numbers_equal_hand_computation(client: Client, analyst: Any, password: str,
-                                                     hand_run: BenchRun) -> None:  # fmt: skip
+def test_results_page_numbers_equal_hand_computation(
+    client: Client, analyst: Any, password: str, hand_run: BenchRun
+) -> None:
     _login(client, analyst, password)
     response = client.get(reverse("bench-run-detail", args=[hand_run.pk]))
     assert response.status_code == 200
@@ -83,8 +94,13 @@ def test_results_page_numbers_equal_hand_computation(client: Client, analyst: An
     male = [r for r in results["tables"]["slices"]["rows"] if r["slice"] == "sex = Male"]
     assert male[0]["n"] == 6
     assert male[0]["pass_rate"] == pytest.approx(0.5)
-    table = list(csv.DictReader(io.StringIO(client.get(
-        reverse("bench-run-table", args=[hand_run.pk, "pass_rates", "csv"])).content.decode())))  # fmt: skip
+    table = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("bench-run-table", args=[hand_run.pk, "pass_rates", "csv"])).content.decode()
+            )
+        )
+    )
     assert table[0]["passes"] == "4"
     for name in ("pass-rates", "pass-at-k"):
         figure = client.get(reverse("bench-run-figure", args=[hand_run.pk, name, "svg"]))
@@ -148,8 +164,14 @@ def test_form_refuses_bad_config_with_names_and_starts_a_good_one(
     _login(client, coordinator, password)
     page = client.get(reverse("bench-run-new"))
     assert "gpt-4o" in page.content.decode()  # the paper's config is the default
-    bad = client.post(reverse("bench-run-new"), {"config": json.dumps({"name": "x", "models": ["nope"],
-                      "critic": "nope2", "methods": ["psychic"], "samples": 2, "k": 3})})  # fmt: skip
+    bad = client.post(
+        reverse("bench-run-new"),
+        {
+            "config": json.dumps(
+                {"name": "x", "models": ["nope"], "critic": "nope2", "methods": ["psychic"], "samples": 2, "k": 3}
+            )
+        },
+    )
     assert bad.status_code == 400
     text = bad.content.decode()
     for name in ("unknown endpoint &#x27;nope&#x27;", "unknown method &#x27;psychic&#x27;", "k = 3 is more"):
@@ -197,14 +219,36 @@ def test_cli_refuses_then_runs_inline(tmp_path: Any, bench_data: Any, endpoint: 
     endpoint(name="mine")
     endpoint_upsert(name="critic-mine", provider=Provider.OFFLINE, model="persona_overlap", concurrency=1)
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"name": "cli", "models": ["gpt-x"], "critic": "critic-mine", "items": 2,
-                                "methods": ["baseline", "persona"], "samples": 2, "k": 3}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "name": "cli",
+                "models": ["gpt-x"],
+                "critic": "critic-mine",
+                "items": 2,
+                "methods": ["baseline", "persona"],
+                "samples": 2,
+                "k": 3,
+            }
+        )
+    )
     with pytest.raises(CommandError) as error:
         call_command("bench", "run", str(path))
     assert "unknown endpoint 'gpt-x'" in str(error.value)
     assert "k = 3 is more than the samples per item n = 2" in str(error.value)
-    path.write_text(json.dumps({"name": "cli", "models": ["gpt-x"], "critic": "critic-mine", "items": 2,
-                                "methods": ["baseline", "persona"], "samples": 2, "k": 2}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "name": "cli",
+                "models": ["gpt-x"],
+                "critic": "critic-mine",
+                "items": 2,
+                "methods": ["baseline", "persona"],
+                "samples": 2,
+                "k": 2,
+            }
+        )
+    )
     out = io.StringIO()
     call_command("bench", "run", str(path), "--endpoint", "gpt-x=mine", "--inline", stdout=out)
     assert "succeeded" in out.getvalue()

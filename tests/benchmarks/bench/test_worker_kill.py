@@ -27,12 +27,28 @@ def test_sigkilled_worker_mid_run_resumes_without_loss_or_duplicates(transaction
     queue = worker_queue(monkeypatch)
     with MockLLMServer(latency=0.15) as mock:
         for name in ("kill-model", "kill-critic"):
-            endpoint_upsert(name=f"{name}", provider=Provider.ANTHROPIC, model="mock", base_url=mock.url,
-                            api_key_env=KEY_ENV, concurrency=2, timeout_seconds=5)  # fmt: skip
-        run = bench_run_create(config=bench_config_parse({
-            "name": "kill", "models": ["kill-model"], "critic": "kill-critic", "items": 12, "samples": 2, "k": 2,
-            "methods": ["baseline", "persona"],
-        }))  # fmt: skip
+            endpoint_upsert(
+                name=f"{name}",
+                provider=Provider.ANTHROPIC,
+                model="mock",
+                base_url=mock.url,
+                api_key_env=KEY_ENV,
+                concurrency=2,
+                timeout_seconds=5,
+            )
+        run = bench_run_create(
+            config=bench_config_parse(
+                {
+                    "name": "kill",
+                    "models": ["kill-model"],
+                    "critic": "kill-critic",
+                    "items": 12,
+                    "samples": 2,
+                    "k": 2,
+                    "methods": ["baseline", "persona"],
+                }
+            )
+        )
         keys = 12 * 2 * 2
         with worker_process(queue, key_env=KEY_ENV) as worker:
             job = bench_run_start(bench_run=run)

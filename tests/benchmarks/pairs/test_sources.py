@@ -50,8 +50,11 @@ def test_each_import_is_a_batch_with_a_unique_name(two_batches: tuple) -> None:
     first, second, _persona = two_batches
     assert first.name.startswith("first.jsonl (")
     assert second.name == "Written for one person"
-    again = pairs_import(data=_jsonl({"prompt": "Fish?", "chosen": "a", "rejected": "b"}), file_format="jsonl",
-                         batch_name="Written for one person")  # fmt: skip
+    again = pairs_import(
+        data=_jsonl({"prompt": "Fish?", "chosen": "a", "rejected": "b"}),
+        file_format="jsonl",
+        batch_name="Written for one person",
+    )
     assert again.batch.name == "Written for one person (2)"
 
 

@@ -131,9 +131,16 @@ def test_a_bench_run_stores_real_answers(endpoint):
     persona = _people(1)[0]
     _pairs(persona, 1)
     config = bench_config_parse(
-        {"name": f"local-{uuid.uuid4().hex[:6]}", "models": [endpoint.name], "methods": ["persona"],
-         "critic": endpoint.name, "items": 1, "samples": 1, "k": 1}
-    )  # fmt: skip
+        {
+            "name": f"local-{uuid.uuid4().hex[:6]}",
+            "models": [endpoint.name],
+            "methods": ["persona"],
+            "critic": endpoint.name,
+            "items": 1,
+            "samples": 1,
+            "k": 1,
+        }
+    )
     run = bench_run_create(config=config)
     result = bench_run_execute(run=run)
     answers = BenchAnswer.objects.filter(run=run)

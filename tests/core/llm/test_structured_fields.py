@@ -106,9 +106,11 @@ def test_offline_persona_overlap_reads_the_answer_and_summary(make_endpoint) -> 
 def test_offline_text_fields_lean_on_the_persona(make_endpoint) -> None:
     endpoint = make_endpoint("offline", model="text")
     request = LLMRequest(
-        system="Answer.", cache_prefix="The person asking:\nReligion: Catholic", messages=(Message("user", "Q?"),),
+        system="Answer.",
+        cache_prefix="The person asking:\nReligion: Catholic",
+        messages=(Message("user", "Q?"),),
         output=ObjectSchema(fields=(OutputField("answer", "The answer."),)),
-    )  # fmt: skip
+    )
     completion = llm_complete(endpoint=endpoint, request=request)
     assert "Catholic" in completion.fields["answer"]
     assert completion.fields["answer"].startswith("[offline text]")
