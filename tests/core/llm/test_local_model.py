@@ -142,7 +142,7 @@ def test_a_bench_run_stores_real_answers(endpoint):
         }
     )
     run = bench_run_create(config=config)
-    result = bench_run_execute(run=run)
+    result = bench_run_execute(bench_run=run)
     answers = BenchAnswer.objects.filter(run=run)
     assert answers.count() == 1
     assert result["answers"].stored == 1
