@@ -165,15 +165,21 @@ def test_two_pairs_are_generated_and_verified(endpoint):
     )
     dataset_plan(dataset=dataset)
     assert dataset.items.filter(persona=persona).count() == 2
-    for stage in (stage_answer_run, stage_critique_run, stage_revise_run):
-        result = stage(dataset=dataset)
-        assert result.done + result.failed == result.requested  # nothing dropped
     made = PreferencePair.objects.filter(dataset=dataset)
+    # A 270M model's critique or revision is sometimes refused (empty, an echo of its instructions, no change); a
+    # re-run asks only those items again, as a coordinator's re-run would. Three rounds make a pair all but certain.
+    for _ in range(3):
+        for stage in (stage_answer_run, stage_critique_run, stage_revise_run):
+            result = stage(dataset=dataset)
+            assert result.done + result.failed == result.requested  # nothing dropped
+        if made.exists():
+            break
     for pair in made:
         assert pair.chosen.strip()
         assert pair.rejected.strip()
         assert pair.chosen != pair.rejected
-    assert made.count() >= 1, "no pair survived generation"
+    reasons = list(dataset.items.values_list("failure_stage", "failure_reason"))
+    assert made.count() >= 1, f"no pair survived generation: {reasons}"
     dataset_verify(dataset=dataset)
     # The verifier judged each pair (verified or failed; unchecked only when its replies could not be read).
     assert made.exclude(verification=VerificationVerdict.UNCHECKED).exists()
