@@ -49,6 +49,8 @@ CATEGORIES = (
     "Food and cooking",
 )
 CATEGORIES_PER_PERSONA = 3
+# A profile value names at least this many words of its own (the shortest curated items have three).
+MIN_WORDS = 3
 WRITTEN, REJECTED, INVALID, FAILED = "written", "rejected", "invalid", "failed"
 
 SYSTEM = (
@@ -161,15 +163,26 @@ def profile_request(persona: Persona, *, seed: int = 0) -> LLMRequest:
     )
 
 
+def _describes(text: str) -> bool:
+    """Whether ``text`` says something of its own: at least ``MIN_WORDS`` words with letters once the field and
+    category names are taken out. A small local model fills the schema with "d", "30" or "personality" (seen with
+    Gemma 3 270M); the consistency rules cannot see that, so such a reply is unreadable and asked again."""
+    rest = text.lower()
+    for name in (*PROFILE_KEYS, *CATEGORIES):
+        rest = rest.replace(name.lower(), " ")
+    return sum(any(c.isalpha() for c in word) for word in rest.split()) >= MIN_WORDS
+
+
 def profile_values(completion: Completion) -> dict[str, str] | None:
-    """The four fields of a reply, cleaned (one line, no quotes or trailing period); None when one is missing."""
+    """The four fields of a reply, cleaned (one line, no quotes or trailing period); None when one is missing or
+    does not describe anything (``_describes``)."""
     if not completion.valid:
         return None
     values = {}
     for key in PROFILE_KEYS:
         raw = completion.fields.get(key)
         text = " ".join(str(raw).split()).strip().strip('"').rstrip(".").strip() if raw is not None else ""
-        if not text:
+        if not _describes(text):
             return None
         values[key] = text[:300]
     return values
@@ -186,7 +199,7 @@ def persona_profile_apply(persona: Persona, completion: Completion, *, categorie
     record: dict[str, Any] = {"model": completion.model, "categories": list(categories), "attempts": attempts}
     if values is None:
         record["outcome"] = FAILED if completion.transient else INVALID
-        record["error"] = (completion.error or "a field is missing or empty")[:500]
+        record["error"] = (completion.error or "a field is missing, empty or describes nothing")[:500]
     else:
         candidate = {**persona.attributes, **values}
         reasons = persona_rules_check(candidate)

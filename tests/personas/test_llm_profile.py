@@ -94,9 +94,9 @@ def test_a_profile_the_rules_object_to_is_not_written(dataset: CensusDataset) ->
     before = dict(child.attributes)
     adult_only = next(item.text for item in items_for_age("lifestyle", 40) if item.min_age >= 18)
     reply = {
-        "defining quirks": "Hums while drawing",
-        "mannerisms": "Giggles",
-        "personal time": "Lego",
+        "defining quirks": "Hums while drawing pictures",
+        "mannerisms": "Giggles at silly jokes",
+        "personal time": "Building Lego castles",
         "lifestyle": adult_only,
     }
     outcome = persona_profile_apply(
@@ -108,6 +108,24 @@ def test_a_profile_the_rules_object_to_is_not_written(dataset: CensusDataset) ->
     assert all(source != "llm" for source in child.attribute_sources.values())
     report = profile_report([child])
     assert (report.asked, report.written) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("d", "t", "30", "personality"),  # what Gemma 3 270M wrote into the schema
+        ("social life and relationships: food and cooking", "Hums quietly while working", "Hiking", "Quiet"),
+    ],
+)
+def test_a_reply_that_describes_nothing_is_not_written(dataset: CensusDataset, values: tuple[str, ...]) -> None:
+    personas_generate(dataset=dataset, n=5, seed=2)
+    persona = Persona.objects.filter(dataset=dataset, status="consistent").first()
+    before = dict(persona.attributes)
+    reply = dict(zip(("defining quirks", "mannerisms", "personal time", "lifestyle"), values, strict=True))
+    outcome = persona_profile_apply(persona, Completion(text="", fields=reply, model="m"), categories=())
+    assert outcome == "invalid"
+    assert persona.attributes == before
+    assert "describes nothing" in persona.checks["llm_profile"]["error"]
 
 
 def test_an_unreadable_reply_is_asked_again(dataset: CensusDataset) -> None:
