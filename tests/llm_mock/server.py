@@ -146,7 +146,9 @@ def _fill(properties: dict[str, Any], seed_text: str, fault: str | None, system:
             options = (spec.get("items") or {}).get("enum") or ["item"]
             answer[name] = [o for i, o in enumerate(options) if (digest >> i) % 3 == 0]
         else:
-            answer[name] = system if fault == "echo_reasoning" and system else f"Mock {name} {digest % 1000}, a made-up value."
+            answer[name] = (
+                system if fault == "echo_reasoning" and system else f"Mock {name} {digest % 1000}, a made-up value."
+            )
     return answer
 
 
