@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from annotation.reports.intervals import BOOTSTRAP_RESAMPLES, interval_columns
-from annotation.reports.leave_one_out import kappa_columns, label_codes
+from annotation.reports.leave_one_out import KAPPA_TABLE_COLUMNS, kappa_columns, label_codes
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings, decisive
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import (
@@ -195,23 +195,7 @@ def judges_table(ratings: StudyRatings, counts: dict[str, np.ndarray]) -> dict[s
                 "n_both_orders": consistency.n,
             }
         )
-    columns = [
-        "judge",
-        "n",
-        "ties",
-        "kappa",
-        "band",
-        "agreement",
-        "kappa_ab",
-        "kappa_ba",
-        "ci_low",
-        "ci_high",
-        "ci_resamples_defined",
-        "ci_note",
-        "order_consistent",
-        "consistent",
-        "n_both_orders",
-    ]
+    columns = ["judge", *KAPPA_TABLE_COLUMNS, "order_consistent", "consistent", "n_both_orders"]
     note = (
         "The paper's comparison: each judge against the majority of ALL raters of the persona "
         f"({ratings.majority_threshold} votes needed; {decided_majority} of {len(ratings.items)} questions have "

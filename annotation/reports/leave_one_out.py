@@ -49,9 +49,8 @@ PAIR_COLUMNS = [
     "others_status",
     "n_others",
 ]
-LOO_COLUMNS = [
-    "rater",
-    "answers",
+# The counts and what ``kappa_columns`` fills, in the order both agreement tables show them.
+KAPPA_TABLE_COLUMNS = [
     "n",
     "ties",
     "kappa",
@@ -64,6 +63,7 @@ LOO_COLUMNS = [
     "ci_resamples_defined",
     "ci_note",
 ]
+LOO_COLUMNS = ["rater", "answers", *KAPPA_TABLE_COLUMNS]
 
 
 @dataclass(frozen=True)
