@@ -370,7 +370,10 @@ def test_a_whole_study_round(
     page = context.new_page()
     log_in(page, base, analyst.username, password)
     page.goto(f"{base}/studies/{study.pk}/report/")
+    expect(page.get_by_role("heading", name="Figures")).to_be_visible(timeout=120_000)
     heatmap = page.locator(".report-figure img").first
+    # The figures load lazily, as a phone user meets them: scrolled to, far below the tables.
+    heatmap.scroll_into_view_if_needed()
     expect(heatmap).to_be_visible()
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=heatmap.element_handle())
     assert heatmap.bounding_box()["width"] >= 500  # readable: it scrolls sideways instead of shrinking to 390 px
