@@ -11,7 +11,8 @@ from annotation.precision.recruitment import RecruitmentUnavailable
 from annotation.prolific import client
 from annotation.prolific.client import ProlificError
 from annotation.prolific.models import ProlificWave
-from annotation.prolific.services import places_reconcile, reward_default
+from annotation.prolific.sync import places_reconcile
+from annotation.prolific.waves import reward_default
 
 
 def _ensure_connected() -> None:

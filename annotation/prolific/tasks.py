@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from annotation.prolific.services import prolific_sync_all
+from annotation.prolific.sync import prolific_sync_all
 
 
 @shared_task(name="annotation.prolific_sync", ignore_result=True)

@@ -1,5 +1,5 @@
 """Returned and timed-out submissions reported by Prolific's submissions export (the webhook and the minute's
-sync go through ``annotation.prolific.services.submission_status_apply``), and the webhook's signature check."""
+sync go through ``annotation.prolific.submissions.submission_status_apply``), and the webhook's signature check."""
 
 from __future__ import annotations
 

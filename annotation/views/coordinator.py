@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Study, StudyPersona
-from annotation.prolific.services import DEVICES, study_prolific_panel
+from annotation.prolific.panel import study_prolific_panel
+from annotation.prolific.waves import DEVICES
 from annotation.services.review import study_dashboard, study_slot_totals
 from annotation.services.sessions import session_participant_bind
 from annotation.services.slots import preview_participant_start

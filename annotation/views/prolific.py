@@ -10,21 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotation.models import Participant, Study
+from annotation.prolific.common import ProlificServiceError
 from annotation.prolific.models import REJECTION_CATEGORIES, REJECTION_MESSAGE_MIN_CHARS, ProlificWave
-from annotation.prolific.services import (
-    DEVICES,
-    ProlificServiceError,
-    approvable,
-    rejectable,
-    rejection_check,
-    study_sync,
-    submission_reject,
-    submissions_approve,
-    wave_body,
-    wave_draft_create,
-    wave_publish,
-    wave_start,
-)
+from annotation.prolific.review import approvable, rejectable, rejection_check, submission_reject, submissions_approve
+from annotation.prolific.sync import study_sync
+from annotation.prolific.waves import DEVICES, wave_body, wave_draft_create, wave_publish, wave_start
 from annotation.views.coordinator import prolific_url
 
 

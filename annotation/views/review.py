@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotation.forms import ReturnsUploadForm, ReviewForm
 from annotation.models import Participant, Study
-from annotation.prolific.services import webhook_event_apply
+from annotation.prolific.submissions import webhook_event_apply
 from annotation.services.returns import ReturnsError, returns_import, webhook_signature_valid
 from annotation.services.review import (
     answer_flags,

@@ -14,8 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import BonusPayment, Participant, Slot, SlotStatus, Study
-from annotation.prolific import services
+from annotation.prolific.common import ProlificServiceError
 from annotation.prolific.models import ProlificSubmission, ProlificWave
+from annotation.prolific.review import approvable, submission_reject, submissions_approve
+from annotation.prolific.sync import prolific_sync_all
+from annotation.prolific.waves import wave_draft_create, wave_publish, wave_start
 from annotation.selectors import questions_for
 from annotation.services.answers import AnswerChange, answer_open, answer_save, participant_submit
 from annotation.services.bonuses import (
@@ -90,7 +93,7 @@ def sync(fake: FakeProlific, http: Client, rng: random.Random, *, chaos: bool) -
     if chaos:
         fake.fail("GET", r"/submissions/$", "429")
         fake.fail("GET", r"^/api/v1/studies/[^/]+/$", "500")
-    result = services.prolific_sync_all()
+    result = prolific_sync_all()
     assert result.errors == []
 
 
@@ -102,15 +105,15 @@ def test_a_whole_round(prolific: FakeProlific, chaos: bool) -> None:
     entry_url = ENTRY.replace("{id}", str(study.public_id))
 
     # Draft and cost (under chaos the create's answer is lost after Prolific made it: looked up, not made twice).
-    wave = services.wave_start(study=study, reward_cents=250, estimated_minutes=10)
+    wave = wave_start(study=study, reward_cents=250, estimated_minutes=10)
     assert wave.places_asked == 25
     if chaos:
         prolific.fail("POST", r"^/api/v1/studies/$", "timeout")
-        with pytest.raises(services.ProlificServiceError, match="looks it up"):
-            services.wave_draft_create(wave=wave, entry_url=entry_url, devices=["desktop", "tablet"])
+        with pytest.raises(ProlificServiceError, match="looks it up"):
+            wave_draft_create(wave=wave, entry_url=entry_url, devices=["desktop", "tablet"])
         wave.refresh_from_db()
         assert wave.state == ProlificWave.State.CHECK
-    wave = services.wave_draft_create(wave=wave, entry_url=entry_url, devices=["desktop", "tablet"])
+    wave = wave_draft_create(wave=wave, entry_url=entry_url, devices=["desktop", "tablet"])
     assert len(prolific.studies) == 1
     assert wave.state == ProlificWave.State.DRAFT
     assert wave.cost_cents == round(250 * 25 * 4 / 3)
@@ -127,11 +130,11 @@ def test_a_whole_round(prolific: FakeProlific, chaos: bool) -> None:
     # Publish (a repeated click changes nothing).
     if chaos:
         prolific.fail("GET", r"^/api/v1/studies/[^/]+/$", "500")
-    wave = services.wave_publish(wave=wave)
+    wave = wave_publish(wave=wave)
     assert wave.state == ProlificWave.State.PUBLISHED
     assert remote["status"] == "ACTIVE"
-    with pytest.raises(services.ProlificServiceError):
-        services.wave_publish(wave=wave)
+    with pytest.raises(ProlificServiceError):
+        wave_publish(wave=wave)
 
     # 30 workers come and go: 3 return, 2 time out, 2 fail the attention check; the rest finish.
     fates = ["RETURNED"] * 3 + ["TIMED-OUT"] * 2 + ["fail"] * 2 + ["finish"] * 23
@@ -154,21 +157,21 @@ def test_a_whole_round(prolific: FakeProlific, chaos: bool) -> None:
     # approve call is lost after Prolific acted, and the next sync shows it.
     if chaos:
         prolific.fail("POST", r"bulk-approve", "timeout")
-        with pytest.raises(services.ProlificServiceError, match="next sync"):
-            services.submissions_approve(study=study)
+        with pytest.raises(ProlificServiceError, match="next sync"):
+            submissions_approve(study=study)
         sync(prolific, http, rng, chaos=chaos)
     else:
-        assert services.submissions_approve(study=study) == 23
-    assert services.submissions_approve(study=study) == 0
-    assert services.approvable(study=study) == []
+        assert submissions_approve(study=study) == 23
+    assert submissions_approve(study=study) == 0
+    assert approvable(study=study) == []
 
     # Reject one who failed the check (confirmation shows this message); exclude the other and open a new place.
-    with pytest.raises(services.ProlificServiceError, match="at least 100"):
-        services.submission_reject(participant=failed[0], message="Too short.", category="FAILED_CHECK")
-    row = services.submission_reject(participant=failed[0], message=REASON, category="FAILED_CHECK")
+    with pytest.raises(ProlificServiceError, match="at least 100"):
+        submission_reject(participant=failed[0], message="Too short.", category="FAILED_CHECK")
+    row = submission_reject(participant=failed[0], message=REASON, category="FAILED_CHECK")
     assert row.status == "REJECTED"
-    with pytest.raises(services.ProlificServiceError):
-        services.submission_reject(participant=failed[0], message=REASON, category="FAILED_CHECK")
+    with pytest.raises(ProlificServiceError):
+        submission_reject(participant=failed[0], message=REASON, category="FAILED_CHECK")
     failed[1].review = Participant.Review.EXCLUDED
     failed[1].save(update_fields=["review"])
     slot_add(study_persona=failed[1].study_persona)
@@ -206,20 +209,20 @@ def test_a_whole_round(prolific: FakeProlific, chaos: bool) -> None:
     # A second wave: two more raters for two personas; it excludes everyone from the first wave.
     for entry in study.study_personas.all()[:2]:
         slot_add(study_persona=entry)
-    second = services.wave_start(study=study, reward_cents=250, estimated_minutes=10)
+    second = wave_start(study=study, reward_cents=250, estimated_minutes=10)
     assert second.places_asked == 2
-    second = services.wave_draft_create(wave=second, entry_url=entry_url, devices=["desktop"])
+    second = wave_draft_create(wave=second, entry_url=entry_url, devices=["desktop"])
     group = prolific.groups[second.exclusion_group_id]
     assert set(pids) <= group["members"]
     assert prolific.studies[second.prolific_study_id]["filters"] == [
         {"filter_id": "participant_group_blocklist", "selected_values": [second.exclusion_group_id]}
     ]
-    second = services.wave_publish(wave=second)
+    second = wave_publish(wave=second)
     assert prolific.worker_start(second.prolific_study_id, "W00") is None  # a first-wave worker is kept out
     work(study, prolific, second, "V01", fate="finish")
     work(study, prolific, second, "V02", fate="finish")
     sync(prolific, http, rng, chaos=chaos)
-    services.submissions_approve(study=study)
+    submissions_approve(study=study)
     sync(prolific, http, rng, chaos=chaos)
 
     # The invariants, under every fault.

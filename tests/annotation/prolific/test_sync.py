@@ -9,9 +9,11 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import Participant, Slot, SlotStatus
-from annotation.prolific import services
 from annotation.prolific.models import ProlificSubmission
+from annotation.prolific.sync import prolific_sync_all
+from annotation.prolific.waves import wave_draft_create, wave_publish, wave_start
 from annotation.services.slots import participant_enter
+from annotation.services.study import slot_add
 from tests.annotation.factories import study_make
 from tests.annotation.prolific.fake import Event, FakeProlific
 
@@ -22,9 +24,9 @@ ENTRY = "https://lab.example/s/x/?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%ST
 
 def _published(prolific: FakeProlific, **study: object) -> tuple[object, object]:
     made = study_make(**study)  # type: ignore[arg-type]
-    wave = services.wave_start(study=made, reward_cents=100, estimated_minutes=5)
-    wave = services.wave_draft_create(wave=wave, entry_url=ENTRY, devices=["desktop"])
-    return made, services.wave_publish(wave=wave)
+    wave = wave_start(study=made, reward_cents=100, estimated_minutes=5)
+    wave = wave_draft_create(wave=wave, entry_url=ENTRY, devices=["desktop"])
+    return made, wave_publish(wave=wave)
 
 
 def test_an_older_status_arriving_late_changes_nothing(prolific: FakeProlific) -> None:
@@ -43,7 +45,7 @@ def test_an_older_status_arriving_late_changes_nothing(prolific: FakeProlific) -
     assert Participant.objects.get().status == Participant.Status.RETURNED
     assert Slot.objects.filter(status=SlotStatus.FREE).count() == 2
     # The poll sees the same status: nothing changes again.
-    assert services.prolific_sync_all().changed == 0
+    assert prolific_sync_all().changed == 0
 
 
 def test_a_forged_or_replayed_delivery_is_refused_or_ignored(prolific: FakeProlific) -> None:
@@ -74,13 +76,13 @@ def test_places_are_raised_only_up(prolific: FakeProlific) -> None:
     study, wave = _published(prolific, personas=2, k=1)
     remote = prolific.studies[wave.prolific_study_id]
     entry = study.study_personas.first()
-    services.slot_add(study_persona=entry)
-    services.prolific_sync_all()
+    slot_add(study_persona=entry)
+    prolific_sync_all()
     assert remote["total_available_places"] == 3
     wave.refresh_from_db()
     assert (wave.places_asked, wave.places_prolific) == (3, 3)
     Slot.objects.filter(study=study, index=1).delete()  # fewer places needed now: Prolific keeps its number
-    services.prolific_sync_all()
+    prolific_sync_all()
     assert remote["total_available_places"] == 3
     assert [c for c in prolific.calls if c[0] == "PATCH"] == [
         ("PATCH", f"/api/v1/studies/{wave.prolific_study_id}/", 200)

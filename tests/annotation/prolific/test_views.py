@@ -7,7 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from annotation.models import Participant
+from annotation.prolific.common import ProlificServiceError
 from annotation.prolific.models import ProlificWave
+from annotation.prolific.sync import prolific_sync_all
+from annotation.prolific.tasks import prolific_sync
+from annotation.prolific.waves import wave_draft_create, wave_publish, wave_start
 from annotation.services.slots import participant_enter
 from tests.annotation.factories import participant_complete, study_make
 from tests.annotation.prolific.fake import FakeProlific
@@ -92,16 +96,14 @@ def test_reject_shows_the_message_before_sending(coordinator: object, prolific: 
 def test_a_publish_whose_answer_was_lost_is_adopted_by_the_next_sync(
     coordinator: object, prolific: FakeProlific
 ) -> None:
-    from annotation.prolific import services
-
     study = study_make(personas=1, k=2)
-    wave = services.wave_start(study=study, reward_cents=100, estimated_minutes=5)
-    wave = services.wave_draft_create(wave=wave, entry_url=ENTRY, devices=["desktop"])
+    wave = wave_start(study=study, reward_cents=100, estimated_minutes=5)
+    wave = wave_draft_create(wave=wave, entry_url=ENTRY, devices=["desktop"])
     prolific.fail("POST", r"/transition/$", "timeout")
-    with pytest.raises(services.ProlificServiceError, match="next sync"):
-        services.wave_publish(wave=wave)
+    with pytest.raises(ProlificServiceError, match="next sync"):
+        wave_publish(wave=wave)
     assert prolific.studies[wave.prolific_study_id]["status"] == "ACTIVE"  # Prolific did publish
-    services.prolific_sync_all()
+    prolific_sync_all()
     wave.refresh_from_db()
     assert wave.state == ProlificWave.State.PUBLISHED
     assert wave.last_error == ""
@@ -111,13 +113,10 @@ def test_a_publish_whose_answer_was_lost_is_adopted_by_the_next_sync(
 
 
 def test_the_beat_task_syncs(prolific: FakeProlific) -> None:
-    from annotation.prolific import services
-    from annotation.prolific.tasks import prolific_sync
-
     study = study_make(personas=1, k=1)
-    wave = services.wave_publish(
-        wave=services.wave_draft_create(
-            wave=services.wave_start(study=study, reward_cents=100, estimated_minutes=5),
+    wave = wave_publish(
+        wave=wave_draft_create(
+            wave=wave_start(study=study, reward_cents=100, estimated_minutes=5),
             entry_url=ENTRY,
             devices=["desktop"],
         )
