@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 # Sub-packages keep their admin beside their models; importing it here registers it (as annotation.models does).
+import annotation.prolific.admin
 import annotation.reports.admin  # noqa: F401
 from annotation.models import Answer, BonusPayment, Participant, Question, Slot, Study, StudyPersona
 
