@@ -63,12 +63,12 @@ def enrichment_describe(job: Job) -> list[JobFact]:
 
 
 @register_job_kind(GENERATE_JOB, label="Generate personas", describe=generation_describe)
-def generate_personas(run: JobRun) -> None:
+def generate_personas(job: JobRun) -> None:
     """Sample + enrich + rules (stage 1, resumable), then the optional LLM check and LLM enrichment stages.
 
     Each stage counts every persona once; a re-run skips the personas (and checks) that are already stored.
     """
-    params = run.params
+    params = job.params
     dataset = CensusDataset.objects.get(pk=params["dataset_id"])
     n, seed = int(params["n"]), int(params["seed"])
     check_endpoint = _endpoint(params.get("llm_check_endpoint_id"))
@@ -77,30 +77,30 @@ def generate_personas(run: JobRun) -> None:
     stages = 1 + (check_endpoint is not None) + 2 * (enrich_endpoint is not None)
     keys = generation_keys(dataset=dataset, seed=seed, n=n)
     generated = Persona.objects.filter(generation_key__in=keys)
-    run.set_total(n * stages, already_done=generated.count())
-    personas_generate(dataset=dataset, n=n, seed=seed, run=run)
+    job.set_total(n * stages, already_done=generated.count())
+    personas_generate(dataset=dataset, n=n, seed=seed, run=job)
     if check_endpoint is not None:
-        personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, job=run)
+        personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, job=job)
     if enrich_endpoint is not None:
-        personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=run)
-        personas_llm_profile(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=run)
+        personas_llm_enrich(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=job)
+        personas_llm_profile(personas=list(generated.order_by("id")), endpoint=enrich_endpoint, job=job)
 
 
 @register_job_kind(ENRICH_JOB, label="Enrich personas with an LLM", describe=enrichment_describe)
-def enrich_personas(run: JobRun) -> None:
+def enrich_personas(job: JobRun) -> None:
     """LLM enrichment of existing consistent personas (one dataset, or all): job descriptions, then open-ended
     profiles; already enriched ones are skipped."""
 
-    params = run.params
+    params = job.params
     personas = Persona.objects.order_by("id")
     if params.get("dataset_id"):
         personas = personas.filter(dataset_id=params["dataset_id"])
     items = list(personas)
-    run.set_total(2 * len(items), already_done=0)
+    job.set_total(2 * len(items), already_done=0)
     endpoint = _endpoint(params["endpoint_id"])
-    personas_llm_enrich(personas=items, endpoint=endpoint, job=run)
+    personas_llm_enrich(personas=items, endpoint=endpoint, job=job)
     personas_llm_profile(
-        personas=list(Persona.objects.filter(pk__in=[p.pk for p in items]).order_by("id")), endpoint=endpoint, job=run
+        personas=list(Persona.objects.filter(pk__in=[p.pk for p in items]).order_by("id")), endpoint=endpoint, job=job
     )
 
 
@@ -110,10 +110,10 @@ def import_outcome(job: Job) -> JobFact:
 
 
 @register_job_kind(IMPORT_JOB, label="Import personas", outcome=import_outcome)
-def import_personas(run: JobRun) -> None:
-    persona_import_run(run)
+def import_personas(job: JobRun) -> None:
+    persona_import_run(job)
 
 
 @register_job_kind(PUMS_IMPORT_JOB, label="Import a PUMS extract")
-def import_pums(run: JobRun) -> None:
-    census_dataset_import_run(run)
+def import_pums(job: JobRun) -> None:
+    census_dataset_import_run(job)
