@@ -78,7 +78,7 @@ def generate_personas(job: JobRun) -> None:
     keys = generation_keys(dataset=dataset, seed=seed, n=n)
     generated = Persona.objects.filter(generation_key__in=keys)
     job.set_total(n * stages, already_done=generated.count())
-    personas_generate(dataset=dataset, n=n, seed=seed, run=job)
+    personas_generate(dataset=dataset, n=n, seed=seed, job=job)
     if check_endpoint is not None:
         personas_llm_check(personas=list(generated.order_by("id")), endpoint=check_endpoint, job=job)
     if enrich_endpoint is not None:

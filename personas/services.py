@@ -65,7 +65,7 @@ def personas_generate(
     n: int,
     seed: int,
     level_probabilities: tuple[float, ...] = DEFAULT_LEVEL_PROBABILITIES,
-    run: JobRun | None = None,
+    job: JobRun | None = None,
 ) -> GenerationResult:
     """Sample ``n`` records (∝ PWGTP, seeded), enrich them procedurally and check them with the rules.
 
@@ -104,20 +104,20 @@ def personas_generate(
             )
         )
         if len(pending) >= BATCH:
-            created += _flush(pending, run)
-    created += _flush(pending, run)
+            created += _flush(pending, job)
+    created += _flush(pending, job)
     return GenerationResult(created=created, skipped=len(existing), pruned=pruned)
 
 
-def _flush(pending: list[Persona], run: JobRun | None) -> int:
+def _flush(pending: list[Persona], job: JobRun | None) -> int:
     if not pending:
         return 0
     count = len(pending)
     with transaction.atomic():
         Persona.objects.bulk_create(pending, ignore_conflicts=True)
     pending.clear()
-    if run is not None:
-        run.advance(done=count)
+    if job is not None:
+        job.advance(done=count)
     return count
 
 
@@ -126,7 +126,7 @@ def personas_import(
     personas: Iterable[dict[str, str]],
     source: str = PersonaSource.IMPORTED,
     key_prefix: str | None = None,
-    run: JobRun | None = None,
+    job: JobRun | None = None,
 ) -> list[Persona]:
     """Store personas given as attribute dicts (see ``personas.formats``; their key order is kept), checked by the
     rules, in bulk.
@@ -152,14 +152,14 @@ def personas_import(
     if key_prefix is None:
         with transaction.atomic():
             return Persona.objects.bulk_create(rows)
-    if run is not None:
-        run.set_total(len(rows), already_done=0)
+    if job is not None:
+        job.set_total(len(rows), already_done=0)
     for start in range(0, len(rows), IMPORT_BATCH):
         batch = rows[start : start + IMPORT_BATCH]
         with transaction.atomic():
             Persona.objects.bulk_create(batch, ignore_conflicts=True)
-        if run is not None:
-            run.advance(done=len(batch))
+        if job is not None:
+            job.advance(done=len(batch))
     return rows
 
 
@@ -168,9 +168,9 @@ def persona_import_start(*, upload: UploadedFile, started_by: Any = None) -> Job
     return upload_job_start(kind=IMPORT_JOB, upload=upload, max_bytes=None, started_by=started_by)
 
 
-def persona_import_run(run: JobRun) -> int:
+def persona_import_run(job: JobRun) -> int:
     """The import job: read and check the whole file, then store it; a bad file stores nothing."""
-    params = run.params
+    params = job.params
     try:
         try:
             text = upload_path(params["path"]).read_bytes().decode("utf-8-sig")
@@ -181,7 +181,7 @@ def persona_import_run(run: JobRun) -> int:
         except PersonaFormatError as exc:
             raise JobError(f"{params['name']}: {exc}; nothing was imported.") from None
         # The folder name is unique per upload: a resumed job finds its own personas by these keys.
-        return len(personas_import(personas=personas, key_prefix=f"import:{params['folder'][-32:]}", run=run))
+        return len(personas_import(personas=personas, key_prefix=f"import:{params['folder'][-32:]}", job=job))
     finally:
         upload_discard(params["folder"])
 

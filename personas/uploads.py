@@ -45,20 +45,20 @@ def _data_lines(path: Path) -> int:
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1)
 
 
-def census_dataset_import_run(run: JobRun) -> None:
+def census_dataset_import_run(job: JobRun) -> None:
     """The import job: the stored files through ``census_dataset_import``; bad input fails the job with the
     message naming the file, and stores nothing."""
-    params = run.params
+    params = job.params
     try:
         person = upload_path(params["person"])
-        run.set_total(_data_lines(person), already_done=0)
+        job.set_total(_data_lines(person), already_done=0)
         read = 0
 
         def progress(rows: int) -> None:
             nonlocal read
-            if rows > run.job.total:
-                run.set_total(rows)
-            run.advance(done=rows - read)
+            if rows > job.job.total:
+                job.set_total(rows)
+            job.advance(done=rows - read)
             read = rows
 
         census_dataset_import(

@@ -24,11 +24,11 @@ def _journal(event: str, job_id: int) -> None:
 
 
 @register_job_kind(SLEEP_JOB, label="Fault suite: sleep")
-def sleep_run(run: JobRun) -> None:
-    _journal("start", run.job.pk)
-    steps = int(run.params.get("steps", 4))
-    run.set_total(steps)
+def sleep_run(job: JobRun) -> None:
+    _journal("start", job.job.pk)
+    steps = int(job.params.get("steps", 4))
+    job.set_total(steps)
     for _ in range(steps):
-        time.sleep(float(run.params.get("step_seconds", 0.5)))
-        run.advance()
-    _journal("done", run.job.pk)
+        time.sleep(float(job.params.get("step_seconds", 0.5)))
+        job.advance()
+    _journal("done", job.job.pk)
