@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -152,9 +153,19 @@ def _baseline_rows(ratings: StudyRatings, pair_rows: list[dict[str, Any]], poole
 
 
 def _human_vs_judges(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, Any]:
-    """Each human against the majority of the OTHER raters of their persona and against each judge."""
+    """Each human against the majority of the OTHER raters of their persona and against each judge; the rows an
+    iterator, made as they are written (two per rater at paper scale: 12,688)."""
+    return table(
+        "Each human against the majority of the other raters of their persona, and against each judge",
+        ["participant", "persona", "rater_b", "n", "ties", "kappa", "agreement"],
+        _human_vs_judges_rows(ratings, pairs),
+        "Never against a majority that holds their own vote. ties: questions where the others had no majority "
+        "(a tie, or no other rater), or where the judge abstained or was invalid (judges: question x order).",
+    )
+
+
+def _human_vs_judges_rows(ratings: StudyRatings, pairs: list[ReferencePair]) -> Iterator[dict[str, Any]]:
     references: dict[tuple[int, int], str | None] = {(p.participant_id, p.item): p.reference for p in pairs}
-    rows = []
     for human in ratings.humans:
         items = sorted(human.labels)
         own = [human.labels[i] for i in items]
@@ -165,21 +176,12 @@ def _human_vs_judges(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[
             comparisons.append((f"{judge.name} (both orders)", own * len(Order.values), answers))
         for name, mine, theirs in comparisons:
             result = pairwise_kappa(np.array([mine, theirs], dtype=object).reshape(2, -1), categories=DECISIVE)
-            rows.append(
-                {
-                    "participant": human.participant_id,
-                    "persona": ratings.persona_labels.get(human.study_persona_id, ""),
-                    "rater_b": name,
-                    "n": int(result.n[0, 1]),
-                    "ties": sum(value is None for value in theirs),
-                    "kappa": num(result.kappa[0, 1]),
-                    "agreement": num(result.agreement[0, 1]),
-                }
-            )
-    return table(
-        "Each human against the majority of the other raters of their persona, and against each judge",
-        ["participant", "persona", "rater_b", "n", "ties", "kappa", "agreement"],
-        rows,
-        "Never against a majority that holds their own vote. ties: questions where the others had no majority "
-        "(a tie, or no other rater), or where the judge abstained or was invalid (judges: question x order).",
-    )
+            yield {
+                "participant": human.participant_id,
+                "persona": ratings.persona_labels.get(human.study_persona_id, ""),
+                "rater_b": name,
+                "n": int(result.n[0, 1]),
+                "ties": sum(value is None for value in theirs),
+                "kappa": num(result.kappa[0, 1]),
+                "agreement": num(result.agreement[0, 1]),
+            }
