@@ -39,7 +39,7 @@ def test_a_table_with_streamed_rows_keeps_every_character() -> None:
     report_demo_ensure()
     snapshot = report_refresh(study=Study.objects.get(name=DEMO_REPORT_STUDY)).snapshot
     assert snapshot is not None
-    rows = [{"text": 'a\\b "c"\td\ne\r f – é ☃', "n": i, "x": 0.1 + i, "none": None} for i in range(3000)]
+    rows = [{"text": 'a\\b "c"\td\ne\r f \u2013 é ☃', "n": i, "x": 0.1 + i, "none": None} for i in range(3000)]
     report_table_write(snapshot_id=snapshot.pk, name="odd\\name", table=table("T\t1", ["text"], iter(rows), "n\\"))
     stored = ReportTable.objects.get(snapshot=snapshot, name="odd\\name").data
     assert stored == {"title": "T\t1", "columns": ["text"], "rows": rows, "note": "n\\"}
