@@ -145,9 +145,12 @@ def _seed(personas: int) -> dict[str, object]:
 
 
 def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak RSS (``VmHWM``). Not ``ru_maxrss``: Linux carries that over an exec from the parent,
+    so a phase started by ``bin/perf`` after another benchmark read the parent's high-water mark (329 MB, before the
+    report job had allocated anything)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def _report(study_id: int) -> dict[str, object]:
