@@ -56,7 +56,7 @@ def group_weights(n_groups: int, *, n_resamples: int, seed: int, dtype: type = n
     generator gives the same stream drawn one resample at a time; ``tests/benchmarks`` holds it), counted as they are
     drawn so the draws themselves are never held (6 MB per bootstrap at 1,586 personas and 500 resamples)."""
     rng = np.random.default_rng(seed)
-    weights = np.empty((n_resamples, n_groups), dtype=dtype)
+    weights: NDArray[Any] = np.empty((n_resamples, n_groups), dtype=dtype)
     for b in range(n_resamples):
         weights[b] = np.bincount(rng.integers(0, n_groups, size=n_groups), minlength=n_groups)
     return weights

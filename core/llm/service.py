@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import time
@@ -211,7 +212,7 @@ def _run_concurrently(
     try:
         for i in pending:
             future = pool.submit(_call_or_failed, endpoint, provider, requests[i], notice)
-            future.add_done_callback(lambda done, i=i: landed.put((i, done)))
+            future.add_done_callback(functools.partial(_hand_over, landed, i))
         for _ in pending:
             while True:
                 # Woken by each result, and every NOTE_POLL_SECONDS to show (or clear) an outage on the job's page.
@@ -227,6 +228,10 @@ def _run_concurrently(
         # On an error (e.g. the job was cancelled) drop the calls that have not started and end the waits.
         notice.stopped.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _hand_over(landed: queue.SimpleQueue[tuple[int, Future[Completion]]], index: int, done: Future[Completion]) -> None:
+    landed.put((index, done))
 
 
 def _call_or_failed(
