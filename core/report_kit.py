@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -43,8 +43,26 @@ def num(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def table(title: str, columns: list[str], rows: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+def table(title: str, columns: list[str], rows: Iterable[dict[str, Any]], note: str = "") -> dict[str, Any]:
+    """A table; ``rows`` a list, or an iterator for a long table that is written out as it is made
+    (``table_json_chunks``) instead of held whole."""
     return {"title": title, "columns": columns, "rows": rows, "note": note}
+
+
+def table_json_chunks(table: dict[str, Any], *, size: int = 1 << 16) -> Iterator[str]:
+    """The table as compact JSON text (the value ``json.dumps(table)`` gives), in pieces of about ``size``
+    characters, its rows serialized one at a time: a table with an iterator for rows is never held whole."""
+    head = json.dumps({key: value for key, value in table.items() if key != "rows"}, allow_nan=False)
+    pieces, length = [head[:-1], ', "rows": ['] if len(head) > 2 else ['{"rows": ['], 0
+    for index, row in enumerate(table["rows"]):
+        piece = json.dumps(row, allow_nan=False)
+        pieces.append(f", {piece}" if index else piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(pieces)
+            pieces, length = [], 0
+    pieces.append("]}")
+    yield "".join(pieces)
 
 
 def table_csv(table: dict[str, Any]) -> str:

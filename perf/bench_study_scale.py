@@ -2,7 +2,8 @@
 
 Needs PostgreSQL (``DATABASE_URL=postgres://… bin/perf study_scale``; on SQLite it prints one row saying so). Builds
 ``PERF_STUDY_PERSONAS`` (default 1,586) personas x 4 raters x 10 questions + 1 attention check (6,344 participants,
-69,784 answers at full size) and a study a tenth that size, then for each prints, beside its target:
+69,784 answers at full size) and a study a tenth that size (``perf.paper_study``: in a scratch database, built once
+and shared with ``bench_report_scale``), then for each prints, beside its target:
 
 - the study page, its dashboard partial (htmx; it polls every 5 s) and the participants list (page 1): time
   (best of three) ≤ 300 ms, peak Python memory (tracemalloc) and database queries — the same count at both sizes;
@@ -15,21 +16,19 @@ questionnaires and places, ``study_transition`` launches) and, for the raters, t
 ``raters_fill``: the rows ``participant_enter`` / ``answer_open`` / ``answer_save`` / ``participant_submit``
 write, created with ``bulk_create``/``bulk_update`` against the same database constraints (one PID per study, a
 slot's holder matching its status, one answer per question, valid choices and orders; the order shown comes from
-``order_for``, as the participant pages draw it). Its rows are deleted afterwards.
+``order_for``, as the participant pages draw it).
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import random
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -41,12 +40,12 @@ from annotation.services.study import StudySettings, study_create, study_transit
 from benchmarks.judging.models import Choice
 from benchmarks.pairs.models import PreferencePair
 from benchmarks.prompts.models import ControversyVerdict, FormCheck, Prompt, PromptSplit, text_digest
+from perf.paper_study import paper_studies, phase
 from perf.result import Result
 from personas.models import Persona, PersonaStatus
 from tests.factories import UserFactory
 
 TAG = "bench-study-scale"
-PAPER_PERSONAS = 1586
 RATERS = 4
 QUESTIONS = 10
 PAGE_TARGET_MS = 300
@@ -282,6 +281,11 @@ def _results(small: dict[str, Measure], full: dict[str, Measure], personas: int)
     return results
 
 
+def _pages(study_id: int) -> dict[str, dict[str, object]]:
+    """``study_measure`` in a process of its own (``perf.paper_study.phase``), as JSON."""
+    return {name: asdict(m) for name, m in study_measure(Study.objects.get(pk=study_id)).items()}
+
+
 def run() -> list[Result]:
     if connection.vendor != "postgresql":
         return [
@@ -293,22 +297,17 @@ def run() -> list[Result]:
                 note="not run: needs PostgreSQL (DATABASE_URL=postgres://… bin/perf study_scale)",
             )
         ]
-    personas = int(os.environ.get("PERF_STUDY_PERSONAS", PAPER_PERSONAS))
-    call_command("migrate", verbosity=0)
-    try:
-        cleanup()
-        small = study_measure(study_build(personas=max(personas // 10, 1)))
-        cleanup()
-        started = time.perf_counter()
-        study = study_build(personas=personas)
-        built = time.perf_counter() - started
-        full = study_measure(study)
-        answers = Answer.objects.filter(participant__study=study).count()
-        participants = Participant.objects.filter(study=study).count()
-        note = f"{participants} participants, {answers} answers, built in {built:.0f} s"
-        return [
-            Result("study_scale", "study built (bulk path)", built, "s", note=note),
-            *_results(small, full, personas),
-        ]
-    finally:
-        cleanup()
+    studies = paper_studies()
+    measured = {
+        name: {k: Measure(**m) for k, m in phase(studies.env, __name__, "pages", size["study"]).items()}
+        for name, size in (("small", studies.small), ("full", studies.full))
+    }
+    full = studies.full
+    note = (
+        f"{full['participants']} participants, {full['answers']} answers, built with the tenth in "
+        f"{studies.built_seconds:.0f} s (shared with report_scale)"
+    )
+    return [
+        Result("study_scale", "studies built (bulk path)", studies.built_seconds, "s", note=note),
+        *_results(measured["small"], measured["full"], studies.personas),
+    ]

@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from scipy import stats
-
 from personas.categories import attribute_category, category_order
 
 MIN_EXPECTED = 5.0  # chi-square needs expected counts of about 5; smaller census categories are pooled
@@ -74,6 +72,10 @@ def chi_square_test(observed: Mapping[str, int], expected_shares: Mapping[str, f
         exp.append(pooled_expected)
     if len(obs) < 2:
         return None
+    # Imported here, as in benchmarks.agreement.report: scipy.stats adds ~60 MB to every process that imports this
+    # module at start-up (web and worker, through the admin), and only this test needs it.
+    from scipy import stats
+
     scale = sum(obs) / sum(exp)  # exact equality of sums, which scipy requires
     result = stats.chisquare(obs, [e * scale for e in exp])
     return ChiSquare(statistic=float(result.statistic), dof=len(obs) - 1, p_value=float(result.pvalue))

@@ -43,8 +43,8 @@ NOT_RUN = {
     "README.md: git pull && bin/setup --no-dev && .venv/bin/python manage.py migrate   # in the directory gunicorn "
     "runs from": "needs a deployment to upgrade (test_gunicorn.py runs bin/web-upgrade)",
     # Benchmarks take minutes and measure the machine; tests/perf checks their load generator.
-    "README.md: bin/perf            # all benchmarks; bin/perf llm (or agreement, personas, annotation, pairs, bench, "
-    "import, restart) for one": "long-running benchmarks",
+    "README.md: bin/perf            # all benchmarks; bin/perf scale for the paper-scale table; bin/perf llm (or "
+    "agreement, personas, annotation, pairs, bench, import, restart) for one": "long-running benchmarks",
     # A production deployment: long-running gunicorn, worker and beat, and a secret key, host names, PostgreSQL and
     # Redis of its own. tests/config/test_settings.py runs `check --deploy` with these settings.
     "README.md: export DJANGO_DEBUG=0 DJANGO_SECRET_KEY=… DJANGO_ALLOWED_HOSTS=lab.example.org \\": (

@@ -19,6 +19,7 @@ computation over ``StudyRatings``; no ORM.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,7 @@ KAPPA_TABLE_COLUMNS = [
 LOO_COLUMNS = ["rater", "answers", *KAPPA_TABLE_COLUMNS]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per human answer (63,440 at paper scale): no __dict__ each
 class ReferencePair:
     """One (human, item) pair of the comparison: the human's label and the others' majority on that item."""
 
@@ -164,6 +165,12 @@ def loo_tables(ratings: StudyRatings, pairs: list[ReferencePair] | None = None) 
     (every (human, item) pair with its reference: the long table the headline is computed from); ``pairs`` from
     ``reference_pairs`` when the caller has them."""
     pairs = reference_pairs(ratings) if pairs is None else pairs
+    long = pairs_table(ratings, pairs)
+    return {"loo": loo_headline(ratings, pairs), "loo_pairs": {**long, "rows": list(long["rows"])}}
+
+
+def loo_headline(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, Any]:
+    """The ``loo`` table: humans and each judge against the same leave-one-out majorities."""
     undefined = sum(p.reference is None for p in pairs)
     no_others = sum(p.status == NO_OTHERS for p in pairs)
     rows = []
@@ -195,20 +202,24 @@ def loo_tables(ratings: StudyRatings, pairs: list[ReferencePair] | None = None) 
         "judge's abstain and invalid answers. A judge whose pick flips with the order disagrees with the reference "
         "in one of the two orders: it lowers the kappa instead of leaving it. kappa_ab / kappa_ba: each order alone."
     )
-    return {
-        "loo": table(
-            "Headline, like for like: humans and judges against the same leave-one-out majorities",
-            LOO_COLUMNS,
-            rows,
-            note,
-        ),
-        "loo_pairs": _pairs_table(ratings, pairs),
-    }
+    return table(
+        "Headline, like for like: humans and judges against the same leave-one-out majorities", LOO_COLUMNS, rows, note
+    )
 
 
-def _pairs_table(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, Any]:
+def pairs_table(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str, Any]:
+    """The ``loo_pairs`` table with its rows as an iterator, each made when it is read: the report job writes them
+    to the database one by one (63,440 row dicts held at once were the largest part of its memory)."""
     judge_columns = [f"{judge.name} · {order}" for judge in ratings.judges for order in Order.values]
-    rows = []
+    return table(
+        "Every (human, item) pair of the headline with the other raters' majority and each judge's answers",
+        [*PAIR_COLUMNS, *judge_columns],
+        _pairs_rows(ratings, pairs),
+        "The long table the headline is computed from (download it to recompute the kappas).",
+    )
+
+
+def _pairs_rows(ratings: StudyRatings, pairs: list[ReferencePair]) -> Iterator[dict[str, Any]]:
     for p in pairs:
         row: dict[str, Any] = {
             "persona": ratings.persona_labels.get(p.study_persona_id, str(p.study_persona_id)),
@@ -223,10 +234,4 @@ def _pairs_table(ratings: StudyRatings, pairs: list[ReferencePair]) -> dict[str,
         for judge in ratings.judges:
             for order in Order.values:
                 row[f"{judge.name} · {order}"] = judge.orders[order][p.item] or ""
-        rows.append(row)
-    return table(
-        "Every (human, item) pair of the headline with the other raters' majority and each judge's answers",
-        [*PAIR_COLUMNS, *judge_columns],
-        rows,
-        "The long table the headline is computed from (download it to recompute the kappas).",
-    )
+        yield row

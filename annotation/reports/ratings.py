@@ -13,12 +13,15 @@ from annotation.models import Study
 from annotation.selectors import StudyItem, counted_votes, study_items
 from annotation.services.majority import MajorityStatus, majority_compute
 from benchmarks.judging.aggregate import aggregated_answer, order_answer
-from benchmarks.judging.models import DECISIVE, Judge, Judgment, Order
+from benchmarks.judging.models import DECISIVE, Choice, Judge, Judgment, Order
 
+# Every choice and order as one string object each: the database gives a new string per row, which the report would
+# otherwise keep per answer and per reply.
+_SHARED = {value: value for value in (*Choice.values, *Order.values)}
 NO_MAJORITY = "no majority"  # how every "no majority: …" outcome starts (MajorityResult.outcome)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per counted rater (6,344 at paper scale)
 class HumanRater:
     participant_id: int
     study_persona_id: int
@@ -121,18 +124,26 @@ def study_ratings(*, study: Study) -> StudyRatings:
         rater = by_rater.get(vote.participant_id)
         if rater is None:
             rater = by_rater[vote.participant_id] = HumanRater(vote.participant_id, vote.study_persona_id, {})
-        rater.labels[index[vote.question_id]] = vote.choice
-        votes[index[vote.question_id]].append(vote.choice)
-    results = [majority_compute(votes=v, threshold=study.majority_threshold) for v in votes]
+        choice = _SHARED.get(vote.choice, vote.choice)
+        rater.labels[index[vote.question_id]] = choice
+        votes[index[vote.question_id]].append(choice)
+    majority, status, outcome, counts = [], [], [], []
+    for item_votes in votes:  # one result at a time: 15,860 result objects held at once were several MB
+        result = majority_compute(votes=item_votes, threshold=study.majority_threshold)
+        majority.append(result.label or None)
+        status.append(result.status.value)
+        outcome.append(result.outcome)
+        counts.append((result.chosen_votes, result.rejected_votes))
+    del votes
     return StudyRatings(
         study_id=study.pk,
         majority_threshold=study.majority_threshold,
         items=items,
         persona_labels=persona_labels,
-        majority=[r.label or None for r in results],
-        majority_status=[r.status.value for r in results],
-        majority_outcome=[r.outcome for r in results],
-        votes=[(r.chosen_votes, r.rejected_votes) for r in results],
+        majority=majority,
+        majority_status=status,
+        majority_outcome=outcome,
+        votes=counts,
         humans=list(by_rater.values()),
         judges=judges_ratings(items=items),
     )
@@ -149,27 +160,45 @@ def judges_ratings(*, items: list[StudyItem]) -> list[JudgeRatings]:
         )
         .values_list("judge_id", "persona_id", "pair_id", "order", "choice", "confidence")
         .order_by("judge_id", "persona_id", "pair_id", "order", "sample")
+        .iterator(chunk_size=2000)
     )
-    samples: dict[int, dict[tuple[int, str], list[str]]] = defaultdict(lambda: defaultdict(list))
-    confidences: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    replies: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    # The rows come grouped by judge, item and order, so each order's answer is made when its group ends: no
+    # per-sample dict of the whole study (31,720 keyed lists at paper scale).
+    judges: dict[int, JudgeRatings] = {}
+    confidence_sums: dict[int, tuple[list[int], list[int]]] = {}
+    group: tuple[int, int, str] | None = None
+    choices: list[str] = []
+
+    def group_end() -> None:
+        if group is not None:
+            judge_id, i, order = group
+            judges[judge_id].orders[order][i] = order_answer(choices)
+
     for judge_id, persona_id, pair_id, order, choice, confidence in rows:
         i = position.get((persona_id, pair_id))
         if i is None:
             continue
-        samples[judge_id][(i, order)].append(choice)
-        replies[judge_id].append((i, order, choice))
+        order, choice = _SHARED.get(order, order), _SHARED.get(choice, choice)
+        if judge_id not in judges:
+            judges[judge_id] = JudgeRatings(judge_id, "", {o: [None] * len(items) for o in Order.values})
+            confidence_sums[judge_id] = ([0] * len(items), [0] * len(items))
+        if group != (judge_id, i, order):
+            group_end()
+            group, choices = (judge_id, i, order), []
+        choices.append(choice)
+        judges[judge_id].replies.append((i, order, choice))
         if confidence is not None:
-            confidences[judge_id][i].append(confidence)
-    names = dict(Judge.objects.filter(pk__in=samples).values_list("pk", "name"))
+            sums, counts = confidence_sums[judge_id]
+            sums[i] += confidence
+            counts[i] += 1
+    group_end()
+    names = dict(Judge.objects.filter(pk__in=judges).values_list("pk", "name"))
     result = []
-    for judge_id in sorted(samples, key=lambda pk: names[pk]):
-        ratings = JudgeRatings(judge_id, names[judge_id], replies=replies[judge_id])
-        for order in Order.values:
-            ratings.orders[order] = [order_answer(samples[judge_id].get((i, order), [])) for i in range(len(items))]
+    for judge_id in sorted(judges, key=lambda pk: names[pk]):
+        ratings = judges[judge_id]
+        ratings.name = names[judge_id]
         ratings.aggregated = [aggregated_answer(ab, ba) for ab, ba in ratings.both_orders()]
-        ratings.confidence = [
-            sum(values) / len(values) if (values := confidences[judge_id].get(i)) else None for i in range(len(items))
-        ]
+        sums, counts = confidence_sums[judge_id]
+        ratings.confidence = [total / n if n else None for total, n in zip(sums, counts, strict=True)]
         result.append(ratings)
     return result

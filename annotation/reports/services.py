@@ -27,7 +27,8 @@ from django.db.models import Count, Max, Q, Sum
 from annotation.models import Answer, Participant, Question, Study, StudyPersona
 from annotation.reports.models import ReportSnapshot, ReportTable
 from annotation.reports.ratings import study_ratings
-from annotation.reports.study_report import REPORT_VERSION, report_compute
+from annotation.reports.storage import report_table_write
+from annotation.reports.study_report import REPORT_VERSION, report_parts
 from benchmarks.judging.models import Choice, Judge, Judgment
 from core.jobs import JobRun, job_start
 from core.models import Job
@@ -145,21 +146,22 @@ def report_fingerprint(*, study: Study) -> str:
 
 
 def report_refresh(*, study: Study, job: Job | None = None) -> ReportState:
-    """Compute the report now and store it, each table in its own row. The fingerprint is taken first: a change
-    made while computing leaves the stored snapshot stale, so it is computed again."""
+    """Compute the report now and store it, each table in its own row, written as it is made (the report job never
+    holds every table at once). The fingerprint is taken first: a change made while computing leaves the stored
+    snapshot stale, so it is computed again."""
     fingerprint = report_fingerprint(study=study)
-    data = report_compute(ratings=study_ratings(study=study), fingerprint=fingerprint)
-    tables = data.pop("tables")
+    data, tables = report_parts(ratings=study_ratings(study=study), fingerprint=fingerprint)
+    names = []
     with transaction.atomic():
         snapshot, _ = ReportSnapshot.objects.update_or_create(
-            scope=report_scope(study.pk),
-            defaults={"fingerprint": fingerprint, "data": {**data, "table_names": list(tables)}, "job": job},
+            scope=report_scope(study.pk), defaults={"fingerprint": fingerprint, "data": data, "job": job}
         )
         ReportTable.objects.filter(snapshot=snapshot).delete()
-        # One INSERT per table: a single bulk INSERT of every table's JSON took +144 MB at 400 personas where these
-        # thirteen took +17 MB (measured; perf/bench_report_scale.py).
-        for name, table in tables.items():
-            ReportTable.objects.create(snapshot=snapshot, name=name, data=table)
+        for name, table in tables:
+            report_table_write(snapshot_id=snapshot.pk, name=name, table=table)
+            names.append(name)
+        snapshot.data = {**data, "table_names": names}
+        snapshot.save(update_fields=["data"])
     return ReportState(study=study, fingerprint=fingerprint, snapshot=snapshot)
 
 

@@ -20,11 +20,12 @@ Intervals follow the report's bootstrap policy (``intervals``). Pure computation
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from annotation.reports.humans import human_tables
 from annotation.reports.judge_statistics import judge_tables
-from annotation.reports.leave_one_out import loo_tables, reference_pairs
+from annotation.reports.leave_one_out import ReferencePair, loo_headline, pairs_table, reference_pairs
 from annotation.reports.ratings import NO_MAJORITY, StudyRatings
 from annotation.services.majority import MajorityStatus
 from benchmarks.agreement import MIN_GROUPS_FOR_INTERVAL
@@ -70,6 +71,14 @@ def _summary(ratings: StudyRatings) -> dict[str, Any]:
 
 def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str, Any]:
     """Every table and figure input of the study report (see the module docstring)."""
+    data, tables = report_parts(ratings=ratings, fingerprint=fingerprint)
+    return {**data, "tables": {name: {**table, "rows": list(table["rows"])} for name, table in tables}}
+
+
+def report_parts(*, ratings: StudyRatings, fingerprint: str = "") -> tuple[dict[str, Any], Iterator[tuple[str, Any]]]:
+    """The report without its tables (summary, the heatmaps' matrices), and its tables one at a time in report order,
+    each made when the iterator reaches it (the long ``loo_pairs`` with its rows an iterator too): the report job
+    writes each table before the next is made, so it never holds them all."""
     base: dict[str, Any] = {
         "version": REPORT_VERSION,
         "study_id": ratings.study_id,
@@ -82,11 +91,20 @@ def report_compute(*, ratings: StudyRatings, fingerprint: str = "") -> dict[str,
         },
     }
     if not ratings.completed_participants:
-        return {**base, "empty": True, "tables": {}}
+        return {**base, "empty": True}, iter(())
     base["summary"].update(_summary(ratings))
     # One section per module, each building its own tables in one visit; the leave-one-out references are
-    # shared by the headline and the human baseline, so they are found once.
+    # shared by the headline and the human baseline, so they are found once. The judges' section is made first: the
+    # heatmaps' matrices come with it.
     pairs = reference_pairs(ratings)
     judges, figures = judge_tables(ratings)
-    tables = {**loo_tables(ratings, pairs), **judges, **human_tables(ratings, pairs)}
-    return {**base, "empty": False, **figures, "tables": tables}
+    return {**base, "empty": False, **figures}, _tables(ratings, pairs, judges)
+
+
+def _tables(
+    ratings: StudyRatings, pairs: list[ReferencePair], judges: dict[str, dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "loo", loo_headline(ratings, pairs)
+    yield "loo_pairs", pairs_table(ratings, pairs)
+    yield from judges.items()
+    yield from human_tables(ratings, pairs).items()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import queue
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from core.llm.accounting import UsageRecorder
 from core.llm.cache import cache_key, cache_lookup, cache_store
@@ -203,20 +205,33 @@ def _run_concurrently(
             finish(index, _call_or_failed(endpoint, provider, requests[index]))
         return
     pool = ThreadPoolExecutor(max_workers=min(endpoint.concurrency, len(pending)), thread_name_prefix="llm")
-    futures: dict[Future[Completion], int] = {}
+    # Each call hands its result to this queue as it lands. ``concurrent.futures.wait`` over the running calls
+    # walked (and locked) every one of them on each landing: a chunk of 500 calls cost 250,000 such steps in the
+    # caller's thread, which held the GIL the calls' own threads needed (verification ran at 0.77 of ideal).
+    landed: queue.SimpleQueue[tuple[int, Future[Completion]]] = queue.SimpleQueue()
     try:
-        futures = {pool.submit(_call_or_failed, endpoint, provider, requests[i], notice): i for i in pending}
-        running = set(futures)
-        while running:
-            # Woken by each result, and every NOTE_POLL_SECONDS to show (or clear) an outage on the job's page.
-            landed, running = wait(running, timeout=NOTE_POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in landed:
-                finish(futures[future], future.result())
+        for i in pending:
+            future = pool.submit(_call_or_failed, endpoint, provider, requests[i], notice)
+            future.add_done_callback(functools.partial(_hand_over, landed, i))
+        for _ in pending:
+            while True:
+                # Woken by each result, and every NOTE_POLL_SECONDS to show (or clear) an outage on the job's page.
+                try:
+                    index, future = landed.get(timeout=NOTE_POLL_SECONDS)
+                except queue.Empty:
+                    notice.publish()
+                    continue
+                break
+            finish(index, future.result())
             notice.publish()
     finally:
         # On an error (e.g. the job was cancelled) drop the calls that have not started and end the waits.
         notice.stopped.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _hand_over(landed: queue.SimpleQueue[tuple[int, Future[Completion]]], index: int, done: Future[Completion]) -> None:
+    landed.put((index, done))
 
 
 def _call_or_failed(

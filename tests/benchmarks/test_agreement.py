@@ -380,3 +380,13 @@ def test_krippendorff_alpha_undefined_and_string_labels() -> None:
     assert krippendorff_alpha([["a", "b", "a"], ["a", "b", "a"]]) == 1.0
     with pytest.raises(ValueError, match="numeric labels"):
         krippendorff_alpha([["a", "b"], ["a", "b"]], level="interval")
+
+
+@pytest.mark.parametrize(("n_resamples", "n_groups", "seed"), [(500, 1586, 0), (7, 3, 1), (40, 1, 2), (5, 0, 0)])
+def test_group_weights_count_the_resamples_group_draws_draws(n_resamples: int, n_groups: int, seed: int) -> None:
+    """The bootstraps count each resample's draws as they are drawn; they must be ``group_draws``' resamples."""
+    from benchmarks.agreement.bootstrap import group_draws, group_weights
+
+    _, draws = group_draws(np.arange(n_groups), n_resamples=n_resamples, seed=seed)
+    expected = np.array([np.bincount(row, minlength=n_groups) for row in draws]).reshape(n_resamples, n_groups)
+    assert np.array_equal(group_weights(n_groups, n_resamples=n_resamples, seed=seed), expected)
