@@ -52,7 +52,9 @@ def verification_pairs(
         picked = [
             pk
             for chunk in chunked(picked, _CHUNK)
-            for pk in pairs.filter(pk__in=chunk, persona_id__gte=span[0], persona_id__lte=span[1]).values_list("pk", flat=True)
+            for pk in pairs.filter(pk__in=chunk, persona_id__gte=span[0], persona_id__lte=span[1]).values_list(
+                "pk", flat=True
+            )
         ]
 
     def sampled() -> Iterator[tuple[int, int]]:
