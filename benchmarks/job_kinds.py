@@ -22,6 +22,7 @@ from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
 from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_run
 from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_run
+from core.job_registry import HandlerRun
 from core.jobs import JobFact, JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
 from core.models import Job
@@ -94,8 +95,9 @@ def dataset_verify_job(job: JobRun) -> None:
 
 
 @register_job_kind(SHARD_JOB, label="Dataset stage: one shard")
-def dataset_stage_shard_job(job: JobRun) -> None:
+def dataset_stage_shard_job(job: HandlerRun) -> None:
     """Part of a stage's job (its parent), over a range of personas; any free worker takes it."""
+    assert isinstance(job, JobRun)  # what core.jobs hands every handler
     stage_shard_run(dataset=_dataset(job), job=job)
 
 

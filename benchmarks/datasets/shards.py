@@ -70,7 +70,7 @@ def _pending_keys(dataset: PreferenceDataset, stage: str) -> list[int]:
     if stage == Stage.VERIFY:
         pairs, _ = verification_pairs(dataset)
         return sorted(persona for persona, _ in pairs)
-    waiting = dataset.items.filter(status=STAGE_WAITS_IN[stage]).order_by("persona_id")
+    waiting = dataset.items.filter(status=STAGE_WAITS_IN[Stage(stage)]).order_by("persona_id")
     return list(waiting.values_list("persona_id", flat=True).iterator(chunk_size=5000))
 
 

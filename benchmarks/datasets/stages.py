@@ -69,7 +69,7 @@ def _in_span(items: models.QuerySet[Any], field: str, span: Span | None) -> mode
 def _retry_failed(dataset: PreferenceDataset, stage: str, status: str, span: Span | None = None) -> None:
     """Items that failed ``stage`` earlier go back to ``status`` so this run tries them again."""
     key = "prompt_id" if stage == Stage.ANSWER and not dataset.answer_per_pair else "persona_id"
-    _in_span(dataset.items, key, span).filter(status=ItemStatus.FAILED, failure_stage=stage).update(
+    _in_span(dataset.items.all(), key, span).filter(status=ItemStatus.FAILED, failure_stage=stage).update(
         status=status, failure_stage="", failure_reason="", failure_detail=""
     )
 
@@ -133,7 +133,7 @@ def _stage_totals(
 ) -> None:
     if job is None:
         return
-    counts = _in_span(dataset.items, "persona_id", span).aggregate(
+    counts = _in_span(dataset.items.all(), "persona_id", span).aggregate(
         total=Count("pk"), past=Count("pk", filter=past), failed=Count("pk", filter=failed_before)
     )
     if span is not None:
@@ -148,7 +148,7 @@ def _stage_totals(
 def _stage_items(dataset: PreferenceDataset, status: str, span: Span | None = None) -> Iterator[DatasetItem]:
     """The items waiting in ``status``, persona by persona, read a chunk at a time with what their requests need:
     ``y_l`` (an item whose y_l is missing waits: it is left out), the persona's text and its attribute values."""
-    waiting = _in_span(dataset.items, "persona_id", span).filter(status=status)
+    waiting = _in_span(dataset.items.all(), "persona_id", span).filter(status=status)
     ids = list(waiting.order_by("persona_id", "id").values_list("pk", flat=True))
     for chunk in chunked(ids, _chunk_size(dataset)):
         items = list(DatasetItem.objects.filter(pk__in=chunk).select_related("prompt").order_by("persona_id", "id"))
