@@ -15,13 +15,14 @@ from benchmarks.datasets.export import DATASET_EXPORT_JOB, dataset_export_archiv
 from benchmarks.datasets.import_job import DATASET_IMPORT_JOB, dataset_import_dataset, dataset_import_run
 from benchmarks.datasets.models import PreferenceDataset
 from benchmarks.datasets.planning import DATASET_PLAN_JOB, dataset_plan
-from benchmarks.datasets.stages import STAGE_JOBS, Stage, stage_answer_run, stage_critique_run, stage_revise_run
-from benchmarks.datasets.verification import dataset_verify
+from benchmarks.datasets.shards import SHARD_JOB, stage_job_run, stage_shard_run
+from benchmarks.datasets.stages import STAGE_JOBS, Stage
 from benchmarks.judging.models import Judge
 from benchmarks.judging.services import JUDGE_RUN_JOB, judgments_run
 from benchmarks.pairs.importing import PAIRS_IMPORT_JOB, pairs_import_batch, pairs_import_run
 from benchmarks.prompts.filters import PROMPT_CLASSIFY_JOB, prompts_classify
 from benchmarks.prompts.import_job import PROMPTS_IMPORT_JOB, prompts_import_run
+from core.job_registry import HandlerRun
 from core.jobs import JobFact, JobRun, register_job_kind
 from core.llm.models import ModelEndpoint
 from core.models import Job
@@ -75,22 +76,29 @@ def dataset_plan_job(job: JobRun) -> None:
 
 @register_job_kind(STAGE_JOBS[Stage.ANSWER], label="Dataset stage: y_l answers")
 def dataset_answer_job(job: JobRun) -> None:
-    stage_answer_run(dataset=_dataset(job), job=job)
+    stage_job_run(dataset=_dataset(job), stage=Stage.ANSWER, job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.CRITIQUE], label="Dataset stage: critiques")
 def dataset_critique_job(job: JobRun) -> None:
-    stage_critique_run(dataset=_dataset(job), job=job)
+    stage_job_run(dataset=_dataset(job), stage=Stage.CRITIQUE, job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.REVISE], label="Dataset stage: revisions y_w")
 def dataset_revise_job(job: JobRun) -> None:
-    stage_revise_run(dataset=_dataset(job), job=job)
+    stage_job_run(dataset=_dataset(job), stage=Stage.REVISE, job=job)
 
 
 @register_job_kind(STAGE_JOBS[Stage.VERIFY], label="Dataset: verification")
 def dataset_verify_job(job: JobRun) -> None:
-    dataset_verify(dataset=_dataset(job), job=job)
+    stage_job_run(dataset=_dataset(job), stage=Stage.VERIFY, job=job)
+
+
+@register_job_kind(SHARD_JOB, label="Dataset stage: one shard")
+def dataset_stage_shard_job(job: HandlerRun) -> None:
+    """Part of a stage's job (its parent), over a range of personas; any free worker takes it."""
+    assert isinstance(job, JobRun)  # what core.jobs hands every handler
+    stage_shard_run(dataset=_dataset(job), job=job)
 
 
 @register_job_kind(BENCH_RUN_JOB, label="PERSONA Bench run")

@@ -190,6 +190,9 @@ JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 45, minimum=1)
 # A queued job no worker has claimed this long after its message was due is sent again by the sweep (its message
 # may be lost: a broker restarted empty); again after twice as long each time, up to four times this.
 JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 120, minimum=1)
+# A dataset stage bigger than this many items is spread over shards of about this size, each a job of its own that
+# any free worker takes (benchmarks/datasets/shards.py); smaller stages run as one job.
+DATASET_SHARD_ITEMS = env_int("DATASET_SHARD_ITEMS", 2000, minimum=1)
 # First back-off before a job that hit a transient error (e.g. a provider outage) is tried again; doubles each time.
 JOB_RETRY_BASE_SECONDS = 5.0
 # An LLM reply that could not be read (``invalid``) is kept for the record and asked again by a re-run, at most this

@@ -3,6 +3,11 @@
 Flow: ``job_start`` writes a queued row and sends ``core.run_job`` once the transaction commits; the task calls
 ``job_execute``, which claims the row with a conditional UPDATE and runs the kind's handler with a ``JobRun``.
 Handlers do their work as upserts keyed deterministically, so a re-run (``job_rerun``) does only what is left.
+
+A handler may spread its work over shards: jobs started with ``parent=`` (all in one transaction), which any free
+worker claims like any job, resumed by the same sweep. A shard's progress and usage count for its parent too; the
+parent stays running after its handler returns until its last shard ends, which ends the parent (``_settle_parent``):
+by its counts, or failed when a shard failed. Cancelling the parent cancels its shards.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
 from core.broker import BROKER_ERRORS
@@ -39,6 +44,7 @@ __all__ = [
     "job_kind_label",
     "job_kinds",
     "job_rerun",
+    "job_shard_counts",
     "job_start",
     "jobs_resend_unclaimed",
     "jobs_sweep_stalled",
@@ -107,6 +113,13 @@ class JobRun:
         if not updated:
             raise JobCancelled(f"job {self.job.pk} is no longer running")
 
+    def _update_parent(self, **fields: Any) -> None:
+        """A shard's progress, usage and waiting note are its parent's too: the one row a user watches."""
+        if self.job.parent_id is not None:
+            Job.objects.filter(pk=self.job.parent_id, status=JobStatus.RUNNING).update(
+                heartbeat_at=timezone.now(), **fields
+            )
+
     def set_total(self, total: int, *, already_done: int | None = None) -> None:
         """Set the item count; on a re-run, ``already_done`` resets ``done`` to what is really stored."""
         fields: dict[str, Any] = {"total": total}
@@ -117,13 +130,16 @@ class JobRun:
 
     def advance(self, *, done: int = 1, failed: int = 0) -> None:
         self._update_running(done=F("done") + done, failed=F("failed") + failed)
+        self._update_parent(done=F("done") + done, failed=F("failed") + failed)
 
     def add_usage(self, *, input_tokens: int = 0, output_tokens: int = 0, cost_usd: Decimal = Decimal(0)) -> None:
-        self._update_running(
-            input_tokens=F("input_tokens") + input_tokens,
-            output_tokens=F("output_tokens") + output_tokens,
-            cost_usd=F("cost_usd") + cost_usd,
-        )
+        usage = {
+            "input_tokens": F("input_tokens") + input_tokens,
+            "output_tokens": F("output_tokens") + output_tokens,
+            "cost_usd": F("cost_usd") + cost_usd,
+        }
+        self._update_running(**usage)
+        self._update_parent(**usage)
 
     def check_running(self) -> None:
         self._update_running()
@@ -133,6 +149,7 @@ class JobRun:
         if note and self._note_before_waiting is None:
             self._note_before_waiting = self.job.error
         self._update_running(error=note or self._note_before_waiting or "")
+        self._update_parent(error=note)
         if not note:
             self._note_before_waiting = None
 
@@ -182,12 +199,15 @@ def job_start(
     params: dict[str, Any] | None = None,
     total: int = 0,
     dedupe: dict[str, Any] | None = None,
+    parent: Job | None = None,
 ) -> Job:
     """Create a queued job and send it to a worker when the transaction commits.
 
     Starting a job identical (same kind and parameters) to one still queued or running returns that job
     instead of a second one, so a double click or a replayed form starts the work once. ``dedupe`` names the
-    work when some parameters do not (where an upload was stored, say); by default it is ``params``.
+    work when some parameters do not (where an upload was stored, say); by default it is ``params``. With
+    ``parent``, the job is one of its shards (module docstring); start a parent's shards in one transaction, so none
+    can end the parent before the others exist.
     """
     if job_kind_get(kind) is None:
         raise JobError(f"Unknown job kind {kind!r}.")
@@ -209,6 +229,7 @@ def job_start(
                 dedupe_key=key,
                 total=total,
                 started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
+                parent=parent,
             )
     except IntegrityError:
         # A concurrent request created the same job between our check and our insert.
@@ -229,10 +250,15 @@ def job_claim(*, job_id: int) -> bool:
         return True
     stale = now - timedelta(seconds=lease_seconds())
     return bool(
-        Job.objects.filter(
-            pk=job_id, status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS
+        _not_waiting(
+            Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, heartbeat_at__lt=stale, attempts__lt=MAX_ATTEMPTS)
         ).update(**claimed, error=RESUMED_NOTE, attempts=F("attempts") + 1)
     )
+
+
+def _not_waiting(jobs: Any) -> Any:
+    """Leave out parents waiting for their shards: a silent heartbeat there is no dead worker, the shards work."""
+    return jobs.exclude(Exists(Job.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_JOB_STATUSES)))
 
 
 class _Heartbeat(threading.Thread):
@@ -263,7 +289,7 @@ class _Heartbeat(threading.Thread):
 def _defer_while_owned(job_id: int) -> None:
     """A second delivery of a running job's task (Celery redelivers when a pool child dies): if the lease is still
     fresh the owner may be alive, so look again once it would have run out."""
-    job = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts__lt=MAX_ATTEMPTS).first()
+    job = _not_waiting(Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts__lt=MAX_ATTEMPTS)).first()
     if job is None or job.heartbeat_at is None:
         return
     remaining = lease_seconds() - (timezone.now() - job.heartbeat_at).total_seconds()
@@ -301,6 +327,8 @@ def job_execute(*, job_id: int) -> None:
     finally:
         heartbeat.stopped.set()
         heartbeat.join()
+    if job.parent_id is not None:
+        _settle_parent(job.parent_id)
 
 
 def _run_handler(kind: JobKind, job: Job) -> None:
@@ -329,10 +357,45 @@ def _run_handler(kind: JobKind, job: Job) -> None:
         logger.exception("job %s failed", job_id)
         _finish(job_id, JobStatus.FAILED, message, attempt=job.attempts)
         return
-    _finish_by_counts(job_id, attempt=job.attempts)
+    if _run_shards(Job.objects.get(pk=job_id)).exists():
+        _settle_parent(job_id)  # ends now if its shards already have; else the last shard to end does
+    else:
+        _finish_by_counts(job_id, attempt=job.attempts)
 
 
-def _finish_by_counts(job_id: int, *, attempt: int) -> bool:
+def _run_shards(parent: Job) -> Any:
+    """The shards the parent's latest run started (a re-run starts new ones for what is left)."""
+    shards = Job.objects.filter(parent=parent)
+    return shards.filter(created_at__gte=parent.started_at) if parent.started_at else shards
+
+
+def job_shard_counts(*, job: Job) -> list[tuple[str, int]]:
+    """How many of the job's latest-run shards are in each status, for its page (empty when it has none)."""
+    counts = dict(_run_shards(job).values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return [(label, counts[status]) for status, label in JobStatus.choices if counts.get(status)]
+
+
+def _settle_parent(parent_id: int) -> bool:
+    """End a running parent once none of its shards is queued or running: failed, naming them, when a shard failed
+    or was cancelled (its items were not all settled), else by the summed counts. Any caller may try; one wins."""
+    parent = Job.objects.filter(pk=parent_id, status=JobStatus.RUNNING).first()
+    if parent is None:
+        return False
+    shards = _run_shards(parent)
+    if not shards.exists() or shards.filter(status__in=ACTIVE_JOB_STATUSES).exists():
+        return False
+    broken = list(shards.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELLED]).order_by("pk"))
+    if not broken:
+        return _finish_by_counts(parent_id, attempt=None)
+    lines = [
+        f"Shard #{shard.pk} {shard.get_status_display().lower()}: {shard.error or 'no reason given'}"
+        for shard in broken
+    ]
+    summary = f"{len(broken)} of {shards.count()} shards did not finish. Re-run the job to do what is left."
+    return _finish(parent_id, JobStatus.FAILED, "\n".join([summary, *lines]))
+
+
+def _finish_by_counts(job_id: int, *, attempt: int | None) -> bool:
     """End a job whose handler returned: its outcome follows from its item counts (``Job.status_from_counts``)."""
     counts = Job.objects.filter(pk=job_id).values("done", "failed", "error").first()
     if counts is None:
@@ -350,12 +413,18 @@ def _finish_by_counts(job_id: int, *, attempt: int) -> bool:
 
 
 def job_cancel(*, job: Job) -> bool:
-    """Stop a queued or running job; the handler notices at its next progress report."""
-    return bool(
-        Job.objects.filter(pk=job.pk, status__in=ACTIVE_JOB_STATUSES).update(
-            status=JobStatus.CANCELLED, finished_at=timezone.now()
+    """Stop a queued or running job and its shards; the handlers notice at their next progress report."""
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled = Job.objects.filter(pk=job.pk, status__in=ACTIVE_JOB_STATUSES).update(
+            status=JobStatus.CANCELLED, finished_at=now
         )
-    )
+        Job.objects.filter(parent=job.pk, status__in=ACTIVE_JOB_STATUSES).update(
+            status=JobStatus.CANCELLED, finished_at=now
+        )
+    if cancelled and job.parent_id is not None:
+        _settle_parent(job.parent_id)
+    return bool(cancelled)
 
 
 def job_rerun(*, job: Job) -> Job:
@@ -384,7 +453,10 @@ def jobs_sweep_stalled(*, stall_after: timedelta | None = None) -> int:
     resume automatically while ``MAX_ATTEMPTS`` allows, else mark them failed and resumable by a re-run."""
     stall_after = stall_after or timedelta(seconds=lease_seconds())
     now = timezone.now()
-    stalled = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - stall_after)
+    stalled = _not_waiting(Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - stall_after))
+    # A parent whose shards all ended but whose last shard's worker died before ending it: end it now.
+    for parent_id in stalled.filter(Exists(Job.objects.filter(parent=OuterRef("pk")))).values_list("pk", flat=True):
+        _settle_parent(parent_id)
     resumed = 0
     for job_id in stalled.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True):
         with transaction.atomic():
@@ -393,12 +465,15 @@ def jobs_sweep_stalled(*, stall_after: timedelta | None = None) -> int:
             ):
                 _dispatch(job_id)
                 resumed += 1
-    failed = stalled.update(
+    given_up = list(stalled.values_list("pk", "parent_id"))
+    failed = stalled.filter(pk__in=[pk for pk, _ in given_up]).update(
         status=JobStatus.FAILED,
         finished_at=now,
         error=f"The worker stopped reporting for over {int(stall_after.total_seconds())} s, {MAX_ATTEMPTS} times "
         "(it probably died). Re-run the job to resume; finished items are kept.",
     )
+    for parent_id in {parent_id for _, parent_id in given_up if parent_id is not None}:
+        _settle_parent(parent_id)
     return resumed + failed
 
 

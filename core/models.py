@@ -47,6 +47,10 @@ class JobQuerySet(models.QuerySet["Job"]):
     def active(self) -> JobQuerySet:
         return self.filter(status__in=ACTIVE_JOB_STATUSES)
 
+    def listed(self) -> JobQuerySet:
+        """The jobs a user started: a shard shows as part of its parent, never as a row of its own."""
+        return self.filter(parent__isnull=True)
+
 
 class Job(models.Model):
     """One run of long work (an import, a generation, a judge run) with its progress, usage and outcome.
@@ -80,6 +84,9 @@ class Job(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
     resends = models.PositiveIntegerField(default=0)
     resent_at = models.DateTimeField(null=True, blank=True)
+    # A shard: part of its parent's work, run by any free worker. Its progress and usage are also the parent's, the
+    # parent ends when its shards have (``core.jobs``), and pages list the parent only.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="shards")
 
     objects = JobQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.broker import broker_reachable
 from core.htmx import HtmxHttpRequest
-from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_start
+from core.jobs import JobError, job_cancel, job_facts, job_kinds, job_rerun, job_shard_counts, job_start
 from core.llm.failures import job_llm_endpoints, job_llm_failures
 from core.models import Job, JobStatus, Statistic
 
@@ -80,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "core/home.html",
         {
             "statistics": Statistic.objects.all() if request.user.has_perm("core.view_statistic") else None,
-            "recent_jobs": Job.objects.select_related("started_by")[:5]
+            "recent_jobs": Job.objects.listed().select_related("started_by")[:5]
             if request.user.has_perm("core.view_job")
             else None,
         },
@@ -104,7 +104,7 @@ def _startable_kinds(request: HttpRequest) -> list:
 @permission_required("core.view_job", raise_exception=True)
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.select_related("started_by")[:200]
+    jobs = Job.objects.listed().select_related("started_by")[:200]
     return render(
         request,
         "core/job_list.html",
@@ -132,8 +132,15 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
             return render(request, "core/job_list.html#job-progress", {"job": job, "poll": True})
     failures = [] if job.is_active else job_llm_failures(job=job)
     if request.htmx:
-        return render(request, "core/job_detail.html#job-state", {"job": job, "failures": failures})
-    context = {"job": job, "facts": job_facts(job), "endpoints": job_llm_endpoints(job=job), "failures": failures}
+        context = {"job": job, "failures": failures, "shards": job_shard_counts(job=job)}
+        return render(request, "core/job_detail.html#job-state", context)
+    context = {
+        "job": job,
+        "facts": job_facts(job),
+        "endpoints": job_llm_endpoints(job=job),
+        "failures": failures,
+        "shards": job_shard_counts(job=job),
+    }
     return render(request, "core/job_detail.html", context)
 
 

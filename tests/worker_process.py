@@ -47,7 +47,13 @@ def worker_process(
     process group of its own so a kill takes its threads with it. Stopped on the way out if still alive (killed
     when the test failed inside). ``broker_url`` replaces the configured broker; ``include`` names more modules
     for the worker to import (a test's own job kinds)."""
-    env = {**os.environ, "DATABASE_URL": database_url(), key_env: "sk-test-not-a-real-key"}
+    # Jobs the worker starts itself (a stage's shards) go to the queue it reads, like the test's own.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        key_env: "sk-test-not-a-real-key",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
     if broker_url is not None:
         env["CELERY_BROKER_URL"] = broker_url
     extra = ["--include", ",".join(include)] if include else []

@@ -9,6 +9,10 @@ nothing. Items that failed a stage are retried when the stage runs again.
 
 Requests are ordered persona by persona, so the persona prefix stays hot in the provider's cache; with
 ``use_batch`` on an Anthropic endpoint each chunk goes through the Message Batches API.
+
+Every stage run takes an optional ``span``: an inclusive range of persona ids (of prompt ids for a y_l shared by
+every persona) it is limited to. A big stage is spread over shards of disjoint spans that any free worker runs
+(``benchmarks.datasets.shards``); the stage's job then only counts the whole (``stage_prepare``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ STAGE_JOBS = {
 }
 
 
+Span = tuple[int, int]  # inclusive range of the ids a stage run is limited to (persona ids; prompt ids for shared y_l)
+
+
 def _chunk_size(dataset: PreferenceDataset) -> int:
     return 5000 if dataset.use_batch else 2000
 
@@ -55,9 +62,14 @@ def _require_generator(dataset: PreferenceDataset) -> None:
         raise DatasetError("Plan the dataset first.")
 
 
-def _retry_failed(dataset: PreferenceDataset, stage: str, status: str) -> None:
+def _in_span(items: models.QuerySet[Any], field: str, span: Span | None) -> models.QuerySet[Any]:
+    return items if span is None else items.filter(**{f"{field}__gte": span[0], f"{field}__lte": span[1]})
+
+
+def _retry_failed(dataset: PreferenceDataset, stage: str, status: str, span: Span | None = None) -> None:
     """Items that failed ``stage`` earlier go back to ``status`` so this run tries them again."""
-    dataset.items.filter(status=ItemStatus.FAILED, failure_stage=stage).update(
+    key = "prompt_id" if stage == Stage.ANSWER and not dataset.answer_per_pair else "persona_id"
+    _in_span(dataset.items.all(), key, span).filter(status=ItemStatus.FAILED, failure_stage=stage).update(
         status=status, failure_stage="", failure_reason="", failure_detail=""
     )
 
@@ -88,37 +100,56 @@ def _answer_keys(dataset: PreferenceDataset) -> list[AnswerKey]:
     return list(dict.fromkeys((prompt, None) for prompt, _ in items.iterator(chunk_size=5000)))
 
 
-def stage_answer_run(*, dataset: PreferenceDataset, job: JobRun | None = None) -> RunResult:
+def answer_span_key(key: AnswerKey) -> int:
+    """The id an answer's span ranges over: its persona for a y_l per pair, else its prompt."""
+    prompt, persona = key
+    return persona if persona is not None else prompt
+
+
+def answers_todo(dataset: PreferenceDataset, *, span: Span | None = None) -> tuple[list[AnswerKey], int]:
+    """The y_l still to write (in ``span``), and how many the plan needs there in all."""
+    keys = _answer_keys(dataset)
+    if span is not None:
+        keys = [key for key in keys if span[0] <= answer_span_key(key) <= span[1]]
+    existing = set(dataset.answers.values_list("prompt_id", "persona_id"))
+    return [key for key in keys if key not in existing], len(keys)
+
+
+def stage_answer_run(*, dataset: PreferenceDataset, job: JobRun | None = None, span: Span | None = None) -> RunResult:
     """Write y_l for every prompt of the plan (or every pair); failures fail the items that needed that answer."""
     _require_generator(dataset)
-    _retry_failed(dataset, Stage.ANSWER, ItemStatus.PLANNED)
-    keys = _answer_keys(dataset)
-    existing = set(dataset.answers.values_list("prompt_id", "persona_id"))
-    todo = [key for key in keys if key not in existing]
+    _retry_failed(dataset, Stage.ANSWER, ItemStatus.PLANNED, span)
+    todo, needed = answers_todo(dataset, span=span)
     if job is not None:
-        job.set_total(len(keys), already_done=len(keys) - len(todo))
-    del keys, existing
+        job.set_total(needed, already_done=needed - len(todo))
     return _run(dataset=dataset, items=todo, handler=AnswerHandler(dataset=dataset, stage=Stage.ANSWER), job=job)
 
 
 # ---- critique and revision --------------------------------------------------------------------------------------
 
 
-def _stage_totals(dataset: PreferenceDataset, job: JobRun | None, past: Q, failed_before: Q) -> None:
+def _stage_totals(
+    dataset: PreferenceDataset, job: JobRun | None, past: Q, failed_before: Q, span: Span | None = None
+) -> None:
     if job is None:
         return
-    counts = dataset.items.aggregate(
+    counts = _in_span(dataset.items.all(), "persona_id", span).aggregate(
         total=Count("pk"), past=Count("pk", filter=past), failed=Count("pk", filter=failed_before)
     )
+    if span is not None:
+        # A shard counts only what it has to do: its stage's job counts the whole, past and failed before included.
+        job.set_total(counts["total"] - counts["past"] - counts["failed"], already_done=0)
+        return
     job.set_total(counts["total"], already_done=counts["past"])
     if counts["failed"]:
         job.advance(done=0, failed=counts["failed"])
 
 
-def _stage_items(dataset: PreferenceDataset, status: str) -> Iterator[DatasetItem]:
+def _stage_items(dataset: PreferenceDataset, status: str, span: Span | None = None) -> Iterator[DatasetItem]:
     """The items waiting in ``status``, persona by persona, read a chunk at a time with what their requests need:
     ``y_l`` (an item whose y_l is missing waits: it is left out), the persona's text and its attribute values."""
-    ids = list(dataset.items.filter(status=status).order_by("persona_id", "id").values_list("pk", flat=True))
+    waiting = _in_span(dataset.items.all(), "persona_id", span).filter(status=status)
+    ids = list(waiting.order_by("persona_id", "id").values_list("pk", flat=True))
     for chunk in chunked(ids, _chunk_size(dataset)):
         items = list(DatasetItem.objects.filter(pk__in=chunk).select_related("prompt").order_by("persona_id", "id"))
         answers = _answers_for(dataset, items)
@@ -146,32 +177,49 @@ def _persona_texts(persona_ids: set[int]) -> dict[int, tuple[str, list[str]]]:
     return {pk: (persona_to_text(attrs), [str(v) for v in attrs.values() if v not in (None, "")]) for pk, attrs in rows}
 
 
-def stage_critique_run(*, dataset: PreferenceDataset, job: JobRun | None = None) -> RunResult:
+# What each stage reads (items waiting in that status), counts as past it and as failed before it.
+_CRITIQUE_PAST = Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage__in=[Stage.REVISE])
+_CRITIQUE_FAILED_BEFORE = Q(failure_stage=Stage.ANSWER)
+_REVISE_PAST = Q(status=ItemStatus.DONE)
+_REVISE_FAILED_BEFORE = Q(failure_stage__in=[Stage.ANSWER, Stage.CRITIQUE])
+STAGE_WAITS_IN = {Stage.CRITIQUE: ItemStatus.PLANNED, Stage.REVISE: ItemStatus.CRITIQUED}
+
+
+def stage_critique_run(*, dataset: PreferenceDataset, job: JobRun | None = None, span: Span | None = None) -> RunResult:
     """Critique y_l for each planned item's persona; an item waits (is skipped) while its y_l is missing."""
     _require_generator(dataset)
-    _retry_failed(dataset, Stage.CRITIQUE, ItemStatus.PLANNED)
-    _stage_totals(
-        dataset,
-        job,
-        past=Q(status__in=[ItemStatus.CRITIQUED, ItemStatus.DONE]) | Q(failure_stage__in=[Stage.REVISE]),
-        failed_before=Q(failure_stage=Stage.ANSWER),
-    )
-    items = _stage_items(dataset, ItemStatus.PLANNED)
+    _retry_failed(dataset, Stage.CRITIQUE, ItemStatus.PLANNED, span)
+    _stage_totals(dataset, job, past=_CRITIQUE_PAST, failed_before=_CRITIQUE_FAILED_BEFORE, span=span)
+    items = _stage_items(dataset, ItemStatus.PLANNED, span)
     return _run(dataset=dataset, items=items, handler=CritiqueHandler(dataset=dataset, stage=Stage.CRITIQUE), job=job)
 
 
-def stage_revise_run(*, dataset: PreferenceDataset, job: JobRun | None = None) -> RunResult:
+def stage_revise_run(*, dataset: PreferenceDataset, job: JobRun | None = None, span: Span | None = None) -> RunResult:
     """Revise y_l after the critique; a revision breaking a rule is retried once, then the item fails with why."""
     _require_generator(dataset)
-    _retry_failed(dataset, Stage.REVISE, ItemStatus.CRITIQUED)
-    _stage_totals(
-        dataset,
-        job,
-        past=Q(status=ItemStatus.DONE),
-        failed_before=Q(failure_stage__in=[Stage.ANSWER, Stage.CRITIQUE]),
-    )
+    _retry_failed(dataset, Stage.REVISE, ItemStatus.CRITIQUED, span)
+    _stage_totals(dataset, job, past=_REVISE_PAST, failed_before=_REVISE_FAILED_BEFORE, span=span)
     handler = RevisionHandler(dataset=dataset, stage=Stage.REVISE)
-    return _run(dataset=dataset, items=_stage_items(dataset, ItemStatus.CRITIQUED), handler=handler, job=job, retries=1)
+    items = _stage_items(dataset, ItemStatus.CRITIQUED, span)
+    return _run(dataset=dataset, items=items, handler=handler, job=job, retries=1)
+
+
+def stage_prepare(*, dataset: PreferenceDataset, stage: str, job: JobRun) -> None:
+    """What a stage run does before its calls, for the whole dataset: failed items back to waiting, and the job's
+    total and what is already past. A stage spread over shards runs this in its own job, the shards do the rest."""
+    _require_generator(dataset)
+    if stage == Stage.ANSWER:
+        _retry_failed(dataset, Stage.ANSWER, ItemStatus.PLANNED)
+        todo, needed = answers_todo(dataset)
+        job.set_total(needed, already_done=needed - len(todo))
+    elif stage == Stage.CRITIQUE:
+        _retry_failed(dataset, Stage.CRITIQUE, ItemStatus.PLANNED)
+        _stage_totals(dataset, job, past=_CRITIQUE_PAST, failed_before=_CRITIQUE_FAILED_BEFORE)
+    elif stage == Stage.REVISE:
+        _retry_failed(dataset, Stage.REVISE, ItemStatus.CRITIQUED)
+        _stage_totals(dataset, job, past=_REVISE_PAST, failed_before=_REVISE_FAILED_BEFORE)
+    else:
+        raise DatasetError(f"Stage {stage!r} has no generation to prepare.")
 
 
 # ---- starting ---------------------------------------------------------------------------------------------------

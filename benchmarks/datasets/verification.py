@@ -32,16 +32,30 @@ def pair_verdict(*, chosen: int, rejected: int) -> str:
     return VerificationVerdict.VERIFIED if chosen > rejected else VerificationVerdict.FAILED
 
 
-def verification_pairs(dataset: PreferenceDataset) -> tuple[Iterator[tuple[int, int]], int]:
+def verification_pairs(
+    dataset: PreferenceDataset, *, span: tuple[int, int] | None = None
+) -> tuple[Iterator[tuple[int, int]], int]:
     """(persona, pair) to verify, read from the database a chunk at a time, and how many: every pair of the
-    dataset, or ``verify_sample`` of them drawn with its seed (the draw reads the pair ids only)."""
+    dataset, or ``verify_sample`` of them drawn with its seed (the draw reads the pair ids only); with ``span``,
+    those of the personas whose ids fall in that inclusive range (a shard's part of the same draw)."""
     pairs = dataset.pairs.order_by("pk")
     count = pairs.count()
     if dataset.verify_sample is None or dataset.verify_sample >= count:
+        if span is not None:
+            pairs = pairs.filter(persona_id__gte=span[0], persona_id__lte=span[1])
+            count = pairs.count()
         return _keyset(pairs), count
     ids = list(pairs.values_list("pk", flat=True))
     picked = sorted(random.Random(f"{dataset.seed}:verify").sample(ids, dataset.verify_sample))
     del ids
+    if span is not None:
+        picked = [
+            pk
+            for chunk in chunked(picked, _CHUNK)
+            for pk in pairs.filter(pk__in=chunk, persona_id__gte=span[0], persona_id__lte=span[1]).values_list(
+                "pk", flat=True
+            )
+        ]
 
     def sampled() -> Iterator[tuple[int, int]]:
         for chunk in chunked(picked, _CHUNK):
@@ -61,20 +75,38 @@ def _keyset(pairs: QuerySet[PreferencePair]) -> Iterator[tuple[int, int]]:
         last = page[-1][1]
 
 
-def dataset_verify(*, dataset: PreferenceDataset, job: JobRun | None = None) -> int:
+def verification_require(dataset: PreferenceDataset) -> int:
+    """How many pairs verification judges; refused without a verifier or pairs."""
+    if dataset.verifier is None:
+        raise DatasetError("Choose a verifier judge for this dataset first.")
+    _, count = verification_pairs(dataset)
+    if not count:
+        raise DatasetError("The dataset has no pairs to verify yet.")
+    return count
+
+
+def verification_prepare(*, dataset: PreferenceDataset, job: JobRun) -> None:
+    """The verification job's total, for the whole dataset, when its shards do the judging."""
+    assert dataset.verifier is not None
+    job.set_total(2 * dataset.verifier.samples * verification_require(dataset), already_done=0)
+
+
+def dataset_verify(
+    *, dataset: PreferenceDataset, job: JobRun | None = None, span: tuple[int, int] | None = None
+) -> int:
     """Judge the pairs in both orders and write each pair's verdict; returns how many pairs got one.
 
     Pairs stream in chunks from the database to the runner and verdicts are written a chunk of pairs at a time,
-    so memory stays flat in the size of the dataset.
+    so memory stays flat in the size of the dataset. ``span`` limits it to the pairs of a range of persona ids.
     """
-    if dataset.verifier is None:
-        raise DatasetError("Choose a verifier judge for this dataset first.")
-    items, count = verification_pairs(dataset)
+    verification_require(dataset)
+    assert dataset.verifier is not None
+    items, count = verification_pairs(dataset, span=span)
     if not count:
-        raise DatasetError("The dataset has no pairs to verify yet.")
+        return 0
     judgments_run(judge=dataset.verifier, items=items, job=job, count=count)
     verdicts = 0
-    items, _ = verification_pairs(dataset)
+    items, _ = verification_pairs(dataset, span=span)
     for chunk in chunked((pair for _, pair in items), _CHUNK):
         verdicts += dataset_verification_apply(dataset=dataset, pair_ids=chunk)
     return verdicts

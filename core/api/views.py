@@ -10,7 +10,7 @@ from core.models import Job
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Background jobs with their progress, token usage and cost (newest first)."""
 
-    queryset = Job.objects.select_related("started_by")
+    queryset = Job.objects.listed().select_related("started_by")
     serializer_class = JobSerializer
 
     def get_queryset(self) -> QuerySet[Job]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from core.llm.models import LLMCall, ModelEndpoint
 from core.models import Job
@@ -27,7 +27,8 @@ class FailureReason:
 
 
 def _job_calls(job: Job) -> QuerySet[LLMCall]:
-    calls = LLMCall.objects.filter(job=job)
+    # A job spread over shards made its calls through them.
+    calls = LLMCall.objects.filter(Q(job=job) | Q(job__parent=job))
     # The counts on a job are those of its latest run (a re-run resets them), so are its reasons.
     return calls.filter(created_at__gte=job.started_at) if job.started_at else calls
 
