@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from core.llm.accounting import UsageRecorder
 from core.llm.cache import cache_key, cache_lookup, cache_store
@@ -204,14 +205,24 @@ def _run_concurrently(
         return
     pool = ThreadPoolExecutor(max_workers=min(endpoint.concurrency, len(pending)), thread_name_prefix="llm")
     futures: dict[Future[Completion], int] = {}
+    # Each call queues itself when done: taking one result is O(1), where concurrent.futures.wait() walks every
+    # pending future on each wake-up (a quarter of a millisecond of CPU per call at 1,280 calls, growing with more).
+    landed: queue.SimpleQueue[Future[Completion]] = queue.SimpleQueue()
     try:
-        futures = {pool.submit(_call_or_failed, endpoint, provider, requests[i], notice): i for i in pending}
-        running = set(futures)
-        while running:
+        for index in pending:
+            future = pool.submit(_call_or_failed, endpoint, provider, requests[index], notice)
+            futures[future] = index
+            future.add_done_callback(landed.put)
+        left = len(futures)
+        while left:
             # Woken by each result, and every NOTE_POLL_SECONDS to show (or clear) an outage on the job's page.
-            landed, running = wait(running, timeout=NOTE_POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in landed:
+            try:
+                future = landed.get(timeout=NOTE_POLL_SECONDS)
+            except queue.Empty:
+                pass
+            else:
                 finish(futures[future], future.result())
+                left -= 1
             notice.publish()
     finally:
         # On an error (e.g. the job was cancelled) drop the calls that have not started and end the waits.
