@@ -19,15 +19,15 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpResponse
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
 
 from core.cache import recompute_get, recompute_set
 from core.csv_export import CsvDictWriter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 UNDEFINED = "undefined"
 TABLE_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -132,6 +132,11 @@ def figure_empty(fig: Figure, message: str) -> None:
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """The figure as PNG or SVG (``fmt``, a key of ``FIGURE_FORMATS``), drawn on its own canvas: no pyplot state."""
+    # matplotlib (about 35 MB) is imported by what draws, not by this module: the report modules import the table
+    # helpers at app load, and a worker or a management command that draws nothing should not carry it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
     buffer = io.BytesIO()
     canvas = FigureCanvasSVG(fig) if fmt == "svg" else FigureCanvasAgg(fig)
     canvas.print_figure(buffer, format=fmt, dpi=110)
@@ -140,6 +145,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
 
 def figure_message(*, message: str, fmt: str) -> bytes:
     """In place of any figure when there is nothing to draw from: the reason in words, as PNG or SVG."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7.0, 5.6), layout="constrained")
     figure_empty(fig, message)
     return figure_bytes(fig, fmt)

@@ -212,7 +212,7 @@ def _cost_ratio(min_cache_tokens: int | None) -> tuple[float, str]:
             dataset_plan(dataset=dataset)
             run = _run()
             for stage in (stage_answer_run, stage_critique_run, stage_revise_run):
-                stage(dataset=dataset, run=run)
+                stage(dataset=dataset, job=run)
             job = Job.objects.get(pk=run.job.pk)
             costs[label] = (job.cost_usd * 1000 / max(1, dataset.pairs.count()), dataset.pairs.count())
     optimised, naive_cost, pairs = costs["optimised"][0], costs["naive"][0], costs["naive"][1]

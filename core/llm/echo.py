@@ -10,6 +10,7 @@ every reply through ``echo_refused`` before its handler reads it (bench answers,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from core.llm.types import Completion, LLMRequest
@@ -43,13 +44,21 @@ def echoes_instructions(
     repeats them (once, or over and over until it is cut off) is almost all shared n-grams.
     """
     reply_words = _WORD.findall(reply.lower())
-    instruction_words = _WORD.findall(instructions.lower())
-    if len(reply_words) < n or len(instruction_words) < n:
+    if len(reply_words) < n:
         return False
-    known = set(_shingles(instruction_words, n))
+    known = _instruction_shingles(instructions, n)
+    if not known:  # instructions shorter than one shingle
+        return False
     reply_shingles = _shingles(reply_words, n)
     shared = sum(1 for shingle in reply_shingles if shingle in known)
     return shared >= min_shingles and shared >= share * len(reply_shingles)
+
+
+# A run's requests share a few system prompts of several thousand characters: splitting one into shingles costs
+# more than the rest of the check, and every reply (each of its texts) checks against it.
+@functools.lru_cache(maxsize=64)
+def _instruction_shingles(instructions: str, n: int) -> frozenset[tuple[str, ...]]:
+    return frozenset(_shingles(_WORD.findall(instructions.lower()), n))
 
 
 def _reply_texts(completion: Completion) -> list[str]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.http import Http404
@@ -18,6 +22,8 @@ from core.report_kit import (
     table_display,
     table_response,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TABLE = table("Kappas", ["rater", "kappa"], [{"rater": f"r{i}", "kappa": None if i == 2 else i / 10} for i in range(5)])
 
@@ -63,3 +69,19 @@ def test_a_figure_is_drawn_once_per_version(db: None) -> None:
     assert first.lstrip().startswith(b"<?xml")
     figure_cached(scope="test", version="v2", name="line", fmt="svg", draw=draw)
     assert len(drawn) == 2
+
+
+def test_loading_the_apps_does_not_import_matplotlib() -> None:
+    # The report modules import the kit's table helpers at app load; matplotlib (~35 MB) comes only with a drawing,
+    # so a Celery worker or a management command that draws nothing does not carry it.
+    code = "import sys, django; django.setup(); print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from core.jobs import JobCancelled, job_cancel
@@ -64,14 +66,16 @@ def test_a_cancelled_job_stops_the_calls(anthropic_endpoint, job_run):
         llm_complete_many(endpoint=anthropic_endpoint, requests=[ab_request(f"Q{i}") for i in range(3)], run=job_run)
 
 
-def test_on_result_sees_each_answer_as_it_lands(anthropic_endpoint):
+def test_on_result_sees_each_answer_as_it_lands_in_the_callers_thread(make_endpoint, mock_llm):
+    # The calls run in pool threads, which must not touch the database: results are handed back to this thread.
+    endpoint = make_endpoint("anthropic", base_url=mock_llm.url, concurrency=4)
     seen = []
     llm_complete_many(
-        endpoint=anthropic_endpoint,
-        requests=[ab_request(f"Q{i}") for i in range(4)],
-        on_result=lambda index, completion: seen.append((index, completion.valid)),
+        endpoint=endpoint,
+        requests=[ab_request(f"Q{i}") for i in range(12)],
+        on_result=lambda index, completion: seen.append((index, completion.valid, threading.get_ident())),
     )
-    assert sorted(seen) == [(0, True), (1, True), (2, True), (3, True)]
+    assert sorted(seen) == [(i, True, threading.get_ident()) for i in range(12)]
 
 
 def test_response_cache_makes_reruns_free_and_identical(make_endpoint, mock_llm, job_run):
