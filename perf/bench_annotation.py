@@ -139,7 +139,8 @@ def app_env(
     return env
 
 
-def _recreate_database(database_url: str) -> None:
+def database_recreate(database_url: str) -> None:
+    """Drop and create the scratch database ``database_url`` names (its connections are ended first)."""
     import psycopg
 
     name = database_url.rsplit("/", 1)[1]
@@ -402,7 +403,7 @@ def _p99(latencies: list[float]) -> float:
 
 def run() -> list[Result]:
     database_url = os.environ.get("PERF_DATABASE_URL", DEFAULT_DB)
-    _recreate_database(database_url)
+    database_recreate(database_url)
     static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
     env = app_env(database_url, static_root)
     manage(env, "migrate", "--noinput")

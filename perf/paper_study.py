@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perf.bench_annotation import app_env
+from perf.bench_annotation import app_env, database_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/persona_lab_perf_scale"
@@ -52,7 +52,7 @@ def paper_studies() -> PaperStudies:
     global _built
     if _built is None:
         database_url = os.environ.get("PERF_SCALE_DATABASE_URL", DEFAULT_DB)
-        _recreate(database_url)
+        database_recreate(database_url)
         static_root = tempfile.mkdtemp(prefix="persona-lab-static-")
         atexit.register(shutil.rmtree, static_root, ignore_errors=True)
         env = {
@@ -158,13 +158,3 @@ def peak_mb() -> float:
     with open("/proc/self/status") as status:
         line = next(line for line in status if line.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
-
-
-def _recreate(database_url: str) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
