@@ -126,13 +126,19 @@ def test_the_stage_job_shows_the_sum_of_its_shards_and_the_page_lists_it_once(sm
     assert list(dataset_jobs(dataset)) == [parent]  # the dataset's page: one job for the stage
 
 
-@pytest.mark.django_db
-def test_job_pages_list_the_stage_not_its_shards(small_world, settings, admin_client):
+def _critique_split(settings) -> tuple[PreferenceDataset, Job]:
+    """A planned dataset with its y_l written, whose critique stage job has run: split into shards of 8 items."""
     settings.DATASET_SHARD_ITEMS = 8
     dataset = _planned()
     stage_answer_run(dataset=dataset)
     parent = job_start(kind=STAGE_JOBS[Stage.CRITIQUE], params={"dataset_id": dataset.pk, "stage": Stage.CRITIQUE})
     job_execute(job_id=parent.pk)
+    return dataset, parent
+
+
+@pytest.mark.django_db
+def test_job_pages_list_the_stage_not_its_shards(small_world, settings, admin_client):
+    _dataset, parent = _critique_split(settings)
     shard = Job.objects.filter(parent=parent).first()
     listing = admin_client.get("/jobs/").content.decode()
     assert f"/jobs/{parent.pk}/" in listing
@@ -143,11 +149,7 @@ def test_job_pages_list_the_stage_not_its_shards(small_world, settings, admin_cl
 
 @pytest.mark.django_db
 def test_a_failed_shard_fails_the_stage_and_a_rerun_does_what_is_left(small_world, settings, monkeypatch):
-    settings.DATASET_SHARD_ITEMS = 8
-    dataset = _planned()
-    stage_answer_run(dataset=dataset)
-    parent = job_start(kind=STAGE_JOBS[Stage.CRITIQUE], params={"dataset_id": dataset.pk, "stage": Stage.CRITIQUE})
-    job_execute(job_id=parent.pk)
+    dataset, parent = _critique_split(settings)
     shards = list(Job.objects.filter(parent=parent).order_by("pk"))
     job_execute(job_id=shards[0].pk)
     with monkeypatch.context() as patch:
@@ -173,11 +175,7 @@ def _broken_write(self, rows):
 
 @pytest.mark.django_db
 def test_cancelling_the_stage_cancels_its_shards(small_world, settings):
-    settings.DATASET_SHARD_ITEMS = 8
-    dataset = _planned()
-    stage_answer_run(dataset=dataset)
-    parent = job_start(kind=STAGE_JOBS[Stage.CRITIQUE], params={"dataset_id": dataset.pk, "stage": Stage.CRITIQUE})
-    job_execute(job_id=parent.pk)
+    dataset, parent = _critique_split(settings)
     assert job_cancel(job=parent)
     statuses = set(Job.objects.filter(parent=parent).values_list("status", flat=True))
     assert statuses == {JobStatus.CANCELLED}
